@@ -1,0 +1,133 @@
+/**
+ * Every setting hookd reads, with its default and a line of documentation. This is the only module that looks at
+ * environment variables: `loadConfig(process.env)` validates all keys at once, reports every problem together and
+ * returns a frozen object. The README's configuration table lists the same keys (a test keeps them in step).
+ */
+import { parseRetrySchedule } from "../delivery/retry-schedule.ts";
+import { parseCidrList } from "../outbound/network-policy.ts";
+
+export type Role = "all" | "api" | "worker";
+
+export interface Config {
+  databaseUrl: string;
+  host: string;
+  port: number;
+  adminKey: string | null;
+  retryScheduleS: readonly number[];
+  allowedNetworks: readonly string[];
+  logLevel: string;
+  workerConcurrency: number;
+  claimBatchSize: number;
+  leaseMs: number;
+  pollIntervalMs: number;
+  shutdownGraceMs: number;
+  pgPoolSize: number;
+}
+
+interface Setting<K extends keyof Config> {
+  env: string;
+  key: K;
+  doc: string;
+  default: Config[K];
+  parse: (raw: string) => Config[K];
+}
+
+function int(min: number, max: number): (raw: string) => number {
+  return (raw) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`must be an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+const text = (raw: string): string => raw;
+
+export const SETTINGS = [
+  {
+    env: "HOOKD_DATABASE_URL",
+    key: "databaseUrl",
+    doc: "sqlite:<path> (embedded, the default) or postgres://... (scale-out).",
+    default: "sqlite:./data/hookd.db",
+    parse: (raw: string) => {
+      if (!/^(sqlite:|postgres:\/\/|postgresql:\/\/)/.test(raw)) throw new Error("must start with sqlite: or postgres://");
+      return raw;
+    },
+  },
+  { env: "HOOKD_HOST", key: "host", doc: "Address the HTTP API listens on.", default: "0.0.0.0", parse: text },
+  { env: "HOOKD_PORT", key: "port", doc: "Port the HTTP API listens on (0 picks a free one).", default: 8080, parse: int(0, 65535) },
+  {
+    env: "HOOKD_ADMIN_KEY",
+    key: "adminKey",
+    doc: "Admin API key. Unset with an empty store: one is generated and printed once; only its hash is kept.",
+    default: null,
+    parse: (raw: string) => {
+      if (raw.length < 16) throw new Error("must be at least 16 characters");
+      return raw;
+    },
+  },
+  {
+    env: "HOOKD_RETRY_SCHEDULE",
+    key: "retryScheduleS",
+    doc: "Comma-separated seconds before each attempt; the default is Stripe-like, 8 attempts over about 2 days.",
+    default: [0, 300, 1800, 7200, 18000, 36000, 43200, 43200],
+    parse: parseRetrySchedule,
+  },
+  {
+    env: "HOOKD_ALLOWED_NETWORKS",
+    key: "allowedNetworks",
+    doc: "Comma-separated CIDRs that endpoints may target despite being loopback or private (local development).",
+    default: [],
+    parse: parseCidrList,
+  },
+  { env: "HOOKD_LOG_LEVEL", key: "logLevel", doc: "pino level: fatal, error, warn, info, debug, trace or silent.", default: "info", parse: (raw: string) => {
+      if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(raw)) throw new Error("unknown level");
+      return raw;
+    } },
+  { env: "HOOKD_WORKER_CONCURRENCY", key: "workerConcurrency", doc: "Requests in flight at once per worker process.", default: 64, parse: int(1, 10_000) },
+  { env: "HOOKD_CLAIM_BATCH", key: "claimBatchSize", doc: "Deliveries claimed per query.", default: 100, parse: int(1, 5_000) },
+  {
+    env: "HOOKD_LEASE_MS",
+    key: "leaseMs",
+    doc: "How long a claimed delivery stays reserved; a crashed worker's deliveries are retried after it.",
+    default: 60_000,
+    parse: int(35_000, 3_600_000),
+  },
+  { env: "HOOKD_POLL_INTERVAL_MS", key: "pollIntervalMs", doc: "Idle poll for scheduled retries (new events wake workers at once).", default: 500, parse: int(10, 60_000) },
+  { env: "HOOKD_SHUTDOWN_GRACE_MS", key: "shutdownGraceMs", doc: "On SIGTERM, how long in-flight requests may finish before their leases are released.", default: 10_000, parse: int(0, 300_000) },
+  { env: "HOOKD_PG_POOL_SIZE", key: "pgPoolSize", doc: "PostgreSQL connections per process.", default: 10, parse: int(1, 200) },
+] as const satisfies readonly Setting<keyof Config>[];
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join("\n  ")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+/**
+ * @example loadConfig({ HOOKD_PORT: "9000" }).port // 9000
+ */
+export function loadConfig(env: Record<string, string | undefined>, overrides: Partial<Config> = {}): Readonly<Config> {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const setting of SETTINGS) {
+    const raw = env[setting.env];
+    if (raw === undefined || raw === "") {
+      out[setting.key] = setting.default;
+      continue;
+    }
+    try {
+      out[setting.key] = setting.parse(raw);
+    } catch (err) {
+      problems.push(`${setting.env}=${JSON.stringify(raw)}: ${(err as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({ ...(out as unknown as Config), ...overrides });
+}
+
+export function storeKind(config: Pick<Config, "databaseUrl">): "sqlite" | "postgres" {
+  return config.databaseUrl.startsWith("sqlite:") ? "sqlite" : "postgres";
+}

@@ -1,0 +1,97 @@
+/**
+ * The shared vocabulary of hookd: what the store keeps and the services pass around. Times are epoch milliseconds
+ * in the domain and ISO 8601 strings on the wire.
+ */
+
+export type JsonObject = Record<string, unknown>;
+
+export interface Tenant {
+  id: string;
+  name: string;
+  metadata: JsonObject;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Endpoint {
+  id: string;
+  tenantId: string;
+  url: string;
+  description: string;
+  eventTypes: string[];
+  /** `whsec_...`; only the API's create and rotate answers ever show it. */
+  secret: string;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  /** Seconds before each attempt; null means the server default. */
+  retryScheduleS: number[] | null;
+  disabled: boolean;
+  disabledReason: string | null;
+  metadata: JsonObject;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface StoredEvent {
+  id: string;
+  tenantId: string;
+  type: string;
+  /** The event's `data` as JSON text, kept verbatim so the signed body is byte-stable across retries. */
+  dataJson: string;
+  createdAt: number;
+}
+
+/**
+ * pending: no attempt yet (or replayed); failed: an attempt failed and a retry is scheduled; succeeded; dead: no more
+ * automatic attempts.
+ */
+export type DeliveryStatus = "pending" | "failed" | "succeeded" | "dead";
+export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ["pending", "failed", "succeeded", "dead"];
+
+export interface Delivery {
+  id: string;
+  tenantId: string;
+  eventId: string;
+  endpointId: string;
+  status: DeliveryStatus;
+  /** Attempts made over the delivery's whole life (attempt numbers run 1..attempts with no gaps). */
+  attempts: number;
+  nextAttemptAt: number | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type AttemptOutcome = "success" | "retry" | "permanent";
+
+/** Why an attempt failed, for people and dashboards; stable strings. */
+export type ErrorClass =
+  | "http_status"
+  | "timeout"
+  | "connect"
+  | "dns"
+  | "tls"
+  | "ssrf_blocked"
+  | "response"
+  | "aborted"
+  | "internal";
+
+export interface Attempt {
+  id: string;
+  deliveryId: string;
+  attempt: number;
+  startedAt: number;
+  durationMs: number;
+  statusCode: number | null;
+  responseBody: string | null;
+  error: string | null;
+  errorClass: ErrorClass | null;
+  outcome: AttemptOutcome;
+  timeoutMs: number;
+}
+
+export interface Page<T> {
+  data: T[];
+  nextCursor: string | null;
+}

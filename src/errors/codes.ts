@@ -1,0 +1,40 @@
+/**
+ * The one registry of error codes hookd answers with. Callers match on `code`, never on message text, so a code
+ * once published never changes meaning. docs/errors.md is checked against this table by a test.
+ */
+export const ERROR_CODES = {
+  VALIDATION_FAILED: { status: 400, description: "The request body, query or path does not match the schema." },
+  INVALID_JSON: { status: 400, description: "The request body is not valid JSON." },
+  INVALID_CURSOR: { status: 400, description: "The pagination cursor was not issued by this server." },
+  INVALID_SECRET: { status: 400, description: "An endpoint secret must be `whsec_` plus base64 of 24 to 64 bytes." },
+  INVALID_ENDPOINT_URL: { status: 400, description: "The endpoint URL is not an absolute http or https URL." },
+  UNAUTHORIZED: { status: 401, description: "The Authorization header is missing, malformed or names no valid key." },
+  FORBIDDEN: { status: 403, description: "The key is valid but may not perform this action." },
+  NOT_FOUND: { status: 404, description: "No route matches the method and path." },
+  TENANT_NOT_FOUND: { status: 404, description: "No tenant has this id." },
+  ENDPOINT_NOT_FOUND: { status: 404, description: "The tenant has no endpoint with this id." },
+  EVENT_NOT_FOUND: { status: 404, description: "The tenant has no event with this id." },
+  DELIVERY_NOT_FOUND: { status: 404, description: "The tenant has no delivery with this id." },
+  TENANT_ALREADY_EXISTS: { status: 409, description: "A tenant with this id already exists." },
+  EVENT_ID_CONFLICT: {
+    status: 409,
+    description: "An event with this id already exists with a different type or data.",
+  },
+  DELIVERY_IN_FLIGHT: { status: 409, description: "The delivery is being attempted right now; replay it afterwards." },
+  DELIVERY_ALREADY_PENDING: { status: 409, description: "The delivery is already queued for an attempt." },
+  PAYLOAD_TOO_LARGE: { status: 413, description: "The request body, or one event in it, is larger than allowed." },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, description: "Request bodies must be application/json." },
+  IDEMPOTENCY_KEY_MISMATCH: {
+    status: 422,
+    description: "This Idempotency-Key was already used with a different request body.",
+  },
+  ENDPOINT_URL_FORBIDDEN: {
+    status: 422,
+    description: "The endpoint URL points at a network hookd may not reach (loopback, private, link-local ...).",
+  },
+  ENDPOINT_URL_UNRESOLVABLE: { status: 422, description: "The endpoint URL's host name does not resolve." },
+  SERVICE_UNAVAILABLE: { status: 503, description: "The store is unreachable; retry after the Retry-After delay." },
+  INTERNAL_ERROR: { status: 500, description: "An unexpected server fault; the log has the details." },
+} as const satisfies Record<string, { status: number; description: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,35 @@
+/**
+ * The pg pool hookd uses. bigint columns (epoch-millisecond times, counts) are parsed to numbers: every value hookd
+ * stores in them is far below 2^53. An idle client that dies (the server restarted) must not crash the process, so
+ * pool errors go to the caller's log and the pool replaces the client on the next checkout.
+ */
+import pg from "pg";
+
+const INT8_OID = 20;
+
+const types = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+export function createPool(connectionString: string, max: number, onError: (err: Error) => void): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max, types, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
+  pool.on("error", onError);
+  return pool;
+}
+
+/** Runs `fn` in a transaction on one pooled client, rolling back on any error. */
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    const result = await fn(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,534 @@
+/**
+ * The scale-out store: any number of hookd processes share one PostgreSQL. Workers claim due deliveries in batches
+ * with FOR UPDATE SKIP LOCKED, so concurrent claimers never wait on each other's rows and never take the same one;
+ * completions of a batch are written with one statement over unnest() arrays instead of a round trip per delivery.
+ */
+import { EventEmitter } from "node:events";
+import type pg from "pg";
+import { matchesEventType } from "../../domain/event-type-match.ts";
+import { newId } from "../../domain/ids.ts";
+import type { Attempt, Delivery, Endpoint, Page, StoredEvent, Tenant } from "../../domain/types.ts";
+import { toPage } from "../paging.ts";
+import {
+  type AttemptRow,
+  type DeliveryRow,
+  type EndpointRow,
+  type EventRow,
+  type TenantRow,
+  toAttempt,
+  toDelivery,
+  toEndpoint,
+  toEvent,
+  toTenant,
+} from "../rows.ts";
+import type {
+  ApiKeyRecord,
+  AttemptRecord,
+  ClaimedDelivery,
+  ClaimRequest,
+  DeliveryFilter,
+  EndpointPatch,
+  IngestedEvent,
+  IngestRequest,
+  IngestResult,
+  PageRequest,
+  ReplayResult,
+  Store,
+  TenantPatch,
+} from "../store.ts";
+import { migratePostgres } from "./migrate.ts";
+import { createPool, inTransaction } from "./pool.ts";
+import { WORK_CHANNEL, WorkListener } from "./work-listener.ts";
+
+class EventConflict extends Error {
+  constructor(readonly eventId: string) {
+    super(`event ${eventId} exists with other content`);
+  }
+}
+
+/** A concurrent request holding the same Idempotency-Key committed first; start over and read its answer. */
+class IdempotencyRace extends Error {}
+
+const ENDPOINT_COLUMNS =
+  "url, description, event_types, secret, headers, timeout_ms, retry_schedule_s, disabled, disabled_reason, metadata";
+
+function endpointValues(e: Endpoint): unknown[] {
+  return [
+    e.url,
+    e.description,
+    JSON.stringify(e.eventTypes),
+    e.secret,
+    JSON.stringify(e.headers),
+    e.timeoutMs,
+    e.retryScheduleS === null ? null : JSON.stringify(e.retryScheduleS),
+    e.disabled,
+    e.disabledReason,
+    JSON.stringify(e.metadata),
+  ];
+}
+
+interface ClaimRow {
+  id: string;
+  tenant_id: string;
+  event_id: string;
+  endpoint_id: string;
+  attempts: number;
+  cycle_attempts: number;
+  type: string;
+  data: string;
+  event_created_at: number;
+  url: string;
+  secret: string;
+  headers: Record<string, string>;
+  timeout_ms: number;
+  retry_schedule_s: number[] | null;
+  disabled: boolean;
+}
+
+export interface PostgresStoreOptions {
+  url: string;
+  poolSize: number;
+  onError: (err: Error) => void;
+}
+
+export class PostgresStore implements Store {
+  readonly kind = "postgres" as const;
+  private readonly pool: pg.Pool;
+  private readonly work = new EventEmitter();
+  private listener: WorkListener | null = null;
+
+  constructor(private readonly options: PostgresStoreOptions) {
+    this.pool = createPool(options.url, options.poolSize, options.onError);
+    this.work.setMaxListeners(0);
+  }
+
+  async migrate(): Promise<void> {
+    await migratePostgres(this.pool);
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query("SELECT 1");
+  }
+
+  async close(): Promise<void> {
+    this.work.removeAllListeners();
+    await this.listener?.close();
+    this.listener = null;
+    await this.pool.end();
+  }
+
+  async countApiKeys(): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number }>("SELECT count(*) AS n FROM api_keys");
+    return rows[0]?.n ?? 0;
+  }
+
+  async putApiKey(key: ApiKeyRecord): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO api_keys (id, tenant_id, hash, created_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (id) DO UPDATE SET hash = excluded.hash`,
+      [key.id, key.tenantId, key.hash, key.createdAt],
+    );
+  }
+
+  async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
+    const { rows } = await this.pool.query<{ id: string; tenant_id: string | null; hash: string; created_at: number }>(
+      "SELECT id, tenant_id, hash, created_at FROM api_keys WHERE hash = $1",
+      [hash],
+    );
+    const row = rows[0];
+    return row ? { id: row.id, tenantId: row.tenant_id, hash: row.hash, createdAt: row.created_at } : null;
+  }
+
+  async insertTenant(t: Tenant): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `INSERT INTO tenants (id, name, metadata, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (id) DO NOTHING`,
+      [t.id, t.name, JSON.stringify(t.metadata), t.createdAt, t.updatedAt],
+    );
+    return rowCount === 1;
+  }
+
+  async getTenant(id: string): Promise<Tenant | null> {
+    const { rows } = await this.pool.query<TenantRow>("SELECT * FROM tenants WHERE id = $1", [id]);
+    return rows[0] ? toTenant(rows[0]) : null;
+  }
+
+  async listTenants(page: PageRequest): Promise<Page<Tenant>> {
+    const { rows } = await this.pool.query<TenantRow>("SELECT * FROM tenants WHERE id > $1 ORDER BY id LIMIT $2", [
+      page.after ?? "",
+      page.limit + 1,
+    ]);
+    return toPage(rows.map(toTenant), page.limit);
+  }
+
+  async updateTenant(id: string, patch: TenantPatch, now: number): Promise<Tenant | null> {
+    const { rows } = await this.pool.query<TenantRow>(
+      `UPDATE tenants SET name = COALESCE($2, name), metadata = COALESCE($3::jsonb, metadata), updated_at = $4
+       WHERE id = $1 RETURNING *`,
+      [id, patch.name ?? null, patch.metadata === undefined ? null : JSON.stringify(patch.metadata), now],
+    );
+    return rows[0] ? toTenant(rows[0]) : null;
+  }
+
+  async deleteTenant(id: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query("DELETE FROM tenants WHERE id = $1", [id]);
+    return rowCount === 1;
+  }
+
+  async insertEndpoint(e: Endpoint): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO endpoints (id, tenant_id, ${ENDPOINT_COLUMNS}, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+      [e.id, e.tenantId, ...endpointValues(e), e.createdAt, e.updatedAt],
+    );
+  }
+
+  async getEndpoint(tenantId: string, id: string): Promise<Endpoint | null> {
+    const { rows } = await this.pool.query<EndpointRow>("SELECT * FROM endpoints WHERE tenant_id = $1 AND id = $2", [
+      tenantId,
+      id,
+    ]);
+    return rows[0] ? toEndpoint(rows[0]) : null;
+  }
+
+  async listEndpoints(tenantId: string, page: PageRequest): Promise<Page<Endpoint>> {
+    const { rows } = await this.pool.query<EndpointRow>(
+      "SELECT * FROM endpoints WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+      [tenantId, page.after ?? "", page.limit + 1],
+    );
+    return toPage(rows.map(toEndpoint), page.limit);
+  }
+
+  async updateEndpoint(tenantId: string, id: string, patch: EndpointPatch, now: number): Promise<Endpoint | null> {
+    return inTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<EndpointRow>(
+        "SELECT * FROM endpoints WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+        [tenantId, id],
+      );
+      if (!rows[0]) return null;
+      const next: Endpoint = { ...toEndpoint(rows[0]), ...patch, updatedAt: now };
+      await client.query(
+        `UPDATE endpoints SET (${ENDPOINT_COLUMNS}, updated_at) = ($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         WHERE tenant_id = $1 AND id = $2`,
+        [tenantId, id, ...endpointValues(next), now],
+      );
+      return next;
+    });
+  }
+
+  async deleteEndpoint(tenantId: string, id: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query("DELETE FROM endpoints WHERE tenant_id = $1 AND id = $2", [tenantId, id]);
+    return rowCount === 1;
+  }
+
+  async ingest(req: IngestRequest): Promise<IngestResult> {
+    for (let round = 0; ; round++) {
+      try {
+        return await inTransaction(this.pool, (client) => this.ingestIn(client, req));
+      } catch (err) {
+        if (err instanceof EventConflict) return { kind: "event_conflict", eventId: err.eventId };
+        if (err instanceof IdempotencyRace && round < 3) continue;
+        throw err;
+      }
+    }
+  }
+
+  private async ingestIn(client: pg.PoolClient, req: IngestRequest): Promise<IngestResult> {
+    const idem = req.idempotency;
+    const now = req.events[0]?.createdAt ?? 0;
+    if (idem) {
+      const { rows } = await client.query<{ request_hash: string; response: string; created_at: number }>(
+        "SELECT request_hash, response, created_at FROM idempotency_keys WHERE tenant_id = $1 AND key = $2",
+        [req.tenantId, idem.key],
+      );
+      const seen = rows[0];
+      if (seen && seen.created_at >= idem.notBefore) {
+        if (seen.request_hash !== idem.requestHash) return { kind: "idempotency_mismatch" };
+        return { kind: "replayed", responseJson: seen.response };
+      }
+      if (seen) await client.query("DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2", [req.tenantId, idem.key]);
+      // Blocks while a concurrent request with this key is uncommitted; if it commits first we start over.
+      const claimed = await client.query(
+        `INSERT INTO idempotency_keys (tenant_id, key, request_hash, response, created_at) VALUES ($1, $2, $3, '', $4)
+         ON CONFLICT DO NOTHING`,
+        [req.tenantId, idem.key, idem.requestHash, now],
+      );
+      if (claimed.rowCount !== 1) throw new IdempotencyRace();
+    }
+
+    const { rows: endpoints } = await client.query<{ id: string; event_types: string[] }>(
+      "SELECT id, event_types FROM endpoints WHERE tenant_id = $1 AND NOT disabled",
+      [req.tenantId],
+    );
+    const { rows: inserted } = await client.query<{ id: string }>(
+      `INSERT INTO events (tenant_id, id, type, data, created_at)
+       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[])
+       ON CONFLICT DO NOTHING RETURNING id`,
+      [
+        req.tenantId,
+        req.events.map((e) => e.id),
+        req.events.map((e) => e.type),
+        req.events.map((e) => e.dataJson),
+        req.events.map((e) => e.createdAt),
+      ],
+    );
+    const fresh = new Set(inserted.map((r) => r.id));
+    const dlv = { ids: [] as string[], events: [] as string[], endpoints: [] as string[], times: [] as number[] };
+    const matched = new Map<string, number>();
+    for (const ev of req.events) {
+      if (!fresh.has(ev.id) || matched.has(ev.id)) continue;
+      let n = 0;
+      for (const ep of endpoints) {
+        if (!matchesEventType(ep.event_types, ev.type)) continue;
+        dlv.ids.push(newId("dlv"));
+        dlv.events.push(ev.id);
+        dlv.endpoints.push(ep.id);
+        dlv.times.push(ev.createdAt);
+        n++;
+      }
+      matched.set(ev.id, n);
+    }
+    if (dlv.ids.length > 0) {
+      await client.query(
+        `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
+         SELECT d.id, $1, d.event_id, d.endpoint_id, 'pending', d.at, d.at, d.at
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[]) AS d (id, event_id, endpoint_id, at)
+         ON CONFLICT DO NOTHING`,
+        [req.tenantId, dlv.ids, dlv.events, dlv.endpoints, dlv.times],
+      );
+    }
+    const out: IngestedEvent[] = [];
+    for (const ev of req.events) {
+      const n = fresh.has(ev.id) ? matched.get(ev.id) : undefined;
+      out.push(n !== undefined ? { id: ev.id, type: ev.type, createdAt: ev.createdAt, matchedEndpoints: n } : await this.existingEvent(client, req.tenantId, ev));
+    }
+    if (idem) {
+      await client.query("UPDATE idempotency_keys SET response = $3 WHERE tenant_id = $1 AND key = $2", [
+        req.tenantId,
+        idem.key,
+        req.renderResponse(out),
+      ]);
+    }
+    if (dlv.ids.length > 0) await client.query("SELECT pg_notify($1, '')", [WORK_CHANNEL]);
+    return { kind: "created", events: out };
+  }
+
+  /** A caller-chosen id seen before: the same content is an idempotent repeat, other content a conflict. */
+  private async existingEvent(
+    client: pg.PoolClient,
+    tenantId: string,
+    ev: { id: string; type: string; dataJson: string },
+  ): Promise<IngestedEvent> {
+    const { rows } = await client.query<EventRow & { n: number }>(
+      `SELECT e.*, (SELECT count(*) FROM deliveries d WHERE d.tenant_id = e.tenant_id AND d.event_id = e.id) AS n
+       FROM events e WHERE e.tenant_id = $1 AND e.id = $2`,
+      [tenantId, ev.id],
+    );
+    const row = rows[0];
+    if (!row || row.type !== ev.type || row.data !== ev.dataJson) throw new EventConflict(ev.id);
+    return { id: row.id, type: row.type, createdAt: row.created_at, matchedEndpoints: row.n };
+  }
+
+  async getEvent(tenantId: string, id: string): Promise<StoredEvent | null> {
+    const { rows } = await this.pool.query<EventRow>("SELECT * FROM events WHERE tenant_id = $1 AND id = $2", [
+      tenantId,
+      id,
+    ]);
+    return rows[0] ? toEvent(rows[0]) : null;
+  }
+
+  async listDeliveries(tenantId: string, filter: DeliveryFilter, page: PageRequest): Promise<Page<Delivery>> {
+    const where = ["tenant_id = $1"];
+    const params: unknown[] = [tenantId];
+    const add = (clause: string, value: unknown) => {
+      params.push(value);
+      where.push(clause.replace("?", `$${params.length}`));
+    };
+    if (filter.endpointId) add("endpoint_id = ?", filter.endpointId);
+    if (filter.eventId) add("event_id = ?", filter.eventId);
+    if (filter.statuses && filter.statuses.length > 0) add("status = ANY(?::text[])", filter.statuses);
+    if (page.after) add("id < ?", page.after);
+    params.push(page.limit + 1);
+    const { rows } = await this.pool.query<DeliveryRow>(
+      `SELECT * FROM deliveries WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return toPage(rows.map(toDelivery), page.limit);
+  }
+
+  async getDelivery(tenantId: string, id: string): Promise<Delivery | null> {
+    const { rows } = await this.pool.query<DeliveryRow>("SELECT * FROM deliveries WHERE tenant_id = $1 AND id = $2", [
+      tenantId,
+      id,
+    ]);
+    return rows[0] ? toDelivery(rows[0]) : null;
+  }
+
+  async listAttempts(deliveryId: string): Promise<Attempt[]> {
+    const { rows } = await this.pool.query<AttemptRow>(
+      "SELECT * FROM attempts WHERE delivery_id = $1 ORDER BY attempt",
+      [deliveryId],
+    );
+    return rows.map(toAttempt);
+  }
+
+  async replayDelivery(tenantId: string, id: string, now: number): Promise<ReplayResult> {
+    return inTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<{ status: string; lease_token: string | null; locked_until: number | null }>(
+        "SELECT status, lease_token, locked_until FROM deliveries WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+        [tenantId, id],
+      );
+      const row = rows[0];
+      if (!row) return "not_found";
+      if (row.lease_token !== null && (row.locked_until ?? 0) > now) return "in_flight";
+      if (row.status === "pending") return "already_pending";
+      await client.query(
+        `UPDATE deliveries SET status = 'pending', next_attempt_at = $2, cycle_attempts = 0, lease_token = NULL,
+           locked_until = NULL, updated_at = $2 WHERE id = $1`,
+        [id, now],
+      );
+      await client.query("SELECT pg_notify($1, '')", [WORK_CHANNEL]);
+      return "replayed";
+    });
+  }
+
+  async replayEndpoint(
+    tenantId: string,
+    endpointId: string,
+    status: "dead" | "failed",
+    since: number | null,
+    now: number,
+  ): Promise<number> {
+    return inTransaction(this.pool, async (client) => {
+      const { rowCount } = await client.query(
+        `UPDATE deliveries SET status = 'pending', next_attempt_at = $5, cycle_attempts = 0, updated_at = $5
+         WHERE tenant_id = $1 AND endpoint_id = $2 AND status = $3 AND created_at >= $4
+           AND (locked_until IS NULL OR locked_until <= $5)`,
+        [tenantId, endpointId, status, since ?? 0, now],
+      );
+      if (rowCount) await client.query("SELECT pg_notify($1, '')", [WORK_CHANNEL]);
+      return rowCount ?? 0;
+    });
+  }
+
+  /**
+   * One statement: pick the oldest due rows nobody else has locked, lease them by moving next_attempt_at to the
+   * lease's end, and return them joined with their event and endpoint so the worker needs no further reads.
+   */
+  async claimDue(req: ClaimRequest): Promise<ClaimedDelivery[]> {
+    const until = req.now + req.leaseMs;
+    const { rows } = await this.pool.query<ClaimRow>(
+      `WITH due AS (
+         SELECT id FROM deliveries
+         WHERE status IN ('pending', 'failed') AND next_attempt_at <= $1
+         ORDER BY next_attempt_at LIMIT $2
+         FOR UPDATE SKIP LOCKED
+       ), claimed AS (
+         UPDATE deliveries d SET lease_token = $3, locked_until = $4, next_attempt_at = $4
+         FROM due WHERE d.id = due.id
+         RETURNING d.id, d.tenant_id, d.event_id, d.endpoint_id, d.attempts, d.cycle_attempts
+       )
+       SELECT c.*, e.type, e.data, e.created_at AS event_created_at,
+         ep.url, ep.secret, ep.headers, ep.timeout_ms, ep.retry_schedule_s, ep.disabled
+       FROM claimed c
+       JOIN events e ON e.tenant_id = c.tenant_id AND e.id = c.event_id
+       JOIN endpoints ep ON ep.id = c.endpoint_id`,
+      [req.now, req.limit, req.leaseToken, until],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      tenantId: r.tenant_id,
+      eventId: r.event_id,
+      endpointId: r.endpoint_id,
+      attempts: r.attempts,
+      cycleAttempts: r.cycle_attempts,
+      leaseToken: req.leaseToken,
+      event: { type: r.type, dataJson: r.data, createdAt: r.event_created_at },
+      endpoint: {
+        url: r.url,
+        secret: r.secret,
+        headers: r.headers,
+        timeoutMs: r.timeout_ms,
+        retryScheduleS: r.retry_schedule_s,
+        disabled: r.disabled,
+      },
+    }));
+  }
+
+  /**
+   * The whole batch in one statement: update every delivery whose lease this worker still holds, and insert the
+   * attempt rows of exactly those. A delivery whose lease was lost belongs to another worker now; its record wins.
+   */
+  async recordAttempts(records: AttemptRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const col = <T>(f: (r: AttemptRecord) => T) => records.map(f);
+    const a = <T>(f: (r: NonNullable<AttemptRecord["attempt"]>) => T) => records.map((r) => (r.attempt ? f(r.attempt) : null));
+    await this.pool.query(
+      `WITH input AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::int[], $6::int[], $7::int[],
+           $8::text[], $9::bigint[]) AS t (id, token, status, next_at, attempts, cycle, code, err, now)
+       ), updated AS (
+         UPDATE deliveries d SET status = i.status, next_attempt_at = i.next_at, attempts = i.attempts,
+           cycle_attempts = i.cycle, last_status_code = i.code, last_error = i.err, updated_at = i.now,
+           lease_token = NULL, locked_until = NULL
+         FROM input i WHERE d.id = i.id AND d.lease_token = i.token
+         RETURNING d.id
+       )
+       INSERT INTO attempts (id, delivery_id, attempt, started_at, duration_ms, status_code, response_body, error,
+         error_class, outcome, timeout_ms)
+       SELECT a.* FROM unnest($10::text[], $1::text[], $11::int[], $12::bigint[], $13::int[], $14::int[], $15::text[],
+           $16::text[], $17::text[], $18::text[], $19::int[])
+         AS a (id, delivery_id, attempt, started_at, duration_ms, status_code, response_body, error, error_class,
+           outcome, timeout_ms)
+       WHERE a.id IS NOT NULL AND a.delivery_id IN (SELECT id FROM updated)`,
+      [
+        col((r) => r.deliveryId),
+        col((r) => r.leaseToken),
+        col((r) => r.status),
+        col((r) => r.nextAttemptAt),
+        col((r) => r.attempts),
+        col((r) => r.cycleAttempts),
+        col((r) => r.lastStatusCode),
+        col((r) => r.lastError),
+        col((r) => r.now),
+        a((x) => x.id),
+        a((x) => x.attempt),
+        a((x) => x.startedAt),
+        a((x) => x.durationMs),
+        a((x) => x.statusCode),
+        a((x) => x.responseBody),
+        a((x) => x.error),
+        a((x) => x.errorClass),
+        a((x) => x.outcome),
+        a((x) => x.timeoutMs),
+      ],
+    );
+    const disables = records.filter((r) => r.disableEndpoint);
+    for (const r of disables) {
+      const d = r.disableEndpoint;
+      if (!d) continue;
+      await this.pool.query(
+        "UPDATE endpoints SET disabled = true, disabled_reason = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2",
+        [d.tenantId, d.endpointId, d.reason, r.now],
+      );
+    }
+  }
+
+  async releaseLeases(ids: string[], leaseToken: string, now: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.pool.query(
+      `UPDATE deliveries SET next_attempt_at = $3, lease_token = NULL, locked_until = NULL
+       WHERE id = ANY($1::text[]) AND lease_token = $2`,
+      [ids, leaseToken, now],
+    );
+  }
+
+  subscribeWork(onWork: () => void): () => void {
+    if (!this.listener) {
+      this.listener = new WorkListener(this.options.url, () => this.work.emit("work"), this.options.onError);
+      this.listener.start();
+    }
+    this.work.on("work", onWork);
+    return () => this.work.off("work", onWork);
+  }
+}

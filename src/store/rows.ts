@@ -1,0 +1,161 @@
+/**
+ * Row shapes of the tables and their mapping to domain types, shared by both adapters. SQLite hands back JSON
+ * columns as text and booleans as 0/1; PostgreSQL hands back parsed jsonb and real booleans. The mappers accept both.
+ */
+import type {
+  Attempt,
+  AttemptOutcome,
+  Delivery,
+  DeliveryStatus,
+  Endpoint,
+  ErrorClass,
+  StoredEvent,
+  Tenant,
+} from "../domain/types.ts";
+
+type Json = string | object;
+
+function json<T>(value: Json): T {
+  return (typeof value === "string" ? JSON.parse(value) : value) as T;
+}
+
+export interface TenantRow {
+  id: string;
+  name: string;
+  metadata: Json;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface EndpointRow {
+  id: string;
+  tenant_id: string;
+  url: string;
+  description: string;
+  event_types: Json;
+  secret: string;
+  headers: Json;
+  timeout_ms: number;
+  retry_schedule_s: Json | null;
+  disabled: number | boolean;
+  disabled_reason: string | null;
+  metadata: Json;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DeliveryRow {
+  id: string;
+  tenant_id: string;
+  event_id: string;
+  endpoint_id: string;
+  status: string;
+  attempts: number;
+  cycle_attempts: number;
+  next_attempt_at: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AttemptRow {
+  id: string;
+  delivery_id: string;
+  attempt: number;
+  started_at: number;
+  duration_ms: number;
+  status_code: number | null;
+  response_body: string | null;
+  error: string | null;
+  error_class: string | null;
+  outcome: string;
+  timeout_ms: number;
+}
+
+export interface EventRow {
+  tenant_id: string;
+  id: string;
+  type: string;
+  data: string;
+  created_at: number;
+}
+
+export function toTenant(r: TenantRow): Tenant {
+  return { id: r.id, name: r.name, metadata: json(r.metadata), createdAt: r.created_at, updatedAt: r.updated_at };
+}
+
+export function toEndpoint(r: EndpointRow): Endpoint {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    url: r.url,
+    description: r.description,
+    eventTypes: json(r.event_types),
+    secret: r.secret,
+    headers: json(r.headers),
+    timeoutMs: r.timeout_ms,
+    retryScheduleS: r.retry_schedule_s === null ? null : json(r.retry_schedule_s),
+    disabled: r.disabled === 1 || r.disabled === true,
+    disabledReason: r.disabled_reason,
+    metadata: json(r.metadata),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+/** Named parameters for an endpoint row, with JSON as text (both drivers accept text for json columns). */
+export function endpointParams(e: Endpoint): Record<string, unknown> {
+  return {
+    id: e.id,
+    tenant_id: e.tenantId,
+    url: e.url,
+    description: e.description,
+    event_types: JSON.stringify(e.eventTypes),
+    secret: e.secret,
+    headers: JSON.stringify(e.headers),
+    timeout_ms: e.timeoutMs,
+    retry_schedule_s: e.retryScheduleS === null ? null : JSON.stringify(e.retryScheduleS),
+    disabled: e.disabled ? 1 : 0,
+    disabled_reason: e.disabledReason,
+    metadata: JSON.stringify(e.metadata),
+    created_at: e.createdAt,
+    updated_at: e.updatedAt,
+  };
+}
+
+export function toDelivery(r: DeliveryRow): Delivery {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    eventId: r.event_id,
+    endpointId: r.endpoint_id,
+    status: r.status as DeliveryStatus,
+    attempts: r.attempts,
+    nextAttemptAt: r.status === "pending" || r.status === "failed" ? r.next_attempt_at : null,
+    lastStatusCode: r.last_status_code,
+    lastError: r.last_error,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export function toAttempt(r: AttemptRow): Attempt {
+  return {
+    id: r.id,
+    deliveryId: r.delivery_id,
+    attempt: r.attempt,
+    startedAt: r.started_at,
+    durationMs: r.duration_ms,
+    statusCode: r.status_code,
+    responseBody: r.response_body,
+    error: r.error,
+    errorClass: r.error_class as ErrorClass | null,
+    outcome: r.outcome as AttemptOutcome,
+    timeoutMs: r.timeout_ms,
+  };
+}
+
+export function toEvent(r: EventRow): StoredEvent {
+  return { id: r.id, tenantId: r.tenant_id, type: r.type, dataJson: r.data, createdAt: r.created_at };
+}

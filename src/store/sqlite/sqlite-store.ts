@@ -1,0 +1,446 @@
+/**
+ * The embedded store: one SQLite file, one process. better-sqlite3 is synchronous, so every operation runs to
+ * completion inside one transaction without interleaving; the async signatures only satisfy the shared contract.
+ * Workers in the same process are woken through an in-process emitter right after a commit that created work.
+ */
+import { EventEmitter } from "node:events";
+import type { Statement } from "better-sqlite3";
+import { matchesEventType } from "../../domain/event-type-match.ts";
+import { newId } from "../../domain/ids.ts";
+import type { Attempt, Delivery, Endpoint, Page, StoredEvent, Tenant } from "../../domain/types.ts";
+import { toPage } from "../paging.ts";
+import {
+  type AttemptRow,
+  type DeliveryRow,
+  type EndpointRow,
+  type EventRow,
+  endpointParams,
+  type TenantRow,
+  toAttempt,
+  toDelivery,
+  toEndpoint,
+  toEvent,
+  toTenant,
+} from "../rows.ts";
+import type {
+  ApiKeyRecord,
+  AttemptRecord,
+  ClaimedDelivery,
+  ClaimRequest,
+  DeliveryFilter,
+  EndpointPatch,
+  IngestedEvent,
+  IngestRequest,
+  IngestResult,
+  PageRequest,
+  ReplayResult,
+  Store,
+  TenantPatch,
+} from "../store.ts";
+import { migrateSqlite, openSqlite, type SqliteDatabase, sqlitePathFromUrl } from "./open-database.ts";
+
+class EventConflict extends Error {
+  constructor(readonly eventId: string) {
+    super(`event ${eventId} exists with other content`);
+  }
+}
+
+interface ClaimRow {
+  id: string;
+  tenant_id: string;
+  event_id: string;
+  endpoint_id: string;
+  attempts: number;
+  cycle_attempts: number;
+}
+
+export class SqliteStore implements Store {
+  readonly kind = "sqlite" as const;
+  private readonly work = new EventEmitter();
+  private readonly statements = new Map<string, Statement<unknown[]>>();
+
+  private constructor(private readonly db: SqliteDatabase) {
+    this.work.setMaxListeners(0);
+  }
+
+  /** @example const store = SqliteStore.open("sqlite:./data/hookd.db") */
+  static open(url: string): SqliteStore {
+    return new SqliteStore(openSqlite(sqlitePathFromUrl(url)));
+  }
+
+  /** Statements are prepared once and reused; preparing is far costlier than running. */
+  private sql(text: string): Statement<unknown[]> {
+    let stmt = this.statements.get(text);
+    if (!stmt) {
+      stmt = this.db.prepare(text);
+      this.statements.set(text, stmt);
+    }
+    return stmt;
+  }
+
+  async migrate(): Promise<void> {
+    migrateSqlite(this.db);
+  }
+
+  async ping(): Promise<void> {
+    this.sql("SELECT 1").get();
+  }
+
+  async close(): Promise<void> {
+    this.work.removeAllListeners();
+    if (this.db.open) this.db.close();
+  }
+
+  async countApiKeys(): Promise<number> {
+    return (this.sql("SELECT count(*) AS n FROM api_keys").get() as { n: number }).n;
+  }
+
+  async putApiKey(key: ApiKeyRecord): Promise<void> {
+    this.sql(
+      `INSERT INTO api_keys (id, tenant_id, hash, created_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET hash = excluded.hash`,
+    ).run(key.id, key.tenantId, key.hash, key.createdAt);
+  }
+
+  async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
+    const row = this.sql("SELECT id, tenant_id, hash, created_at FROM api_keys WHERE hash = ?").get(hash) as
+      | { id: string; tenant_id: string | null; hash: string; created_at: number }
+      | undefined;
+    return row ? { id: row.id, tenantId: row.tenant_id, hash: row.hash, createdAt: row.created_at } : null;
+  }
+
+  async insertTenant(t: Tenant): Promise<boolean> {
+    const result = this.sql(
+      `INSERT INTO tenants (id, name, metadata, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO NOTHING`,
+    ).run(t.id, t.name, JSON.stringify(t.metadata), t.createdAt, t.updatedAt);
+    return result.changes === 1;
+  }
+
+  async getTenant(id: string): Promise<Tenant | null> {
+    const row = this.sql("SELECT * FROM tenants WHERE id = ?").get(id) as TenantRow | undefined;
+    return row ? toTenant(row) : null;
+  }
+
+  async listTenants(page: PageRequest): Promise<Page<Tenant>> {
+    const rows = this.sql("SELECT * FROM tenants WHERE id > ? ORDER BY id LIMIT ?").all(
+      page.after ?? "",
+      page.limit + 1,
+    ) as TenantRow[];
+    return toPage(rows.map(toTenant), page.limit);
+  }
+
+  async updateTenant(id: string, patch: TenantPatch, now: number): Promise<Tenant | null> {
+    return this.db.transaction(() => {
+      const row = this.sql("SELECT * FROM tenants WHERE id = ?").get(id) as TenantRow | undefined;
+      if (!row) return null;
+      const next = { ...toTenant(row), ...patch, updatedAt: now };
+      this.sql("UPDATE tenants SET name = ?, metadata = ?, updated_at = ? WHERE id = ?").run(
+        next.name,
+        JSON.stringify(next.metadata),
+        now,
+        id,
+      );
+      return next;
+    })();
+  }
+
+  async deleteTenant(id: string): Promise<boolean> {
+    return this.sql("DELETE FROM tenants WHERE id = ?").run(id).changes === 1;
+  }
+
+  async insertEndpoint(e: Endpoint): Promise<void> {
+    this.sql(
+      `INSERT INTO endpoints (id, tenant_id, url, description, event_types, secret, headers, timeout_ms,
+         retry_schedule_s, disabled, disabled_reason, metadata, created_at, updated_at)
+       VALUES (@id, @tenant_id, @url, @description, @event_types, @secret, @headers, @timeout_ms,
+         @retry_schedule_s, @disabled, @disabled_reason, @metadata, @created_at, @updated_at)`,
+    ).run(endpointParams(e));
+  }
+
+  async getEndpoint(tenantId: string, id: string): Promise<Endpoint | null> {
+    const row = this.sql("SELECT * FROM endpoints WHERE tenant_id = ? AND id = ?").get(tenantId, id) as
+      | EndpointRow
+      | undefined;
+    return row ? toEndpoint(row) : null;
+  }
+
+  async listEndpoints(tenantId: string, page: PageRequest): Promise<Page<Endpoint>> {
+    const rows = this.sql("SELECT * FROM endpoints WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?").all(
+      tenantId,
+      page.after ?? "",
+      page.limit + 1,
+    ) as EndpointRow[];
+    return toPage(rows.map(toEndpoint), page.limit);
+  }
+
+  async updateEndpoint(tenantId: string, id: string, patch: EndpointPatch, now: number): Promise<Endpoint | null> {
+    return this.db.transaction(() => {
+      const row = this.sql("SELECT * FROM endpoints WHERE tenant_id = ? AND id = ?").get(tenantId, id) as
+        | EndpointRow
+        | undefined;
+      if (!row) return null;
+      const next: Endpoint = { ...toEndpoint(row), ...patch, updatedAt: now };
+      this.sql(
+        `UPDATE endpoints SET url = @url, description = @description, event_types = @event_types, secret = @secret,
+           headers = @headers, timeout_ms = @timeout_ms, retry_schedule_s = @retry_schedule_s, disabled = @disabled,
+           disabled_reason = @disabled_reason, metadata = @metadata, updated_at = @updated_at
+         WHERE id = @id AND tenant_id = @tenant_id`,
+      ).run(endpointParams(next));
+      return next;
+    })();
+  }
+
+  async deleteEndpoint(tenantId: string, id: string): Promise<boolean> {
+    return this.sql("DELETE FROM endpoints WHERE tenant_id = ? AND id = ?").run(tenantId, id).changes === 1;
+  }
+
+  async ingest(req: IngestRequest): Promise<IngestResult> {
+    let created = 0;
+    const run = this.db.transaction((): IngestResult => {
+      const idem = req.idempotency;
+      if (idem) {
+        const seen = this.sql(
+          "SELECT request_hash, response, created_at FROM idempotency_keys WHERE tenant_id = ? AND key = ?",
+        ).get(req.tenantId, idem.key) as { request_hash: string; response: string; created_at: number } | undefined;
+        if (seen && seen.created_at >= idem.notBefore) {
+          if (seen.request_hash !== idem.requestHash) return { kind: "idempotency_mismatch" };
+          return { kind: "replayed", responseJson: seen.response };
+        }
+        if (seen) this.sql("DELETE FROM idempotency_keys WHERE tenant_id = ? AND key = ?").run(req.tenantId, idem.key);
+      }
+      const endpoints = (
+        this.sql("SELECT id, event_types FROM endpoints WHERE tenant_id = ? AND disabled = 0").all(req.tenantId) as {
+          id: string;
+          event_types: string;
+        }[]
+      ).map((e) => ({ id: e.id, eventTypes: JSON.parse(e.event_types) as string[] }));
+      const insertEvent = this.sql(
+        "INSERT INTO events (tenant_id, id, type, data, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      );
+      const insertDelivery = this.sql(
+        `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT DO NOTHING`,
+      );
+      const out: IngestedEvent[] = [];
+      for (const ev of req.events) {
+        if (insertEvent.run(req.tenantId, ev.id, ev.type, ev.dataJson, ev.createdAt).changes === 0) {
+          out.push(this.existingEvent(req.tenantId, ev));
+          continue;
+        }
+        let matched = 0;
+        for (const ep of endpoints) {
+          if (!matchesEventType(ep.eventTypes, ev.type)) continue;
+          insertDelivery.run(newId("dlv"), req.tenantId, ev.id, ep.id, ev.createdAt, ev.createdAt, ev.createdAt);
+          matched++;
+        }
+        created += matched;
+        out.push({ id: ev.id, type: ev.type, createdAt: ev.createdAt, matchedEndpoints: matched });
+      }
+      if (idem) {
+        this.sql(
+          "INSERT INTO idempotency_keys (tenant_id, key, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?)",
+        ).run(req.tenantId, idem.key, idem.requestHash, req.renderResponse(out), req.events[0]?.createdAt ?? 0);
+      }
+      return { kind: "created", events: out };
+    });
+    try {
+      const result = run.immediate();
+      if (created > 0) this.work.emit("work");
+      return result;
+    } catch (err) {
+      if (err instanceof EventConflict) return { kind: "event_conflict", eventId: err.eventId };
+      throw err;
+    }
+  }
+
+  /** A caller-chosen id seen before: the same content is an idempotent repeat, other content a conflict. */
+  private existingEvent(tenantId: string, ev: { id: string; type: string; dataJson: string }): IngestedEvent {
+    const row = this.sql("SELECT * FROM events WHERE tenant_id = ? AND id = ?").get(tenantId, ev.id) as EventRow;
+    if (row.type !== ev.type || row.data !== ev.dataJson) throw new EventConflict(ev.id);
+    const { n } = this.sql("SELECT count(*) AS n FROM deliveries WHERE tenant_id = ? AND event_id = ?").get(
+      tenantId,
+      ev.id,
+    ) as { n: number };
+    return { id: row.id, type: row.type, createdAt: row.created_at, matchedEndpoints: n };
+  }
+
+  async getEvent(tenantId: string, id: string): Promise<StoredEvent | null> {
+    const row = this.sql("SELECT * FROM events WHERE tenant_id = ? AND id = ?").get(tenantId, id) as
+      | EventRow
+      | undefined;
+    return row ? toEvent(row) : null;
+  }
+
+  async listDeliveries(tenantId: string, filter: DeliveryFilter, page: PageRequest): Promise<Page<Delivery>> {
+    const where = ["tenant_id = ?"];
+    const params: unknown[] = [tenantId];
+    if (filter.endpointId) {
+      where.push("endpoint_id = ?");
+      params.push(filter.endpointId);
+    }
+    if (filter.eventId) {
+      where.push("event_id = ?");
+      params.push(filter.eventId);
+    }
+    if (filter.statuses && filter.statuses.length > 0) {
+      where.push(`status IN (${filter.statuses.map(() => "?").join(", ")})`);
+      params.push(...filter.statuses);
+    }
+    if (page.after) {
+      where.push("id < ?");
+      params.push(page.after);
+    }
+    params.push(page.limit + 1);
+    const rows = this.sql(`SELECT * FROM deliveries WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`).all(
+      ...params,
+    ) as DeliveryRow[];
+    return toPage(rows.map(toDelivery), page.limit);
+  }
+
+  async getDelivery(tenantId: string, id: string): Promise<Delivery | null> {
+    const row = this.sql("SELECT * FROM deliveries WHERE tenant_id = ? AND id = ?").get(tenantId, id) as
+      | DeliveryRow
+      | undefined;
+    return row ? toDelivery(row) : null;
+  }
+
+  async listAttempts(deliveryId: string): Promise<Attempt[]> {
+    const rows = this.sql("SELECT * FROM attempts WHERE delivery_id = ? ORDER BY attempt").all(
+      deliveryId,
+    ) as AttemptRow[];
+    return rows.map(toAttempt);
+  }
+
+  async replayDelivery(tenantId: string, id: string, now: number): Promise<ReplayResult> {
+    const result = this.db.transaction((): ReplayResult => {
+      const row = this.sql(
+        "SELECT status, lease_token, locked_until FROM deliveries WHERE tenant_id = ? AND id = ?",
+      ).get(tenantId, id) as { status: string; lease_token: string | null; locked_until: number | null } | undefined;
+      if (!row) return "not_found";
+      if (row.lease_token !== null && (row.locked_until ?? 0) > now) return "in_flight";
+      if (row.status === "pending") return "already_pending";
+      this.sql(
+        `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, cycle_attempts = 0, lease_token = NULL,
+           locked_until = NULL, updated_at = ? WHERE id = ?`,
+      ).run(now, now, id);
+      return "replayed";
+    }).immediate();
+    if (result === "replayed") this.work.emit("work");
+    return result;
+  }
+
+  async replayEndpoint(
+    tenantId: string,
+    endpointId: string,
+    status: "dead" | "failed",
+    since: number | null,
+    now: number,
+  ): Promise<number> {
+    const { changes } = this.sql(
+      `UPDATE deliveries SET status = 'pending', next_attempt_at = @now, cycle_attempts = 0, updated_at = @now
+       WHERE tenant_id = @tenantId AND endpoint_id = @endpointId AND status = @status AND created_at >= @since
+         AND (locked_until IS NULL OR locked_until <= @now)`,
+    ).run({ tenantId, endpointId, status, since: since ?? 0, now });
+    if (changes > 0) this.work.emit("work");
+    return changes;
+  }
+
+  async claimDue(req: ClaimRequest): Promise<ClaimedDelivery[]> {
+    return this.db.transaction(() => {
+      const until = req.now + req.leaseMs;
+      const rows = this.sql(
+        `UPDATE deliveries SET lease_token = @token, locked_until = @until, next_attempt_at = @until
+         WHERE id IN (
+           SELECT id FROM deliveries WHERE status IN ('pending', 'failed') AND next_attempt_at <= @now
+           ORDER BY next_attempt_at LIMIT @limit)
+         RETURNING id, tenant_id, event_id, endpoint_id, attempts, cycle_attempts`,
+      ).all({ token: req.leaseToken, until, now: req.now, limit: req.limit }) as ClaimRow[];
+      const endpoints = new Map<string, ClaimedDelivery["endpoint"]>();
+      const eventStmt = this.sql("SELECT type, data, created_at FROM events WHERE tenant_id = ? AND id = ?");
+      const endpointStmt = this.sql("SELECT * FROM endpoints WHERE id = ?");
+      return rows.map((r): ClaimedDelivery => {
+        let endpoint = endpoints.get(r.endpoint_id);
+        if (!endpoint) {
+          const ep = toEndpoint(endpointStmt.get(r.endpoint_id) as EndpointRow);
+          endpoint = {
+            url: ep.url,
+            secret: ep.secret,
+            headers: ep.headers,
+            timeoutMs: ep.timeoutMs,
+            retryScheduleS: ep.retryScheduleS,
+            disabled: ep.disabled,
+          };
+          endpoints.set(r.endpoint_id, endpoint);
+        }
+        const ev = eventStmt.get(r.tenant_id, r.event_id) as { type: string; data: string; created_at: number };
+        return {
+          id: r.id,
+          tenantId: r.tenant_id,
+          eventId: r.event_id,
+          endpointId: r.endpoint_id,
+          attempts: r.attempts,
+          cycleAttempts: r.cycle_attempts,
+          leaseToken: req.leaseToken,
+          event: { type: ev.type, dataJson: ev.data, createdAt: ev.created_at },
+          endpoint,
+        };
+      });
+    }).immediate();
+  }
+
+  async recordAttempts(records: AttemptRecord[]): Promise<void> {
+    const update = this.sql(
+      `UPDATE deliveries SET status = @status, attempts = @attempts, cycle_attempts = @cycleAttempts,
+         next_attempt_at = @nextAttemptAt, lease_token = NULL, locked_until = NULL, last_status_code = @lastStatusCode,
+         last_error = @lastError, updated_at = @now
+       WHERE id = @deliveryId AND lease_token = @leaseToken`,
+    );
+    const insertAttempt = this.sql(
+      `INSERT INTO attempts (id, delivery_id, attempt, started_at, duration_ms, status_code, response_body, error,
+         error_class, outcome, timeout_ms)
+       VALUES (@id, @deliveryId, @attempt, @startedAt, @durationMs, @statusCode, @responseBody, @error,
+         @errorClass, @outcome, @timeoutMs)`,
+    );
+    const disable = this.sql(
+      "UPDATE endpoints SET disabled = 1, disabled_reason = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
+    );
+    this.db.transaction(() => {
+      for (const r of records) {
+        const { changes } = update.run({
+          status: r.status,
+          attempts: r.attempts,
+          cycleAttempts: r.cycleAttempts,
+          nextAttemptAt: r.nextAttemptAt,
+          lastStatusCode: r.lastStatusCode,
+          lastError: r.lastError,
+          now: r.now,
+          deliveryId: r.deliveryId,
+          leaseToken: r.leaseToken,
+        });
+        // A lost lease means another worker owns the delivery now; its record wins.
+        if (changes === 0) continue;
+        if (r.attempt) insertAttempt.run(r.attempt);
+        if (r.disableEndpoint) {
+          const d = r.disableEndpoint;
+          disable.run(d.reason, r.now, d.tenantId, d.endpointId);
+        }
+      }
+    }).immediate();
+  }
+
+  async releaseLeases(ids: string[], leaseToken: string, now: number): Promise<void> {
+    const release = this.sql(
+      `UPDATE deliveries SET next_attempt_at = ?, lease_token = NULL, locked_until = NULL
+       WHERE id = ? AND lease_token = ?`,
+    );
+    this.db.transaction(() => {
+      for (const id of ids) release.run(now, id, leaseToken);
+    }).immediate();
+  }
+
+  subscribeWork(onWork: () => void): () => void {
+    this.work.on("work", onWork);
+    return () => this.work.off("work", onWork);
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * The Store contract: every durable operation hookd performs, in domain terms. Two adapters implement it
+ * (store/sqlite for the embedded shape, store/postgres for scale-out) and one contract suite (test/contract) runs
+ * against both. Nothing outside store/ sees SQL or a driver type; only app.ts chooses the adapter.
+ *
+ * The delivery lifecycle the contract encodes:
+ *   ingest  -> one transaction writes the events, one delivery per (event, matching enabled endpoint), and the
+ *              idempotency record, then wakes the workers. Nothing is acknowledged before that commit.
+ *   claim   -> a worker leases due deliveries (status pending or failed, next_attempt_at <= now). Claiming moves
+ *              next_attempt_at to the lease's end, so a crashed worker's deliveries simply become due again when the
+ *              lease runs out; no sweeper is needed.
+ *   record  -> the attempt row and the delivery's next state are written together, and only while the worker's
+ *              lease token still holds, so a worker that lost its lease cannot overwrite a newer outcome.
+ */
+import type {
+  Attempt,
+  Delivery,
+  DeliveryStatus,
+  Endpoint,
+  JsonObject,
+  Page,
+  StoredEvent,
+  Tenant,
+} from "../domain/types.ts";
+
+export interface PageRequest {
+  limit: number;
+  /** Exclusive: continue after this id (in the listing's own order). */
+  after: string | null;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  /** null for admin keys; a tenant id for tenant-scoped keys. */
+  tenantId: string | null;
+  hash: string;
+  createdAt: number;
+}
+
+export type TenantPatch = Partial<Pick<Tenant, "name" | "metadata">>;
+export type EndpointPatch = Partial<
+  Pick<
+    Endpoint,
+    | "url"
+    | "description"
+    | "eventTypes"
+    | "headers"
+    | "timeoutMs"
+    | "retryScheduleS"
+    | "disabled"
+    | "disabledReason"
+    | "metadata"
+    | "secret"
+  >
+>;
+
+export interface NewEvent {
+  id: string;
+  type: string;
+  dataJson: string;
+  createdAt: number;
+}
+
+export interface IngestedEvent {
+  id: string;
+  type: string;
+  createdAt: number;
+  matchedEndpoints: number;
+}
+
+export interface IdempotencyRequest {
+  key: string;
+  /** Hash of the request body, so a reused key with another body is refused. */
+  requestHash: string;
+  /** Records created before this time are expired and the key may be used afresh. */
+  notBefore: number;
+}
+
+export type IngestResult =
+  | { kind: "created"; events: IngestedEvent[] }
+  /** The key was seen before with the same body: the stored answer, nothing new written. */
+  | { kind: "replayed"; responseJson: string }
+  | { kind: "idempotency_mismatch" }
+  /** A caller-chosen event id exists already with another type or data. */
+  | { kind: "event_conflict"; eventId: string };
+
+export interface IngestRequest {
+  tenantId: string;
+  events: NewEvent[];
+  idempotency: IdempotencyRequest | null;
+  /** Serialises the 202 body once the events are known, so it can be stored with the idempotency key. */
+  renderResponse: (events: IngestedEvent[]) => string;
+}
+
+export interface DeliveryFilter {
+  endpointId?: string | undefined;
+  eventId?: string | undefined;
+  statuses?: DeliveryStatus[] | undefined;
+}
+
+/** What a worker needs to make one attempt, read in the claim so the hot path makes no further queries. */
+export interface ClaimedDelivery {
+  id: string;
+  tenantId: string;
+  eventId: string;
+  endpointId: string;
+  attempts: number;
+  cycleAttempts: number;
+  leaseToken: string;
+  event: { type: string; dataJson: string; createdAt: number };
+  endpoint: {
+    url: string;
+    secret: string;
+    headers: Record<string, string>;
+    timeoutMs: number;
+    retryScheduleS: number[] | null;
+    disabled: boolean;
+  };
+}
+
+export interface ClaimRequest {
+  limit: number;
+  leaseMs: number;
+  now: number;
+  leaseToken: string;
+}
+
+/** The outcome of one claimed delivery, written atomically. */
+export interface AttemptRecord {
+  deliveryId: string;
+  leaseToken: string;
+  /** null when no HTTP attempt was made (the endpoint was disabled meanwhile). */
+  attempt: Attempt | null;
+  status: DeliveryStatus;
+  nextAttemptAt: number | null;
+  attempts: number;
+  cycleAttempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  now: number;
+  disableEndpoint: { tenantId: string; endpointId: string; reason: string } | null;
+}
+
+export type ReplayResult = "replayed" | "not_found" | "in_flight" | "already_pending";
+
+export interface Store {
+  readonly kind: "sqlite" | "postgres";
+
+  /** Applies pending migrations; safe to call from many processes at once. */
+  migrate(): Promise<void>;
+  /** Throws when the store cannot serve a query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  countApiKeys(): Promise<number>;
+  /** Inserts, or replaces the hash of the key with the same id. */
+  putApiKey(key: ApiKeyRecord): Promise<void>;
+  findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null>;
+
+  /** false when the id is taken. */
+  insertTenant(tenant: Tenant): Promise<boolean>;
+  getTenant(id: string): Promise<Tenant | null>;
+  listTenants(page: PageRequest): Promise<Page<Tenant>>;
+  updateTenant(id: string, patch: TenantPatch, now: number): Promise<Tenant | null>;
+  /** Deletes the tenant and everything it owns. */
+  deleteTenant(id: string): Promise<boolean>;
+
+  insertEndpoint(endpoint: Endpoint): Promise<void>;
+  getEndpoint(tenantId: string, id: string): Promise<Endpoint | null>;
+  listEndpoints(tenantId: string, page: PageRequest): Promise<Page<Endpoint>>;
+  updateEndpoint(tenantId: string, id: string, patch: EndpointPatch, now: number): Promise<Endpoint | null>;
+  /** Deletes the endpoint with its deliveries and attempts. */
+  deleteEndpoint(tenantId: string, id: string): Promise<boolean>;
+
+  ingest(request: IngestRequest): Promise<IngestResult>;
+  getEvent(tenantId: string, id: string): Promise<StoredEvent | null>;
+
+  /** Newest first. */
+  listDeliveries(tenantId: string, filter: DeliveryFilter, page: PageRequest): Promise<Page<Delivery>>;
+  getDelivery(tenantId: string, id: string): Promise<Delivery | null>;
+  /** Oldest first. */
+  listAttempts(deliveryId: string): Promise<Attempt[]>;
+  replayDelivery(tenantId: string, id: string, now: number): Promise<ReplayResult>;
+  /** Requeues every delivery of the endpoint in `status` created at or after `since`; returns how many. */
+  replayEndpoint(
+    tenantId: string,
+    endpointId: string,
+    status: "dead" | "failed",
+    since: number | null,
+    now: number,
+  ): Promise<number>;
+
+  claimDue(request: ClaimRequest): Promise<ClaimedDelivery[]>;
+  recordAttempts(records: AttemptRecord[]): Promise<void>;
+  /** Hands leased deliveries back without spending an attempt (graceful shutdown). */
+  releaseLeases(ids: string[], leaseToken: string, now: number): Promise<void>;
+  /** Calls `onWork` soon after new deliveries commit anywhere (LISTEN/NOTIFY, or in-process for SQLite). */
+  subscribeWork(onWork: () => void): () => void;
+}
+
+export type { JsonObject };
