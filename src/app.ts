@@ -1,0 +1,133 @@
+/**
+ * The composition root: from a frozen config it builds the store, the services, the HTTP server and the delivery
+ * worker for the requested role, and returns one close() that shuts them down in order (stop accepting requests,
+ * drain the worker, close outbound connections, close the store). Nothing here exits the process.
+ */
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import type { Dispatcher } from "undici";
+import { type Config, type Role, storeKind } from "./config/config.ts";
+import { DeliveryWorker } from "./delivery/worker.ts";
+import { ensureAdminKey } from "./features/api-keys/bootstrap.ts";
+import { DeliveryService } from "./features/deliveries/service.ts";
+import { EndpointService } from "./features/endpoints/service.ts";
+import { EventService } from "./features/events/service.ts";
+import { TenantService } from "./features/tenants/service.ts";
+import { Authenticator } from "./http/auth.ts";
+import { buildServer } from "./http/build-server.ts";
+import { createOutboundAgent } from "./outbound/agent.ts";
+import { createNetworkPolicy } from "./outbound/network-policy.ts";
+import { PostgresStore } from "./store/postgres/postgres-store.ts";
+import { SqliteStore } from "./store/sqlite/sqlite-store.ts";
+import type { Store } from "./store/store.ts";
+
+export interface App {
+  store: Store;
+  server: FastifyInstance | null;
+  worker: DeliveryWorker | null;
+  /** Base URL of the listening API, when this role serves one. */
+  url: string | null;
+  /** The admin key minted at this start, if one was (shown once). */
+  generatedAdminKey: string | null;
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  role: Role;
+  log: Logger;
+  /** Outbound dispatcher override (tests); defaults to the guarded keep-alive agent. */
+  dispatcher?: Dispatcher;
+}
+
+export class RoleError extends Error {}
+
+export function createStore(config: Config, log: Logger): Store {
+  if (storeKind(config) === "sqlite") return SqliteStore.open(config.databaseUrl);
+  return new PostgresStore({
+    url: config.databaseUrl,
+    poolSize: config.pgPoolSize,
+    onError: (err) => log.warn({ err }, "postgres connection error"),
+  });
+}
+
+/** Start-up waits for the database instead of crashing when it is still coming up. */
+async function migrateWithRetry(store: Store, log: Logger): Promise<void> {
+  for (let attempt = 1, delay = 250; ; attempt++, delay = Math.min(delay * 2, 5_000)) {
+    try {
+      await store.migrate();
+      return;
+    } catch (err) {
+      if (store.kind === "sqlite" || attempt >= 20) throw err;
+      log.warn({ err, attempt, retry_in_ms: delay }, "database not reachable yet; retrying");
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+export async function createApp(config: Config, opts: AppOptions): Promise<App> {
+  const { role, log } = opts;
+  if (role !== "all" && storeKind(config) === "sqlite") {
+    throw new RoleError(
+      `--role ${role} needs PostgreSQL: the embedded SQLite store runs the API and the workers in one process. ` +
+        "Use `hookd serve` without --role, or set HOOKD_DATABASE_URL=postgres://...",
+    );
+  }
+  const store = createStore(config, log);
+  let server: FastifyInstance | null = null;
+  let worker: DeliveryWorker | null = null;
+  let agent: Dispatcher | null = null;
+  try {
+    await migrateWithRetry(store, log);
+    const generatedAdminKey = await ensureAdminKey(store, config.adminKey, Date.now());
+    const policy = createNetworkPolicy({ allowedNetworks: config.allowedNetworks });
+
+    let url: string | null = null;
+    if (role === "all" || role === "api") {
+      const tenants = new TenantService(store);
+      server = await buildServer(
+        {
+          auth: new Authenticator(store),
+          tenants,
+          endpoints: new EndpointService(store, policy),
+          events: new EventService(store),
+          deliveries: new DeliveryService(store),
+          ready: () => store.ping(),
+        },
+        log,
+      );
+      url = await server.listen({ host: config.host, port: config.port });
+    }
+    if (role === "all" || role === "worker") {
+      agent = opts.dispatcher ?? createOutboundAgent({ policy });
+      worker = new DeliveryWorker({
+        store,
+        dispatcher: agent,
+        policy,
+        log,
+        concurrency: config.workerConcurrency,
+        batchSize: config.claimBatchSize,
+        leaseMs: config.leaseMs,
+        pollIntervalMs: config.pollIntervalMs,
+        shutdownGraceMs: config.shutdownGraceMs,
+        retryScheduleS: config.retryScheduleS,
+      });
+      worker.start();
+    }
+
+    let closing: Promise<void> | null = null;
+    const close = () => {
+      closing ??= (async () => {
+        await server?.close();
+        await worker?.stop();
+        if (agent && !opts.dispatcher) await agent.close();
+        await store.close();
+      })();
+      return closing;
+    };
+    return { store, server, worker, url, generatedAdminKey, close };
+  } catch (err) {
+    await server?.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * `hookd serve`: start the role, print the generated admin key once if one was minted, and drain on SIGTERM or
+ * SIGINT. A second signal during the drain exits at once.
+ */
+import { createApp, RoleError } from "../app.ts";
+import { type Config, type Role, storeKind } from "../config/config.ts";
+import { createLogger } from "../observability/logger.ts";
+
+export async function runServe(config: Config, role: Role): Promise<number> {
+  const log = createLogger(config.logLevel);
+  process.on("unhandledRejection", (err) => log.error({ err }, "unhandled promise rejection"));
+  let app: Awaited<ReturnType<typeof createApp>>;
+  try {
+    app = await createApp(config, { role, log });
+  } catch (err) {
+    if (err instanceof RoleError) {
+      process.stderr.write(`hookd: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (app.generatedAdminKey) {
+    process.stdout.write(
+      `\nhookd: generated an admin API key. It is shown only this once (only its hash is stored):\n\n  ${app.generatedAdminKey}\n\n`,
+    );
+  }
+  log.info({ role, store: storeKind(config), url: app.url }, "hookd started");
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: string) => {
+      if (stopping) process.exit(1);
+      stopping = true;
+      log.info({ signal }, "shutting down: draining in-flight deliveries");
+      app.close().then(resolve, (err) => {
+        log.error({ err }, "error during shutdown");
+        resolve();
+      });
+    };
+    process.on("SIGTERM", () => onSignal("SIGTERM"));
+    process.on("SIGINT", () => onSignal("SIGINT"));
+  });
+  log.info("hookd stopped");
+  return 0;
+}

@@ -1,0 +1,84 @@
+/**
+ * Decides what a delivery becomes after an attempt: succeeded, dead, or failed with the time of its next try. Pure:
+ * time and randomness come in as arguments, so every branch is unit-tested without clocks.
+ */
+import { newId } from "../domain/ids.ts";
+import type { AttemptRecord, ClaimedDelivery } from "../store/store.ts";
+import type { Classification } from "./classify.ts";
+import { nextRetryDelayMs, parseRetryAfterMs, rateLimitedDelayMs } from "./retry-schedule.ts";
+import type { SendOutcome } from "./send.ts";
+
+export interface NextStateInput {
+  delivery: ClaimedDelivery;
+  sent: SendOutcome;
+  classification: Classification;
+  startedAt: number;
+  now: number;
+  defaultScheduleS: readonly number[];
+  random?: () => number;
+}
+
+export function nextState(input: NextStateInput): AttemptRecord {
+  const { delivery: d, sent, classification: c, now } = input;
+  const attempts = d.attempts + 1;
+  const cycleAttempts = d.cycleAttempts + 1;
+  const statusCode = sent.result.kind === "response" ? sent.result.statusCode : null;
+
+  let status: AttemptRecord["status"] = "succeeded";
+  let nextAttemptAt: number | null = null;
+  if (c.outcome === "permanent") status = "dead";
+  if (c.outcome === "retry") {
+    const schedule = d.endpoint.retryScheduleS ?? input.defaultScheduleS;
+    let delay = nextRetryDelayMs(schedule, cycleAttempts, input.random);
+    if (delay !== null && c.rateLimited && sent.result.kind === "response") {
+      delay = rateLimitedDelayMs(delay, parseRetryAfterMs(sent.result.retryAfter, now));
+    }
+    status = delay === null ? "dead" : "failed";
+    nextAttemptAt = delay === null ? null : now + delay;
+  }
+
+  return {
+    deliveryId: d.id,
+    leaseToken: d.leaseToken,
+    attempt: {
+      id: newId("atm"),
+      deliveryId: d.id,
+      attempt: attempts,
+      startedAt: input.startedAt,
+      durationMs: sent.durationMs,
+      statusCode,
+      responseBody: sent.responseBody,
+      error: c.error,
+      errorClass: c.errorClass,
+      outcome: c.outcome,
+      timeoutMs: d.endpoint.timeoutMs,
+    },
+    status,
+    nextAttemptAt,
+    attempts,
+    cycleAttempts,
+    lastStatusCode: statusCode,
+    lastError: c.error,
+    now,
+    disableEndpoint: c.disableEndpoint
+      ? { tenantId: d.tenantId, endpointId: d.endpointId, reason: "endpoint answered 410 Gone" }
+      : null,
+  };
+}
+
+/** A delivery claimed for an endpoint that was disabled meanwhile: dead without an attempt, replayable later. */
+export function disabledEndpointState(d: ClaimedDelivery, now: number): AttemptRecord {
+  return {
+    deliveryId: d.id,
+    leaseToken: d.leaseToken,
+    attempt: null,
+    status: "dead",
+    nextAttemptAt: null,
+    attempts: d.attempts,
+    cycleAttempts: d.cycleAttempts,
+    lastStatusCode: null,
+    lastError: "endpoint disabled",
+    now,
+    disableEndpoint: null,
+  };
+}

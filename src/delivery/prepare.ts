@@ -1,0 +1,67 @@
+/**
+ * Builds the exact bytes and headers of one webhook request. The body is assembled from the stored data text rather
+ * than re-serialised, so it is byte-identical on every retry; only webhook-timestamp, the signature and
+ * webhook-attempt change between attempts. Endpoint headers go first and can never replace the protocol headers.
+ */
+import { parseSecret } from "../signing/secret.ts";
+import { signPayload } from "../signing/standard-webhooks.ts";
+import type { ClaimedDelivery } from "../store/store.ts";
+
+export const USER_AGENT = `hookd/${process.env.npm_package_version ?? "0.1.0"}`;
+
+/** Header names hookd sets itself; endpoint headers with these names are refused by the API and dropped here. */
+export const RESERVED_HEADERS = new Set([
+  "content-type",
+  "content-length",
+  "host",
+  "user-agent",
+  "webhook-id",
+  "webhook-timestamp",
+  "webhook-signature",
+  "webhook-attempt",
+  "connection",
+  "transfer-encoding",
+]);
+
+export interface PreparedRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  attempt: number;
+}
+
+const keyCache = new Map<string, Buffer>();
+
+/** Decoding a secret is cheap but runs per request; a small cache keeps it off the hot path. */
+function keyFor(secret: string): Buffer {
+  let key = keyCache.get(secret);
+  if (!key) {
+    if (keyCache.size > 10_000) keyCache.clear();
+    key = parseSecret(secret);
+    keyCache.set(secret, key);
+  }
+  return key;
+}
+
+export function renderBody(eventId: string, type: string, createdAt: number, dataJson: string): string {
+  const timestamp = new Date(createdAt).toISOString();
+  return `{"id":${JSON.stringify(eventId)},"type":${JSON.stringify(type)},"timestamp":"${timestamp}","data":${dataJson}}`;
+}
+
+export function prepareRequest(d: ClaimedDelivery, nowMs: number): PreparedRequest {
+  const body = renderBody(d.eventId, d.event.type, d.event.createdAt, d.event.dataJson);
+  const timestampS = Math.floor(nowMs / 1000);
+  const attempt = d.attempts + 1;
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(d.endpoint.headers)) {
+    const lower = name.toLowerCase();
+    if (!RESERVED_HEADERS.has(lower)) headers[lower] = value;
+  }
+  headers["content-type"] = "application/json";
+  headers["user-agent"] = USER_AGENT;
+  headers["webhook-id"] = d.eventId;
+  headers["webhook-timestamp"] = String(timestampS);
+  headers["webhook-signature"] = signPayload(keyFor(d.endpoint.secret), d.eventId, timestampS, body);
+  headers["webhook-attempt"] = String(attempt);
+  return { url: d.endpoint.url, headers, body, attempt };
+}

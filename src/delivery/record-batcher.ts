@@ -1,0 +1,49 @@
+/**
+ * Collects attempt records and writes them in batches: one transaction (one statement on Postgres) for everything
+ * finished in the same tick, instead of a commit per delivery. If the store is unreachable the batch is kept and
+ * retried with backoff; if the process dies first, the leases expire and the deliveries are attempted again, which
+ * is the at-least-once promise.
+ */
+import type { Logger } from "pino";
+import type { AttemptRecord, Store } from "../store/store.ts";
+
+const MAX_BATCH = 500;
+
+export class RecordBatcher {
+  private queue: AttemptRecord[] = [];
+  private flushing: Promise<void> | null = null;
+  private retryMs = 50;
+
+  constructor(
+    private readonly store: Store,
+    private readonly log: Logger,
+  ) {}
+
+  add(record: AttemptRecord): void {
+    this.queue.push(record);
+    if (!this.flushing) this.flushing = this.flushLoop();
+  }
+
+  /** Resolves when everything added so far is written. */
+  async drain(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  private async flushLoop(): Promise<void> {
+    // Let every completion of this tick join the batch.
+    await new Promise((r) => setImmediate(r));
+    while (this.queue.length > 0) {
+      const batch = this.queue.slice(0, MAX_BATCH);
+      try {
+        await this.store.recordAttempts(batch);
+        this.queue.splice(0, batch.length);
+        this.retryMs = 50;
+      } catch (err) {
+        this.log.error({ err, pending: this.queue.length }, "recording attempts failed; retrying");
+        await new Promise((r) => setTimeout(r, this.retryMs));
+        this.retryMs = Math.min(this.retryMs * 2, 5_000);
+      }
+    }
+    this.flushing = null;
+  }
+}

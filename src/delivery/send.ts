@@ -1,0 +1,112 @@
+/**
+ * Makes one HTTP attempt and never throws: every failure becomes a SendResult with an error class. One deadline
+ * (the endpoint's timeout) covers connect, headers and body, and at most 64 KB of the response is read, so neither
+ * a hanging nor a firehose receiver can hold a worker slot longer than the timeout.
+ */
+import { type Dispatcher, request } from "undici";
+import type { ErrorClass } from "../domain/types.ts";
+import { assertIpLiteralAllowed } from "../outbound/target-check.ts";
+import type { NetworkPolicy } from "../outbound/network-policy.ts";
+import type { SendResult } from "./classify.ts";
+import type { PreparedRequest } from "./prepare.ts";
+
+export const MAX_RESPONSE_READ_BYTES = 64 * 1024;
+export const STORED_RESPONSE_BYTES = 4 * 1024;
+
+export interface SendOutcome {
+  result: SendResult;
+  responseBody: string | null;
+  durationMs: number;
+}
+
+export interface SendOptions {
+  dispatcher: Dispatcher;
+  policy: NetworkPolicy;
+  timeoutMs: number;
+  /** Aborts the attempt when the worker shuts down. */
+  shutdown?: AbortSignal;
+}
+
+export async function sendRequest(req: PreparedRequest, opts: SendOptions): Promise<SendOutcome> {
+  const started = performance.now();
+  const deadline = AbortSignal.timeout(opts.timeoutMs);
+  const signal = opts.shutdown ? AbortSignal.any([deadline, opts.shutdown]) : deadline;
+  try {
+    assertIpLiteralAllowed(new URL(req.url).hostname, opts.policy);
+    const res = await request(req.url, {
+      method: "POST",
+      headers: req.headers,
+      body: req.body,
+      dispatcher: opts.dispatcher,
+      signal,
+      headersTimeout: opts.timeoutMs,
+      bodyTimeout: opts.timeoutMs,
+    });
+    const body = await readCapped(res.body, MAX_RESPONSE_READ_BYTES);
+    const retryAfter = res.headers["retry-after"];
+    return {
+      result: {
+        kind: "response",
+        statusCode: res.statusCode,
+        retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+      },
+      responseBody: body.length > 0 ? body.subarray(0, STORED_RESPONSE_BYTES).toString("utf8") : null,
+      durationMs: Math.round(performance.now() - started),
+    };
+  } catch (err) {
+    const errorClass = opts.shutdown?.aborted ? "aborted" : deadline.aborted ? "timeout" : errorClassOf(err);
+    return {
+      result: { kind: "error", errorClass, message: describe(err, errorClass, opts.timeoutMs) },
+      responseBody: null,
+      durationMs: Math.round(performance.now() - started),
+    };
+  }
+}
+
+async function readCapped(body: Dispatcher.ResponseData["body"], max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buf = chunk as Buffer;
+    chunks.push(buf);
+    size += buf.length;
+    if (size >= max) {
+      // Enough to show the operator; the rest is not worth holding a slot for.
+      body.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(chunks, Math.min(size, max));
+}
+
+function codesOf(err: unknown): string[] {
+  const codes: string[] = [];
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") codes.push(code);
+    e = (e as { cause?: unknown }).cause;
+  }
+  return codes;
+}
+
+export function errorClassOf(err: unknown): ErrorClass {
+  for (const code of codesOf(err)) {
+    if (code === "EGRESS_BLOCKED") return "ssrf_blocked";
+    if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "DNS_LOOKUP_FAILED") return "dns";
+    if (/TIMEOUT|ETIMEDOUT/.test(code)) return "timeout";
+    if (/^(ERR_TLS|ERR_SSL|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_VERIFY)/.test(code)) return "tls";
+    if (/^(ECONNREFUSED|ECONNRESET|EPIPE|EHOSTUNREACH|ENETUNREACH|UND_ERR_SOCKET|UND_ERR_CLOSED)/.test(code)) {
+      return "connect";
+    }
+  }
+  if (err instanceof TypeError && /url/i.test(err.message)) return "connect";
+  return "response";
+}
+
+function describe(err: unknown, errorClass: ErrorClass, timeoutMs: number): string {
+  if (errorClass === "timeout") return `timed out after ${timeoutMs} ms`;
+  const codes = codesOf(err);
+  const message = err instanceof Error ? err.message : String(err);
+  return codes.length > 0 ? `${codes[0]}: ${message}` : message;
+}

@@ -1,0 +1,172 @@
+/**
+ * The delivery loop. It only composes the steps: claim -> prepare -> send -> classify -> next state -> record.
+ *
+ * The claim loop never waits on HTTP: it claims at most as many deliveries as it has free slots, starts each one and
+ * goes back to claiming, so a slow endpoint occupies one slot for at most its timeout and never the loop itself.
+ * When there is nothing due it sleeps until the store signals new work (NOTIFY, or in-process for SQLite) or the
+ * poll interval passes (scheduled retries becoming due).
+ *
+ * Shutdown: stop claiming, let in-flight requests finish for up to the grace period, abort the rest and hand their
+ * leases back without spending an attempt, write every pending record, and only then return.
+ */
+import { randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import type { Dispatcher } from "undici";
+import type { NetworkPolicy } from "../outbound/network-policy.ts";
+import type { ClaimedDelivery, Store } from "../store/store.ts";
+import { classify } from "./classify.ts";
+import { disabledEndpointState, nextState } from "./next-state.ts";
+import { prepareRequest } from "./prepare.ts";
+import { RecordBatcher } from "./record-batcher.ts";
+import { sendRequest } from "./send.ts";
+import { WakeSignal } from "./wake-signal.ts";
+
+export interface WorkerOptions {
+  store: Store;
+  dispatcher: Dispatcher;
+  policy: NetworkPolicy;
+  log: Logger;
+  concurrency: number;
+  batchSize: number;
+  leaseMs: number;
+  pollIntervalMs: number;
+  shutdownGraceMs: number;
+  retryScheduleS: readonly number[];
+  now?: () => number;
+}
+
+export class DeliveryWorker {
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly wake = new WakeSignal();
+  private readonly abort = new AbortController();
+  private readonly recorder: RecordBatcher;
+  private readonly released: string[] = [];
+  private unsubscribe: (() => void) | null = null;
+  /** One token per process run: completions and releases only touch leases this worker took. */
+  private readonly leaseToken = randomUUID();
+  private readonly now: () => number;
+
+  constructor(private readonly opts: WorkerOptions) {
+    this.recorder = new RecordBatcher(opts.store, opts.log);
+    this.now = opts.now ?? Date.now;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.unsubscribe = this.opts.store.subscribeWork(() => this.wake.notify());
+    this.loop = this.claimLoop();
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  private async claimLoop(): Promise<void> {
+    let backoffMs = 100;
+    while (this.running) {
+      const free = this.opts.concurrency - this.inFlight.size;
+      if (free <= 0) {
+        await this.wake.wait(this.opts.pollIntervalMs);
+        continue;
+      }
+      const limit = Math.min(this.opts.batchSize, free);
+      let claimed: ClaimedDelivery[];
+      try {
+        claimed = await this.opts.store.claimDue({
+          limit,
+          leaseMs: this.opts.leaseMs,
+          now: this.now(),
+          leaseToken: this.leaseToken,
+        });
+        backoffMs = 100;
+      } catch (err) {
+        this.opts.log.error({ err }, "claiming deliveries failed; retrying");
+        await this.wake.wait(backoffMs);
+        backoffMs = Math.min(backoffMs * 2, 5_000);
+        continue;
+      }
+      for (const d of claimed) this.dispatch(d);
+      if (claimed.length < limit) await this.wake.wait(this.opts.pollIntervalMs);
+    }
+  }
+
+  private dispatch(d: ClaimedDelivery): void {
+    const task = this.process(d)
+      .catch((err) => {
+        // A bug, not a delivery failure: leave the lease to expire so the delivery is retried, and say so.
+        this.opts.log.error({ err, delivery_id: d.id }, "delivery processing failed");
+      })
+      .finally(() => {
+        this.inFlight.delete(d.id);
+        this.wake.notify();
+      });
+    this.inFlight.set(d.id, task);
+  }
+
+  private async process(d: ClaimedDelivery): Promise<void> {
+    const ctx = { event_id: d.eventId, delivery_id: d.id, endpoint_id: d.endpointId, tenant_id: d.tenantId };
+    if (d.endpoint.disabled) {
+      this.recorder.add(disabledEndpointState(d, this.now()));
+      this.opts.log.info(ctx, "endpoint disabled; delivery moved to dead");
+      return;
+    }
+    const startedAt = this.now();
+    const prepared = prepareRequest(d, startedAt);
+    const sent = await sendRequest(prepared, {
+      dispatcher: this.opts.dispatcher,
+      policy: this.opts.policy,
+      timeoutMs: d.endpoint.timeoutMs,
+      shutdown: this.abort.signal,
+    });
+    if (sent.result.kind === "error" && sent.result.errorClass === "aborted") {
+      this.released.push(d.id);
+      return;
+    }
+    const classification = classify(sent.result);
+    const record = nextState({
+      delivery: d,
+      sent,
+      classification,
+      startedAt,
+      now: this.now(),
+      defaultScheduleS: this.opts.retryScheduleS,
+    });
+    this.recorder.add(record);
+    const line = {
+      ...ctx,
+      attempt: prepared.attempt,
+      status_code: record.lastStatusCode,
+      outcome: classification.outcome,
+      duration_ms: sent.durationMs,
+    };
+    if (classification.outcome === "success") this.opts.log.debug(line, "delivered");
+    else this.opts.log.info({ ...line, error: record.lastError, next_status: record.status }, "attempt failed");
+  }
+
+  /** Graceful stop; see the module comment. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.unsubscribe?.();
+    this.wake.notify();
+    await this.loop;
+    const all = Promise.allSettled([...this.inFlight.values()]);
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((r) => {
+      timer = setTimeout(r, this.opts.shutdownGraceMs);
+    });
+    await Promise.race([all, grace]);
+    clearTimeout(timer);
+    this.abort.abort();
+    await all;
+    await this.recorder.drain();
+    if (this.released.length > 0) {
+      await this.opts.store.releaseLeases(this.released, this.leaseToken, this.now()).catch((err) => {
+        this.opts.log.error({ err }, "releasing leases failed; they will expire instead");
+      });
+    }
+  }
+}

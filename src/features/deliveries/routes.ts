@@ -1,0 +1,51 @@
+/**
+ * /v1/tenants/{tenant_id}/deliveries: the delivery log (newest first, filterable), one delivery with every attempt,
+ * and replay.
+ */
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { requireTenantAccess } from "../../http/auth.ts";
+import { TenantParams } from "../../http/common-schemas.ts";
+import type { ApiContext } from "../../http/context.ts";
+import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
+import { attemptToApi, DeliveryParams, DeliveryQuery, deliveryToApi } from "./schemas.ts";
+import { parseStatuses } from "./service.ts";
+
+export function deliveryRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    const access = async (req: Parameters<ApiContext["auth"]["authenticate"]>[0], tenantId: string) => {
+      requireTenantAccess(await ctx.auth.authenticate(req), tenantId);
+      await ctx.tenants.assertExists(tenantId);
+    };
+
+    app.get(
+      "/v1/tenants/:tenant_id/deliveries",
+      { schema: { params: TenantParams, querystring: DeliveryQuery } },
+      async (req) => {
+        await access(req, req.params.tenant_id);
+        const q = req.query;
+        const page = await ctx.deliveries.list(
+          req.params.tenant_id,
+          { endpointId: q.endpoint_id, eventId: q.event_id, statuses: parseStatuses(q.status) },
+          { limit: q.limit ?? 50, after: decodeCursor(q.cursor) },
+        );
+        return { data: page.data.map(deliveryToApi), next_cursor: encodeCursor(page.nextCursor) };
+      },
+    );
+
+    app.get("/v1/tenants/:tenant_id/deliveries/:delivery_id", { schema: { params: DeliveryParams } }, async (req) => {
+      await access(req, req.params.tenant_id);
+      const { delivery, attempts } = await ctx.deliveries.get(req.params.tenant_id, req.params.delivery_id);
+      return { ...deliveryToApi(delivery), attempts: attempts.map(attemptToApi) };
+    });
+
+    app.post(
+      "/v1/tenants/:tenant_id/deliveries/:delivery_id/replay",
+      { schema: { params: DeliveryParams } },
+      async (req, reply) => {
+        await access(req, req.params.tenant_id);
+        const delivery = await ctx.deliveries.replay(req.params.tenant_id, req.params.delivery_id);
+        return reply.status(202).send(deliveryToApi(delivery));
+      },
+    );
+  };
+}

@@ -1,0 +1,51 @@
+import { Type } from "typebox";
+import type { Attempt, Delivery } from "../../domain/types.ts";
+import { iso } from "../../http/common-schemas.ts";
+
+export const DeliveryParams = Type.Object({
+  tenant_id: Type.String({ maxLength: 64 }),
+  delivery_id: Type.String({ maxLength: 128 }),
+});
+
+export const DeliveryQuery = Type.Object(
+  {
+    endpoint_id: Type.Optional(Type.String({ maxLength: 128 })),
+    event_id: Type.Optional(Type.String({ maxLength: 128 })),
+    status: Type.Optional(
+      Type.String({ pattern: "^(pending|failed|succeeded|dead)(,(pending|failed|succeeded|dead))*$" }),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 250, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 512 })),
+  },
+  { additionalProperties: false },
+);
+
+export function deliveryToApi(d: Delivery) {
+  return {
+    id: d.id,
+    event_id: d.eventId,
+    endpoint_id: d.endpointId,
+    status: d.status,
+    attempts: d.attempts,
+    next_attempt_at: iso(d.nextAttemptAt),
+    last_status_code: d.lastStatusCode,
+    last_error: d.lastError,
+    created_at: iso(d.createdAt),
+    updated_at: iso(d.updatedAt),
+  };
+}
+
+export function attemptToApi(a: Attempt) {
+  return {
+    id: a.id,
+    attempt: a.attempt,
+    started_at: iso(a.startedAt),
+    duration_ms: a.durationMs,
+    status_code: a.statusCode,
+    response_body: a.responseBody,
+    error: a.error,
+    error_class: a.errorClass,
+    outcome: a.outcome,
+    timeout_ms: a.timeoutMs,
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * Reading deliveries with their attempt log, and replaying one. The dead-letter list is simply the deliveries with
+ * status `dead`.
+ */
+import type { Attempt, Delivery, DeliveryStatus, Page } from "../../domain/types.ts";
+import { AppError } from "../../errors/app-error.ts";
+import type { DeliveryFilter, PageRequest, Store } from "../../store/store.ts";
+
+export class DeliveryService {
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  list(tenantId: string, filter: DeliveryFilter, page: PageRequest): Promise<Page<Delivery>> {
+    return this.store.listDeliveries(tenantId, filter, page);
+  }
+
+  async get(tenantId: string, id: string): Promise<{ delivery: Delivery; attempts: Attempt[] }> {
+    const delivery = await this.store.getDelivery(tenantId, id);
+    if (!delivery) throw new AppError("DELIVERY_NOT_FOUND", `delivery ${id} not found`);
+    return { delivery, attempts: await this.store.listAttempts(id) };
+  }
+
+  async replay(tenantId: string, id: string): Promise<Delivery> {
+    const result = await this.store.replayDelivery(tenantId, id, this.now());
+    if (result === "not_found") throw new AppError("DELIVERY_NOT_FOUND", `delivery ${id} not found`);
+    if (result === "in_flight") throw new AppError("DELIVERY_IN_FLIGHT", `delivery ${id} is being attempted now`);
+    if (result === "already_pending") {
+      throw new AppError("DELIVERY_ALREADY_PENDING", `delivery ${id} is already waiting for an attempt`);
+    }
+    const delivery = await this.store.getDelivery(tenantId, id);
+    if (!delivery) throw new AppError("DELIVERY_NOT_FOUND", `delivery ${id} not found`);
+    return delivery;
+  }
+}
+
+export function parseStatuses(text: string | undefined): DeliveryStatus[] | undefined {
+  return text === undefined ? undefined : (text.split(",") as DeliveryStatus[]);
+}

@@ -1,0 +1,85 @@
+/**
+ * /v1/tenants/{tenant_id}/endpoints: CRUD, secret rotation and bulk replay. The secret appears only in the answers
+ * to create and rotate-secret.
+ */
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { requireTenantAccess } from "../../http/auth.ts";
+import { PageQuery, TenantParams } from "../../http/common-schemas.ts";
+import type { ApiContext } from "../../http/context.ts";
+import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
+import {
+  CreateEndpointBody,
+  EndpointParams,
+  endpointToApi,
+  PatchEndpointBody,
+  ReplayEndpointBody,
+  RotateSecretBody,
+} from "./schemas.ts";
+
+export function endpointRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    const base = "/v1/tenants/:tenant_id/endpoints";
+
+    const access = async (req: Parameters<ApiContext["auth"]["authenticate"]>[0], tenantId: string) => {
+      requireTenantAccess(await ctx.auth.authenticate(req), tenantId);
+      await ctx.tenants.assertExists(tenantId);
+    };
+
+    app.post(base, { schema: { params: TenantParams, body: CreateEndpointBody } }, async (req, reply) => {
+      await access(req, req.params.tenant_id);
+      const endpoint = await ctx.endpoints.create(req.params.tenant_id, req.body);
+      return reply.status(201).send({ ...endpointToApi(endpoint), secret: endpoint.secret });
+    });
+
+    app.get(base, { schema: { params: TenantParams, querystring: PageQuery } }, async (req) => {
+      await access(req, req.params.tenant_id);
+      const page = await ctx.endpoints.list(req.params.tenant_id, {
+        limit: req.query.limit ?? 50,
+        after: decodeCursor(req.query.cursor),
+      });
+      return { data: page.data.map(endpointToApi), next_cursor: encodeCursor(page.nextCursor) };
+    });
+
+    app.get(`${base}/:endpoint_id`, { schema: { params: EndpointParams } }, async (req) => {
+      await access(req, req.params.tenant_id);
+      return endpointToApi(await ctx.endpoints.get(req.params.tenant_id, req.params.endpoint_id));
+    });
+
+    app.patch(`${base}/:endpoint_id`, { schema: { params: EndpointParams, body: PatchEndpointBody } }, async (req) => {
+      await access(req, req.params.tenant_id);
+      return endpointToApi(await ctx.endpoints.update(req.params.tenant_id, req.params.endpoint_id, req.body));
+    });
+
+    app.delete(`${base}/:endpoint_id`, { schema: { params: EndpointParams } }, async (req, reply) => {
+      await access(req, req.params.tenant_id);
+      await ctx.endpoints.delete(req.params.tenant_id, req.params.endpoint_id);
+      return reply.status(204).send();
+    });
+
+    app.post(
+      `${base}/:endpoint_id/rotate-secret`,
+      { schema: { params: EndpointParams, body: RotateSecretBody } },
+      async (req) => {
+        await access(req, req.params.tenant_id);
+        const secret = await ctx.endpoints.rotateSecret(req.params.tenant_id, req.params.endpoint_id, req.body.secret);
+        return { secret };
+      },
+    );
+
+    app.post(
+      `${base}/:endpoint_id/replay`,
+      { schema: { params: EndpointParams, body: ReplayEndpointBody } },
+      async (req, reply) => {
+        await access(req, req.params.tenant_id);
+        const since = req.body.since ? Date.parse(req.body.since) : null;
+        const count = await ctx.endpoints.replay(
+          req.params.tenant_id,
+          req.params.endpoint_id,
+          req.body.status ?? "dead",
+          since,
+        );
+        return reply.status(202).send({ count });
+      },
+    );
+  };
+}

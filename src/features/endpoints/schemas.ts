@@ -1,0 +1,77 @@
+import { Type } from "typebox";
+import { EVENT_TYPE_FILTER_PATTERN } from "../../domain/event-type-match.ts";
+import type { Endpoint } from "../../domain/types.ts";
+import { iso, Metadata } from "../../http/common-schemas.ts";
+
+const HEADER_NAME = "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$";
+const HEADER_VALUE = "^[^\\r\\n\\x00]*$";
+
+const fields = {
+  url: Type.String({ minLength: 1, maxLength: 2048 }),
+  description: Type.String({ maxLength: 1024 }),
+  event_types: Type.Array(Type.String({ pattern: EVENT_TYPE_FILTER_PATTERN, maxLength: 128 }), {
+    minItems: 1,
+    maxItems: 256,
+  }),
+  secret: Type.String({ maxLength: 128 }),
+  headers: Type.Record(Type.String({ pattern: HEADER_NAME }), Type.String({ pattern: HEADER_VALUE, maxLength: 4096 }), {
+    maxProperties: 32,
+  }),
+  timeout_ms: Type.Integer({ minimum: 1000, maximum: 30000 }),
+  retry_schedule_s: Type.Union([
+    Type.Array(Type.Integer({ minimum: 0, maximum: 604800 }), { minItems: 1, maxItems: 50 }),
+    Type.Null(),
+  ]),
+  disabled: Type.Boolean(),
+  metadata: Metadata,
+};
+
+export const CreateEndpointBody = Type.Object(
+  {
+    url: fields.url,
+    description: Type.Optional(fields.description),
+    event_types: Type.Optional(fields.event_types),
+    secret: Type.Optional(fields.secret),
+    headers: Type.Optional(fields.headers),
+    timeout_ms: Type.Optional(fields.timeout_ms),
+    retry_schedule_s: Type.Optional(fields.retry_schedule_s),
+    disabled: Type.Optional(fields.disabled),
+    metadata: Type.Optional(fields.metadata),
+  },
+  { additionalProperties: false },
+);
+
+export const PatchEndpointBody = Type.Partial(CreateEndpointBody, { additionalProperties: false });
+
+export const EndpointParams = Type.Object({
+  tenant_id: Type.String({ maxLength: 64 }),
+  endpoint_id: Type.String({ maxLength: 128 }),
+});
+
+export const RotateSecretBody = Type.Object({ secret: Type.Optional(fields.secret) }, { additionalProperties: false });
+
+export const ReplayEndpointBody = Type.Object(
+  {
+    status: Type.Optional(Type.Union([Type.Literal("dead"), Type.Literal("failed")], { default: "dead" })),
+    since: Type.Optional(Type.String({ format: "date-time" })),
+  },
+  { additionalProperties: false },
+);
+
+export function endpointToApi(e: Endpoint) {
+  return {
+    id: e.id,
+    tenant_id: e.tenantId,
+    url: e.url,
+    description: e.description,
+    event_types: e.eventTypes,
+    headers: e.headers,
+    timeout_ms: e.timeoutMs,
+    retry_schedule_s: e.retryScheduleS,
+    disabled: e.disabled,
+    disabled_reason: e.disabledReason,
+    metadata: e.metadata,
+    created_at: iso(e.createdAt),
+    updated_at: iso(e.updatedAt),
+  };
+}

@@ -1,0 +1,177 @@
+/**
+ * Endpoints: where a tenant's events go. The URL is checked against the egress policy when it is registered or
+ * changed (and again at every connect, in outbound/), the secret is validated or generated, and custom headers may
+ * never shadow the protocol headers hookd signs.
+ */
+import { RESERVED_HEADERS } from "../../delivery/prepare.ts";
+import { validateRetrySchedule } from "../../delivery/retry-schedule.ts";
+import { newId } from "../../domain/ids.ts";
+import type { Endpoint, JsonObject, Page } from "../../domain/types.ts";
+import { AppError } from "../../errors/app-error.ts";
+import type { NetworkPolicy } from "../../outbound/network-policy.ts";
+import { checkUrlTarget, DnsLookupError, EgressBlockedError } from "../../outbound/target-check.ts";
+import { generateSecret, parseSecret, SecretFormatError } from "../../signing/secret.ts";
+import type { EndpointPatch, PageRequest, Store } from "../../store/store.ts";
+
+export const DEFAULT_TIMEOUT_MS = 15_000;
+
+export interface EndpointInput {
+  url: string;
+  description?: string | undefined;
+  event_types?: string[] | undefined;
+  secret?: string | undefined;
+  headers?: Record<string, string> | undefined;
+  timeout_ms?: number | undefined;
+  retry_schedule_s?: number[] | null | undefined;
+  disabled?: boolean | undefined;
+  metadata?: JsonObject | undefined;
+}
+
+export class EndpointService {
+  constructor(
+    private readonly store: Store,
+    private readonly policy: NetworkPolicy,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async create(tenantId: string, input: EndpointInput): Promise<Endpoint> {
+    await this.checkUrl(input.url);
+    checkHeaders(input.headers);
+    checkSchedule(input.retry_schedule_s);
+    const at = this.now();
+    const endpoint: Endpoint = {
+      id: newId("ep"),
+      tenantId,
+      url: input.url,
+      description: input.description ?? "",
+      eventTypes: dedupe(input.event_types ?? ["*"]),
+      secret: input.secret === undefined ? generateSecret() : checkSecret(input.secret),
+      headers: input.headers ?? {},
+      timeoutMs: input.timeout_ms ?? DEFAULT_TIMEOUT_MS,
+      retryScheduleS: input.retry_schedule_s ?? null,
+      disabled: input.disabled ?? false,
+      disabledReason: input.disabled ? "disabled by request" : null,
+      metadata: input.metadata ?? {},
+      createdAt: at,
+      updatedAt: at,
+    };
+    await this.store.insertEndpoint(endpoint);
+    return endpoint;
+  }
+
+  async get(tenantId: string, id: string): Promise<Endpoint> {
+    const endpoint = await this.store.getEndpoint(tenantId, id);
+    if (!endpoint) throw new AppError("ENDPOINT_NOT_FOUND", `endpoint ${id} not found`);
+    return endpoint;
+  }
+
+  list(tenantId: string, page: PageRequest): Promise<Page<Endpoint>> {
+    return this.store.listEndpoints(tenantId, page);
+  }
+
+  async update(tenantId: string, id: string, input: Partial<EndpointInput>): Promise<Endpoint> {
+    const patch: EndpointPatch = {};
+    if (input.url !== undefined) {
+      await this.checkUrl(input.url);
+      patch.url = input.url;
+    }
+    if (input.headers !== undefined) {
+      checkHeaders(input.headers);
+      patch.headers = input.headers;
+    }
+    if (input.retry_schedule_s !== undefined) {
+      checkSchedule(input.retry_schedule_s);
+      patch.retryScheduleS = input.retry_schedule_s;
+    }
+    if (input.secret !== undefined) patch.secret = checkSecret(input.secret);
+    if (input.description !== undefined) patch.description = input.description;
+    if (input.event_types !== undefined) patch.eventTypes = dedupe(input.event_types);
+    if (input.timeout_ms !== undefined) patch.timeoutMs = input.timeout_ms;
+    if (input.metadata !== undefined) patch.metadata = input.metadata;
+    if (input.disabled !== undefined) {
+      patch.disabled = input.disabled;
+      patch.disabledReason = input.disabled ? "disabled by request" : null;
+    }
+    const endpoint = await this.store.updateEndpoint(tenantId, id, patch, this.now());
+    if (!endpoint) throw new AppError("ENDPOINT_NOT_FOUND", `endpoint ${id} not found`);
+    return endpoint;
+  }
+
+  async delete(tenantId: string, id: string): Promise<void> {
+    if (!(await this.store.deleteEndpoint(tenantId, id))) {
+      throw new AppError("ENDPOINT_NOT_FOUND", `endpoint ${id} not found`);
+    }
+  }
+
+  /** Replaces the signing secret; the new one is returned once. Overlapping old and new secrets come later. */
+  async rotateSecret(tenantId: string, id: string, secret: string | undefined): Promise<string> {
+    const next = secret === undefined ? generateSecret() : checkSecret(secret);
+    const endpoint = await this.store.updateEndpoint(tenantId, id, { secret: next }, this.now());
+    if (!endpoint) throw new AppError("ENDPOINT_NOT_FOUND", `endpoint ${id} not found`);
+    return next;
+  }
+
+  async replay(tenantId: string, id: string, status: "dead" | "failed", since: number | null): Promise<number> {
+    await this.get(tenantId, id);
+    return this.store.replayEndpoint(tenantId, id, status, since, this.now());
+  }
+
+  private async checkUrl(url: string): Promise<void> {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new AppError("INVALID_ENDPOINT_URL", "url must be an absolute http or https URL");
+    }
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+      throw new AppError("INVALID_ENDPOINT_URL", "url must use http or https");
+    }
+    if (parsed.username || parsed.password) {
+      throw new AppError("INVALID_ENDPOINT_URL", "url must not contain credentials; use endpoint headers instead");
+    }
+    try {
+      await checkUrlTarget(url, this.policy);
+    } catch (err) {
+      if (err instanceof EgressBlockedError) {
+        throw new AppError("ENDPOINT_URL_FORBIDDEN", `url targets a forbidden network (${err.reason})`);
+      }
+      if (err instanceof DnsLookupError) {
+        throw new AppError("ENDPOINT_URL_UNRESOLVABLE", `host ${err.host} does not resolve`);
+      }
+      throw err;
+    }
+  }
+}
+
+function checkSecret(secret: string): string {
+  try {
+    parseSecret(secret);
+    return secret;
+  } catch (err) {
+    if (err instanceof SecretFormatError) throw new AppError("INVALID_SECRET", err.message);
+    throw err;
+  }
+}
+
+function checkHeaders(headers: Record<string, string> | undefined): void {
+  for (const name of Object.keys(headers ?? {})) {
+    if (RESERVED_HEADERS.has(name.toLowerCase())) {
+      throw new AppError("VALIDATION_FAILED", `header ${name} is set by hookd and cannot be overridden`, [
+        { path: `body/headers/${name}`, message: "reserved header" },
+      ]);
+    }
+  }
+}
+
+function checkSchedule(schedule: number[] | null | undefined): void {
+  if (schedule === undefined || schedule === null) return;
+  try {
+    validateRetrySchedule(schedule);
+  } catch (err) {
+    throw new AppError("VALIDATION_FAILED", `retry_schedule_s ${(err as Error).message}`);
+  }
+}
+
+function dedupe(types: string[]): string[] {
+  return [...new Set(types)];
+}

@@ -1,0 +1,74 @@
+/**
+ * Publishing (single and batch) and reading events. A repeat of an Idempotency-Key answers with the stored body and
+ * `idempotent-replayed: true`.
+ */
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { FastifyReply } from "fastify";
+import { requireTenantAccess } from "../../http/auth.ts";
+import { TenantParams } from "../../http/common-schemas.ts";
+import type { ApiContext } from "../../http/context.ts";
+import { deliveryToApi } from "../deliveries/schemas.ts";
+import type { PublishResult } from "./service.ts";
+import {
+  BatchBody,
+  EventBody,
+  EventParams,
+  eventToApi,
+  IdempotencyHeaders,
+  ingestedToApi,
+  MAX_EVENT_BYTES,
+} from "./schemas.ts";
+
+/** A batch of up to 1000 events; each event's data is still held to the single-event limit. */
+export const MAX_BATCH_BODY_BYTES = 16 * 1024 * 1024;
+
+function sendPublished(reply: FastifyReply, result: PublishResult, render: (r: PublishResult) => string) {
+  if (result.replayed) reply.header("idempotent-replayed", "true");
+  return reply.status(202).type("application/json").send(render(result));
+}
+
+export function eventRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    const access = async (req: Parameters<ApiContext["auth"]["authenticate"]>[0], tenantId: string) => {
+      requireTenantAccess(await ctx.auth.authenticate(req), tenantId);
+      await ctx.tenants.assertExists(tenantId);
+    };
+
+    app.post(
+      "/v1/tenants/:tenant_id/events",
+      { bodyLimit: MAX_EVENT_BYTES, schema: { params: TenantParams, body: EventBody, headers: IdempotencyHeaders } },
+      async (req, reply) => {
+        await access(req, req.params.tenant_id);
+        const render = (events: Parameters<typeof ingestedToApi>[0][]) => JSON.stringify(ingestedToApi(events[0]!));
+        const result = await ctx.events.publish(req.params.tenant_id, [req.body], req.headers["idempotency-key"], render);
+        return sendPublished(reply, result, (r) => (r.replayed ? r.responseJson : render(r.events)));
+      },
+    );
+
+    app.post(
+      "/v1/tenants/:tenant_id/events/batch",
+      {
+        bodyLimit: MAX_BATCH_BODY_BYTES,
+        schema: { params: TenantParams, body: BatchBody, headers: IdempotencyHeaders },
+      },
+      async (req, reply) => {
+        await access(req, req.params.tenant_id);
+        const render = (events: Parameters<typeof ingestedToApi>[0][]) =>
+          JSON.stringify({ data: events.map(ingestedToApi) });
+        const result = await ctx.events.publish(
+          req.params.tenant_id,
+          req.body.events,
+          req.headers["idempotency-key"],
+          render,
+        );
+        return sendPublished(reply, result, (r) => (r.replayed ? r.responseJson : render(r.events)));
+      },
+    );
+
+    app.get("/v1/tenants/:tenant_id/events/:event_id", { schema: { params: EventParams } }, async (req) => {
+      await access(req, req.params.tenant_id);
+      const { event, deliveries } = await ctx.events.get(req.params.tenant_id, req.params.event_id);
+      return { ...eventToApi(event), deliveries: deliveries.map(deliveryToApi) };
+    });
+  };
+}

@@ -1,0 +1,41 @@
+import { Type } from "typebox";
+import { EVENT_TYPE_PATTERN } from "../../domain/event-type-match.ts";
+import { CALLER_ID_PATTERN } from "../../domain/ids.ts";
+import type { IngestedEvent } from "../../store/store.ts";
+import type { StoredEvent } from "../../domain/types.ts";
+import { iso } from "../../http/common-schemas.ts";
+
+/** The largest single event hookd accepts, as the JSON request body. */
+export const MAX_EVENT_BYTES = 256 * 1024;
+export const MAX_BATCH_EVENTS = 1000;
+
+export const EventBody = Type.Object(
+  {
+    id: Type.Optional(Type.String({ pattern: CALLER_ID_PATTERN })),
+    type: Type.String({ pattern: EVENT_TYPE_PATTERN }),
+    data: Type.Record(Type.String(), Type.Unknown()),
+  },
+  { additionalProperties: false },
+);
+
+export const BatchBody = Type.Object(
+  { events: Type.Array(EventBody, { minItems: 1, maxItems: MAX_BATCH_EVENTS }) },
+  { additionalProperties: false },
+);
+
+export const EventParams = Type.Object({
+  tenant_id: Type.String({ maxLength: 64 }),
+  event_id: Type.String({ maxLength: 128 }),
+});
+
+export const IdempotencyHeaders = Type.Object({
+  "idempotency-key": Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+});
+
+export function ingestedToApi(e: IngestedEvent) {
+  return { id: e.id, type: e.type, created_at: iso(e.createdAt), matched_endpoints: e.matchedEndpoints };
+}
+
+export function eventToApi(e: StoredEvent) {
+  return { id: e.id, type: e.type, data: JSON.parse(e.dataJson) as unknown, created_at: iso(e.createdAt) };
+}

@@ -1,0 +1,73 @@
+/**
+ * Publishing events. The 202 is only ever sent after the store has committed the events, their deliveries and the
+ * idempotency record in one transaction; the store wakes the workers at that commit.
+ */
+import { createHash } from "node:crypto";
+import { newId } from "../../domain/ids.ts";
+import type { Delivery, StoredEvent } from "../../domain/types.ts";
+import { AppError } from "../../errors/app-error.ts";
+import type { IngestedEvent, NewEvent, Store } from "../../store/store.ts";
+import { MAX_EVENT_BYTES } from "./schemas.ts";
+
+export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
+
+export interface EventInput {
+  id?: string | undefined;
+  type: string;
+  data: Record<string, unknown>;
+}
+
+export type PublishResult = { replayed: false; events: IngestedEvent[] } | { replayed: true; responseJson: string };
+
+export class EventService {
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * @param render serialises the 202 body; it is stored with the idempotency key so a repeat gets the same bytes.
+   */
+  async publish(
+    tenantId: string,
+    inputs: EventInput[],
+    idempotencyKey: string | undefined,
+    render: (events: IngestedEvent[]) => string,
+  ): Promise<PublishResult> {
+    const at = this.now();
+    const events: NewEvent[] = inputs.map((input, index) => {
+      const dataJson = JSON.stringify(input.data);
+      if (Buffer.byteLength(dataJson) > MAX_EVENT_BYTES) {
+        throw new AppError("PAYLOAD_TOO_LARGE", `event data is larger than ${MAX_EVENT_BYTES} bytes`, [
+          { index, message: "too large" },
+        ]);
+      }
+      return { id: input.id ?? newId("evt"), type: input.type, dataJson, createdAt: at };
+    });
+    const idempotency = idempotencyKey
+      ? {
+          key: idempotencyKey,
+          requestHash: createHash("sha256").update(JSON.stringify(inputs)).digest("hex"),
+          notBefore: at - IDEMPOTENCY_WINDOW_MS,
+        }
+      : null;
+    const result = await this.store.ingest({ tenantId, events, idempotency, renderResponse: render });
+    switch (result.kind) {
+      case "created":
+        return { replayed: false, events: result.events };
+      case "replayed":
+        return { replayed: true, responseJson: result.responseJson };
+      case "idempotency_mismatch":
+        throw new AppError("IDEMPOTENCY_KEY_MISMATCH", "this Idempotency-Key was used with a different body");
+      case "event_conflict":
+        throw new AppError("EVENT_ID_CONFLICT", `event ${result.eventId} exists with a different type or data`);
+    }
+  }
+
+  async get(tenantId: string, id: string): Promise<{ event: StoredEvent; deliveries: Delivery[] }> {
+    const event = await this.store.getEvent(tenantId, id);
+    if (!event) throw new AppError("EVENT_NOT_FOUND", `event ${id} not found`);
+    const page = await this.store.listDeliveries(tenantId, { eventId: id }, { limit: 1000, after: null });
+    return { event, deliveries: page.data };
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * /v1/tenants: admin-only creation and listing; a tenant key may read and change its own tenant.
+ */
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { requireAdmin, requireTenantAccess } from "../../http/auth.ts";
+import { PageQuery, TenantParams } from "../../http/common-schemas.ts";
+import type { ApiContext } from "../../http/context.ts";
+import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
+import { CreateTenantBody, PatchTenantBody, tenantToApi } from "./schemas.ts";
+
+export function tenantRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.post("/v1/tenants", { schema: { body: CreateTenantBody } }, async (req, reply) => {
+      requireAdmin(await ctx.auth.authenticate(req));
+      const tenant = await ctx.tenants.create(req.body);
+      return reply.status(201).send(tenantToApi(tenant));
+    });
+
+    app.get("/v1/tenants", { schema: { querystring: PageQuery } }, async (req) => {
+      requireAdmin(await ctx.auth.authenticate(req));
+      const page = await ctx.tenants.list({ limit: req.query.limit ?? 50, after: decodeCursor(req.query.cursor) });
+      return { data: page.data.map(tenantToApi), next_cursor: encodeCursor(page.nextCursor) };
+    });
+
+    app.get("/v1/tenants/:tenant_id", { schema: { params: TenantParams } }, async (req) => {
+      requireTenantAccess(await ctx.auth.authenticate(req), req.params.tenant_id);
+      return tenantToApi(await ctx.tenants.get(req.params.tenant_id));
+    });
+
+    app.patch("/v1/tenants/:tenant_id", { schema: { params: TenantParams, body: PatchTenantBody } }, async (req) => {
+      requireTenantAccess(await ctx.auth.authenticate(req), req.params.tenant_id);
+      return tenantToApi(await ctx.tenants.update(req.params.tenant_id, req.body));
+    });
+
+    app.delete("/v1/tenants/:tenant_id", { schema: { params: TenantParams } }, async (req, reply) => {
+      requireAdmin(await ctx.auth.authenticate(req));
+      await ctx.tenants.delete(req.params.tenant_id);
+      return reply.status(204).send();
+    });
+  };
+}

@@ -1,0 +1,17 @@
+/**
+ * What route modules receive from the composition root: services and the authenticator, never a store adapter.
+ */
+import type { DeliveryService } from "../features/deliveries/service.ts";
+import type { EndpointService } from "../features/endpoints/service.ts";
+import type { EventService } from "../features/events/service.ts";
+import type { TenantService } from "../features/tenants/service.ts";
+import type { Authenticator } from "./auth.ts";
+
+export interface ApiContext {
+  auth: Authenticator;
+  tenants: TenantService;
+  endpoints: EndpointService;
+  events: EventService;
+  deliveries: DeliveryService;
+  ready: () => Promise<void>;
+}

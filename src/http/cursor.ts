@@ -1,0 +1,16 @@
+/**
+ * Pagination cursors are opaque to callers: base64url of the last id seen, with a version prefix so the format can
+ * change without breaking cursors that clients hold.
+ */
+import { AppError } from "../errors/app-error.ts";
+
+export function encodeCursor(lastId: string | null): string | null {
+  return lastId === null ? null : Buffer.from(`v1:${lastId}`, "utf8").toString("base64url");
+}
+
+export function decodeCursor(cursor: string | undefined): string | null {
+  if (cursor === undefined || cursor === "") return null;
+  const text = Buffer.from(cursor, "base64url").toString("utf8");
+  if (!text.startsWith("v1:") || text.length < 4) throw new AppError("INVALID_CURSOR", "cursor is not valid");
+  return text.slice(3);
+}

@@ -1,0 +1,60 @@
+/**
+ * Every error leaves the API as `{code, message, details?}` with a code from errors/codes.ts. Bad input is a 4xx
+ * with a stable code; an unreachable store is a 503 with Retry-After; anything else is logged and answered with a
+ * bare 500 that leaks no stack trace.
+ */
+import type { FastifyError, FastifyInstance } from "fastify";
+import { AppError, isAppError } from "../errors/app-error.ts";
+import type { ErrorCode } from "../errors/codes.ts";
+import { isStoreUnavailable } from "../store/unavailable.ts";
+
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",
+  FST_ERR_CTP_EMPTY_JSON_BODY: "INVALID_JSON",
+  FST_ERR_CTP_INVALID_JSON_BODY: "INVALID_JSON",
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: "VALIDATION_FAILED",
+};
+
+function toAppError(err: FastifyError): AppError | null {
+  if (isAppError(err)) return err;
+  if (err.validation) {
+    const details = err.validation.map((v) => ({
+      path: `${err.validationContext ?? "body"}${v.instancePath}`,
+      message: v.message ?? "is invalid",
+    }));
+    return new AppError("VALIDATION_FAILED", `request ${err.validationContext ?? "body"} is invalid`, details);
+  }
+  const mapped = err.code ? FASTIFY_CODES[err.code] : undefined;
+  if (mapped) return new AppError(mapped, err.message);
+  if (err instanceof SyntaxError || (err.statusCode === 400 && /JSON/i.test(err.message))) {
+    return new AppError("INVALID_JSON", "request body is not valid JSON");
+  }
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+    return new AppError("VALIDATION_FAILED", err.message);
+  }
+  return null;
+}
+
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const known = toAppError(err);
+    if (known) {
+      const body: Record<string, unknown> = { code: known.code, message: known.message };
+      if (known.details) body.details = known.details;
+      return reply.status(known.status).send(body);
+    }
+    if (isStoreUnavailable(err)) {
+      request.log.warn({ err }, "store unavailable");
+      return reply
+        .status(503)
+        .header("retry-after", "5")
+        .send({ code: "SERVICE_UNAVAILABLE", message: "the store is unavailable; retry later" });
+    }
+    request.log.error({ err }, "unhandled error");
+    return reply.status(500).send({ code: "INTERNAL_ERROR", message: "internal server error" });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404).send({ code: "NOT_FOUND", message: `no route for ${request.method} ${request.url.split("?")[0]}` });
+  });
+}

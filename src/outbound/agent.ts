@@ -1,0 +1,55 @@
+/**
+ * The HTTP client hookd uses for outbound deliveries.
+ *
+ * This is the single place where egress policy meets the HTTP client: every connection the agent opens goes through
+ * the connector built here, which
+ *   - refuses IP-literal hosts the policy refuses (Node never calls `lookup` for literals), and
+ *   - resolves hostnames through `guardedLookup`, so the address actually connected to is the one that was judged.
+ * Deliveries must use this agent as their dispatcher; a request sent through undici's global dispatcher bypasses it.
+ *
+ * undici does not follow redirects unless a redirect interceptor is added; if one ever is, redirected requests still
+ * open their connections through this connector and remain covered.
+ */
+import { Agent, buildConnector } from "undici";
+import type { NetworkPolicy } from "./network-policy.ts";
+import { type AddressResolver, assertIpLiteralAllowed, guardedLookup } from "./target-check.ts";
+
+export interface OutboundAgentOptions {
+  policy: NetworkPolicy;
+  /** Maximum concurrent connections per origin. Default 128. */
+  connections?: number;
+  /** How long an idle keep-alive connection is kept open; also caps server keep-alive hints. Default 30 s. */
+  keepAliveTimeoutMs?: number;
+  /** Time allowed to establish a connection (TCP + TLS). Default 10 s. */
+  connectTimeoutMs?: number;
+  /** Replaces the system resolver (dns.lookup); resolved addresses are still judged by the policy. */
+  resolver?: AddressResolver;
+}
+
+export function createOutboundAgent(opts: OutboundAgentOptions): Agent {
+  const { policy, connections = 128, keepAliveTimeoutMs = 30_000, connectTimeoutMs = 10_000, resolver } = opts;
+
+  const connectWithLookup = buildConnector({
+    lookup: guardedLookup(policy, resolver),
+    timeout: connectTimeoutMs,
+  });
+
+  const connect: buildConnector.connector = (options, callback) => {
+    try {
+      // undici hands IPv6 literals over without brackets; either form is accepted.
+      assertIpLiteralAllowed(options.hostname, policy);
+    } catch (err) {
+      // Fail asynchronously, as a refused TCP connection would.
+      queueMicrotask(() => callback(err as Error, null));
+      return;
+    }
+    connectWithLookup(options, callback);
+  };
+
+  return new Agent({
+    connections,
+    keepAliveTimeout: keepAliveTimeoutMs,
+    keepAliveMaxTimeout: keepAliveTimeoutMs,
+    connect,
+  });
+}
