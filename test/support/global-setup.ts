@@ -1,5 +1,17 @@
 /**
- * Runs once before all test files. Postgres-backed suites need a reachable server; the template database they clone
- * is prepared here so each file only pays for a CREATE DATABASE ... TEMPLATE.
+ * Runs once before all test files: prepares the migrated Postgres template that each Postgres-backed file clones.
+ * An unreachable server fails the whole run with instructions (see postgres.ts); nothing is skipped silently.
  */
-export default async function setup(): Promise<void> {}
+import { PostgresStore } from "../../src/store/postgres/postgres-store.ts";
+import { adminQuery, TEMPLATE_DB, urlForDatabase } from "./postgres.ts";
+
+export default async function setup(): Promise<void> {
+  await adminQuery(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`);
+  await adminQuery(`CREATE DATABASE ${TEMPLATE_DB}`);
+  const store = new PostgresStore({ url: urlForDatabase(TEMPLATE_DB), poolSize: 2, onError: () => undefined });
+  try {
+    await store.migrate();
+  } finally {
+    await store.close();
+  }
+}

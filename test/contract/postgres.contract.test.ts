@@ -1,0 +1,3 @@
+import { runStoreContract } from "./store-contract.ts";
+
+runStoreContract("postgres");

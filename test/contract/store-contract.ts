@@ -1,0 +1,544 @@
+/**
+ * The Store contract suite. Every adapter must pass all of it against a real database; the two *.contract.test.ts
+ * files run it on SQLite and on PostgreSQL. It pins down the behaviour the rest of hookd relies on: atomic ingest
+ * with fan-out and idempotency, lease-based claiming that never hands one delivery to two claimers, lease-guarded
+ * completion, and replay.
+ */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { AttemptRecord, ClaimedDelivery, Store } from "../../src/store/store.ts";
+import type { StoreKind, TestDatabase } from "../support/stores.ts";
+import { createTestDatabase } from "../support/stores.ts";
+import { endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
+
+const LEASE = 30_000;
+
+function success(d: ClaimedDelivery, now: number, over: Partial<AttemptRecord> = {}): AttemptRecord {
+  return {
+    deliveryId: d.id,
+    leaseToken: d.leaseToken,
+    attempt: {
+      id: `atm_${d.id}_${d.attempts + 1}`,
+      deliveryId: d.id,
+      attempt: d.attempts + 1,
+      startedAt: now,
+      durationMs: 12,
+      statusCode: 200,
+      responseBody: "ok",
+      error: null,
+      errorClass: null,
+      outcome: "success",
+      timeoutMs: 15_000,
+    },
+    status: "succeeded",
+    nextAttemptAt: null,
+    attempts: d.attempts + 1,
+    cycleAttempts: d.cycleAttempts + 1,
+    lastStatusCode: 200,
+    lastError: null,
+    now,
+    disableEndpoint: null,
+    ...over,
+  };
+}
+
+function failure(d: ClaimedDelivery, now: number, status: "failed" | "dead", nextAttemptAt: number | null) {
+  const base = success(d, now);
+  return {
+    ...base,
+    attempt: base.attempt && { ...base.attempt, statusCode: 500, outcome: "retry" as const, error: "HTTP 500" },
+    status,
+    nextAttemptAt,
+    lastStatusCode: 500,
+    lastError: "HTTP 500",
+  };
+}
+
+export function runStoreContract(kind: StoreKind): void {
+  describe(`Store contract: ${kind}`, () => {
+    let db: TestDatabase;
+    let store: Store;
+
+    beforeEach(async () => {
+      db = await createTestDatabase(kind);
+      store = await db.open();
+    });
+
+    afterEach(async () => {
+      await store.close();
+      await db.destroy();
+    });
+
+    async function claim(now: number, limit = 100, token = "token-a"): Promise<ClaimedDelivery[]> {
+      return store.claimDue({ limit, leaseMs: LEASE, now, leaseToken: token });
+    }
+
+    describe("migrations", () => {
+      it("are idempotent: migrating an up-to-date store changes nothing and keeps data", async () => {
+        await store.insertTenant(tenant("acme"));
+        await store.migrate();
+        await store.migrate();
+        expect((await store.getTenant("acme"))?.name).toBe("Tenant acme");
+      });
+    });
+
+    describe("api keys", () => {
+      it("finds keys by hash, counts them, and replaces the hash of an existing id", async () => {
+        expect(await store.countApiKeys()).toBe(0);
+        await store.putApiKey({ id: "key_1", tenantId: null, hash: "h1", createdAt: T0 });
+        expect(await store.findApiKeyByHash("h1")).toEqual({ id: "key_1", tenantId: null, hash: "h1", createdAt: T0 });
+        await store.putApiKey({ id: "key_1", tenantId: null, hash: "h2", createdAt: T0 });
+        expect(await store.findApiKeyByHash("h1")).toBeNull();
+        expect((await store.findApiKeyByHash("h2"))?.id).toBe("key_1");
+        expect(await store.countApiKeys()).toBe(1);
+      });
+    });
+
+    describe("tenants", () => {
+      it("inserts once, refuses a duplicate id, and round-trips every field", async () => {
+        expect(await store.insertTenant(tenant("acme"))).toBe(true);
+        expect(await store.insertTenant(tenant("acme", { name: "Other" }))).toBe(false);
+        expect(await store.getTenant("acme")).toEqual(tenant("acme"));
+        expect(await store.getTenant("nope")).toBeNull();
+      });
+
+      it("lists in id order with keyset pages", async () => {
+        for (const id of ["c", "a", "e", "b", "d"]) await store.insertTenant(tenant(id));
+        const p1 = await store.listTenants({ limit: 2, after: null });
+        expect(p1.data.map((t) => t.id)).toEqual(["a", "b"]);
+        expect(p1.nextCursor).toBe("b");
+        const p2 = await store.listTenants({ limit: 2, after: p1.nextCursor });
+        expect(p2.data.map((t) => t.id)).toEqual(["c", "d"]);
+        const p3 = await store.listTenants({ limit: 2, after: p2.nextCursor });
+        expect(p3.data.map((t) => t.id)).toEqual(["e"]);
+        expect(p3.nextCursor).toBeNull();
+      });
+
+      it("updates only the patched fields", async () => {
+        await store.insertTenant(tenant("acme"));
+        const updated = await store.updateTenant("acme", { name: "Acme Inc" }, T0 + 5);
+        expect(updated).toMatchObject({ name: "Acme Inc", metadata: { plan: "pro" }, updatedAt: T0 + 5 });
+        expect(await store.getTenant("acme")).toEqual(updated);
+        expect(await store.updateTenant("nope", { name: "x" }, T0)).toBeNull();
+      });
+
+      it("deletes a tenant with everything it owns", async () => {
+        await store.insertTenant(tenant("acme"));
+        const ep = endpoint("acme");
+        await store.insertEndpoint(ep);
+        const ev = event();
+        await store.ingest(ingestRequest("acme", [ev]));
+        expect(await store.deleteTenant("acme")).toBe(true);
+        expect(await store.deleteTenant("acme")).toBe(false);
+        expect(await store.getEndpoint("acme", ep.id)).toBeNull();
+        expect(await store.getEvent("acme", ev.id)).toBeNull();
+        expect(await claim(T0 + 1)).toEqual([]);
+      });
+    });
+
+    describe("endpoints", () => {
+      beforeEach(async () => {
+        await store.insertTenant(tenant("acme"));
+        await store.insertTenant(tenant("globex"));
+      });
+
+      it("round-trips every field and is invisible to other tenants", async () => {
+        const ep = endpoint("acme", { retryScheduleS: [0, 5], headers: { a: "1" }, eventTypes: ["a.*", "b"] });
+        await store.insertEndpoint(ep);
+        expect(await store.getEndpoint("acme", ep.id)).toEqual(ep);
+        expect(await store.getEndpoint("globex", ep.id)).toBeNull();
+        expect(await store.updateEndpoint("globex", ep.id, { url: "https://x" }, T0)).toBeNull();
+        expect(await store.deleteEndpoint("globex", ep.id)).toBe(false);
+        expect((await store.listEndpoints("globex", { limit: 10, after: null })).data).toEqual([]);
+      });
+
+      it("updates patched fields and keeps the rest", async () => {
+        const ep = endpoint("acme");
+        await store.insertEndpoint(ep);
+        const next = await store.updateEndpoint(
+          "acme",
+          ep.id,
+          { disabled: true, disabledReason: "why", retryScheduleS: [1, 2] },
+          T0 + 9,
+        );
+        expect(next).toEqual({ ...ep, disabled: true, disabledReason: "why", retryScheduleS: [1, 2], updatedAt: T0 + 9 });
+        expect(await store.getEndpoint("acme", ep.id)).toEqual(next);
+      });
+
+      it("lists a tenant's endpoints in pages", async () => {
+        const ids: string[] = [];
+        for (let i = 0; i < 5; i++) {
+          const ep = endpoint("acme");
+          ids.push(ep.id);
+          await store.insertEndpoint(ep);
+        }
+        const seen: string[] = [];
+        let after: string | null = null;
+        do {
+          const page = await store.listEndpoints("acme", { limit: 2, after });
+          seen.push(...page.data.map((e) => e.id));
+          after = page.nextCursor;
+        } while (after);
+        expect(seen).toEqual([...ids].sort());
+      });
+    });
+
+    describe("ingest", () => {
+      beforeEach(async () => {
+        await store.insertTenant(tenant("acme"));
+        await store.insertTenant(tenant("globex"));
+      });
+
+      it("fans out to every matching enabled endpoint of the tenant only", async () => {
+        const all = endpoint("acme", { eventTypes: ["*"] });
+        const invoices = endpoint("acme", { eventTypes: ["invoice.*"] });
+        const users = endpoint("acme", { eventTypes: ["user.created"] });
+        const disabled = endpoint("acme", { disabled: true });
+        const other = endpoint("globex");
+        for (const ep of [all, invoices, users, disabled, other]) await store.insertEndpoint(ep);
+
+        const ev = event({ type: "invoice.paid" });
+        const result = await store.ingest(ingestRequest("acme", [ev]));
+        expect(result).toEqual({
+          kind: "created",
+          events: [{ id: ev.id, type: "invoice.paid", createdAt: T0, matchedEndpoints: 2 }],
+        });
+        const claimed = await claim(T0);
+        expect(claimed.map((d) => d.endpointId).sort()).toEqual([all.id, invoices.id].sort());
+        for (const d of claimed) {
+          expect(d).toMatchObject({ eventId: ev.id, tenantId: "acme", attempts: 0, cycleAttempts: 0 });
+          expect(d.event).toEqual({ type: "invoice.paid", dataJson: '{"amount":42}', createdAt: T0 });
+        }
+        expect(claimed.find((d) => d.endpointId === all.id)?.endpoint).toEqual({
+          url: all.url,
+          secret: all.secret,
+          headers: all.headers,
+          timeoutMs: all.timeoutMs,
+          retryScheduleS: null,
+          disabled: false,
+        });
+      });
+
+      it("stores an event that matches nothing, with zero deliveries", async () => {
+        const ev = event({ type: "nobody.cares" });
+        const result = await store.ingest(ingestRequest("acme", [ev]));
+        expect(result.kind === "created" && result.events[0]?.matchedEndpoints).toBe(0);
+        expect(await store.getEvent("acme", ev.id)).toEqual({ ...ev, tenantId: "acme" });
+        expect(await store.getEvent("globex", ev.id)).toBeNull();
+      });
+
+      it("keeps event data byte for byte", async () => {
+        const dataJson = '{"z":1,  "a":"\\u00e9 ü","n":1.50}';
+        const ev = event({ dataJson });
+        await store.ingest(ingestRequest("acme", [ev]));
+        expect((await store.getEvent("acme", ev.id))?.dataJson).toBe(dataJson);
+      });
+
+      it("writes a batch atomically, fanning out each event", async () => {
+        await store.insertEndpoint(endpoint("acme"));
+        const events = Array.from({ length: 250 }, () => event());
+        const result = await store.ingest(ingestRequest("acme", events));
+        expect(result.kind === "created" && result.events.map((e) => e.id)).toEqual(events.map((e) => e.id));
+        expect(await claim(T0, 1000)).toHaveLength(250);
+      });
+
+      it("treats a repeated caller id with the same content as a repeat, and other content as a conflict", async () => {
+        await store.insertEndpoint(endpoint("acme"));
+        const ev = event({ id: "order-1" });
+        await store.ingest(ingestRequest("acme", [ev]));
+        const again = await store.ingest(ingestRequest("acme", [{ ...ev, createdAt: T0 + 50 }]));
+        expect(again).toEqual({
+          kind: "created",
+          events: [{ id: "order-1", type: ev.type, createdAt: T0, matchedEndpoints: 1 }],
+        });
+        const conflict = await store.ingest(ingestRequest("acme", [{ ...ev, dataJson: '{"amount":43}' }]));
+        expect(conflict).toEqual({ kind: "event_conflict", eventId: "order-1" });
+        expect(await claim(T0 + 100)).toHaveLength(1);
+        // The same id in another tenant is a different event.
+        await store.insertEndpoint(endpoint("globex"));
+        const other = await store.ingest(ingestRequest("globex", [{ ...ev, dataJson: '{"amount":99}' }]));
+        expect(other.kind).toBe("created");
+      });
+
+      it("rolls back the whole batch when one event conflicts", async () => {
+        await store.insertEndpoint(endpoint("acme"));
+        await store.ingest(ingestRequest("acme", [event({ id: "dup" })]));
+        await claim(T0); // lease the first delivery out of the way
+        const fresh = event();
+        const result = await store.ingest(ingestRequest("acme", [fresh, event({ id: "dup", type: "other.type" })]));
+        expect(result.kind).toBe("event_conflict");
+        expect(await store.getEvent("acme", fresh.id)).toBeNull();
+      });
+
+      it("answers a repeated idempotency key with the stored response and writes nothing new", async () => {
+        await store.insertEndpoint(endpoint("acme"));
+        const idem = { key: "k1", requestHash: "hash-a", notBefore: T0 - 1000 };
+        const first = await store.ingest(ingestRequest("acme", [event()], { idempotency: idem }));
+        expect(first.kind).toBe("created");
+        const ids = first.kind === "created" ? first.events.map((e) => e.id) : [];
+        const second = await store.ingest(ingestRequest("acme", [event()], { idempotency: idem }));
+        expect(second).toEqual({ kind: "replayed", responseJson: JSON.stringify(ids) });
+        const mismatch = await store.ingest(
+          ingestRequest("acme", [event()], { idempotency: { ...idem, requestHash: "hash-b" } }),
+        );
+        expect(mismatch).toEqual({ kind: "idempotency_mismatch" });
+        expect(await claim(T0 + 1)).toHaveLength(1);
+        // Keys are per tenant.
+        const elsewhere = await store.ingest(ingestRequest("globex", [event()], { idempotency: idem }));
+        expect(elsewhere.kind).toBe("created");
+      });
+
+      it("lets an idempotency key be reused once it has expired", async () => {
+        await store.insertEndpoint(endpoint("acme"));
+        await store.ingest(ingestRequest("acme", [event()], { idempotency: { key: "k", requestHash: "a", notBefore: 0 } }));
+        const later = await store.ingest(
+          ingestRequest("acme", [event({ createdAt: T0 + 10 })], {
+            idempotency: { key: "k", requestHash: "b", notBefore: T0 + 1 },
+          }),
+        );
+        expect(later.kind).toBe("created");
+        expect(await claim(T0 + 20)).toHaveLength(2);
+      });
+
+      it("gives concurrent requests with one idempotency key a single set of writes", async () => {
+        await store.insertEndpoint(endpoint("acme"));
+        const idem = { key: "race", requestHash: "h", notBefore: 0 };
+        const results = await Promise.all(
+          Array.from({ length: 8 }, () => store.ingest(ingestRequest("acme", [event()], { idempotency: idem }))),
+        );
+        expect(results.filter((r) => r.kind === "created")).toHaveLength(1);
+        expect(results.filter((r) => r.kind === "replayed")).toHaveLength(7);
+        expect(await claim(T0 + 1)).toHaveLength(1);
+      });
+
+      it("wakes subscribers after a commit that created work", async () => {
+        await store.insertEndpoint(endpoint("acme"));
+        let woken = 0;
+        const unsubscribe = store.subscribeWork(() => woken++);
+        // The Postgres listener connects asynchronously and wakes once when it does; wait for that first.
+        await vi_waitFor(() => store.kind === "sqlite" || woken > 0);
+        const before = woken;
+        await store.ingest(ingestRequest("acme", [event()]));
+        await vi_waitFor(() => woken > before);
+        unsubscribe();
+      });
+    });
+
+    describe("claim and record", () => {
+      beforeEach(async () => {
+        await store.insertTenant(tenant("acme"));
+      });
+
+      let seededEndpoint: string | null = null;
+      beforeEach(() => {
+        seededEndpoint = null;
+      });
+
+      /** n events fanned out to one `*` endpoint (created on first use). */
+      async function seed(n: number, at = T0): Promise<string> {
+        if (!seededEndpoint) {
+          const ep = endpoint("acme");
+          await store.insertEndpoint(ep);
+          seededEndpoint = ep.id;
+        }
+        const ep = { id: seededEndpoint };
+        await store.ingest(ingestRequest("acme", Array.from({ length: n }, () => event({ createdAt: at }))));
+        return ep.id;
+      }
+
+      it("claims only due deliveries, up to the limit, oldest first", async () => {
+        await seed(3, T0);
+        await seed(2, T0 + 10_000);
+        const first = await claim(T0 + 5, 2);
+        expect(first).toHaveLength(2);
+        const second = await claim(T0 + 5, 10);
+        expect(second).toHaveLength(1);
+        expect(await claim(T0 + 5)).toEqual([]);
+        expect(await claim(T0 + 10_000)).toHaveLength(2);
+      });
+
+      it("never hands one delivery to two concurrent claimers", async () => {
+        await seed(60);
+        const results = await Promise.all(
+          Array.from({ length: 6 }, (_, i) => claim(T0 + 1, 15, `token-${i}`)),
+        );
+        const ids = results.flat().map((d) => d.id);
+        expect(ids).toHaveLength(60);
+        expect(new Set(ids).size).toBe(60);
+      });
+
+      it("makes a delivery due again when its lease expires (crashed worker)", async () => {
+        await seed(1);
+        const [d] = await claim(T0);
+        expect(d).toBeDefined();
+        expect(await claim(T0 + LEASE - 1, 10, "token-b")).toEqual([]);
+        const again = await claim(T0 + LEASE, 10, "token-b");
+        expect(again.map((x) => x.id)).toEqual([d?.id]);
+        expect(again[0]?.attempts).toBe(0);
+      });
+
+      it("records an attempt and the next state together", async () => {
+        await seed(1);
+        const [d] = await claim(T0);
+        if (!d) throw new Error("nothing claimed");
+        await store.recordAttempts([failure(d, T0 + 20, "failed", T0 + 5_000)]);
+        const delivery = await store.getDelivery("acme", d.id);
+        expect(delivery).toMatchObject({
+          status: "failed",
+          attempts: 1,
+          nextAttemptAt: T0 + 5_000,
+          lastStatusCode: 500,
+          lastError: "HTTP 500",
+          updatedAt: T0 + 20,
+        });
+        const attempts = await store.listAttempts(d.id);
+        expect(attempts).toHaveLength(1);
+        expect(attempts[0]).toMatchObject({ attempt: 1, statusCode: 500, outcome: "retry", durationMs: 12 });
+        expect(await claim(T0 + 4_999)).toEqual([]);
+        const [retry] = await claim(T0 + 5_000);
+        expect(retry).toMatchObject({ id: d.id, attempts: 1, cycleAttempts: 1 });
+        if (!retry) throw new Error("retry not claimed");
+        await store.recordAttempts([success(retry, T0 + 5_100)]);
+        expect(await store.getDelivery("acme", d.id)).toMatchObject({ status: "succeeded", attempts: 2, nextAttemptAt: null });
+        expect((await store.listAttempts(d.id)).map((a) => a.attempt)).toEqual([1, 2]);
+      });
+
+      it("ignores a record whose lease was lost to another worker", async () => {
+        await seed(1);
+        const [stale] = await claim(T0, 10, "token-a");
+        const [fresh] = await claim(T0 + LEASE, 10, "token-b");
+        if (!stale || !fresh) throw new Error("claims failed");
+        await store.recordAttempts([success(fresh, T0 + LEASE + 5)]);
+        await store.recordAttempts([failure(stale, T0 + LEASE + 10, "failed", T0 + 99_999)]);
+        expect(await store.getDelivery("acme", stale.id)).toMatchObject({ status: "succeeded", attempts: 1 });
+        expect(await store.listAttempts(stale.id)).toHaveLength(1);
+      });
+
+      it("writes a mixed batch of records in one call", async () => {
+        await seed(3);
+        const claimed = await claim(T0);
+        const [a, b, c] = claimed;
+        if (!a || !b || !c) throw new Error("claims failed");
+        await store.recordAttempts([
+          success(a, T0 + 1),
+          failure(b, T0 + 1, "dead", null),
+          { ...success(c, T0 + 1), attempt: null, status: "dead", attempts: 0, lastError: "endpoint disabled" },
+        ]);
+        expect((await store.getDelivery("acme", a.id))?.status).toBe("succeeded");
+        expect((await store.getDelivery("acme", b.id))?.status).toBe("dead");
+        expect(await store.getDelivery("acme", c.id)).toMatchObject({ status: "dead", attempts: 0, lastError: "endpoint disabled" });
+        expect(await store.listAttempts(c.id)).toEqual([]);
+      });
+
+      it("disables the endpoint when a record says so", async () => {
+        const epId = await seed(1);
+        const [d] = await claim(T0);
+        if (!d) throw new Error("nothing claimed");
+        await store.recordAttempts([
+          {
+            ...failure(d, T0 + 1, "dead", null),
+            disableEndpoint: { tenantId: "acme", endpointId: epId, reason: "endpoint answered 410 Gone" },
+          },
+        ]);
+        expect(await store.getEndpoint("acme", epId)).toMatchObject({
+          disabled: true,
+          disabledReason: "endpoint answered 410 Gone",
+        });
+        // A disabled endpoint gets no new deliveries.
+        const result = await store.ingest(ingestRequest("acme", [event()]));
+        expect(result.kind === "created" && result.events[0]?.matchedEndpoints).toBe(0);
+      });
+
+      it("hands released leases back at once without spending an attempt", async () => {
+        await seed(2);
+        const claimed = await claim(T0);
+        await store.releaseLeases(
+          claimed.map((d) => d.id),
+          "token-a",
+          T0 + 1,
+        );
+        const again = await claim(T0 + 1, 10, "token-b");
+        expect(again.map((d) => d.id).sort()).toEqual(claimed.map((d) => d.id).sort());
+        expect(again.every((d) => d.attempts === 0)).toBe(true);
+        // Another worker's token cannot release them.
+        await store.releaseLeases(again.map((d) => d.id), "token-a", T0 + 2);
+        expect(await claim(T0 + 2, 10, "token-c")).toEqual([]);
+      });
+    });
+
+    describe("listing and replay", () => {
+      let epId: string;
+      beforeEach(async () => {
+        await store.insertTenant(tenant("acme"));
+        const ep = endpoint("acme");
+        epId = ep.id;
+        await store.insertEndpoint(ep);
+      });
+
+      async function deadDelivery(at = T0): Promise<ClaimedDelivery> {
+        await store.ingest(ingestRequest("acme", [event({ createdAt: at })]));
+        const [d] = await claim(at);
+        if (!d) throw new Error("nothing claimed");
+        await store.recordAttempts([failure(d, at + 1, "dead", null)]);
+        return d;
+      }
+
+      it("lists deliveries newest first, filtered by status, endpoint and event", async () => {
+        const dead = await deadDelivery();
+        const ev = event();
+        await store.ingest(ingestRequest("acme", [ev]));
+        const all = await store.listDeliveries("acme", {}, { limit: 10, after: null });
+        expect(all.data).toHaveLength(2);
+        expect(all.data[0]?.eventId).toBe(ev.id);
+        expect(all.data[1]?.id).toBe(dead.id);
+        const onlyDead = await store.listDeliveries("acme", { statuses: ["dead", "failed"] }, { limit: 10, after: null });
+        expect(onlyDead.data.map((d) => d.id)).toEqual([dead.id]);
+        const byEvent = await store.listDeliveries("acme", { eventId: ev.id }, { limit: 10, after: null });
+        expect(byEvent.data).toHaveLength(1);
+        expect((await store.listDeliveries("acme", { endpointId: "ep_other" }, { limit: 10, after: null })).data).toEqual([]);
+        const page1 = await store.listDeliveries("acme", { endpointId: epId }, { limit: 1, after: null });
+        const page2 = await store.listDeliveries("acme", { endpointId: epId }, { limit: 1, after: page1.nextCursor });
+        expect([...page1.data, ...page2.data].map((d) => d.id)).toEqual(all.data.map((d) => d.id));
+        expect(page2.nextCursor).toBeNull();
+      });
+
+      it("replays a dead delivery: due now, history kept, retry cycle restarted", async () => {
+        const d = await deadDelivery();
+        expect(await store.replayDelivery("acme", d.id, T0 + 100)).toBe("replayed");
+        expect(await store.getDelivery("acme", d.id)).toMatchObject({ status: "pending", attempts: 1, nextAttemptAt: T0 + 100 });
+        const [again] = await claim(T0 + 100);
+        expect(again).toMatchObject({ id: d.id, attempts: 1, cycleAttempts: 0 });
+        expect(await store.listAttempts(d.id)).toHaveLength(1);
+      });
+
+      it("refuses to replay what is queued, in flight or unknown", async () => {
+        await store.ingest(ingestRequest("acme", [event()]));
+        const [pending] = (await store.listDeliveries("acme", {}, { limit: 1, after: null })).data;
+        if (!pending) throw new Error("no delivery");
+        expect(await store.replayDelivery("acme", pending.id, T0)).toBe("already_pending");
+        await claim(T0);
+        expect(await store.replayDelivery("acme", pending.id, T0 + 1)).toBe("in_flight");
+        expect(await store.replayDelivery("acme", "dlv_nope", T0)).toBe("not_found");
+        expect(await store.replayDelivery("other", pending.id, T0)).toBe("not_found");
+      });
+
+      it("replays an endpoint's dead deliveries in bulk, honouring since", async () => {
+        await deadDelivery(T0);
+        await deadDelivery(T0 + 1_000);
+        await deadDelivery(T0 + 2_000);
+        expect(await store.replayEndpoint("acme", epId, "dead", T0 + 1_000, T0 + 3_000)).toBe(2);
+        expect(await store.replayEndpoint("acme", epId, "dead", null, T0 + 3_000)).toBe(1);
+        expect(await store.replayEndpoint("acme", epId, "dead", null, T0 + 3_000)).toBe(0);
+        expect(await claim(T0 + 3_000)).toHaveLength(3);
+      });
+    });
+  });
+}
+
+/** Polls a condition with a hard deadline; for the asynchronous wake-up notifications only. */
+async function vi_waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
