@@ -106,7 +106,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
         log,
         concurrency: config.workerConcurrency,
         batchSize: config.claimBatchSize,
-        leaseMs: config.leaseMs,
+        leaseMarginMs: config.leaseMarginMs,
         pollIntervalMs: config.pollIntervalMs,
         shutdownGraceMs: config.shutdownGraceMs,
         retryScheduleS: config.retryScheduleS,

@@ -18,7 +18,7 @@ export interface Config {
   logLevel: string;
   workerConcurrency: number;
   claimBatchSize: number;
-  leaseMs: number;
+  leaseMarginMs: number;
   pollIntervalMs: number;
   shutdownGraceMs: number;
   pgPoolSize: number;
@@ -86,11 +86,11 @@ export const SETTINGS = [
   { env: "HOOKD_WORKER_CONCURRENCY", key: "workerConcurrency", doc: "Requests in flight at once per worker process.", default: 64, parse: int(1, 10_000) },
   { env: "HOOKD_CLAIM_BATCH", key: "claimBatchSize", doc: "Deliveries claimed per query.", default: 100, parse: int(1, 5_000) },
   {
-    env: "HOOKD_LEASE_MS",
-    key: "leaseMs",
-    doc: "How long a claimed delivery stays reserved; a crashed worker's deliveries are retried after it.",
-    default: 60_000,
-    parse: int(35_000, 3_600_000),
+    env: "HOOKD_LEASE_MARGIN_MS",
+    key: "leaseMarginMs",
+    doc: "A claimed delivery is reserved for its endpoint's timeout plus this; a crashed worker's work is retried after.",
+    default: 5_000,
+    parse: int(500, 600_000),
   },
   { env: "HOOKD_POLL_INTERVAL_MS", key: "pollIntervalMs", doc: "Idle poll for scheduled retries (new events wake workers at once).", default: 500, parse: int(10, 60_000) },
   { env: "HOOKD_SHUTDOWN_GRACE_MS", key: "shutdownGraceMs", doc: "On SIGTERM, how long in-flight requests may finish before their leases are released.", default: 10_000, parse: int(0, 300_000) },

@@ -28,7 +28,7 @@ export interface WorkerOptions {
   log: Logger;
   concurrency: number;
   batchSize: number;
-  leaseMs: number;
+  leaseMarginMs: number;
   pollIntervalMs: number;
   shutdownGraceMs: number;
   retryScheduleS: readonly number[];
@@ -77,7 +77,7 @@ export class DeliveryWorker {
       try {
         claimed = await this.opts.store.claimDue({
           limit,
-          leaseMs: this.opts.leaseMs,
+          leaseMarginMs: this.opts.leaseMarginMs,
           now: this.now(),
           leaseToken: this.leaseToken,
         });

@@ -6,8 +6,8 @@
  * The delivery lifecycle the contract encodes:
  *   ingest  -> one transaction writes the events, one delivery per (event, matching enabled endpoint), and the
  *              idempotency record, then wakes the workers. Nothing is acknowledged before that commit.
- *   claim   -> a worker leases due deliveries (status pending or failed, next_attempt_at <= now). Claiming moves
- *              next_attempt_at to the lease's end, so a crashed worker's deliveries simply become due again when the
+ *   claim   -> a worker leases due deliveries (status pending or failed, next_attempt_at <= now) for the endpoint's
+ *              timeout plus a margin. Claiming moves next_attempt_at to the lease's end, so a crashed worker's deliveries simply become due again when the
  *              lease runs out; no sweeper is needed.
  *   record  -> the attempt row and the delivery's next state are written together, and only while the worker's
  *              lease token still holds, so a worker that lost its lease cannot overwrite a newer outcome.
@@ -120,7 +120,11 @@ export interface ClaimedDelivery {
 
 export interface ClaimRequest {
   limit: number;
-  leaseMs: number;
+  /**
+   * Each delivery is leased for its endpoint's timeout plus this margin: long enough that a live worker always
+   * records before the lease ends, short enough that a crashed worker's fast endpoints are retried within seconds.
+   */
+  leaseMarginMs: number;
   now: number;
   leaseToken: string;
 }

@@ -10,6 +10,8 @@ import type { StoreKind, TestDatabase } from "../support/stores.ts";
 import { createTestDatabase } from "../support/stores.ts";
 import { endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
 
+/** Fixture endpoints time out after 15 s; with this margin every lease lasts exactly 30 s. */
+const MARGIN = 15_000;
 const LEASE = 30_000;
 
 function success(d: ClaimedDelivery, now: number, over: Partial<AttemptRecord> = {}): AttemptRecord {
@@ -69,7 +71,7 @@ export function runStoreContract(kind: StoreKind): void {
     });
 
     async function claim(now: number, limit = 100, token = "token-a"): Promise<ClaimedDelivery[]> {
-      return store.claimDue({ limit, leaseMs: LEASE, now, leaseToken: token });
+      return store.claimDue({ limit, leaseMarginMs: MARGIN, now, leaseToken: token });
     }
 
     describe("migrations", () => {
@@ -374,6 +376,20 @@ export function runStoreContract(kind: StoreKind): void {
         const again = await claim(T0 + LEASE, 10, "token-b");
         expect(again.map((x) => x.id)).toEqual([d?.id]);
         expect(again[0]?.attempts).toBe(0);
+      });
+
+      it("leases each delivery for its own endpoint's timeout plus the margin", async () => {
+        const fast = endpoint("acme", { timeoutMs: 1_000, eventTypes: ["fast"] });
+        const slow = endpoint("acme", { timeoutMs: 20_000, eventTypes: ["slow"] });
+        await store.insertEndpoint(fast);
+        await store.insertEndpoint(slow);
+        await store.ingest(ingestRequest("acme", [event({ type: "fast" }), event({ type: "slow" })]));
+        expect(await claim(T0)).toHaveLength(2);
+        expect(await claim(T0 + 1_000 + MARGIN - 1, 10, "b")).toEqual([]);
+        const early = await claim(T0 + 1_000 + MARGIN, 10, "b");
+        expect(early.map((d) => d.endpointId)).toEqual([fast.id]);
+        expect(await claim(T0 + 20_000 + MARGIN - 1, 10, "c")).toEqual([]);
+        expect((await claim(T0 + 20_000 + MARGIN, 10, "c")).map((d) => d.endpointId)).toEqual([slow.id]);
       });
 
       it("records an attempt and the next state together", async () => {

@@ -412,20 +412,20 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * One statement: pick the oldest due rows nobody else has locked, lease them by moving next_attempt_at to the
-   * lease's end, and return them joined with their event and endpoint so the worker needs no further reads.
+   * One statement: pick the oldest due rows nobody else has locked, lease them (endpoint timeout plus margin) by
+   * moving next_attempt_at to the lease's end, and return them joined with their event and endpoint so the worker needs no further reads.
    */
   async claimDue(req: ClaimRequest): Promise<ClaimedDelivery[]> {
-    const until = req.now + req.leaseMs;
     const { rows } = await this.pool.query<ClaimRow>(
       `WITH due AS (
-         SELECT id FROM deliveries
+         SELECT id, endpoint_id FROM deliveries
          WHERE status IN ('pending', 'failed') AND next_attempt_at <= $1
          ORDER BY next_attempt_at LIMIT $2
          FOR UPDATE SKIP LOCKED
        ), claimed AS (
-         UPDATE deliveries d SET lease_token = $3, locked_until = $4, next_attempt_at = $4
-         FROM due WHERE d.id = due.id
+         UPDATE deliveries d SET lease_token = $3, locked_until = $1 + $4 + lep.timeout_ms,
+           next_attempt_at = $1 + $4 + lep.timeout_ms
+         FROM due JOIN endpoints lep ON lep.id = due.endpoint_id WHERE d.id = due.id
          RETURNING d.id, d.tenant_id, d.event_id, d.endpoint_id, d.attempts, d.cycle_attempts
        )
        SELECT c.*, e.type, e.data, e.created_at AS event_created_at,
@@ -433,7 +433,7 @@ export class PostgresStore implements Store {
        FROM claimed c
        JOIN events e ON e.tenant_id = c.tenant_id AND e.id = c.event_id
        JOIN endpoints ep ON ep.id = c.endpoint_id`,
-      [req.now, req.limit, req.leaseToken, until],
+      [req.now, req.limit, req.leaseToken, req.leaseMarginMs],
     );
     return rows.map((r) => ({
       id: r.id,

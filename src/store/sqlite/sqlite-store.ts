@@ -348,14 +348,15 @@ export class SqliteStore implements Store {
 
   async claimDue(req: ClaimRequest): Promise<ClaimedDelivery[]> {
     return this.db.transaction(() => {
-      const until = req.now + req.leaseMs;
       const rows = this.sql(
-        `UPDATE deliveries SET lease_token = @token, locked_until = @until, next_attempt_at = @until
+        `UPDATE deliveries SET lease_token = @token,
+           locked_until = @now + @margin + (SELECT timeout_ms FROM endpoints WHERE id = deliveries.endpoint_id),
+           next_attempt_at = @now + @margin + (SELECT timeout_ms FROM endpoints WHERE id = deliveries.endpoint_id)
          WHERE id IN (
            SELECT id FROM deliveries WHERE status IN ('pending', 'failed') AND next_attempt_at <= @now
            ORDER BY next_attempt_at LIMIT @limit)
          RETURNING id, tenant_id, event_id, endpoint_id, attempts, cycle_attempts`,
-      ).all({ token: req.leaseToken, until, now: req.now, limit: req.limit }) as ClaimRow[];
+      ).all({ token: req.leaseToken, margin: req.leaseMarginMs, now: req.now, limit: req.limit }) as ClaimRow[];
       const endpoints = new Map<string, ClaimedDelivery["endpoint"]>();
       const eventStmt = this.sql("SELECT type, data, created_at FROM events WHERE tenant_id = ? AND id = ?");
       const endpointStmt = this.sql("SELECT * FROM endpoints WHERE id = ?");
