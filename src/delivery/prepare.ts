@@ -6,8 +6,9 @@
 import { parseSecret } from "../signing/secret.ts";
 import { signPayload } from "../signing/standard-webhooks.ts";
 import type { ClaimedDelivery } from "../store/store.ts";
+import { VERSION } from "../version.ts";
 
-export const USER_AGENT = `hookd/${process.env.npm_package_version ?? "0.1.0"}`;
+export const USER_AGENT = `hookd/${VERSION}`;
 
 /** Header names hookd sets itself; endpoint headers with these names are refused by the API and dropped here. */
 export const RESERVED_HEADERS = new Set([
