@@ -20,6 +20,7 @@ import { createNetworkPolicy } from "./outbound/network-policy.ts";
 import { PostgresStore } from "./store/postgres/postgres-store.ts";
 import { SqliteStore } from "./store/sqlite/sqlite-store.ts";
 import type { Store } from "./store/store.ts";
+import { isStoreUnavailable } from "./store/unavailable.ts";
 
 export interface App {
   store: Store;
@@ -50,14 +51,18 @@ export function createStore(config: Config, log: Logger): Store {
   });
 }
 
-/** Start-up waits for the database instead of crashing when it is still coming up. */
+/**
+ * Start-up waits for PostgreSQL instead of crashing while it is still coming up (or restarting): it retries with
+ * backoff, logging each failure, for as long as the process lives. Errors that are not about reachability (a bad
+ * migration, wrong credentials) fail at once. SQLite has nothing to wait for.
+ */
 async function migrateWithRetry(store: Store, log: Logger): Promise<void> {
   for (let attempt = 1, delay = 250; ; attempt++, delay = Math.min(delay * 2, 5_000)) {
     try {
       await store.migrate();
       return;
     } catch (err) {
-      if (store.kind === "sqlite" || attempt >= 20) throw err;
+      if (store.kind === "sqlite" || !isStoreUnavailable(err)) throw err;
       log.warn({ err, attempt, retry_in_ms: delay }, "database not reachable yet; retrying");
       await new Promise((r) => setTimeout(r, delay));
     }
