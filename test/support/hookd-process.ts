@@ -1,6 +1,6 @@
 /**
  * Runs hookd as a real child process (`node --import tsx src/main.ts serve`), the way an operator does, so tests
- * can kill -9 it. The API URL is read from the "hookd started" log line.
+ * can kill -9 it. The API URL is read from the "hookd started" log line (empty for a worker-only process).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 export interface HookdProcess {
+  /** Empty for --role worker. */
   url: string;
   child: ChildProcess;
   output: () => string;
@@ -26,11 +27,13 @@ export async function startHookd(env: Record<string, string>, args: string[] = [
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`hookd did not start in 20 s:\n${out}`)), 20_000);
     const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /"url":"(http:\/\/[^"]+)","msg":"hookd started"/.exec(out);
-      if (m?.[1]) {
+      // Keep reading so the child never blocks on a full pipe, but hold only the recent output.
+      out = (out + chunk.toString()).slice(-256 * 1024);
+      // A worker-only process serves no API and logs "url":null.
+      const m = /"url":(null|"(http:\/\/[^"]+)"),"msg":"hookd started"/.exec(out);
+      if (m) {
         clearTimeout(timer);
-        resolve(m[1]);
+        resolve(m[2] ?? "");
       }
     };
     child.stdout?.on("data", onData);
