@@ -34,6 +34,7 @@ interface Setting<K extends keyof Config> {
 
 function int(min: number, max: number): (raw: string) => number {
   return (raw) => {
+    if (!/^\d+$/.test(raw.trim())) throw new Error(`must be an integer from ${min} to ${max}`);
     const n = Number(raw);
     if (!Number.isInteger(n) || n < min || n > max) throw new Error(`must be an integer from ${min} to ${max}`);
     return n;
@@ -69,14 +70,14 @@ export const SETTINGS = [
     env: "HOOKD_RETRY_SCHEDULE",
     key: "retryScheduleS",
     doc: "Comma-separated seconds before each attempt; the default is Stripe-like, 8 attempts over about 2 days.",
-    default: [0, 300, 1800, 7200, 18000, 36000, 43200, 43200],
+    default: Object.freeze([0, 300, 1800, 7200, 18000, 36000, 43200, 43200]),
     parse: parseRetrySchedule,
   },
   {
     env: "HOOKD_ALLOWED_NETWORKS",
     key: "allowedNetworks",
     doc: "Comma-separated CIDRs that endpoints may target despite being loopback or private (local development).",
-    default: [],
+    default: Object.freeze([] as string[]),
     parse: parseCidrList,
   },
   { env: "HOOKD_LOG_LEVEL", key: "logLevel", doc: "pino level: fatal, error, warn, info, debug, trace or silent.", default: "info", parse: (raw: string) => {

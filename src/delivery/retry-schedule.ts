@@ -14,6 +14,9 @@ export const JITTER_FRACTION = 0.25;
 /** @example parseRetrySchedule("0, 5, 30") // [0, 5, 30] */
 export function parseRetrySchedule(text: string): number[] {
   const parts = text.split(",").map((p) => p.trim());
+  // Number("") is 0: a stray comma must be an error, not a silent extra attempt.
+  const bad = parts.find((p) => !/^\d+$/.test(p));
+  if (bad !== undefined) throw new Error(`entries must be whole seconds, got ${JSON.stringify(bad)}`);
   const schedule = parts.map(Number);
   validateRetrySchedule(schedule);
   return schedule;

@@ -1,0 +1,157 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { ConfigError, SETTINGS, loadConfig, storeKind } from "./config.ts";
+
+const README = fileURLToPath(new URL("../../README.md", import.meta.url));
+
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error("expected loadConfig to throw");
+}
+
+describe("loadConfig", () => {
+  it("uses the defaults when the environment sets nothing", () => {
+    const config = loadConfig({});
+    expect(config.databaseUrl).toBe("sqlite:./data/hookd.db");
+    expect(config.port).toBe(8080);
+    expect(config.host).toBe("0.0.0.0");
+    expect(config.adminKey).toBeNull();
+    expect(config.retryScheduleS).toHaveLength(8);
+    expect(config.retryScheduleS[0]).toBe(0);
+    expect(config.retryScheduleS[1]).toBe(300);
+    expect(config.allowedNetworks).toEqual([]);
+    expect(config.logLevel).toBe("info");
+    expect(config.workerConcurrency).toBe(64);
+    expect(storeKind(config)).toBe("sqlite");
+  });
+
+  it("treats empty values as unset", () => {
+    const config = loadConfig({ HOOKD_PORT: "", HOOKD_DATABASE_URL: "", HOOKD_ADMIN_KEY: "" });
+    expect(config.port).toBe(8080);
+    expect(config.databaseUrl).toBe("sqlite:./data/hookd.db");
+    expect(config.adminKey).toBeNull();
+  });
+
+  it("ignores environment variables it does not know", () => {
+    expect(() => loadConfig({ PATH: "/usr/bin", HOOKD_UNKNOWN: "x" })).not.toThrow();
+  });
+
+  it("parses valid overrides", () => {
+    const config = loadConfig({
+      HOOKD_DATABASE_URL: "postgres://user:pw@db:5432/hookd",
+      HOOKD_HOST: "127.0.0.1",
+      HOOKD_PORT: "9000",
+      HOOKD_ADMIN_KEY: "0123456789abcdef",
+      HOOKD_RETRY_SCHEDULE: "0, 5, 30",
+      HOOKD_ALLOWED_NETWORKS: "127.0.0.0/8, 10.1.2.3",
+      HOOKD_LOG_LEVEL: "debug",
+      HOOKD_WORKER_CONCURRENCY: "8",
+      HOOKD_CLAIM_BATCH: "20",
+      HOOKD_LEASE_MARGIN_MS: "1000",
+      HOOKD_POLL_INTERVAL_MS: "50",
+      HOOKD_SHUTDOWN_GRACE_MS: "0",
+      HOOKD_PG_POOL_SIZE: "3",
+    });
+    expect(config).toEqual({
+      databaseUrl: "postgres://user:pw@db:5432/hookd",
+      host: "127.0.0.1",
+      port: 9000,
+      adminKey: "0123456789abcdef",
+      retryScheduleS: [0, 5, 30],
+      allowedNetworks: ["127.0.0.0/8", "10.1.2.3/32"],
+      logLevel: "debug",
+      workerConcurrency: 8,
+      claimBatchSize: 20,
+      leaseMarginMs: 1000,
+      pollIntervalMs: 50,
+      shutdownGraceMs: 0,
+      pgPoolSize: 3,
+    });
+    expect(storeKind(config)).toBe("postgres");
+  });
+
+  it("accepts the bounds of integer settings", () => {
+    expect(loadConfig({ HOOKD_PORT: "0" }).port).toBe(0);
+    expect(loadConfig({ HOOKD_PORT: "65535" }).port).toBe(65535);
+  });
+
+  it("applies explicit overrides over the environment", () => {
+    expect(loadConfig({ HOOKD_PORT: "9000" }, { port: 0 }).port).toBe(0);
+  });
+
+  it.each([
+    ["HOOKD_PORT", "65536"],
+    ["HOOKD_PORT", "http"],
+    ["HOOKD_PORT", "80.5"],
+    ["HOOKD_DATABASE_URL", "mysql://db/hookd"],
+    ["HOOKD_ADMIN_KEY", "short"],
+    ["HOOKD_RETRY_SCHEDULE", "0,-1"],
+    ["HOOKD_ALLOWED_NETWORKS", "10.0.0.0/33"],
+    ["HOOKD_LOG_LEVEL", "verbose"],
+    ["HOOKD_WORKER_CONCURRENCY", "0"],
+    ["HOOKD_LEASE_MARGIN_MS", "100"],
+  ])("rejects %s=%j, naming the variable", (name, value) => {
+    const err = configError({ [name]: value });
+    expect(err.problems).toHaveLength(1);
+    expect(err.problems[0]).toContain(name);
+    expect(err.problems[0]).toContain(JSON.stringify(value));
+  });
+
+  it("reports every bad value together in one ConfigError", () => {
+    const bad = {
+      HOOKD_PORT: "-1",
+      HOOKD_DATABASE_URL: "redis://x",
+      HOOKD_LOG_LEVEL: "loud",
+      HOOKD_RETRY_SCHEDULE: "soon",
+      HOOKD_PG_POOL_SIZE: "1000",
+    };
+    const err = configError({ ...bad, HOOKD_HOST: "127.0.0.1", HOOKD_CLAIM_BATCH: "10" });
+    expect(err.name).toBe("ConfigError");
+    expect(err.problems).toHaveLength(Object.keys(bad).length);
+    for (const name of Object.keys(bad)) {
+      expect(err.problems.filter((p) => p.startsWith(`${name}=`))).toHaveLength(1);
+      expect(err.message).toContain(name);
+    }
+  });
+
+  it("returns a frozen object", () => {
+    const config = loadConfig({ HOOKD_PORT: "9000" });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).toThrow(TypeError);
+    expect(config.port).toBe(9000);
+  });
+});
+
+describe("SETTINGS", () => {
+  it("names each environment variable and config key once", () => {
+    const envs = SETTINGS.map((s) => s.env);
+    const keys = SETTINGS.map((s) => s.key);
+    expect(new Set(envs).size).toBe(envs.length);
+    expect(new Set(keys).size).toBe(keys.length);
+    for (const env of envs) expect(env).toMatch(/^HOOKD_[A-Z_]+$/);
+  });
+
+  it("gives every setting a default its own parser would accept", () => {
+    for (const s of SETTINGS) {
+      if (s.default === null) continue;
+      const raw = Array.isArray(s.default) ? s.default.join(",") : String(s.default);
+      if (raw === "") continue;
+      expect(loadConfig({ [s.env]: raw })[s.key], s.env).toEqual(s.default);
+    }
+  });
+
+  it("are all documented in README.md's configuration table", () => {
+    const readme = readFileSync(README, "utf8");
+    const tableRows = readme.split("\n").filter((line) => line.trimStart().startsWith("|"));
+    const missing = SETTINGS.map((s) => s.env).filter((env) => !tableRows.some((row) => row.includes(`\`${env}\``)));
+    expect(missing).toEqual([]);
+  });
+});

@@ -1,0 +1,127 @@
+import { Webhook } from "standardwebhooks";
+import { describe, expect, it } from "vitest";
+import { generateSecret } from "../signing/secret.ts";
+import type { ClaimedDelivery } from "../store/store.ts";
+import { VERSION } from "../version.ts";
+import { RESERVED_HEADERS, prepareRequest, renderBody } from "./prepare.ts";
+
+const CREATED_AT = Date.UTC(2024, 2, 10, 8, 30, 15, 123);
+
+function delivery(headers: Record<string, string> = {}, secret: string = generateSecret()): ClaimedDelivery {
+  return {
+    id: "dlv_1",
+    tenantId: "acme",
+    eventId: "evt_0001",
+    endpointId: "ep_1",
+    attempts: 2,
+    cycleAttempts: 2,
+    leaseToken: "lease",
+    event: { type: "invoice.paid", dataJson: '{ "amount" : 4200, "note":"caf\\u00e9" }', createdAt: CREATED_AT },
+    endpoint: { url: "https://example.com/hook", secret, headers, timeoutMs: 10_000, retryScheduleS: null, disabled: false },
+  };
+}
+
+describe("renderBody", () => {
+  it("is the event envelope with the data text kept verbatim", () => {
+    const body = renderBody("evt_1", "invoice.paid", CREATED_AT, '{ "a" : [1, 2] }');
+    expect(body).toBe('{"id":"evt_1","type":"invoice.paid","timestamp":"2024-03-10T08:30:15.123Z","data":{ "a" : [1, 2] }}');
+    expect(JSON.parse(body)).toEqual({
+      id: "evt_1",
+      type: "invoice.paid",
+      timestamp: "2024-03-10T08:30:15.123Z",
+      data: { a: [1, 2] },
+    });
+  });
+
+  it("escapes ids and types that need it, so the body stays valid JSON", () => {
+    const body = renderBody('evt_"q"\\', "a.b", 0, "null");
+    expect(JSON.parse(body)).toEqual({ id: 'evt_"q"\\', type: "a.b", timestamp: "1970-01-01T00:00:00.000Z", data: null });
+  });
+});
+
+describe("prepareRequest", () => {
+  it("sends the rendered body to the endpoint URL", () => {
+    const d = delivery();
+    const req = prepareRequest(d, Date.now());
+    expect(req.url).toBe("https://example.com/hook");
+    expect(req.body).toBe(
+      `{"id":"evt_0001","type":"invoice.paid","timestamp":"${new Date(CREATED_AT).toISOString()}","data":${d.event.dataJson}}`,
+    );
+    expect(JSON.parse(req.body)).toMatchObject({ id: "evt_0001", data: { amount: 4200, note: "café" } });
+  });
+
+  it("sets the protocol headers", () => {
+    const now = 1_700_000_123_999;
+    const req = prepareRequest(delivery(), now);
+    expect(req.attempt).toBe(3);
+    expect(req.headers["webhook-id"]).toBe("evt_0001");
+    expect(req.headers["webhook-timestamp"]).toBe("1700000123");
+    expect(req.headers["webhook-attempt"]).toBe("3");
+    expect(req.headers["content-type"]).toBe("application/json");
+    expect(req.headers["user-agent"]).toBe(`hookd/${VERSION}`);
+    expect(req.headers["user-agent"]?.startsWith("hookd/")).toBe(true);
+    expect(req.headers["webhook-signature"]).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
+  });
+
+  it("keeps the body byte-identical across attempts while timestamp and signature change", () => {
+    const d = delivery();
+    const a = prepareRequest(d, 1_700_000_000_000);
+    const b = prepareRequest({ ...d, attempts: 3 }, 1_700_000_060_000);
+    expect(b.body).toBe(a.body);
+    expect(b.headers["webhook-attempt"]).toBe("4");
+    expect(b.headers["webhook-signature"]).not.toBe(a.headers["webhook-signature"]);
+  });
+
+  it("produces a signature the standardwebhooks reference library accepts", () => {
+    const secret = generateSecret();
+    const req = prepareRequest(delivery({}, secret), Date.now());
+    const payload = new Webhook(secret).verify(req.body, req.headers);
+    expect(payload).toEqual(JSON.parse(req.body));
+  });
+
+  it("produces a signature another secret does not verify", () => {
+    const req = prepareRequest(delivery({}, generateSecret()), Date.now());
+    expect(() => new Webhook(generateSecret()).verify(req.body, req.headers)).toThrow();
+  });
+
+  it("sends the endpoint's custom headers", () => {
+    const req = prepareRequest(delivery({ "X-Api-Token": "t0k", "x-team": "billing" }), Date.now());
+    expect(req.headers["x-api-token"]).toBe("t0k");
+    expect(req.headers["x-team"]).toBe("billing");
+  });
+
+  it("never lets custom headers replace hookd's own, whatever their case", () => {
+    const secret = generateSecret();
+    const hostile: Record<string, string> = {
+      "Webhook-Signature": "v1,forged",
+      "WEBHOOK-ID": "evt_forged",
+      "webhook-timestamp": "1",
+      "Webhook-Attempt": "99",
+      "Content-Type": "text/plain",
+      "User-Agent": "evil/1.0",
+      Host: "internal.example",
+      "Content-Length": "1",
+      "Transfer-Encoding": "chunked",
+      Connection: "upgrade",
+      "X-Kept": "yes",
+    };
+    const now = Date.now();
+    const req = prepareRequest(delivery(hostile, secret), now);
+    expect(req.headers["webhook-id"]).toBe("evt_0001");
+    expect(req.headers["webhook-timestamp"]).toBe(String(Math.floor(now / 1000)));
+    expect(req.headers["webhook-attempt"]).toBe("3");
+    expect(req.headers["content-type"]).toBe("application/json");
+    expect(req.headers["user-agent"]).toBe(`hookd/${VERSION}`);
+    expect(req.headers["webhook-signature"]).not.toContain("forged");
+    expect(() => new Webhook(secret).verify(req.body, req.headers)).not.toThrow();
+    for (const name of Object.keys(req.headers)) {
+      // Only lower-case names, so no second spelling of a reserved header can reach the wire.
+      expect(name).toBe(name.toLowerCase());
+    }
+    for (const reserved of ["host", "content-length", "transfer-encoding", "connection"]) {
+      expect(RESERVED_HEADERS.has(reserved)).toBe(true);
+      expect(req.headers).not.toHaveProperty(reserved);
+    }
+    expect(req.headers["x-kept"]).toBe("yes");
+  });
+});
