@@ -68,7 +68,10 @@ export class DeliveryWorker {
     let backoffMs = 100;
     while (this.running) {
       const free = this.opts.concurrency - this.inFlight.size;
-      if (free <= 0) {
+      // Claim in worthwhile batches: one claim per freed slot would be one commit per delivery. While requests are
+      // in flight, wait until a quarter of the slots (or a full batch) are free.
+      const worthwhile = Math.min(this.opts.batchSize, Math.ceil(this.opts.concurrency / 4));
+      if (free <= 0 || (this.inFlight.size > 0 && free < worthwhile)) {
         await this.wake.wait(this.opts.pollIntervalMs);
         continue;
       }

@@ -271,6 +271,21 @@ export function runStoreContract(kind: StoreKind): void {
         expect(await store.getEvent("acme", fresh.id)).toBeNull();
       });
 
+      it("isolates concurrent ingests: one conflicting request does not undo the others", async () => {
+        await store.insertEndpoint(endpoint("acme"));
+        await store.ingest(ingestRequest("acme", [event({ id: "taken" })]));
+        const good = Array.from({ length: 5 }, () => event());
+        const results = await Promise.all([
+          store.ingest(ingestRequest("acme", [good[0]!, good[1]!])),
+          store.ingest(ingestRequest("acme", [good[2]!, event({ id: "taken", dataJson: '{"other":1}' })])),
+          store.ingest(ingestRequest("acme", [good[3]!])),
+          store.ingest(ingestRequest("acme", [good[4]!])),
+        ]);
+        expect(results.map((r) => r.kind)).toEqual(["created", "event_conflict", "created", "created"]);
+        for (const ev of [good[0], good[1], good[3], good[4]]) expect(await store.getEvent("acme", ev!.id)).not.toBeNull();
+        expect(await store.getEvent("acme", good[2]!.id)).toBeNull();
+      });
+
       it("answers a repeated idempotency key with the stored response and writes nothing new", async () => {
         await store.insertEndpoint(endpoint("acme"));
         const idem = { key: "k1", requestHash: "hash-a", notBefore: T0 - 1000 };

@@ -195,7 +195,58 @@ export class SqliteStore implements Store {
     return this.sql("DELETE FROM endpoints WHERE tenant_id = ? AND id = ?").run(tenantId, id).changes === 1;
   }
 
+  /**
+   * Group commit. Every commit is an fsync (synchronous=FULL), and one per request caps single-event ingest at the
+   * disk's flush rate. Requests arriving in the same tick are written in one transaction instead, each inside its
+   * own savepoint so that one request's conflict rolls back only its own writes. Every caller is answered only after
+   * the shared COMMIT returns, so a 202 still means "durably written"; if the commit fails, every request in the group
+   * fails with it.
+   */
   async ingest(req: IngestRequest): Promise<IngestResult> {
+    return new Promise((resolve, reject) => {
+      this.ingestQueue.push({ req, resolve, reject });
+      if (this.ingestQueue.length === 1) setImmediate(() => this.flushIngests());
+    });
+  }
+
+  private readonly ingestQueue: {
+    req: IngestRequest;
+    resolve: (r: IngestResult) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
+
+  private flushIngests(): void {
+    const group = this.ingestQueue.splice(0);
+    const outcomes: ({ ok: IngestResult } | { err: unknown })[] = [];
+    let created = 0;
+    try {
+      this.db
+        .transaction(() => {
+          for (const { req } of group) {
+            try {
+              const counter = { created: 0 };
+              outcomes.push({ ok: this.ingestInSavepoint(req, counter) });
+              created += counter.created;
+            } catch (err) {
+              outcomes.push(err instanceof EventConflict ? { ok: { kind: "event_conflict", eventId: err.eventId } } : { err });
+            }
+          }
+        })
+        .immediate();
+    } catch (err) {
+      for (const item of group) item.reject(err);
+      return;
+    }
+    if (created > 0) this.work.emit("work");
+    group.forEach((item, i) => {
+      const outcome = outcomes[i];
+      if (outcome && "ok" in outcome) item.resolve(outcome.ok);
+      else item.reject(outcome?.err);
+    });
+  }
+
+  /** One request's writes; a nested better-sqlite3 transaction is a SAVEPOINT, rolled back alone on a throw. */
+  private ingestInSavepoint(req: IngestRequest, counter: { created: number }): IngestResult {
     let created = 0;
     const run = this.db.transaction((): IngestResult => {
       const idem = req.idempotency;
@@ -244,14 +295,9 @@ export class SqliteStore implements Store {
       }
       return { kind: "created", events: out };
     });
-    try {
-      const result = run.immediate();
-      if (created > 0) this.work.emit("work");
-      return result;
-    } catch (err) {
-      if (err instanceof EventConflict) return { kind: "event_conflict", eventId: err.eventId };
-      throw err;
-    }
+    const result = run();
+    counter.created = created;
+    return result;
   }
 
   /** A caller-chosen id seen before: the same content is an idempotent repeat, other content a conflict. */
