@@ -56,6 +56,8 @@ export type EndpointPatch = Partial<
 
 export interface NewEvent {
   id: string;
+  /** True when hookd generated the id: it cannot collide, so a store may group the insert with other requests'. */
+  generatedId?: boolean;
   type: string;
   dataJson: string;
   createdAt: number;
@@ -82,7 +84,9 @@ export type IngestResult =
   | { kind: "replayed"; responseJson: string }
   | { kind: "idempotency_mismatch" }
   /** A caller-chosen event id exists already with another type or data. */
-  | { kind: "event_conflict"; eventId: string };
+  | { kind: "event_conflict"; eventId: string }
+  /** Checked inside the transaction, so a tenant deleted meanwhile cannot leave orphans. */
+  | { kind: "tenant_not_found" };
 
 export interface IngestRequest {
   tenantId: string;

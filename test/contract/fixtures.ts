@@ -31,8 +31,16 @@ export function endpoint(tenantId: string, over: Partial<Endpoint> = {}): Endpoi
   };
 }
 
+/** An event as the service builds it: a caller-chosen `id` override marks the id as not generated. */
 export function event(over: Partial<NewEvent> = {}): NewEvent {
-  return { id: newId("evt"), type: "invoice.paid", dataJson: '{"amount":42}', createdAt: T0, ...over };
+  return {
+    id: newId("evt"),
+    generatedId: over.id === undefined,
+    type: "invoice.paid",
+    dataJson: '{"amount":42}',
+    createdAt: T0,
+    ...over,
+  };
 }
 
 export function ingestRequest(tenantId: string, events: NewEvent[], over: Partial<IngestRequest> = {}): IngestRequest {

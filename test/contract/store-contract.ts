@@ -220,11 +220,50 @@ export function runStoreContract(kind: StoreKind): void {
         });
       });
 
+      it("refuses events for a tenant that does not exist, on the grouped and the per-request path", async () => {
+        expect(await store.ingest(ingestRequest("ghost", [event()]))).toEqual({ kind: "tenant_not_found" });
+        expect(await store.ingest(ingestRequest("ghost", [event({ id: "mine" })]))).toEqual({ kind: "tenant_not_found" });
+        const idem = { key: "k", requestHash: "h", notBefore: 0 };
+        expect(await store.ingest(ingestRequest("ghost", [event()], { idempotency: idem }))).toEqual({
+          kind: "tenant_not_found",
+        });
+        // A concurrent group mixing a missing tenant with a real one answers each on its own.
+        await store.insertEndpoint(endpoint("acme"));
+        const [ghost, real] = await Promise.all([
+          store.ingest(ingestRequest("ghost", [event()])),
+          store.ingest(ingestRequest("acme", [event()])),
+        ]);
+        expect(ghost.kind).toBe("tenant_not_found");
+        expect(real.kind === "created" && real.events[0]?.matchedEndpoints).toBe(1);
+      });
+
+      it("groups many concurrent ingests without losing or mixing up any event", async () => {
+        const a = endpoint("acme", { eventTypes: ["a.*"] });
+        const b = endpoint("globex", { eventTypes: ["*"] });
+        await store.insertEndpoint(a);
+        await store.insertEndpoint(b);
+        const reqs = Array.from({ length: 60 }, (_, i) =>
+          ingestRequest(i % 2 ? "acme" : "globex", [event({ type: i % 3 ? "a.x" : "z.y" }), event({ type: "a.y" })]),
+        );
+        const results = await Promise.all(reqs.map((r) => store.ingest(r)));
+        results.forEach((r, i) => {
+          const req = reqs[i]!;
+          expect(r.kind).toBe("created");
+          if (r.kind !== "created") return;
+          expect(r.events.map((e) => e.id)).toEqual(req.events.map((e) => e.id));
+          const expected = req.events.map((e) => (req.tenantId === "globex" ? 1 : e.type.startsWith("a.") ? 1 : 0));
+          expect(r.events.map((e) => e.matchedEndpoints)).toEqual(expected);
+        });
+        const total = results.flatMap((r) => (r.kind === "created" ? r.events : [])).reduce((n, e) => n + e.matchedEndpoints, 0);
+        expect(await claim(T0, 1000)).toHaveLength(total);
+      });
+
       it("stores an event that matches nothing, with zero deliveries", async () => {
         const ev = event({ type: "nobody.cares" });
         const result = await store.ingest(ingestRequest("acme", [ev]));
         expect(result.kind === "created" && result.events[0]?.matchedEndpoints).toBe(0);
-        expect(await store.getEvent("acme", ev.id)).toEqual({ ...ev, tenantId: "acme" });
+        const { generatedId: _, ...stored } = ev;
+        expect(await store.getEvent("acme", ev.id)).toEqual({ ...stored, tenantId: "acme" });
         expect(await store.getEvent("globex", ev.id)).toBeNull();
       });
 

@@ -42,7 +42,7 @@ export class EventService {
           { index, message: "too large" },
         ]);
       }
-      return { id: input.id ?? newId("evt"), type: input.type, dataJson, createdAt: at };
+      return { id: input.id ?? newId("evt"), generatedId: input.id === undefined, type: input.type, dataJson, createdAt: at };
     });
     const idempotency = idempotencyKey
       ? {
@@ -59,6 +59,8 @@ export class EventService {
         return { replayed: true, responseJson: result.responseJson };
       case "idempotency_mismatch":
         throw new AppError("IDEMPOTENCY_KEY_MISMATCH", "this Idempotency-Key was used with a different body");
+      case "tenant_not_found":
+        throw new AppError("TENANT_NOT_FOUND", `tenant ${tenantId} not found`);
       case "event_conflict":
         throw new AppError("EVENT_ID_CONFLICT", `event ${result.eventId} exists with a different type or data`);
     }

@@ -249,6 +249,7 @@ export class SqliteStore implements Store {
   private ingestInSavepoint(req: IngestRequest, counter: { created: number }): IngestResult {
     let created = 0;
     const run = this.db.transaction((): IngestResult => {
+      if (!this.sql("SELECT 1 FROM tenants WHERE id = ?").get(req.tenantId)) return { kind: "tenant_not_found" };
       const idem = req.idempotency;
       if (idem) {
         const seen = this.sql(
