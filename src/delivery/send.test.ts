@@ -171,7 +171,7 @@ describe("sendRequest", () => {
       dispatcher: agentFor(loopbackPolicy),
       policy: loopbackPolicy,
       timeoutMs: 10_000,
-      shutdown: shutdown.signal,
+      controller: shutdown,
     });
     expect(out.result).toMatchObject({ kind: "error", errorClass: "aborted" });
     expect(out.durationMs).toBeLessThan(10_000);
@@ -180,11 +180,13 @@ describe("sendRequest", () => {
 
   it("reports aborted when shutdown was signalled before the attempt", async () => {
     const srv = await startServer((_req, res) => res.writeHead(200).end());
+    const aborted = new AbortController();
+    aborted.abort();
     const out = await sendRequest(request(srv.url), {
       dispatcher: agentFor(loopbackPolicy),
       policy: loopbackPolicy,
       timeoutMs: 5_000,
-      shutdown: AbortSignal.abort(),
+      controller: aborted,
     });
     expect(out.result).toMatchObject({ kind: "error", errorClass: "aborted" });
     expect(srv.requests).toHaveLength(0);

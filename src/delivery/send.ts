@@ -23,14 +23,23 @@ export interface SendOptions {
   dispatcher: Dispatcher;
   policy: NetworkPolicy;
   timeoutMs: number;
-  /** Aborts the attempt when the worker shuts down. */
-  shutdown?: AbortSignal;
+  /**
+   * The attempt's own controller: the deadline aborts it with a TimeoutError, and the worker aborts it (with any
+   * other reason) at shutdown. One plain controller and one timer per request: AbortSignal.timeout plus
+   * AbortSignal.any cost several percent of a worker's CPU in profiles.
+   */
+  controller?: AbortController;
 }
 
 export async function sendRequest(req: PreparedRequest, opts: SendOptions): Promise<SendOutcome> {
   const started = performance.now();
-  const deadline = AbortSignal.timeout(opts.timeoutMs);
-  const signal = opts.shutdown ? AbortSignal.any([deadline, opts.shutdown]) : deadline;
+  const controller = opts.controller ?? new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new DOMException("attempt timed out", "TimeoutError"));
+  }, opts.timeoutMs);
+  const signal = controller.signal;
   try {
     assertIpLiteralAllowed(new URL(req.url).hostname, opts.policy);
     const res = await request(req.url, {
@@ -54,12 +63,14 @@ export async function sendRequest(req: PreparedRequest, opts: SendOptions): Prom
       durationMs: Math.round(performance.now() - started),
     };
   } catch (err) {
-    const errorClass = opts.shutdown?.aborted ? "aborted" : deadline.aborted ? "timeout" : errorClassOf(err);
+    const errorClass = timedOut ? "timeout" : signal.aborted ? "aborted" : errorClassOf(err);
     return {
       result: { kind: "error", errorClass, message: describe(err, errorClass, opts.timeoutMs) },
       responseBody: null,
       durationMs: Math.round(performance.now() - started),
     };
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -40,7 +40,8 @@ export class DeliveryWorker {
   private loop: Promise<void> | null = null;
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly wake = new WakeSignal();
-  private readonly abort = new AbortController();
+  /** Controllers of the requests in flight, aborted together when the shutdown grace period ends. */
+  private readonly controllers = new Set<AbortController>();
   private readonly recorder: RecordBatcher;
   private readonly released: string[] = [];
   private unsubscribe: (() => void) | null = null;
@@ -118,12 +119,14 @@ export class DeliveryWorker {
     }
     const startedAt = this.now();
     const prepared = prepareRequest(d, startedAt);
+    const controller = new AbortController();
+    this.controllers.add(controller);
     const sent = await sendRequest(prepared, {
       dispatcher: this.opts.dispatcher,
       policy: this.opts.policy,
       timeoutMs: d.endpoint.timeoutMs,
-      shutdown: this.abort.signal,
-    });
+      controller,
+    }).finally(() => this.controllers.delete(controller));
     if (sent.result.kind === "error" && sent.result.errorClass === "aborted") {
       this.released.push(d.id);
       return;
@@ -163,7 +166,7 @@ export class DeliveryWorker {
     });
     await Promise.race([all, grace]);
     clearTimeout(timer);
-    this.abort.abort();
+    for (const c of this.controllers) c.abort(new Error("worker shutting down"));
     await all;
     await this.recorder.drain();
     if (this.released.length > 0) {

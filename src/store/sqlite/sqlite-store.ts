@@ -396,13 +396,15 @@ export class SqliteStore implements Store {
   async claimDue(req: ClaimRequest): Promise<ClaimedDelivery[]> {
     return this.db.transaction(() => {
       const rows = this.sql(
-        `UPDATE deliveries SET lease_token = @token,
-           locked_until = @now + @margin + (SELECT timeout_ms FROM endpoints WHERE id = deliveries.endpoint_id),
-           next_attempt_at = @now + @margin + (SELECT timeout_ms FROM endpoints WHERE id = deliveries.endpoint_id)
-         WHERE id IN (
-           SELECT id FROM deliveries WHERE status IN ('pending', 'failed') AND next_attempt_at <= @now
-           ORDER BY next_attempt_at LIMIT @limit)
-         RETURNING id, tenant_id, event_id, endpoint_id, attempts, cycle_attempts`,
+        `UPDATE deliveries SET lease_token = @token, locked_until = due.until, next_attempt_at = due.until
+         FROM (
+           SELECT d.id AS id, @now + @margin + ep.timeout_ms AS until
+           FROM deliveries d JOIN endpoints ep ON ep.id = d.endpoint_id
+           WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at <= @now
+           ORDER BY d.next_attempt_at LIMIT @limit
+         ) AS due
+         WHERE deliveries.id = due.id
+         RETURNING deliveries.id, tenant_id, event_id, endpoint_id, attempts, cycle_attempts`,
       ).all({ token: req.leaseToken, margin: req.leaseMarginMs, now: req.now, limit: req.limit }) as ClaimRow[];
       const endpoints = new Map<string, ClaimedDelivery["endpoint"]>();
       const eventStmt = this.sql("SELECT type, data, created_at FROM events WHERE tenant_id = ? AND id = ?");
