@@ -18,6 +18,11 @@ export interface NextStateInput {
   random?: () => number;
 }
 
+/** A receiver's answer is kept as text for people to read; PostgreSQL text cannot hold NUL, so it becomes U+FFFD. */
+function storable(text: string | null): string | null {
+  return text === null ? null : text.replaceAll("\u0000", "\ufffd");
+}
+
 export function nextState(input: NextStateInput): AttemptRecord {
   const { delivery: d, sent, classification: c, now } = input;
   const attempts = d.attempts + 1;
@@ -47,8 +52,8 @@ export function nextState(input: NextStateInput): AttemptRecord {
       startedAt: input.startedAt,
       durationMs: sent.durationMs,
       statusCode,
-      responseBody: sent.responseBody,
-      error: c.error,
+      responseBody: storable(sent.responseBody),
+      error: storable(c.error),
       errorClass: c.errorClass,
       outcome: c.outcome,
       timeoutMs: d.endpoint.timeoutMs,
@@ -58,7 +63,7 @@ export function nextState(input: NextStateInput): AttemptRecord {
     attempts,
     cycleAttempts,
     lastStatusCode: statusCode,
-    lastError: c.error,
+    lastError: storable(c.error),
     now,
     disableEndpoint: c.disableEndpoint
       ? { tenantId: d.tenantId, endpointId: d.endpointId, reason: "endpoint answered 410 Gone" }

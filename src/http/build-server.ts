@@ -4,15 +4,17 @@
  * field name is caught at once.
  */
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from "fastify";
 import type { Logger } from "pino";
 import { deliveryRoutes } from "../features/deliveries/routes.ts";
 import { endpointRoutes } from "../features/endpoints/routes.ts";
 import { eventRoutes } from "../features/events/routes.ts";
 import { healthRoutes } from "../features/health/routes.ts";
 import { tenantRoutes } from "../features/tenants/routes.ts";
+import { AppError } from "../errors/app-error.ts";
 import type { ApiContext } from "./context.ts";
 import { installErrorHandler } from "./error-handler.ts";
+import { exceedsJsonDepth, MAX_JSON_DEPTH } from "./json-depth.ts";
 
 export async function buildServer(ctx: ApiContext, log: Logger): Promise<FastifyInstance> {
   // Typed as the base logger so route plugins see the default Fastify instance type.
@@ -23,12 +25,23 @@ export async function buildServer(ctx: ApiContext, log: Logger): Promise<Fastify
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
     return503OnClosing: true,
+    // Errors raised before routing (malformed percent-encoding, an over-long path segment) get the API's error shape
+    // and a registry code too, instead of Fastify's own body.
+    frameworkErrors: (err, _req, reply) => {
+      void (reply as FastifyReply).status(400).send({ code: "VALIDATION_FAILED", message: err.message });
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   installErrorHandler(app);
+  // Bodies must be JSON: without this, Fastify's built-in text/plain parser hands the schema a string and the caller
+  // gets "body must be object" instead of 415 UNSUPPORTED_MEDIA_TYPE.
+  app.removeContentTypeParser("text/plain");
   // An empty POST body is validated as {} so the caller gets the schema's own message, not "body must be object".
   app.addHook("preValidation", async (req) => {
     if (req.body === undefined && req.method === "POST") req.body = {};
+    if (exceedsJsonDepth(req.body)) {
+      throw new AppError("VALIDATION_FAILED", `request body is nested more than ${MAX_JSON_DEPTH} levels deep`);
+    }
   });
 
   await app.register(healthRoutes(ctx));

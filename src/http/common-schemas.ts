@@ -3,6 +3,11 @@
  */
 import { Type } from "typebox";
 import { CALLER_ID_PATTERN } from "../domain/ids.ts";
+import type { JsonObject } from "../domain/types.ts";
+import { AppError } from "../errors/app-error.ts";
+
+/** Free text kept in text columns: anything but NUL, which a PostgreSQL text value cannot hold. */
+export const TEXT_PATTERN = "^[^\\x00]*$";
 
 export const TenantParams = Type.Object({ tenant_id: Type.String({ pattern: CALLER_ID_PATTERN }) });
 
@@ -16,8 +21,36 @@ export const PageQuery = Type.Object(
 
 export const Metadata = Type.Record(Type.String({ maxLength: 128 }), Type.Unknown(), {
   maxProperties: 64,
+  // The key schema above becomes a pattern that accepts any name; propertyNames is what enforces the length.
+  propertyNames: { maxLength: 128 },
   description: "Free-form JSON the caller keeps with the object.",
 });
+
+/** A NUL, or a UTF-16 surrogate without its partner: PostgreSQL's jsonb refuses both. */
+const UNSTORABLE_TEXT = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * What the Metadata schema cannot say: no key or string anywhere inside may hold text PostgreSQL's jsonb refuses, so
+ * such metadata is a 400 on both stores instead of a 500 on one.
+ */
+export function checkMetadata(metadata: JsonObject | undefined): void {
+  if (metadata === undefined) return;
+  const pending: unknown[] = [metadata];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === "string") {
+      if (UNSTORABLE_TEXT.test(value)) {
+        throw new AppError("VALIDATION_FAILED", "metadata may not contain NUL characters or unpaired surrogates", [
+          { path: "body/metadata", message: "contains a NUL character or an unpaired surrogate" },
+        ]);
+      }
+    } else if (Array.isArray(value)) {
+      pending.push(...value);
+    } else if (value !== null && typeof value === "object") {
+      for (const [key, child] of Object.entries(value)) pending.push(key, child);
+    }
+  }
+}
 
 export const ErrorBody = Type.Object({
   code: Type.String(),

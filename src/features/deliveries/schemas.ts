@@ -1,16 +1,17 @@
 import { Type } from "typebox";
 import type { Attempt, Delivery } from "../../domain/types.ts";
+import { CALLER_ID_PATTERN } from "../../domain/ids.ts";
 import { iso } from "../../http/common-schemas.ts";
 
 export const DeliveryParams = Type.Object({
-  tenant_id: Type.String({ maxLength: 64 }),
-  delivery_id: Type.String({ maxLength: 128 }),
+  tenant_id: Type.String({ pattern: CALLER_ID_PATTERN }),
+  delivery_id: Type.String({ pattern: CALLER_ID_PATTERN }),
 });
 
 export const DeliveryQuery = Type.Object(
   {
-    endpoint_id: Type.Optional(Type.String({ maxLength: 128 })),
-    event_id: Type.Optional(Type.String({ maxLength: 128 })),
+    endpoint_id: Type.Optional(Type.String({ pattern: CALLER_ID_PATTERN })),
+    event_id: Type.Optional(Type.String({ pattern: CALLER_ID_PATTERN })),
     status: Type.Optional(
       Type.String({ pattern: "^(pending|failed|succeeded|dead)(,(pending|failed|succeeded|dead))*$" }),
     ),

@@ -1,21 +1,25 @@
 import { Type } from "typebox";
 import { EVENT_TYPE_FILTER_PATTERN } from "../../domain/event-type-match.ts";
+import { CALLER_ID_PATTERN } from "../../domain/ids.ts";
 import type { Endpoint } from "../../domain/types.ts";
-import { iso, Metadata } from "../../http/common-schemas.ts";
+import { iso, Metadata, TEXT_PATTERN } from "../../http/common-schemas.ts";
 
 const HEADER_NAME = "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$";
 const HEADER_VALUE = "^[^\\r\\n\\x00]*$";
 
 const fields = {
-  url: Type.String({ minLength: 1, maxLength: 2048 }),
-  description: Type.String({ maxLength: 1024 }),
+  url: Type.String({ minLength: 1, maxLength: 2048, pattern: TEXT_PATTERN }),
+  description: Type.String({ maxLength: 1024, pattern: TEXT_PATTERN }),
   event_types: Type.Array(Type.String({ pattern: EVENT_TYPE_FILTER_PATTERN, maxLength: 128 }), {
     minItems: 1,
     maxItems: 256,
   }),
   secret: Type.String({ maxLength: 128 }),
+  // additionalProperties: false makes the name pattern binding; without it a name that fails the pattern is just
+  // not checked, and an endpoint whose header no HTTP client can send would fail every delivery.
   headers: Type.Record(Type.String({ pattern: HEADER_NAME }), Type.String({ pattern: HEADER_VALUE, maxLength: 4096 }), {
     maxProperties: 32,
+    additionalProperties: false,
   }),
   timeout_ms: Type.Integer({ minimum: 1000, maximum: 30000 }),
   retry_schedule_s: Type.Union([
@@ -44,8 +48,8 @@ export const CreateEndpointBody = Type.Object(
 export const PatchEndpointBody = Type.Partial(CreateEndpointBody, { additionalProperties: false });
 
 export const EndpointParams = Type.Object({
-  tenant_id: Type.String({ maxLength: 64 }),
-  endpoint_id: Type.String({ maxLength: 128 }),
+  tenant_id: Type.String({ pattern: CALLER_ID_PATTERN }),
+  endpoint_id: Type.String({ pattern: CALLER_ID_PATTERN }),
 });
 
 export const RotateSecretBody = Type.Object({ secret: Type.Optional(fields.secret) }, { additionalProperties: false });

@@ -8,6 +8,7 @@ import { validateRetrySchedule } from "../../delivery/retry-schedule.ts";
 import { newId } from "../../domain/ids.ts";
 import type { Endpoint, JsonObject, Page } from "../../domain/types.ts";
 import { AppError } from "../../errors/app-error.ts";
+import { checkMetadata } from "../../http/common-schemas.ts";
 import type { NetworkPolicy } from "../../outbound/network-policy.ts";
 import { checkUrlTarget, DnsLookupError, EgressBlockedError } from "../../outbound/target-check.ts";
 import { generateSecret, parseSecret, SecretFormatError } from "../../signing/secret.ts";
@@ -38,6 +39,7 @@ export class EndpointService {
     await this.checkUrl(input.url);
     checkHeaders(input.headers);
     checkSchedule(input.retry_schedule_s);
+    checkMetadata(input.metadata);
     const at = this.now();
     const endpoint: Endpoint = {
       id: newId("ep"),
@@ -87,7 +89,10 @@ export class EndpointService {
     if (input.description !== undefined) patch.description = input.description;
     if (input.event_types !== undefined) patch.eventTypes = dedupe(input.event_types);
     if (input.timeout_ms !== undefined) patch.timeoutMs = input.timeout_ms;
-    if (input.metadata !== undefined) patch.metadata = input.metadata;
+    if (input.metadata !== undefined) {
+      checkMetadata(input.metadata);
+      patch.metadata = input.metadata;
+    }
     if (input.disabled !== undefined) {
       patch.disabled = input.disabled;
       patch.disabledReason = input.disabled ? "disabled by request" : null;

@@ -24,8 +24,8 @@ export const BatchBody = Type.Object(
 );
 
 export const EventParams = Type.Object({
-  tenant_id: Type.String({ maxLength: 64 }),
-  event_id: Type.String({ maxLength: 128 }),
+  tenant_id: Type.String({ pattern: CALLER_ID_PATTERN }),
+  event_id: Type.String({ pattern: CALLER_ID_PATTERN }),
 });
 
 export const IdempotencyHeaders = Type.Object({

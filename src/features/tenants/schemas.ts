@@ -1,12 +1,12 @@
 import { Type } from "typebox";
 import type { Tenant } from "../../domain/types.ts";
 import { CALLER_ID_PATTERN } from "../../domain/ids.ts";
-import { iso, Metadata } from "../../http/common-schemas.ts";
+import { iso, Metadata, TEXT_PATTERN } from "../../http/common-schemas.ts";
 
 export const CreateTenantBody = Type.Object(
   {
     id: Type.Optional(Type.String({ pattern: CALLER_ID_PATTERN })),
-    name: Type.String({ minLength: 1, maxLength: 256 }),
+    name: Type.String({ minLength: 1, maxLength: 256, pattern: TEXT_PATTERN }),
     metadata: Type.Optional(Metadata),
   },
   { additionalProperties: false },
@@ -14,7 +14,7 @@ export const CreateTenantBody = Type.Object(
 
 export const PatchTenantBody = Type.Object(
   {
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 256, pattern: TEXT_PATTERN })),
     metadata: Type.Optional(Metadata),
   },
   { additionalProperties: false },

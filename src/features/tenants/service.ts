@@ -4,6 +4,7 @@
 import { newId } from "../../domain/ids.ts";
 import type { JsonObject, Page, Tenant } from "../../domain/types.ts";
 import { AppError } from "../../errors/app-error.ts";
+import { checkMetadata } from "../../http/common-schemas.ts";
 import type { PageRequest, Store, TenantPatch } from "../../store/store.ts";
 
 export class TenantService {
@@ -13,6 +14,7 @@ export class TenantService {
   ) {}
 
   async create(input: { id?: string | undefined; name: string; metadata?: JsonObject | undefined }): Promise<Tenant> {
+    checkMetadata(input.metadata);
     const at = this.now();
     const tenant: Tenant = {
       id: input.id ?? newId("ten"),
@@ -43,6 +45,7 @@ export class TenantService {
   }
 
   async update(id: string, patch: TenantPatch): Promise<Tenant> {
+    checkMetadata(patch.metadata);
     const tenant = await this.store.updateTenant(id, patch, this.now());
     if (!tenant) throw new AppError("TENANT_NOT_FOUND", `tenant ${id} not found`);
     return tenant;

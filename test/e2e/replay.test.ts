@@ -1,0 +1,199 @@
+/**
+ * End to end, on both stores: replaying one dead delivery, the states in which a replay is refused, and bulk replay
+ * of an endpoint's dead letters.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { App } from "../../src/app.ts";
+import { answer, Receiver } from "../support/receiver.ts";
+import { createTestDatabase, STORE_KINDS, type TestDatabase } from "../support/stores.ts";
+import { Api, eventually, parked, startHookd, useHookd } from "./harness.ts";
+
+describe.each(STORE_KINDS)("replay (%s)", (kind) => {
+  const h = useHookd(kind);
+
+  it("replays a dead delivery: the attempt count continues and the fixed receiver gets it", async () => {
+    const tenant = await h.tenant();
+    const receiver = await h.receiver(answer(503));
+    await h.api.createEndpoint(tenant, { url: receiver.url });
+    const event = await h.api.publish(tenant, { type: "a.b", data: { replay: true } });
+    const delivery = await h.api.onlyDeliveryOf(tenant, event.id);
+    const dead = await h.api.waitForDelivery(tenant, delivery.id, (d) => d.status === "dead");
+    expect(dead.attempts).toHaveLength(3);
+
+    receiver.handler = answer(200);
+    const replayed = await h.api.post(`/v1/tenants/${tenant}/deliveries/${delivery.id}/replay`);
+    expect(replayed.status).toBe(202);
+    expect(replayed.body).toMatchObject({ id: delivery.id, status: "pending", attempts: 3 });
+
+    const done = await h.api.waitForDelivery(tenant, delivery.id, (d) => d.status === "succeeded");
+    expect(done.attempts.map((a: { attempt: number }) => a.attempt)).toEqual([1, 2, 3, 4]);
+    expect(done.attempts.map((a: { outcome: string }) => a.outcome)).toEqual(["retry", "retry", "retry", "success"]);
+    expect(done.attempts[3]).toMatchObject({ status_code: 200 });
+    expect(receiver.received).toHaveLength(4);
+    expect(receiver.received[3]!.headers["webhook-attempt"]).toBe("4");
+    expect(receiver.received[3]!.headers["webhook-id"]).toBe(event.id);
+    expect(receiver.received[3]!.body).toBe(receiver.received[0]!.body);
+  });
+
+  it("replays a dead delivery to a receiver that still fails with a fresh retry cycle", async () => {
+    const tenant = await h.tenant();
+    const receiver = await h.receiver(answer(400));
+    await h.api.createEndpoint(tenant, { url: receiver.url });
+    const event = await h.api.publish(tenant, { type: "a.b", data: {} });
+    const delivery = await h.api.onlyDeliveryOf(tenant, event.id);
+    await h.api.waitForDelivery(tenant, delivery.id, (d) => d.status === "dead");
+
+    // Now 503s: the replay gets the schedule's three attempts again (a new cycle), numbered 2, 3, 4.
+    receiver.handler = answer(503);
+    expect((await h.api.post(`/v1/tenants/${tenant}/deliveries/${delivery.id}/replay`)).status).toBe(202);
+    const done = await h.api.waitForDelivery(tenant, delivery.id, (d) => d.status === "dead" && d.attempts.length > 1);
+    expect(done.attempts.map((a: { attempt: number }) => a.attempt)).toEqual([1, 2, 3, 4]);
+    expect(receiver.received.map((r) => r.headers["webhook-attempt"])).toEqual(["1", "2", "3", "4"]);
+  });
+
+  it("bulk-replays every dead delivery of an endpoint", async () => {
+    const tenant = await h.tenant();
+    const receiver = await h.receiver(answer(422));
+    const ep = await h.api.createEndpoint(tenant, { url: receiver.url });
+    const other = await h.receiver(answer(200));
+    const otherEp = await h.api.createEndpoint(tenant, { url: other.url, event_types: ["other.*"] });
+    const n = 5;
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) ids.push((await h.api.publish(tenant, { type: "bulk.item", data: { i } })).id);
+    await eventually(async () => {
+      const dead = await h.api.deliveriesOf(tenant, { endpoint_id: ep.id, status: "dead" });
+      expect(dead).toHaveLength(n);
+    });
+    expect(receiver.received).toHaveLength(n);
+
+    receiver.handler = answer(204);
+    const res = await h.api.post(`/v1/tenants/${tenant}/endpoints/${ep.id}/replay`, { status: "dead" });
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({ count: n });
+
+    await eventually(async () => {
+      const list = await h.api.deliveriesOf(tenant, { endpoint_id: ep.id });
+      expect(list).toHaveLength(n);
+      expect(list.every((d) => d.status === "succeeded" && d.attempts === 2)).toBe(true);
+    });
+    expect(receiver.received).toHaveLength(2 * n);
+    const redelivered = receiver.received.slice(n);
+    expect(redelivered.map((r) => r.headers["webhook-id"]).sort()).toEqual([...ids].sort());
+    expect(redelivered.every((r) => r.headers["webhook-attempt"] === "2")).toBe(true);
+
+    // Nothing dead is left, so a second bulk replay finds nothing; other endpoints are untouched.
+    expect((await h.api.post(`/v1/tenants/${tenant}/endpoints/${ep.id}/replay`, { status: "dead" })).body).toEqual({
+      count: 0,
+    });
+    expect((await h.api.post(`/v1/tenants/${tenant}/endpoints/${otherEp.id}/replay`, {})).body).toEqual({ count: 0 });
+    expect(other.received).toHaveLength(0);
+  });
+
+  it("refuses to replay an unknown delivery or through an unknown endpoint", async () => {
+    const tenant = await h.tenant();
+    const missing = await h.api.post(`/v1/tenants/${tenant}/deliveries/dlv_nope/replay`);
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ code: "DELIVERY_NOT_FOUND" });
+    const noEndpoint = await h.api.post(`/v1/tenants/${tenant}/endpoints/ep_nope/replay`, { status: "dead" });
+    expect(noEndpoint.status).toBe(404);
+    expect(noEndpoint.body).toMatchObject({ code: "ENDPOINT_NOT_FOUND" });
+  });
+});
+
+/**
+ * A hookd with a single delivery slot: while one delivery hangs in flight, a second one stays pending and unclaimed,
+ * so both refusal states can be set up deterministically.
+ */
+describe.each(STORE_KINDS)("replay refusals with one delivery slot (%s)", (kind) => {
+  let db: TestDatabase;
+  let app: App;
+  let api: Api;
+  const receivers: Receiver[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase(kind);
+    app = await startHookd(db.url, { workerConcurrency: 1, shutdownGraceMs: 100 });
+    api = new Api(app.url!);
+  });
+  afterAll(async () => {
+    await app?.close();
+    for (const r of receivers) await r.close();
+    await db?.destroy();
+  });
+
+  async function receiver(handler: Receiver["handler"]): Promise<Receiver> {
+    const r = await new Receiver().start();
+    r.handler = handler;
+    receivers.push(r);
+    return r;
+  }
+
+  it("answers DELIVERY_IN_FLIGHT while attempted and DELIVERY_ALREADY_PENDING while queued", async () => {
+    const slow = parked(200);
+    const receiverA = await receiver(slow.handler);
+    const tenant = await api.createTenant({ name: "one-slot" });
+    await api.createEndpoint(tenant.id, { url: receiverA.url, timeout_ms: 30_000 });
+
+    const first = await api.publish(tenant.id, { type: "a.b", data: { n: 1 } });
+    await receiverA.waitFor(1);
+    const inFlight = await api.onlyDeliveryOf(tenant.id, first.id);
+    const second = await api.publish(tenant.id, { type: "a.b", data: { n: 2 } });
+    const queued = await api.onlyDeliveryOf(tenant.id, second.id);
+    expect(queued).toMatchObject({ status: "pending", attempts: 0 });
+
+    const r1 = await api.post(`/v1/tenants/${tenant.id}/deliveries/${inFlight.id}/replay`);
+    expect(r1.status).toBe(409);
+    expect(r1.body).toMatchObject({ code: "DELIVERY_IN_FLIGHT", message: expect.any(String) });
+
+    const r2 = await api.post(`/v1/tenants/${tenant.id}/deliveries/${queued.id}/replay`);
+    expect(r2.status).toBe(409);
+    expect(r2.body).toMatchObject({ code: "DELIVERY_ALREADY_PENDING", message: expect.any(String) });
+
+    // Neither refusal changed anything: the in-flight one has no attempt yet, the queued one was never sent.
+    expect(await api.getDelivery(tenant.id, inFlight.id)).toMatchObject({ attempts: [] });
+    expect(await api.getDelivery(tenant.id, queued.id)).toMatchObject({ status: "pending", attempts: [] });
+    expect(receiverA.received).toHaveLength(1);
+
+    // Once the slot frees up, both are delivered exactly once.
+    slow.release();
+    await api.waitForDelivery(tenant.id, inFlight.id, (d) => d.status === "succeeded");
+    const queuedDone = await api.waitForDelivery(tenant.id, queued.id, (d) => d.status === "succeeded");
+    expect(queuedDone.attempts).toHaveLength(1);
+    expect(receiverA.received.map((r) => r.headers["webhook-attempt"])).toEqual(["1", "1"]);
+  });
+
+  it("a queued delivery whose endpoint is disabled meanwhile goes dead unsent, and replays once re-enabled", async () => {
+    const slow = parked(200);
+    const slowReceiver = await receiver(slow.handler);
+    const target = await receiver((_req, res) => {
+      res.writeHead(204);
+      res.end();
+    });
+    const tenant = (await api.createTenant({ name: "disable-queued" })).id as string;
+    await api.createEndpoint(tenant, { url: slowReceiver.url, event_types: ["slow.*"] });
+    const ep = await api.createEndpoint(tenant, { url: target.url, event_types: ["fast.*"] });
+
+    await api.publish(tenant, { type: "slow.one", data: {} });
+    await slowReceiver.waitFor(1);
+    const fast = await api.publish(tenant, { type: "fast.one", data: { v: 1 } });
+    expect(fast.matched_endpoints).toBe(1);
+    const queued = await api.onlyDeliveryOf(tenant, fast.id);
+    expect((await api.patch(`/v1/tenants/${tenant}/endpoints/${ep.id}`, { disabled: true })).status).toBe(200);
+
+    slow.release();
+    const dead = await api.waitForDelivery(tenant, queued.id, (d) => d.status !== "pending");
+    expect(dead).toMatchObject({ status: "dead", attempts: [], last_error: "endpoint disabled" });
+    expect(target.received).toHaveLength(0);
+
+    expect((await api.patch(`/v1/tenants/${tenant}/endpoints/${ep.id}`, { disabled: false })).body).toMatchObject({
+      disabled: false,
+      disabled_reason: null,
+    });
+    expect((await api.post(`/v1/tenants/${tenant}/deliveries/${queued.id}/replay`)).status).toBe(202);
+    await target.waitFor(1);
+    const done = await api.waitForDelivery(tenant, queued.id, (d) => d.status === "succeeded");
+    expect(done.attempts).toHaveLength(1);
+    expect(target.received[0]!.headers["webhook-attempt"]).toBe("1");
+    expect(target.received[0]!.headers["webhook-id"]).toBe(fast.id);
+  });
+});
