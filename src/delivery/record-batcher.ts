@@ -3,9 +3,15 @@
  * finished in the same tick, instead of a commit per delivery. If the store is unreachable the batch is kept and
  * retried with backoff; if the process dies first, the leases expire and the deliveries are attempted again, which
  * is the at-least-once promise.
+ *
+ * Any other failure is not retried as a whole: one bad record (something the database refuses to store) must not
+ * stall recording for every tenant. The batch is written record by record instead; a record that still fails is
+ * written once more without the receiver's answer and error text, and if even that fails it is dropped with an
+ * error log, leaving its lease to expire so the delivery is attempted again.
  */
 import type { Logger } from "pino";
 import type { AttemptRecord, Store } from "../store/store.ts";
+import { isStoreUnavailable } from "../store/unavailable.ts";
 
 const MAX_BATCH = 500;
 /**
@@ -44,11 +50,38 @@ export class RecordBatcher {
         this.queue.splice(0, batch.length);
         this.retryMs = 50;
       } catch (err) {
-        this.log.error({ err, pending: this.queue.length }, "recording attempts failed; retrying");
-        await new Promise((r) => setTimeout(r, this.retryMs));
-        this.retryMs = Math.min(this.retryMs * 2, 5_000);
+        if (isStoreUnavailable(err)) {
+          this.log.error({ err, pending: this.queue.length }, "recording attempts failed; retrying");
+          await new Promise((r) => setTimeout(r, this.retryMs));
+          this.retryMs = Math.min(this.retryMs * 2, 5_000);
+          continue;
+        }
+        this.log.error({ err, batch: batch.length }, "a batch of attempt records was refused; writing them one by one");
+        await this.writeSeparately(batch);
+        this.queue.splice(0, batch.length);
       }
     }
     this.flushing = null;
+  }
+
+  private async writeSeparately(batch: AttemptRecord[]): Promise<void> {
+    for (const record of batch) {
+      try {
+        await this.store.recordAttempts([record]);
+        continue;
+      } catch (err) {
+        this.log.error({ err, delivery_id: record.deliveryId }, "attempt record refused; retrying without response");
+      }
+      const bare: AttemptRecord = {
+        ...record,
+        attempt: record.attempt && { ...record.attempt, responseBody: null, error: "response not storable" },
+        lastError: record.lastError === null ? null : "response not storable",
+      };
+      try {
+        await this.store.recordAttempts([bare]);
+      } catch (err) {
+        this.log.error({ err, delivery_id: record.deliveryId }, "attempt record dropped; the delivery will be retried");
+      }
+    }
   }
 }

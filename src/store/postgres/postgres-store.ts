@@ -571,9 +571,18 @@ export class PostgresStore implements Store {
    */
   async recordAttempts(records: AttemptRecord[]): Promise<void> {
     if (records.length === 0) return;
+    // Disabling an endpoint (410) must land with the attempt that caused it, or not at all.
+    if (records.some((r) => r.disableEndpoint)) {
+      await inTransaction(this.pool, (client) => this.recordIn(client, records));
+    } else {
+      await this.recordIn(this.pool, records);
+    }
+  }
+
+  private async recordIn(db: pg.Pool | pg.PoolClient, records: AttemptRecord[]): Promise<void> {
     const col = <T>(f: (r: AttemptRecord) => T) => records.map(f);
     const a = <T>(f: (r: NonNullable<AttemptRecord["attempt"]>) => T) => records.map((r) => (r.attempt ? f(r.attempt) : null));
-    await this.pool.query(
+    await db.query(
       `WITH input AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::int[], $6::int[], $7::int[],
            $8::text[], $9::bigint[]) AS t (id, token, status, next_at, attempts, cycle, code, err, now)
@@ -617,7 +626,7 @@ export class PostgresStore implements Store {
     for (const r of disables) {
       const d = r.disableEndpoint;
       if (!d) continue;
-      await this.pool.query(
+      await db.query(
         "UPDATE endpoints SET disabled = true, disabled_reason = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2",
         [d.tenantId, d.endpointId, d.reason, r.now],
       );
