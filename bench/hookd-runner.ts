@@ -1,0 +1,198 @@
+/**
+ * Owns running hookd itself under load, in one of three shapes on a fresh database each time:
+ *   sqlite             one embedded `serve` process on a new SQLite file
+ *   postgres           one `serve` process on a new PostgreSQL database
+ *   postgres_scaleout  one `serve --role api` and two `serve --role worker` processes on a new PostgreSQL database
+ * It creates a tenant and one endpoint pointing at the sink, warms up, then measures a single-event run, a batch run
+ * and a paced run at half the peak deliver rate, samples the summed RSS of the hookd processes throughout, and
+ * finally checks in the database that every delivery succeeded and every attempt was logged.
+ */
+import { randomBytes } from "node:crypto";
+import { generateSecret } from "../src/signing/secret.ts";
+import type { BenchConfig } from "./config.ts";
+import { HookdApi } from "./hookd-api.ts";
+import { freePort, HookdProcess } from "./hookd-process.ts";
+import { batchLoad, pacedLoad, singleLoad } from "./load.ts";
+import { measureRun, type RunMetrics } from "./measure.ts";
+import { RssSampler } from "./rss.ts";
+import type { Sink } from "./sink-client.ts";
+import { createStore, type StoreKind } from "./stores.ts";
+
+export type Shape = "sqlite" | "postgres" | "postgres_scaleout";
+
+export const SHAPE_LABELS: Record<Shape, string> = {
+  sqlite: "hookd sqlite (1 process)",
+  postgres: "hookd postgres (1 serve)",
+  postgres_scaleout: "hookd postgres (1 api + 2 workers)",
+};
+
+export interface DbCheck {
+  deliveries: number;
+  succeeded: number;
+  attempts: number;
+}
+
+export interface ShapeResult {
+  shape: Shape;
+  single?: RunMetrics;
+  batch?: RunMetrics;
+  paced?: RunMetrics;
+  /** Peak of the single and batch runs' delivery rates. */
+  deliverRps: number;
+  rssMb: number;
+  /** Peak RSS of the largest single process. */
+  rssProcessMb: number;
+  missing: number;
+  duplicates: number;
+  db?: DbCheck;
+  /** Problems hookd showed: log lines at warn or above, failed attempts, crashes, slow or non-zero exits. */
+  problems: string[];
+  error?: string;
+}
+
+export interface HookdEnv {
+  env: Record<string, string>;
+  adminKey: string;
+}
+
+export async function hookdEnv(databaseUrl: string): Promise<HookdEnv> {
+  const adminKey = `bench-admin-${randomBytes(12).toString("hex")}`;
+  return {
+    adminKey,
+    env: {
+      HOOKD_DATABASE_URL: databaseUrl,
+      HOOKD_HOST: "127.0.0.1",
+      HOOKD_PORT: String(await freePort()),
+      HOOKD_ADMIN_KEY: adminKey,
+      HOOKD_ALLOWED_NETWORKS: "127.0.0.0/8",
+    },
+  };
+}
+
+/** Starts the processes of a shape; the first one serves the API. */
+export async function startShape(shape: Shape, env: Record<string, string>): Promise<HookdProcess[]> {
+  if (shape !== "postgres_scaleout") return [await HookdProcess.start("hookd", env)];
+  // The API process migrates first; workers started together would wait on the migration lock anyway.
+  const api = await HookdProcess.start("api", env, ["serve", "--role", "api"]);
+  const workers = await Promise.all(
+    [1, 2].map((i) => HookdProcess.start(`worker-${i}`, env, ["serve", "--role", "worker"])),
+  );
+  return [api, ...workers];
+}
+
+/** Stops every process and turns whatever looked wrong in their logs and exits into readable lines. */
+export async function stopAndCollect(procs: HookdProcess[]): Promise<string[]> {
+  const problems: string[] = [];
+  const stops = await Promise.all(procs.map((p) => p.stop()));
+  procs.forEach((p, i) => {
+    const s = stops[i];
+    const gone = p.unexpectedExit();
+    if (gone) problems.push(gone);
+    else if (s && s.code !== 0) problems.push(`${p.name} exited with code ${s.code} after SIGTERM`);
+    if (s && s.ms > 12_000) problems.push(`${p.name} took ${s.ms} ms to stop after SIGTERM`);
+    for (const [msg, n] of p.findings.warnOrWorse) problems.push(`${p.name} logged ${n} x warn/error "${msg}"`);
+    if (p.findings.failedAttempts > 0) problems.push(`${p.name} logged ${p.findings.failedAttempts} failed attempts`);
+    for (const sample of p.findings.samples.slice(0, 3)) problems.push(`  sample: ${sample}`);
+  });
+  return problems;
+}
+
+const CHECK_SQL = `SELECT
+  (SELECT count(*) FROM deliveries) AS deliveries,
+  (SELECT count(*) FROM deliveries WHERE status = 'succeeded') AS succeeded,
+  (SELECT count(*) FROM attempts) AS attempts`;
+
+export async function runShape(
+  shape: Shape,
+  cfg: BenchConfig,
+  sink: Sink,
+  log: (m: string) => void,
+): Promise<ShapeResult> {
+  const kind: StoreKind = shape === "sqlite" ? "sqlite" : "postgres";
+  const result: ShapeResult = {
+    shape,
+    deliverRps: Number.NaN,
+    rssMb: Number.NaN,
+    rssProcessMb: Number.NaN,
+    missing: 0,
+    duplicates: 0,
+    problems: [],
+  };
+  const store = await createStore(kind, cfg.pgAdminUrl);
+  let procs: HookdProcess[] = [];
+  const rss = new RssSampler(() => procs.map((p) => p.pid));
+  let api: HookdApi | null = null;
+  let accepted = 0;
+  const runs: RunMetrics[] = [];
+  try {
+    const { env, adminKey } = await hookdEnv(store.url);
+    procs = await startShape(shape, env);
+    rss.start();
+    const first = procs[0];
+    if (!first?.url) throw new Error("no API process");
+    api = new HookdApi(first.url, adminKey, "bench", cfg.concurrency);
+    const target = api;
+    await api.createTenant("Benchmark");
+    const secret = generateSecret();
+    await api.createEndpoint(sink.hookUrl, secret);
+
+    const gone = () => procs.map((p) => p.unexpectedExit()).find((why) => why !== null) ?? null;
+    const base = { sink, secret, stallMs: cfg.stallMs, log, gone };
+    const run = async (label: string, load: Parameters<typeof measureRun>[0]["load"]) => {
+      const m = await measureRun({ ...base, label, load });
+      accepted += m.events;
+      runs.push(m);
+      const why = gone();
+      if (why) throw new Error(`during the ${label} run: ${why}`);
+      return m;
+    };
+    if (cfg.warmup > 0) await run("warmup", () => singleLoad(target, cfg.warmup, cfg.concurrency, 0));
+    result.single = await run("single", () => singleLoad(target, cfg.n, cfg.concurrency, 1_000_000));
+    result.batch = await run("batch", () =>
+      batchLoad(target, cfg.n, cfg.batchSize, cfg.batchConcurrency, 2_000_000),
+    );
+    result.deliverRps = Math.max(result.single.deliverRps, result.batch.deliverRps);
+    const pacedRate = result.deliverRps / 2;
+    // Offer the paced load as single events while the API can take them comfortably that way, else as batches.
+    const mode = pacedRate <= 0.7 * result.single.ingestRps ? "single" : "batch";
+    log(`  paced run: ${Math.round(pacedRate)} events/s for ${cfg.pacedSeconds} s, ${mode} publishes`);
+    result.paced = await run("paced", () => pacedLoad(target, pacedRate, cfg.pacedSeconds, mode, 3_000_000));
+  } catch (err) {
+    result.error = err instanceof Error ? err.message : String(err);
+    log(`  !! ${SHAPE_LABELS[shape]} failed: ${result.error}`);
+  } finally {
+    result.single ??= runs.find((r) => r.label === "single");
+    result.batch ??= runs.find((r) => r.label === "batch");
+    result.paced ??= runs.find((r) => r.label === "paced");
+    for (const m of runs.filter((r) => r.label !== "warmup")) {
+      result.missing += m.missing;
+      result.duplicates += m.duplicates;
+    }
+    const warm = runs.find((r) => r.label === "warmup");
+    if (warm && warm.missing > 0) result.problems.push(`warm-up run: ${warm.missing} events never delivered`);
+    for (const m of runs) {
+      if (m.publishErrors > 0) result.problems.push(`${m.label}: ${m.publishErrors} publishes refused: ${m.publishErrorSamples[0]}`);
+      if (m.badSignatures > 0) result.problems.push(`${m.label}: ${m.badSignatures}/${m.verified} sampled signatures invalid`);
+      if (m.stalled) result.problems.push(`${m.label}: deliveries stalled with ${m.missing} missing`);
+    }
+    await api?.close();
+    rss.sample();
+    rss.stop();
+    result.rssMb = rss.peakMb;
+    result.rssProcessMb = rss.peakProcessMb;
+    result.problems.push(...(await stopAndCollect(procs)));
+    try {
+      const db = (await store.queryNumbers(CHECK_SQL)) as unknown as DbCheck;
+      result.db = db;
+      if (db.deliveries !== accepted) result.problems.push(`database holds ${db.deliveries} deliveries for ${accepted} accepted events`);
+      if (db.succeeded !== db.deliveries) result.problems.push(`${db.deliveries - db.succeeded} deliveries not succeeded at the end`);
+      if (db.attempts < db.succeeded) result.problems.push(`only ${db.attempts} attempts logged for ${db.succeeded} succeeded deliveries`);
+      log(`  database: ${db.deliveries} deliveries, ${db.succeeded} succeeded, ${db.attempts} attempts logged`);
+    } catch (err) {
+      result.problems.push(`could not check the database: ${(err as Error).message}`);
+    }
+    await store.drop();
+  }
+  for (const p of result.problems) log(`  !! ${p}`);
+  return result;
+}
