@@ -6,6 +6,8 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from "fastify";
 import type { Logger } from "pino";
+import { apiKeyRoutes } from "../features/api-keys/routes.ts";
+import { auditRoutes } from "../features/audit/routes.ts";
 import { deliveryRoutes } from "../features/deliveries/routes.ts";
 import { endpointRoutes } from "../features/endpoints/routes.ts";
 import { eventRoutes } from "../features/events/routes.ts";
@@ -15,6 +17,7 @@ import { AppError } from "../errors/app-error.ts";
 import type { ApiContext } from "./context.ts";
 import { installErrorHandler } from "./error-handler.ts";
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from "./json-depth.ts";
+import { trackRoutes } from "./route-registry.ts";
 
 export async function buildServer(ctx: ApiContext, log: Logger): Promise<FastifyInstance> {
   // Typed as the base logger so route plugins see the default Fastify instance type.
@@ -32,6 +35,7 @@ export async function buildServer(ctx: ApiContext, log: Logger): Promise<Fastify
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  trackRoutes(app);
   installErrorHandler(app);
   // Bodies must be JSON: without this, Fastify's built-in text/plain parser hands the schema a string and the caller
   // gets "body must be object" instead of 415 UNSUPPORTED_MEDIA_TYPE.
@@ -49,5 +53,7 @@ export async function buildServer(ctx: ApiContext, log: Logger): Promise<Fastify
   await app.register(endpointRoutes(ctx));
   await app.register(eventRoutes(ctx));
   await app.register(deliveryRoutes(ctx));
+  await app.register(apiKeyRoutes(ctx));
+  await app.register(auditRoutes(ctx));
   return app;
 }
