@@ -18,7 +18,7 @@ export type Principal = { kind: "admin"; keyId: string } | { kind: "tenant"; key
 export const AUTH_CACHE_TTL_MS = 5_000;
 const CACHE_MAX = 1_000;
 /** `Bearer ` and a key of printable ASCII; anything else is refused before any lookup. */
-const BEARER = /^Bearer ([\x21-\x7e]{16,256})$/;
+const BEARER = /^Bearer ([\x21-\x7e]{16,256})$/i;
 
 export function hashApiKey(key: string): string {
   return createHash("sha256").update(key).digest("hex");
@@ -26,6 +26,8 @@ export function hashApiKey(key: string): string {
 
 export class Authenticator {
   private readonly cache = new Map<string, { principal: Principal | null; at: number }>();
+  /** The answer for a request already authenticated (by the onRequest hook), so handlers do not look it up twice. */
+  private readonly byRequest = new WeakMap<FastifyRequest, Principal>();
 
   constructor(
     private readonly store: Store,
@@ -34,6 +36,14 @@ export class Authenticator {
   ) {}
 
   async authenticate(request: FastifyRequest): Promise<Principal> {
+    const known = this.byRequest.get(request);
+    if (known) return known;
+    const principal = await this.lookup(request);
+    this.byRequest.set(request, principal);
+    return principal;
+  }
+
+  private async lookup(request: FastifyRequest): Promise<Principal> {
     const header = request.headers.authorization;
     const match = typeof header === "string" ? BEARER.exec(header) : null;
     if (!match?.[1]) throw new AppError("UNAUTHORIZED", "send Authorization: Bearer <api key>");

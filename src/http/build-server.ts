@@ -40,6 +40,11 @@ export async function buildServer(ctx: ApiContext, log: Logger): Promise<Fastify
   // Bodies must be JSON: without this, Fastify's built-in text/plain parser hands the schema a string and the caller
   // gets "body must be object" instead of 415 UNSUPPORTED_MEDIA_TYPE.
   app.removeContentTypeParser("text/plain");
+  // Everything under /v1 needs a key, and the key is checked before the body is parsed or validated: a caller
+  // without a valid key learns nothing about a route's schema and cannot make the server parse a large body.
+  app.addHook("onRequest", async (req) => {
+    if (req.url.startsWith("/v1/") || req.url === "/v1") await ctx.auth.authenticate(req);
+  });
   // An empty POST body is validated as {} so the caller gets the schema's own message, not "body must be object".
   app.addHook("preValidation", async (req) => {
     if (req.body === undefined && req.method === "POST") req.body = {};
