@@ -6,6 +6,7 @@ import type { AuditService } from "../features/audit/service.ts";
 import type { DeliveryService } from "../features/deliveries/service.ts";
 import type { EndpointService } from "../features/endpoints/service.ts";
 import type { EventService } from "../features/events/service.ts";
+import type { OperationalEventService } from "../features/operational-events/service.ts";
 import type { TenantService } from "../features/tenants/service.ts";
 import type { Authenticator } from "./auth.ts";
 
@@ -17,5 +18,6 @@ export interface ApiContext {
   deliveries: DeliveryService;
   apiKeys: ApiKeyService;
   audit: AuditService;
+  operationalEvents: OperationalEventService;
   ready: () => Promise<void>;
 }

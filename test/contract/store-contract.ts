@@ -10,6 +10,7 @@ import type { StoreKind, TestDatabase } from "../support/stores.ts";
 import { createTestDatabase } from "../support/stores.ts";
 import { endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
 import { keysAndAuditContract } from "./keys-and-audit-contract.ts";
+import { operationalEventCases } from "./operational-events-contract.ts";
 
 /** Fixture endpoints time out after 15 s; with this margin every lease lasts exactly 30 s. */
 const MARGIN = 15_000;
@@ -606,6 +607,8 @@ export function runStoreContract(kind: StoreKind): void {
         expect(await claim(T0 + 3_000)).toHaveLength(3);
       });
     });
+
+    describe("operational events", () => operationalEventCases(() => store));
   });
 }
 
