@@ -7,22 +7,12 @@ import { parseSecret } from "../signing/secret.ts";
 import { signPayload } from "../signing/standard-webhooks.ts";
 import type { ClaimedDelivery } from "../store/store.ts";
 import { VERSION } from "../version.ts";
+import { isReservedHeader, RESERVED_HEADERS } from "../domain/endpoint-headers.ts";
 
 export const USER_AGENT = `hookd/${VERSION}`;
 
-/** Header names hookd sets itself; endpoint headers with these names are refused by the API and dropped here. */
-export const RESERVED_HEADERS = new Set([
-  "content-type",
-  "content-length",
-  "host",
-  "user-agent",
-  "webhook-id",
-  "webhook-timestamp",
-  "webhook-signature",
-  "webhook-attempt",
-  "connection",
-  "transfer-encoding",
-]);
+/** Header names hookd sets itself or that govern the connection: refused by the API and dropped here as well. */
+export { RESERVED_HEADERS };
 
 export interface PreparedRequest {
   url: string;
@@ -56,7 +46,7 @@ export function prepareRequest(d: ClaimedDelivery, nowMs: number): PreparedReque
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(d.endpoint.headers)) {
     const lower = name.toLowerCase();
-    if (!RESERVED_HEADERS.has(lower)) headers[lower] = value;
+    if (!isReservedHeader(lower)) headers[lower] = value;
   }
   headers["content-type"] = "application/json";
   headers["user-agent"] = USER_AGENT;

@@ -3,8 +3,9 @@
  * matches `invoice.paid` and `invoice.line.added` but not `invoice` itself).
  */
 
-export const EVENT_TYPE_PATTERN = "^[a-zA-Z0-9_.:-]{1,128}$";
-export const EVENT_TYPE_FILTER_PATTERN = "^(\\*|[a-zA-Z0-9_:-]+(\\.[a-zA-Z0-9_:-]+)*(\\.\\*)?)$";
+/** 1 to 128 of letters, digits, dot, underscore and hyphen: safe in URLs, logs, headers and metric labels. */
+export const EVENT_TYPE_PATTERN = "^[a-zA-Z0-9._-]{1,128}$";
+export const EVENT_TYPE_FILTER_PATTERN = "^(\\*|[a-zA-Z0-9_-]+(\\.[a-zA-Z0-9_-]+)*(\\.\\*)?)$";
 
 /**
  * @example matchesEventType(["invoice.*"], "invoice.paid") // true

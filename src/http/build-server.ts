@@ -20,13 +20,16 @@ import { installErrorHandler } from "./error-handler.ts";
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from "./json-depth.ts";
 import { trackRoutes } from "./route-registry.ts";
 
+export const MAX_REQUEST_BODY_BYTES = 256 * 1024;
+
 export async function buildServer(ctx: ApiContext, log: Logger): Promise<FastifyInstance> {
   // Typed as the base logger so route plugins see the default Fastify instance type.
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     // Per-request access lines would dominate the log at ingest rates; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 1024 * 1024,
+    // 256 KB for every request body (413 PAYLOAD_TOO_LARGE beyond); only the batch publish route raises its own.
+    bodyLimit: MAX_REQUEST_BODY_BYTES,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
     return503OnClosing: true,
     // Errors raised before routing (malformed percent-encoding, an over-long path segment) get the API's error shape

@@ -11,6 +11,9 @@ export const TEXT_PATTERN = "^[^\\x00]*$";
 
 export const TenantParams = Type.Object({ tenant_id: Type.String({ pattern: CALLER_ID_PATTERN }) });
 
+/** For actions that take no input: an absent body is validated as {} and any field is refused. */
+export const EmptyBody = Type.Object({}, { additionalProperties: false });
+
 export const PageQuery = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 250, default: 50 })),

@@ -1,6 +1,9 @@
 import { Type } from "typebox";
 import { CALLER_ID_PATTERN } from "../../domain/ids.ts";
-import { iso } from "../../http/common-schemas.ts";
+import { EmptyBody, iso } from "../../http/common-schemas.ts";
+
+/** Creating a key takes no input today; the body stays strict so a field sent by mistake is refused. */
+export const CreateApiKeyBody = EmptyBody;
 import type { ApiKeyInfo } from "../../store/store.ts";
 
 export const ApiKeyParams = Type.Object({
@@ -8,8 +11,6 @@ export const ApiKeyParams = Type.Object({
   key_id: Type.String({ pattern: CALLER_ID_PATTERN }),
 });
 
-/** Creating a key takes no input today; the empty object keeps the body strict (unknown fields are refused). */
-export const CreateApiKeyBody = Type.Object({}, { additionalProperties: false });
 
 /** Never includes the hash or the key itself. */
 export function apiKeyToApi(k: ApiKeyInfo) {

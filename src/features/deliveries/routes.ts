@@ -4,7 +4,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { requireTenantAccess } from "../../http/auth.ts";
-import { TenantParams } from "../../http/common-schemas.ts";
+import { EmptyBody, TenantParams } from "../../http/common-schemas.ts";
 import type { ApiContext } from "../../http/context.ts";
 import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
 import { attemptToApi, DeliveryParams, DeliveryQuery, deliveryToApi } from "./schemas.ts";
@@ -40,7 +40,7 @@ export function deliveryRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
 
     app.post(
       "/v1/tenants/:tenant_id/deliveries/:delivery_id/replay",
-      { schema: { params: DeliveryParams } },
+      { schema: { params: DeliveryParams, body: EmptyBody } },
       async (req, reply) => {
         await access(req, req.params.tenant_id);
         const delivery = await ctx.deliveries.replay(req.params.tenant_id, req.params.delivery_id);

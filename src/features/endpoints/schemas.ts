@@ -1,26 +1,32 @@
 import { Type } from "typebox";
+import {
+  HEADER_NAME_PATTERN,
+  HEADER_VALUE_PATTERN,
+  MAX_CUSTOM_HEADERS,
+} from "../../domain/endpoint-headers.ts";
 import { EVENT_TYPE_FILTER_PATTERN } from "../../domain/event-type-match.ts";
 import { CALLER_ID_PATTERN } from "../../domain/ids.ts";
 import type { Endpoint } from "../../domain/types.ts";
 import { iso, Metadata, TEXT_PATTERN } from "../../http/common-schemas.ts";
 
-const HEADER_NAME = "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$";
-const HEADER_VALUE = "^[^\\r\\n\\x00]*$";
+/** Each subscription is one filter; a hundred covers any real endpoint and bounds the matching work per event. */
+export const MAX_EVENT_TYPES = 100;
 
 const fields = {
   url: Type.String({ minLength: 1, maxLength: 2048, pattern: TEXT_PATTERN }),
   description: Type.String({ maxLength: 1024, pattern: TEXT_PATTERN }),
   event_types: Type.Array(Type.String({ pattern: EVENT_TYPE_FILTER_PATTERN, maxLength: 128 }), {
     minItems: 1,
-    maxItems: 256,
+    maxItems: MAX_EVENT_TYPES,
   }),
   secret: Type.String({ maxLength: 128 }),
   // additionalProperties: false makes the name pattern binding; without it a name that fails the pattern is just
   // not checked, and an endpoint whose header no HTTP client can send would fail every delivery.
-  headers: Type.Record(Type.String({ pattern: HEADER_NAME }), Type.String({ pattern: HEADER_VALUE, maxLength: 4096 }), {
-    maxProperties: 32,
-    additionalProperties: false,
-  }),
+  headers: Type.Record(
+    Type.String({ pattern: HEADER_NAME_PATTERN }),
+    Type.String({ pattern: HEADER_VALUE_PATTERN, maxLength: 4096 }),
+    { maxProperties: MAX_CUSTOM_HEADERS, additionalProperties: false },
+  ),
   timeout_ms: Type.Integer({ minimum: 1000, maximum: 30000 }),
   retry_schedule_s: Type.Union([
     Type.Array(Type.Integer({ minimum: 0, maximum: 604800 }), { minItems: 1, maxItems: 50 }),

@@ -3,7 +3,7 @@
  * changed (and again at every connect, in outbound/), the secret is validated or generated, and custom headers may
  * never shadow the protocol headers hookd signs.
  */
-import { RESERVED_HEADERS } from "../../delivery/prepare.ts";
+import { isReservedHeader } from "../../domain/endpoint-headers.ts";
 import { validateRetrySchedule } from "../../delivery/retry-schedule.ts";
 import { newId } from "../../domain/ids.ts";
 import type { Endpoint, JsonObject, Page } from "../../domain/types.ts";
@@ -166,8 +166,8 @@ function checkSecret(secret: string): string {
 
 function checkHeaders(headers: Record<string, string> | undefined): void {
   for (const name of Object.keys(headers ?? {})) {
-    if (RESERVED_HEADERS.has(name.toLowerCase())) {
-      throw new AppError("VALIDATION_FAILED", `header ${name} is set by hookd and cannot be overridden`, [
+    if (isReservedHeader(name)) {
+      throw new AppError("VALIDATION_FAILED", `header ${name} is reserved: hookd sets it, or it governs the connection`, [
         { path: `body/headers/${name}`, message: "reserved header" },
       ]);
     }
