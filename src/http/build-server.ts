@@ -17,6 +17,7 @@ import { tenantRoutes } from "../features/tenants/routes.ts";
 import { AppError } from "../errors/app-error.ts";
 import type { ApiContext } from "./context.ts";
 import { installErrorHandler } from "./error-handler.ts";
+import { hasNonFiniteNumber } from "./finite-numbers.ts";
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from "./json-depth.ts";
 import { trackRoutes } from "./route-registry.ts";
 
@@ -55,6 +56,11 @@ export async function buildServer(ctx: ApiContext, log: Logger): Promise<Fastify
     if (exceedsJsonDepth(req.body)) {
       throw new AppError("VALIDATION_FAILED", `request body is nested more than ${MAX_JSON_DEPTH} levels deep`);
     }
+    if (hasNonFiniteNumber(req.body)) throw new AppError("VALIDATION_FAILED", "request body holds a number out of range");
+  });
+  // Query strings are coerced during validation, so they are checked after it.
+  app.addHook("preHandler", async (req) => {
+    if (hasNonFiniteNumber(req.query)) throw new AppError("VALIDATION_FAILED", "query holds a number out of range");
   });
 
   await app.register(healthRoutes(ctx));

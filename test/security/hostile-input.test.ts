@@ -127,6 +127,11 @@ describe.each(STORE_KINDS)("hostile input (%s)", (kind) => {
       ["GET", `/v1/tenants/${tenant}/audit-log?limit=100000`, {}, undefined],
       ["GET", "/v1/tenants/%E0%A4%A", {}, undefined],
       ["DELETE", `/v1/tenants/${tenant}/api-keys/${"k".repeat(65)}`, {}, undefined],
+      // Infinity passes the validator's integer and range checks; it must still never reach the store.
+      ["GET", "/v1/tenants?limit=1e309", {}, undefined],
+      ["GET", `/v1/tenants/${tenant}/deliveries?limit=-1e309`, {}, undefined],
+      ["POST", `/v1/tenants/${tenant}/endpoints`, { "content-type": "application/json" }, '{"url":"http://127.0.0.1:1/x","timeout_ms":1e309}'],
+      ["POST", `/v1/tenants/${tenant}/events`, { "content-type": "application/json" }, '{"type":"a.b","data":{"n":1e999}}'],
     ];
     for (const [method, path, headers, body] of cases) {
       const res = await h.api.call(method, path, { headers, ...(body === undefined ? {} : { body }) });
