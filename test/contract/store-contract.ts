@@ -9,7 +9,7 @@ import type { AttemptRecord, ClaimedDelivery, Store } from "../../src/store/stor
 import type { StoreKind, TestDatabase } from "../support/stores.ts";
 import { createTestDatabase } from "../support/stores.ts";
 import { endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
-import { operationalEventCases } from "./operational-events-contract.ts";
+import { operationalEventCases, queueStatsCases } from "./operational-events-contract.ts";
 
 /** Fixture endpoints time out after 15 s; with this margin every lease lasts exactly 30 s. */
 const MARGIN = 15_000;
@@ -606,6 +606,7 @@ export function runStoreContract(kind: StoreKind): void {
     });
 
     describe("operational events", () => operationalEventCases(() => store));
+    describe("queue stats", () => queueStatsCases(() => store));
   });
 }
 
