@@ -9,6 +9,8 @@ import type { Dispatcher } from "undici";
 import { type Config, type Role, storeKind } from "./config/config.ts";
 import { DeliveryWorker } from "./delivery/worker.ts";
 import { ensureAdminKey } from "./features/api-keys/bootstrap.ts";
+import { ApiKeyService } from "./features/api-keys/service.ts";
+import { AuditService } from "./features/audit/service.ts";
 import { DeliveryService } from "./features/deliveries/service.ts";
 import { EndpointService } from "./features/endpoints/service.ts";
 import { EventService } from "./features/events/service.ts";
@@ -98,13 +100,16 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     let url: string | null = null;
     if (role === "all" || role === "api") {
       const tenants = new TenantService(store);
+      const auth = new Authenticator(store, log);
       server = await buildServer(
         {
-          auth: new Authenticator(store),
+          auth,
           tenants,
           endpoints: new EndpointService(store, policy),
           events: new EventService(store),
           deliveries: new DeliveryService(store),
+          apiKeys: new ApiKeyService(store, tenants, auth),
+          audit: new AuditService(store, tenants),
           operationalEvents: new OperationalEventService(store),
           ready: () => store.ping(),
         },

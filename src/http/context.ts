@@ -1,6 +1,8 @@
 /**
  * What route modules receive from the composition root: services and the authenticator, never a store adapter.
  */
+import type { ApiKeyService } from "../features/api-keys/service.ts";
+import type { AuditService } from "../features/audit/service.ts";
 import type { DeliveryService } from "../features/deliveries/service.ts";
 import type { EndpointService } from "../features/endpoints/service.ts";
 import type { EventService } from "../features/events/service.ts";
@@ -14,6 +16,8 @@ export interface ApiContext {
   endpoints: EndpointService;
   events: EventService;
   deliveries: DeliveryService;
+  apiKeys: ApiKeyService;
+  audit: AuditService;
   operationalEvents: OperationalEventService;
   ready: () => Promise<void>;
 }
