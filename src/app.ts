@@ -20,6 +20,7 @@ import { TenantService } from "./features/tenants/service.ts";
 import { Authenticator } from "./http/auth.ts";
 import { buildServer } from "./http/build-server.ts";
 import { createOutboundAgent } from "./outbound/agent.ts";
+import { Metrics } from "./observability/metrics.ts";
 import { createNetworkPolicy } from "./outbound/network-policy.ts";
 import { PostgresStore } from "./store/postgres/postgres-store.ts";
 import { SqliteStore } from "./store/sqlite/sqlite-store.ts";
@@ -30,6 +31,7 @@ export interface App {
   store: Store;
   server: FastifyInstance | null;
   worker: DeliveryWorker | null;
+  metrics: Metrics;
   /** Base URL of the listening API, when this role serves one. */
   url: string | null;
   /** The admin key minted at this start, if one was (shown once). */
@@ -97,6 +99,10 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     );
     const policy = createNetworkPolicy({ allowedNetworks: config.allowedNetworks });
 
+    const metrics = new Metrics({
+      tenantLabels: config.metricsTenantLabels,
+      queueStats: (now) => store.queueStats(now),
+    });
     let url: string | null = null;
     if (role === "all" || role === "api") {
       const tenants = new TenantService(store);
@@ -111,6 +117,8 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
           apiKeys: new ApiKeyService(store, tenants, auth),
           audit: new AuditService(store, tenants),
           operationalEvents: new OperationalEventService(store),
+          metrics,
+          metricsAuth: config.metricsAuth,
           ready: () => store.ping(),
         },
         log,
@@ -130,6 +138,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
         pollIntervalMs: config.pollIntervalMs,
         shutdownGraceMs: config.shutdownGraceMs,
         retryScheduleS: config.retryScheduleS,
+        observer: metrics,
       });
       worker.start();
     }
@@ -144,7 +153,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       })();
       return closing;
     };
-    return { store, server, worker, url, generatedAdminKey, generatedOperatorSecret, close };
+    return { store, server, worker, metrics, url, generatedAdminKey, generatedOperatorSecret, close };
   } catch (err) {
     await server?.close().catch(() => undefined);
     await store.close().catch(() => undefined);

@@ -12,6 +12,7 @@ import { deliveryRoutes } from "../features/deliveries/routes.ts";
 import { endpointRoutes } from "../features/endpoints/routes.ts";
 import { eventRoutes } from "../features/events/routes.ts";
 import { healthRoutes } from "../features/health/routes.ts";
+import { metricsRoutes } from "../features/metrics/routes.ts";
 import { operationalEventRoutes } from "../features/operational-events/routes.ts";
 import { tenantRoutes } from "../features/tenants/routes.ts";
 import { AppError } from "../errors/app-error.ts";
@@ -19,6 +20,8 @@ import type { ApiContext } from "./context.ts";
 import { installErrorHandler } from "./error-handler.ts";
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from "./json-depth.ts";
 import { trackRoutes } from "./route-registry.ts";
+
+const INGEST_ROUTES = new Set(["/v1/tenants/:tenant_id/events", "/v1/tenants/:tenant_id/events/batch"]);
 
 export async function buildServer(ctx: ApiContext, log: Logger): Promise<FastifyInstance> {
   // Typed as the base logger so route plugins see the default Fastify instance type.
@@ -54,6 +57,13 @@ export async function buildServer(ctx: ApiContext, log: Logger): Promise<Fastify
     }
   });
 
+  // Ingest ack latency: from the request's arrival to the 202 sent after the commit.
+  app.addHook("onResponse", async (req, reply) => {
+    if (req.method === "POST" && reply.statusCode === 202 && INGEST_ROUTES.has(req.routeOptions.url ?? "")) {
+      ctx.metrics.ingestAnswered(reply.elapsedTime / 1000);
+    }
+  });
+
   await app.register(healthRoutes(ctx));
   await app.register(tenantRoutes(ctx));
   await app.register(endpointRoutes(ctx));
@@ -62,5 +72,6 @@ export async function buildServer(ctx: ApiContext, log: Logger): Promise<Fastify
   await app.register(apiKeyRoutes(ctx));
   await app.register(auditRoutes(ctx));
   await app.register(operationalEventRoutes(ctx));
+  await app.register(metricsRoutes(ctx));
   return app;
 }

@@ -7,6 +7,7 @@ import type { DeliveryService } from "../features/deliveries/service.ts";
 import type { EndpointService } from "../features/endpoints/service.ts";
 import type { EventService } from "../features/events/service.ts";
 import type { OperationalEventService } from "../features/operational-events/service.ts";
+import type { Metrics } from "../observability/metrics.ts";
 import type { TenantService } from "../features/tenants/service.ts";
 import type { Authenticator } from "./auth.ts";
 
@@ -19,5 +20,8 @@ export interface ApiContext {
   apiKeys: ApiKeyService;
   audit: AuditService;
   operationalEvents: OperationalEventService;
+  metrics: Metrics;
+  /** "none": GET /metrics needs no key; "admin": it needs the admin key. */
+  metricsAuth: "none" | "admin";
   ready: () => Promise<void>;
 }

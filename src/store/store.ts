@@ -189,6 +189,21 @@ export interface OperationalEventFilter {
   tenantId?: string | undefined;
 }
 
+/** Queue gauges read at scrape time; cheap because each part is answered from an index. */
+export interface QueueStats {
+  /** pending or failed, next_attempt_at <= now, not leased. */
+  due: number;
+  /** pending or failed, due later (a scheduled retry). */
+  scheduled: number;
+  /** leased by a worker right now. */
+  inFlight: number;
+  /** next_attempt_at of the longest-waiting due delivery. */
+  oldestDueAt: number | null;
+  dead: number;
+  /** Attempts started in the last minute, across every worker (the recent delivery rate). */
+  attemptsLastMinute: number;
+}
+
 export type ReplayResult = "replayed" | "not_found" | "in_flight" | "already_pending";
 
 export interface Store {
@@ -281,6 +296,8 @@ export interface Store {
   recordOperationalEvent(event: OperationalEvent): Promise<void>;
   /** Newest first. */
   listOperationalEvents(filter: OperationalEventFilter, page: PageRequest): Promise<Page<OperationalEvent>>;
+
+  queueStats(now: number): Promise<QueueStats>;
 
   /** Calls `onWork` soon after new deliveries commit anywhere (LISTEN/NOTIFY, or in-process for SQLite). */
   subscribeWork(onWork: () => void): () => void;

@@ -10,7 +10,7 @@ import type { StoreKind, TestDatabase } from "../support/stores.ts";
 import { createTestDatabase } from "../support/stores.ts";
 import { endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
 import { keysAndAuditContract } from "./keys-and-audit-contract.ts";
-import { operationalEventCases } from "./operational-events-contract.ts";
+import { operationalEventCases, queueStatsCases } from "./operational-events-contract.ts";
 
 /** Fixture endpoints time out after 15 s; with this margin every lease lasts exactly 30 s. */
 const MARGIN = 15_000;
@@ -609,6 +609,7 @@ export function runStoreContract(kind: StoreKind): void {
     });
 
     describe("operational events", () => operationalEventCases(() => store));
+    describe("queue stats", () => queueStatsCases(() => store));
   });
 }
 

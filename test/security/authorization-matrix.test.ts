@@ -40,6 +40,8 @@ const t = (w: World) => `/v1/tenants/${w.tenantId}`;
 const ROUTES: Record<string, RouteCase> = {
   "GET /healthz": { access: "public", ok: 200, request: () => ({ path: "/healthz" }) },
   "GET /readyz": { access: "public", ok: 200, request: () => ({ path: "/readyz" }) },
+  // Public by default (HOOKD_METRICS_AUTH=none); the admin-key option is tested in test/e2e/metrics.test.ts.
+  "GET /metrics": { access: "public", ok: 200, request: () => ({ path: "/metrics" }) },
   "POST /v1/tenants": { access: "admin", ok: 201, request: () => ({ path: "/v1/tenants", body: { name: "new" } }) },
   "GET /v1/tenants": { access: "admin", ok: 200, request: () => ({ path: "/v1/tenants" }) },
   "GET /v1/tenants/:tenant_id": { access: "tenant", ok: 200, request: (w) => ({ path: t(w) }) },

@@ -57,6 +57,7 @@ import type {
   IngestResult,
   OperationalEventFilter,
   PageRequest,
+  QueueStats,
   ReplayResult,
   Store,
   TenantPatch,
@@ -877,6 +878,36 @@ export class PostgresStore implements Store {
        WHERE id = ANY($1::text[]) AND lease_token = $2`,
       [ids, leaseToken, now],
     );
+  }
+
+  async queueStats(now: number): Promise<QueueStats> {
+    const { rows } = await this.pool.query<{
+      due: number;
+      scheduled: number;
+      in_flight: number;
+      oldest_due: number | null;
+      dead: number;
+      recent: number;
+    }>(
+      `SELECT
+         count(*) FILTER (WHERE next_attempt_at <= $1) AS due,
+         count(*) FILTER (WHERE next_attempt_at > $1 AND coalesce(locked_until, 0) <= $1) AS scheduled,
+         count(*) FILTER (WHERE locked_until > $1) AS in_flight,
+         min(next_attempt_at) FILTER (WHERE next_attempt_at <= $1) AS oldest_due,
+         (SELECT count(*) FROM deliveries WHERE status = 'dead') AS dead,
+         (SELECT count(*) FROM attempts WHERE started_at > $1 - 60000) AS recent
+       FROM deliveries WHERE status IN ('pending', 'failed')`,
+      [now],
+    );
+    const r = rows[0]!;
+    return {
+      due: r.due,
+      scheduled: r.scheduled,
+      inFlight: r.in_flight,
+      oldestDueAt: r.oldest_due,
+      dead: r.dead,
+      attemptsLastMinute: r.recent,
+    };
   }
 
   subscribeWork(onWork: () => void): () => void {

@@ -54,6 +54,7 @@ import type {
   IngestResult,
   OperationalEventFilter,
   PageRequest,
+  QueueStats,
   ReplayResult,
   Store,
   TenantPatch,
@@ -713,6 +714,30 @@ export class SqliteStore implements Store {
     this.db.transaction(() => {
       for (const id of ids) release.run(now, id, leaseToken);
     }).immediate();
+  }
+
+  async queueStats(now: number): Promise<QueueStats> {
+    const q = this.sql(
+      `SELECT
+         coalesce(sum(CASE WHEN next_attempt_at <= @now THEN 1 ELSE 0 END), 0) AS due,
+         coalesce(sum(CASE WHEN next_attempt_at > @now AND coalesce(locked_until, 0) <= @now THEN 1 ELSE 0 END), 0)
+           AS scheduled,
+         coalesce(sum(CASE WHEN locked_until > @now THEN 1 ELSE 0 END), 0) AS in_flight,
+         min(CASE WHEN next_attempt_at <= @now THEN next_attempt_at END) AS oldest_due
+       FROM deliveries WHERE status IN ('pending', 'failed')`,
+    ).get({ now }) as { due: number; scheduled: number; in_flight: number; oldest_due: number | null };
+    const dead = this.sql("SELECT count(*) AS n FROM deliveries WHERE status = 'dead'").get() as { n: number };
+    const recent = this.sql("SELECT count(*) AS n FROM attempts WHERE started_at > ?").get(now - 60_000) as {
+      n: number;
+    };
+    return {
+      due: q.due,
+      scheduled: q.scheduled,
+      inFlight: q.in_flight,
+      oldestDueAt: q.oldest_due,
+      dead: dead.n,
+      attemptsLastMinute: recent.n,
+    };
   }
 
   subscribeWork(onWork: () => void): () => void {
