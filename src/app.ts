@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import { type Config, type Role, storeKind } from "./config/config.ts";
 import { DeliveryWorker } from "./delivery/worker.ts";
+import { EndpointIsolation, type IsolationSettings } from "./isolation/policy.ts";
 import { ensureAdminKey } from "./features/api-keys/bootstrap.ts";
 import { DeliveryService } from "./features/deliveries/service.ts";
 import { EndpointService } from "./features/endpoints/service.ts";
@@ -69,6 +70,22 @@ async function migrateWithRetry(store: Store, log: Logger): Promise<void> {
   }
 }
 
+export function isolationSettings(config: Config): IsolationSettings {
+  return {
+    breaker: {
+      windowMs: config.breakerWindowMs,
+      minAttempts: config.breakerMinAttempts,
+      failureRatio: config.breakerFailurePercent / 100,
+      consecutiveTimeouts: config.breakerConsecutiveTimeouts,
+      cooldownMs: config.breakerCooldownMs,
+      maxCooldownMs: Math.max(config.breakerMaxCooldownMs, config.breakerCooldownMs),
+    },
+    rampMs: config.recoveryRampMs,
+    autoDisableAfterMs: config.autoDisableAfterMs,
+    adaptiveTimeout: true,
+  };
+}
+
 export async function createApp(config: Config, opts: AppOptions): Promise<App> {
   const { role, log } = opts;
   if (role !== "all" && storeKind(config) === "sqlite") {
@@ -93,7 +110,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
         {
           auth: new Authenticator(store),
           tenants,
-          endpoints: new EndpointService(store, policy),
+          endpoints: new EndpointService(store, policy, Date.now, isolationSettings(config).breaker),
           events: new EventService(store),
           deliveries: new DeliveryService(store),
           ready: () => store.ping(),
@@ -115,6 +132,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
         pollIntervalMs: config.pollIntervalMs,
         shutdownGraceMs: config.shutdownGraceMs,
         retryScheduleS: config.retryScheduleS,
+        isolation: new EndpointIsolation(isolationSettings(config)),
       });
       worker.start();
     }

@@ -72,6 +72,14 @@ describe("loadConfig", () => {
       pollIntervalMs: 50,
       shutdownGraceMs: 0,
       pgPoolSize: 3,
+      breakerFailurePercent: 50,
+      breakerMinAttempts: 10,
+      breakerWindowMs: 60_000,
+      breakerConsecutiveTimeouts: 5,
+      breakerCooldownMs: 30_000,
+      breakerMaxCooldownMs: 600_000,
+      recoveryRampMs: 300_000,
+      autoDisableAfterMs: 432_000_000,
     });
     expect(storeKind(config)).toBe("postgres");
   });

@@ -13,7 +13,7 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import type { NetworkPolicy } from "../outbound/network-policy.ts";
-import type { ClaimedDelivery, Store } from "../store/store.ts";
+import type { ClaimedDelivery, IsolationPolicy, Store } from "../store/store.ts";
 import { classify } from "./classify.ts";
 import { disabledEndpointState, nextState } from "./next-state.ts";
 import { prepareRequest } from "./prepare.ts";
@@ -32,6 +32,8 @@ export interface WorkerOptions {
   pollIntervalMs: number;
   shutdownGraceMs: number;
   retryScheduleS: readonly number[];
+  /** Per-endpoint rules (breaker, pauses, rate limits, ramp, adaptive timeout), applied in the store's claim. */
+  isolation?: IsolationPolicy;
   now?: () => number;
 }
 
@@ -48,16 +50,24 @@ export class DeliveryWorker {
   /** One token per process run: completions and releases only touch leases this worker took. */
   private readonly leaseToken = randomUUID();
   private readonly now: () => number;
+  /** New work was signalled since the last claim started. */
+  private workArrived = false;
+  /** Requests finished since the last claim started, and how many must finish before they wake the loop. */
+  private freed = 0;
+  private freedTarget = 0;
 
   constructor(private readonly opts: WorkerOptions) {
-    this.recorder = new RecordBatcher(opts.store, opts.log);
+    this.recorder = new RecordBatcher(opts.store, opts.log, opts.isolation);
     this.now = opts.now ?? Date.now;
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.unsubscribe = this.opts.store.subscribeWork(() => this.wake.notify());
+    this.unsubscribe = this.opts.store.subscribeWork(() => {
+      this.workArrived = true;
+      this.wake.notify();
+    });
     this.loop = this.claimLoop();
   }
 
@@ -77,6 +87,8 @@ export class DeliveryWorker {
         continue;
       }
       const limit = Math.min(this.opts.batchSize, free);
+      this.workArrived = false;
+      this.freed = 0;
       let claimed: ClaimedDelivery[];
       try {
         claimed = await this.opts.store.claimDue({
@@ -84,6 +96,7 @@ export class DeliveryWorker {
           leaseMarginMs: this.opts.leaseMarginMs,
           now: this.now(),
           leaseToken: this.leaseToken,
+          ...(this.opts.isolation ? { isolation: this.opts.isolation } : {}),
         });
         backoffMs = 100;
       } catch (err) {
@@ -93,7 +106,18 @@ export class DeliveryWorker {
         continue;
       }
       for (const d of claimed) this.dispatch(d);
-      if (claimed.length < limit) await this.wake.wait(this.opts.pollIntervalMs);
+      // A short claim means every endpoint with due work is at its limit, paused or out of tokens (or nothing is
+      // due). Claiming again after every finished request would be a commit per delivery, so wait for new work, for
+      // a worthwhile share of the requests in flight to finish, or for the poll interval.
+      if (claimed.length < limit) {
+        const enough = Math.max(1, Math.min(worthwhile, Math.ceil(this.inFlight.size / 4)));
+        if (!this.workArrived && this.freed < enough) {
+          this.freedTarget = enough;
+          this.wake.clear();
+          await this.wake.wait(this.opts.pollIntervalMs);
+          this.freedTarget = 0;
+        }
+      }
     }
   }
 
@@ -105,7 +129,8 @@ export class DeliveryWorker {
       })
       .finally(() => {
         this.inFlight.delete(d.id);
-        this.wake.notify();
+        this.freed++;
+        if (this.freed >= this.freedTarget) this.wake.notify();
       });
     this.inFlight.set(d.id, task);
   }
