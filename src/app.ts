@@ -10,13 +10,18 @@ import { type Config, type Role, storeKind } from "./config/config.ts";
 import { DeliveryWorker } from "./delivery/worker.ts";
 import { EndpointIsolation, type IsolationSettings } from "./isolation/policy.ts";
 import { ensureAdminKey } from "./features/api-keys/bootstrap.ts";
+import { ApiKeyService } from "./features/api-keys/service.ts";
+import { AuditService } from "./features/audit/service.ts";
 import { DeliveryService } from "./features/deliveries/service.ts";
 import { EndpointService } from "./features/endpoints/service.ts";
 import { EventService } from "./features/events/service.ts";
+import { ensureOperatorSink } from "./features/operational-events/operator-sink.ts";
+import { OperationalEventService } from "./features/operational-events/service.ts";
 import { TenantService } from "./features/tenants/service.ts";
 import { Authenticator } from "./http/auth.ts";
 import { buildServer } from "./http/build-server.ts";
 import { createOutboundAgent } from "./outbound/agent.ts";
+import { Metrics } from "./observability/metrics.ts";
 import { createNetworkPolicy } from "./outbound/network-policy.ts";
 import { PostgresStore } from "./store/postgres/postgres-store.ts";
 import { SqliteStore } from "./store/sqlite/sqlite-store.ts";
@@ -27,10 +32,13 @@ export interface App {
   store: Store;
   server: FastifyInstance | null;
   worker: DeliveryWorker | null;
+  metrics: Metrics;
   /** Base URL of the listening API, when this role serves one. */
   url: string | null;
   /** The admin key minted at this start, if one was (shown once). */
   generatedAdminKey: string | null;
+  /** The operator webhook's signing secret, when it was generated at this start (shown once). */
+  generatedOperatorSecret: string | null;
   close(): Promise<void>;
 }
 
@@ -101,18 +109,33 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
   try {
     await migrateWithRetry(store, log);
     const generatedAdminKey = await ensureAdminKey(store, config.adminKey, Date.now());
+    const generatedOperatorSecret = await ensureOperatorSink(
+      store,
+      { url: config.operatorWebhookUrl, secret: config.operatorWebhookSecret },
+      Date.now(),
+    );
     const policy = createNetworkPolicy({ allowedNetworks: config.allowedNetworks });
 
+    const metrics = new Metrics({
+      tenantLabels: config.metricsTenantLabels,
+      queueStats: (now) => store.queueStats(now),
+    });
     let url: string | null = null;
     if (role === "all" || role === "api") {
       const tenants = new TenantService(store);
+      const auth = new Authenticator(store, log);
       server = await buildServer(
         {
-          auth: new Authenticator(store),
+          auth,
           tenants,
           endpoints: new EndpointService(store, policy, Date.now, isolationSettings(config).breaker),
           events: new EventService(store),
           deliveries: new DeliveryService(store),
+          apiKeys: new ApiKeyService(store, tenants, auth),
+          audit: new AuditService(store, tenants),
+          operationalEvents: new OperationalEventService(store),
+          metrics,
+          metricsAuth: config.metricsAuth,
           ready: () => store.ping(),
         },
         log,
@@ -133,6 +156,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
         shutdownGraceMs: config.shutdownGraceMs,
         retryScheduleS: config.retryScheduleS,
         isolation: new EndpointIsolation(isolationSettings(config)),
+        observer: metrics,
       });
       worker.start();
     }
@@ -147,7 +171,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       })();
       return closing;
     };
-    return { store, server, worker, url, generatedAdminKey, close };
+    return { store, server, worker, metrics, url, generatedAdminKey, generatedOperatorSecret, close };
   } catch (err) {
     await server?.close().catch(() => undefined);
     await store.close().catch(() => undefined);

@@ -57,6 +57,10 @@ describe("loadConfig", () => {
       HOOKD_POLL_INTERVAL_MS: "50",
       HOOKD_SHUTDOWN_GRACE_MS: "0",
       HOOKD_PG_POOL_SIZE: "3",
+      HOOKD_OPERATOR_WEBHOOK_URL: "https://ops.example.com/hookd",
+      HOOKD_OPERATOR_WEBHOOK_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+      HOOKD_METRICS_AUTH: "admin",
+      HOOKD_METRICS_TENANT_LABELS: "true",
     });
     expect(config).toEqual({
       databaseUrl: "postgres://user:pw@db:5432/hookd",
@@ -80,6 +84,10 @@ describe("loadConfig", () => {
       breakerMaxCooldownMs: 600_000,
       recoveryRampMs: 300_000,
       autoDisableAfterMs: 432_000_000,
+      operatorWebhookUrl: "https://ops.example.com/hookd",
+      operatorWebhookSecret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+      metricsAuth: "admin",
+      metricsTenantLabels: true,
     });
     expect(storeKind(config)).toBe("postgres");
   });
@@ -104,6 +112,11 @@ describe("loadConfig", () => {
     ["HOOKD_LOG_LEVEL", "verbose"],
     ["HOOKD_WORKER_CONCURRENCY", "0"],
     ["HOOKD_LEASE_MARGIN_MS", "100"],
+    ["HOOKD_OPERATOR_WEBHOOK_URL", "ftp://ops.example.com"],
+    ["HOOKD_OPERATOR_WEBHOOK_URL", "not a url"],
+    ["HOOKD_OPERATOR_WEBHOOK_SECRET", "plain-secret"],
+    ["HOOKD_METRICS_AUTH", "open"],
+    ["HOOKD_METRICS_TENANT_LABELS", "yes"],
   ])("rejects %s=%j, naming the variable", (name, value) => {
     const err = configError({ [name]: value });
     expect(err.problems).toHaveLength(1);

@@ -5,6 +5,7 @@
  */
 import { parseRetrySchedule } from "../delivery/retry-schedule.ts";
 import { parseCidrList } from "../outbound/network-policy.ts";
+import { parseSecret } from "../signing/secret.ts";
 
 export type Role = "all" | "api" | "worker";
 
@@ -30,6 +31,10 @@ export interface Config {
   breakerMaxCooldownMs: number;
   recoveryRampMs: number;
   autoDisableAfterMs: number;
+  operatorWebhookUrl: string | null;
+  operatorWebhookSecret: string | null;
+  metricsAuth: "none" | "admin";
+  metricsTenantLabels: boolean;
 }
 
 interface Setting<K extends keyof Config> {
@@ -50,6 +55,12 @@ function int(min: number, max: number): (raw: string) => number {
 }
 
 const text = (raw: string): string => raw;
+
+function bool(raw: string): boolean {
+  if (raw === "true" || raw === "1") return true;
+  if (raw === "false" || raw === "0") return false;
+  throw new Error("must be true or false");
+}
 
 export const SETTINGS = [
   {
@@ -147,6 +158,49 @@ export const SETTINGS = [
     doc: "An endpoint whose attempts have all failed for this long, with no success, is disabled (default 5 days).",
     default: 432_000_000,
     parse: int(60_000, 365 * 86_400_000),
+  },
+  {
+    env: "HOOKD_OPERATOR_WEBHOOK_URL",
+    key: "operatorWebhookUrl",
+    doc: "When set, operational events (endpoint disabled/enabled, delivery dead/recovered) are delivered here, signed.",
+    default: null,
+    parse: (raw: string) => {
+      let url: URL;
+      try {
+        url = new URL(raw);
+      } catch {
+        throw new Error("must be an absolute http or https URL");
+      }
+      if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("must be an absolute http or https URL");
+      return raw;
+    },
+  },
+  {
+    env: "HOOKD_OPERATOR_WEBHOOK_SECRET",
+    key: "operatorWebhookSecret",
+    doc: "whsec_ signing secret for the operator webhook; unset: one is generated when the webhook is first set up and printed once.",
+    default: null,
+    parse: (raw: string) => {
+      parseSecret(raw);
+      return raw;
+    },
+  },
+  {
+    env: "HOOKD_METRICS_AUTH",
+    key: "metricsAuth",
+    doc: "Who may read GET /metrics: none (no key, the usual for a scraper on a private network) or admin (the admin key).",
+    default: "none" as const,
+    parse: (raw: string): "none" | "admin" => {
+      if (raw !== "none" && raw !== "admin") throw new Error("must be none or admin");
+      return raw;
+    },
+  },
+  {
+    env: "HOOKD_METRICS_TENANT_LABELS",
+    key: "metricsTenantLabels",
+    doc: "Add a tenant_id label to per-tenant metrics (one series per tenant: only with few tenants).",
+    default: false,
+    parse: bool,
   },
 ] as const satisfies readonly Setting<keyof Config>[];
 

@@ -188,6 +188,9 @@ export function runIsolationContract(kind: StoreKind): void {
       await store.recordAttempts([record(d!, T0 + 5, false)], countingPolicy(() => 1, "every attempt failed"));
       const ep = await store.getEndpoint("acme", id);
       expect(ep).toMatchObject({ disabled: true, disabledReason: "every attempt failed" });
+      // The same operational event a 410 records.
+      const events = await store.listOperationalEvents({ types: ["endpoint.disabled"] }, { limit: 10, after: null });
+      expect(events.data.map((e) => [e.endpointId, e.data])).toEqual([[id, { reason: "every attempt failed" }]]);
     });
 
     it("stores max_in_flight and rate_limit_per_s with the endpoint", async () => {

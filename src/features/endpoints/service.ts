@@ -15,6 +15,7 @@ import type { NetworkPolicy } from "../../outbound/network-policy.ts";
 import { checkUrlTarget, DnsLookupError, EgressBlockedError } from "../../outbound/target-check.ts";
 import { generateSecret, parseSecret, SecretFormatError } from "../../signing/secret.ts";
 import type { EndpointPatch, PageRequest, Store } from "../../store/store.ts";
+import { endpointAudit } from "../audit/notes.ts";
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
 /** Deliveries in flight at once per endpoint, across all workers, unless the endpoint says otherwise. */
@@ -42,7 +43,8 @@ export class EndpointService {
     private readonly breaker: BreakerSettings = DEFAULT_BREAKER,
   ) {}
 
-  async create(tenantId: string, input: EndpointInput): Promise<Endpoint> {
+  /** `actorKeyId` (here and below) is the API key making the change, for the audit log. */
+  async create(tenantId: string, input: EndpointInput, actorKeyId: string): Promise<Endpoint> {
     await this.checkUrl(input.url);
     checkHeaders(input.headers);
     checkSchedule(input.retry_schedule_s);
@@ -66,7 +68,7 @@ export class EndpointService {
       createdAt: at,
       updatedAt: at,
     };
-    await this.store.insertEndpoint(endpoint);
+    await this.store.insertEndpoint(endpoint, endpointAudit(actorKeyId, "endpoint.created", at));
     return endpoint;
   }
 
@@ -80,7 +82,7 @@ export class EndpointService {
     return this.store.listEndpoints(tenantId, page);
   }
 
-  async update(tenantId: string, id: string, input: Partial<EndpointInput>): Promise<Endpoint> {
+  async update(tenantId: string, id: string, input: Partial<EndpointInput>, actorKeyId: string): Promise<Endpoint> {
     const patch: EndpointPatch = {};
     if (input.url !== undefined) {
       await this.checkUrl(input.url);
@@ -108,7 +110,9 @@ export class EndpointService {
       patch.disabled = input.disabled;
       patch.disabledReason = input.disabled ? "disabled by request" : null;
     }
-    const endpoint = await this.store.updateEndpoint(tenantId, id, patch, this.now());
+    const at = this.now();
+    const audit = endpointAudit(actorKeyId, "endpoint.updated", at);
+    const endpoint = await this.store.updateEndpoint(tenantId, id, patch, at, audit);
     if (!endpoint) throw new AppError("ENDPOINT_NOT_FOUND", `endpoint ${id} not found`);
     return endpoint;
   }
@@ -122,24 +126,31 @@ export class EndpointService {
     return out;
   }
 
-  /** Enables a disabled endpoint and resets its breaker and history, so it starts afresh. */
-  async enable(tenantId: string, id: string): Promise<Endpoint> {
-    const endpoint = await this.store.updateEndpoint(tenantId, id, { disabled: false, disabledReason: null }, this.now());
+  /**
+   * Enables a disabled endpoint and resets its breaker and history, so it starts afresh. The store records the
+   * `endpoint.enabled` operational event when this flips it, like any change of `disabled`.
+   */
+  async enable(tenantId: string, id: string, actorKeyId: string): Promise<Endpoint> {
+    const at = this.now();
+    const audit = endpointAudit(actorKeyId, "endpoint.enabled", at);
+    const endpoint = await this.store.updateEndpoint(tenantId, id, { disabled: false, disabledReason: null }, at, audit);
     if (!endpoint) throw new AppError("ENDPOINT_NOT_FOUND", `endpoint ${id} not found`);
     await this.store.resetEndpointState(tenantId, id, this.now());
     return endpoint;
   }
 
-  async delete(tenantId: string, id: string): Promise<void> {
-    if (!(await this.store.deleteEndpoint(tenantId, id))) {
+  async delete(tenantId: string, id: string, actorKeyId: string): Promise<void> {
+    if (!(await this.store.deleteEndpoint(tenantId, id, endpointAudit(actorKeyId, "endpoint.deleted", this.now())))) {
       throw new AppError("ENDPOINT_NOT_FOUND", `endpoint ${id} not found`);
     }
   }
 
   /** Replaces the signing secret; the new one is returned once. Overlapping old and new secrets come later. */
-  async rotateSecret(tenantId: string, id: string, secret: string | undefined): Promise<string> {
+  async rotateSecret(tenantId: string, id: string, secret: string | undefined, actorKeyId: string): Promise<string> {
     const next = secret === undefined ? generateSecret() : checkSecret(secret);
-    const endpoint = await this.store.updateEndpoint(tenantId, id, { secret: next }, this.now());
+    const at = this.now();
+    const audit = endpointAudit(actorKeyId, "endpoint.secret_rotated", at);
+    const endpoint = await this.store.updateEndpoint(tenantId, id, { secret: next }, at, audit);
     if (!endpoint) throw new AppError("ENDPOINT_NOT_FOUND", `endpoint ${id} not found`);
     return next;
   }

@@ -8,25 +8,49 @@ import type pg from "pg";
 import { initialEndpointState, parseEndpointState, serializeEndpointState } from "../../domain/endpoint-state.ts";
 import { matchesEventType } from "../../domain/event-type-match.ts";
 import { newId } from "../../domain/ids.ts";
+import {
+  forwardsToOperator,
+  newOperationalEvent,
+  OPERATOR_TENANT_ID,
+  type OperationalEvent,
+  operationalEventToApi,
+} from "../../domain/operational-events.ts";
 import type { Attempt, Delivery, Endpoint, Page, StoredEvent, Tenant } from "../../domain/types.ts";
+import {
+  type AppliedAttempt,
+  mayProduceOperationalEvents,
+  operationalEventsFor,
+} from "../attempt-operational-events.ts";
 import { toPage } from "../paging.ts";
 import {
+  type ApiKeyRow,
   type AttemptRow,
+  type AuditRow,
+  auditEntryFor,
+  auditParams,
   type DeliveryRow,
   type EndpointRow,
   type EventRow,
+  type OperationalEventRow,
+  operationalEventValues,
   type TenantRow,
+  toApiKey,
   toAttempt,
+  toAuditEntry,
   toDelivery,
   toEndpoint,
   toEvent,
+  toOperationalEvent,
   toTenant,
 } from "../rows.ts";
 import { NO_ISOLATION, shareOf, visitLimit } from "../fair-claim.ts";
 import type {
   Admission,
+  ApiKeyInfo,
   ApiKeyRecord,
   AttemptRecord,
+  AuditEntry,
+  AuditNote,
   ClaimedDelivery,
   ClaimRequest,
   DeliveryFilter,
@@ -36,7 +60,9 @@ import type {
   IsolationPolicy,
   IngestRequest,
   IngestResult,
+  OperationalEventFilter,
   PageRequest,
+  QueueStats,
   ReplayResult,
   Store,
   TenantPatch,
@@ -53,6 +79,15 @@ class EventConflict extends Error {
 
 /** A concurrent request holding the same Idempotency-Key committed first; start over and read its answer. */
 class IdempotencyRace extends Error {}
+
+const INSERT_AUDIT = `INSERT INTO audit_log
+  (id, tenant_id, actor_key_id, action, target_type, target_id, before, after, created_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+
+/** Writes an audit row on the transaction's client, so it commits or rolls back with the change it describes. */
+async function writeAudit(client: pg.PoolClient | pg.Pool, entry: AuditEntry): Promise<void> {
+  await client.query(INSERT_AUDIT, auditParams(entry));
+}
 
 const ENDPOINT_COLUMNS =
   "url, description, event_types, secret, headers, timeout_ms, retry_schedule_s, disabled, disabled_reason, metadata, " +
@@ -138,22 +173,87 @@ export class PostgresStore implements Store {
     );
   }
 
-  async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
-    const { rows } = await this.pool.query<{ id: string; tenant_id: string | null; hash: string; created_at: number }>(
-      "SELECT id, tenant_id, hash, created_at FROM api_keys WHERE hash = $1",
-      [hash],
-    );
-    const row = rows[0];
-    return row ? { id: row.id, tenantId: row.tenant_id, hash: row.hash, createdAt: row.created_at } : null;
+  async findApiKeyByHash(hash: string): Promise<ApiKeyInfo | null> {
+    const { rows } = await this.pool.query<ApiKeyRow>("SELECT * FROM api_keys WHERE hash = $1", [hash]);
+    return rows[0] ? toApiKey(rows[0]) : null;
   }
 
-  async insertTenant(t: Tenant): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
-      `INSERT INTO tenants (id, name, metadata, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (id) DO NOTHING`,
-      [t.id, t.name, JSON.stringify(t.metadata), t.createdAt, t.updatedAt],
+  async insertApiKey(key: ApiKeyRecord, audit?: AuditNote<ApiKeyInfo>): Promise<void> {
+    await inTransaction(this.pool, async (client) => {
+      await client.query("INSERT INTO api_keys (id, tenant_id, hash, created_at) VALUES ($1, $2, $3, $4)", [
+        key.id,
+        key.tenantId,
+        key.hash,
+        key.createdAt,
+      ]);
+      if (audit) {
+        const after = { ...key, revokedAt: null, lastUsedAt: null };
+        await writeAudit(client, auditEntryFor(audit, { type: "api_key", id: key.id, tenantId: key.tenantId }, null, after));
+      }
+    });
+  }
+
+  async listApiKeys(tenantId: string, page: PageRequest): Promise<Page<ApiKeyInfo>> {
+    const { rows } = await this.pool.query<ApiKeyRow>(
+      "SELECT * FROM api_keys WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+      [tenantId, page.after ?? "", page.limit + 1],
     );
-    return rowCount === 1;
+    return toPage(rows.map(toApiKey), page.limit);
+  }
+
+  async revokeApiKey(
+    tenantId: string,
+    id: string,
+    now: number,
+    audit?: AuditNote<ApiKeyInfo>,
+  ): Promise<ApiKeyInfo | null> {
+    return inTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<ApiKeyRow>(
+        "SELECT * FROM api_keys WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+        [tenantId, id],
+      );
+      if (!rows[0]) return null;
+      const before = toApiKey(rows[0]);
+      if (before.revokedAt !== null) return before;
+      await client.query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1", [id, now]);
+      const after = { ...before, revokedAt: now };
+      if (audit) await writeAudit(client, auditEntryFor(audit, { type: "api_key", id, tenantId }, before, after));
+      return after;
+    });
+  }
+
+  async touchApiKey(id: string, now: number): Promise<void> {
+    await this.pool.query("UPDATE api_keys SET last_used_at = $2 WHERE id = $1", [id, now]);
+  }
+
+  async insertAuditEntry(entry: AuditEntry): Promise<void> {
+    await writeAudit(this.pool, entry);
+  }
+
+  async listAuditLog(tenantId: string, since: number, page: PageRequest): Promise<Page<AuditEntry>> {
+    const { rows } = page.after
+      ? await this.pool.query<AuditRow>(
+          "SELECT * FROM audit_log WHERE tenant_id = $1 AND created_at >= $2 AND id < $3 ORDER BY id DESC LIMIT $4",
+          [tenantId, since, page.after, page.limit + 1],
+        )
+      : await this.pool.query<AuditRow>(
+          "SELECT * FROM audit_log WHERE tenant_id = $1 AND created_at >= $2 ORDER BY id DESC LIMIT $3",
+          [tenantId, since, page.limit + 1],
+        );
+    return toPage(rows.map(toAuditEntry), page.limit);
+  }
+
+  async insertTenant(t: Tenant, audit?: AuditNote<Tenant>): Promise<boolean> {
+    return inTransaction(this.pool, async (client) => {
+      const { rowCount } = await client.query(
+        `INSERT INTO tenants (id, name, metadata, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO NOTHING`,
+        [t.id, t.name, JSON.stringify(t.metadata), t.createdAt, t.updatedAt],
+      );
+      if (rowCount !== 1) return false;
+      if (audit) await writeAudit(client, auditEntryFor(audit, { type: "tenant", id: t.id, tenantId: t.id }, null, t));
+      return true;
+    });
   }
 
   async getTenant(id: string): Promise<Tenant | null> {
@@ -169,30 +269,47 @@ export class PostgresStore implements Store {
     return toPage(rows.map(toTenant), page.limit);
   }
 
-  async updateTenant(id: string, patch: TenantPatch, now: number): Promise<Tenant | null> {
-    const { rows } = await this.pool.query<TenantRow>(
-      `UPDATE tenants SET name = COALESCE($2, name), metadata = COALESCE($3::jsonb, metadata), updated_at = $4
-       WHERE id = $1 RETURNING *`,
-      [id, patch.name ?? null, patch.metadata === undefined ? null : JSON.stringify(patch.metadata), now],
-    );
-    return rows[0] ? toTenant(rows[0]) : null;
+  async updateTenant(id: string, patch: TenantPatch, now: number, audit?: AuditNote<Tenant>): Promise<Tenant | null> {
+    return inTransaction(this.pool, async (client) => {
+      const before = await client.query<TenantRow>("SELECT * FROM tenants WHERE id = $1 FOR UPDATE", [id]);
+      if (!before.rows[0]) return null;
+      const { rows } = await client.query<TenantRow>(
+        `UPDATE tenants SET name = COALESCE($2, name), metadata = COALESCE($3::jsonb, metadata), updated_at = $4
+         WHERE id = $1 RETURNING *`,
+        [id, patch.name ?? null, patch.metadata === undefined ? null : JSON.stringify(patch.metadata), now],
+      );
+      const after = toTenant(rows[0]!);
+      if (audit) {
+        await writeAudit(client, auditEntryFor(audit, { type: "tenant", id, tenantId: id }, toTenant(before.rows[0]), after));
+      }
+      return after;
+    });
   }
 
-  async deleteTenant(id: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query("DELETE FROM tenants WHERE id = $1", [id]);
-    return rowCount === 1;
+  async deleteTenant(id: string, audit?: AuditNote<Tenant>): Promise<boolean> {
+    return inTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<TenantRow>("DELETE FROM tenants WHERE id = $1 RETURNING *", [id]);
+      if (!rows[0]) return false;
+      if (audit) await writeAudit(client, auditEntryFor(audit, { type: "tenant", id, tenantId: id }, toTenant(rows[0]), null));
+      return true;
+    });
   }
 
-  async insertEndpoint(e: Endpoint): Promise<void> {
-    await this.pool.query(
-      `WITH ep AS (
-         INSERT INTO endpoints (id, tenant_id, ${ENDPOINT_COLUMNS}, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-         RETURNING id
-       )
-       INSERT INTO endpoint_state (endpoint_id, data, updated_at) SELECT id, $17, $15 FROM ep`,
-      [e.id, e.tenantId, ...endpointValues(e), e.createdAt, e.updatedAt, serializeEndpointState(initialEndpointState())],
-    );
+  async insertEndpoint(e: Endpoint, audit?: AuditNote<Endpoint>): Promise<void> {
+    await inTransaction(this.pool, async (client) => {
+      await client.query(
+        `WITH ep AS (
+           INSERT INTO endpoints (id, tenant_id, ${ENDPOINT_COLUMNS}, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+           RETURNING id
+         )
+         INSERT INTO endpoint_state (endpoint_id, data, updated_at) SELECT id, $17, $15 FROM ep`,
+        [e.id, e.tenantId, ...endpointValues(e), e.createdAt, e.updatedAt, serializeEndpointState(initialEndpointState())],
+      );
+      if (audit) {
+        await writeAudit(client, auditEntryFor(audit, { type: "endpoint", id: e.id, tenantId: e.tenantId }, null, e));
+      }
+    });
   }
 
   async getEndpoint(tenantId: string, id: string): Promise<Endpoint | null> {
@@ -211,26 +328,48 @@ export class PostgresStore implements Store {
     return toPage(rows.map(toEndpoint), page.limit);
   }
 
-  async updateEndpoint(tenantId: string, id: string, patch: EndpointPatch, now: number): Promise<Endpoint | null> {
+  async updateEndpoint(
+    tenantId: string,
+    id: string,
+    patch: EndpointPatch,
+    now: number,
+    audit?: AuditNote<Endpoint>,
+  ): Promise<Endpoint | null> {
     return inTransaction(this.pool, async (client) => {
       const { rows } = await client.query<EndpointRow>(
         "SELECT * FROM endpoints WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
         [tenantId, id],
       );
       if (!rows[0]) return null;
-      const next: Endpoint = { ...toEndpoint(rows[0]), ...patch, updatedAt: now };
+      const before = toEndpoint(rows[0]);
+      const next: Endpoint = { ...before, ...patch, updatedAt: now };
       await client.query(
         `UPDATE endpoints SET (${ENDPOINT_COLUMNS}, updated_at) = ($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
            $15) WHERE tenant_id = $1 AND id = $2`,
         [tenantId, id, ...endpointValues(next), now],
       );
+      if (next.disabled !== rows[0].disabled) {
+        const type = next.disabled ? "endpoint.disabled" : "endpoint.enabled";
+        const data = next.disabled ? { reason: next.disabledReason } : {};
+        await this.insertOperationalEvents(client, [newOperationalEvent(type, { tenantId, endpointId: id }, data, now)]);
+      }
+      if (audit) await writeAudit(client, auditEntryFor(audit, { type: "endpoint", id, tenantId }, before, next));
       return next;
     });
   }
 
-  async deleteEndpoint(tenantId: string, id: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query("DELETE FROM endpoints WHERE tenant_id = $1 AND id = $2", [tenantId, id]);
-    return rowCount === 1;
+  async deleteEndpoint(tenantId: string, id: string, audit?: AuditNote<Endpoint>): Promise<boolean> {
+    return inTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<EndpointRow>(
+        "DELETE FROM endpoints WHERE tenant_id = $1 AND id = $2 RETURNING *",
+        [tenantId, id],
+      );
+      if (!rows[0]) return false;
+      if (audit) {
+        await writeAudit(client, auditEntryFor(audit, { type: "endpoint", id, tenantId }, toEndpoint(rows[0]), null));
+      }
+      return true;
+    });
   }
 
   /**
@@ -630,15 +769,15 @@ export class PostgresStore implements Store {
    */
   async recordAttempts(records: AttemptRecord[], isolation?: IsolationPolicy): Promise<void> {
     if (records.length === 0) return;
-    // Disabling an endpoint (410) must land with the attempt that caused it, or not at all; so must the endpoint
-    // state the attempts change.
-    if (isolation && records.some((r) => r.attempt)) {
+    // The hot path without isolation (first-attempt successes, scheduled retries) is one statement without a
+    // transaction. A batch that may disable an endpoint, produce an operational event or change endpoint state runs
+    // in one, so those land with their attempt.
+    const observing = isolation !== undefined && records.some((r) => r.attempt);
+    if (observing || records.some(mayProduceOperationalEvents)) {
       await inTransaction(this.pool, async (client) => {
-        const landed = await this.recordIn(client, records);
-        await this.observeEndpoints(client, records, landed, isolation);
+        const applied = await this.recordWithSideEffects(client, records);
+        if (isolation) await this.observeEndpoints(client, records, applied, isolation);
       });
-    } else if (records.some((r) => r.disableEndpoint)) {
-      await inTransaction(this.pool, (client) => this.recordIn(client, records));
     } else {
       await this.recordIn(this.pool, records);
     }
@@ -651,16 +790,16 @@ export class PostgresStore implements Store {
   private async observeEndpoints(
     client: pg.PoolClient,
     records: AttemptRecord[],
-    landed: Map<string, { endpointId: string; tenantId: string }>,
+    applied: Map<string, { tenant_id: string; endpoint_id: string }>,
     isolation: IsolationPolicy,
   ): Promise<void> {
     const groups = new Map<string, { tenantId: string; records: AttemptRecord[] }>();
     for (const r of records) {
-      const at = landed.get(r.deliveryId);
+      const at = applied.get(r.deliveryId);
       if (!at) continue;
-      const g = groups.get(at.endpointId) ?? { tenantId: at.tenantId, records: [] };
+      const g = groups.get(at.endpoint_id) ?? { tenantId: at.tenant_id, records: [] };
       g.records.push(r);
-      groups.set(at.endpointId, g);
+      groups.set(at.endpoint_id, g);
     }
     if (groups.size === 0) return;
     const ids = [...groups.keys()].sort();
@@ -670,6 +809,7 @@ export class PostgresStore implements Store {
     );
     const outIds: string[] = [];
     const outData: string[] = [];
+    const ops: OperationalEvent[] = [];
     let now = 0;
     for (const row of rows) {
       const g = groups.get(row.endpoint_id);
@@ -679,8 +819,14 @@ export class PostgresStore implements Store {
       const { state, disableReason } = isolation.observe(parseEndpointState(row.data), g.records, at);
       outIds.push(row.endpoint_id);
       outData.push(serializeEndpointState(state));
-      if (disableReason) await this.applyDisable(client, { tenantId: g.tenantId, endpointId: row.endpoint_id, reason: disableReason }, at);
+      if (!disableReason) continue;
+      const subject = { tenantId: g.tenantId, endpointId: row.endpoint_id };
+      // Auto-disable goes the way a 410 goes: the same update, the same `endpoint.disabled` operational event.
+      if (await this.applyDisable(client, { ...subject, reason: disableReason }, at)) {
+        ops.push(newOperationalEvent("endpoint.disabled", subject, { reason: disableReason }, at));
+      }
     }
+    if (ops.length > 0) await this.insertOperationalEvents(client, ops);
     await client.query(
       `UPDATE endpoint_state s SET data = u.data, updated_at = $3
        FROM unnest($1::text[], $2::text[]) AS u (id, data) WHERE s.endpoint_id = u.id`,
@@ -688,17 +834,21 @@ export class PostgresStore implements Store {
     );
   }
 
-  /** The one place an endpoint is disabled by the delivery path (410 Gone, or auto-disable). */
+  /**
+   * The one place the delivery path disables an endpoint (410 Gone, or auto-disable); true when this flipped it (it
+   * may have been disabled already).
+   */
   private async applyDisable(
     db: pg.Pool | pg.PoolClient,
     d: NonNullable<AttemptRecord["disableEndpoint"]>,
     now: number,
-  ): Promise<void> {
-    await db.query(
+  ): Promise<boolean> {
+    const { rowCount } = await db.query(
       `UPDATE endpoints SET disabled = true, disabled_reason = $3, updated_at = $4
        WHERE tenant_id = $1 AND id = $2 AND NOT disabled`,
       [d.tenantId, d.endpointId, d.reason, now],
     );
+    return rowCount === 1;
   }
 
   async getEndpointHealth(tenantId: string, endpointIds: string[], now: number): Promise<Map<string, EndpointHealthRecord>> {
@@ -724,29 +874,65 @@ export class PostgresStore implements Store {
     return rowCount === 1;
   }
 
-  private async recordIn(db: pg.Pool | pg.PoolClient, records: AttemptRecord[]): Promise<Map<string, { endpointId: string; tenantId: string }>> {
+  /** Applies the records and their operational events; returns the applied deliveries by id. */
+  private async recordWithSideEffects(
+    client: pg.PoolClient,
+    records: AttemptRecord[],
+  ): Promise<Map<string, { tenant_id: string; event_id: string; endpoint_id: string; had_failure: boolean }>> {
+    const applied = new Map((await this.recordIn(client, records)).map((row) => [row.id, row]));
+    const ops: OperationalEvent[] = [];
+    for (const r of records) {
+      const row = applied.get(r.deliveryId);
+      // A lost lease means another worker owns the delivery now; its record wins, side effects included.
+      if (!row) continue;
+      const disabledEndpoint = r.disableEndpoint ? await this.applyDisable(client, r.disableEndpoint, r.now) : false;
+      const a: AppliedAttempt = {
+        record: r,
+        tenantId: row.tenant_id,
+        eventId: row.event_id,
+        endpointId: row.endpoint_id,
+        hadFailure: row.had_failure,
+        disabledEndpoint,
+      };
+      ops.push(...operationalEventsFor(a));
+    }
+    if (ops.length > 0) await this.insertOperationalEvents(client, ops);
+    return applied;
+  }
+
+  /**
+   * Applies the records whose lease holds and returns those deliveries with their state from before the update
+   * (every part of one statement reads the same snapshot, so `prior` sees the rows as they were).
+   */
+  private async recordIn(
+    db: pg.Pool | pg.PoolClient,
+    records: AttemptRecord[],
+  ): Promise<{ id: string; tenant_id: string; event_id: string; endpoint_id: string; had_failure: boolean }[]> {
     const col = <T>(f: (r: AttemptRecord) => T) => records.map(f);
     const a = <T>(f: (r: NonNullable<AttemptRecord["attempt"]>) => T) => records.map((r) => (r.attempt ? f(r.attempt) : null));
-    const { rows: landed } = await db.query<{ id: string; endpoint_id: string; tenant_id: string }>(
+    const { rows } = await db.query(
       `WITH input AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::int[], $6::int[], $7::int[],
            $8::text[], $9::bigint[]) AS t (id, token, status, next_at, attempts, cycle, code, err, now)
+       ), prior AS (
+         SELECT d.id, d.tenant_id, d.event_id, d.endpoint_id, d.last_error IS NOT NULL AS had_failure
+         FROM deliveries d JOIN input i ON d.id = i.id AND d.lease_token = i.token
        ), updated AS (
          UPDATE deliveries d SET status = i.status, next_attempt_at = i.next_at, attempts = i.attempts,
            cycle_attempts = i.cycle, last_status_code = i.code, last_error = i.err, updated_at = i.now,
            lease_token = NULL, locked_until = NULL
          FROM input i WHERE d.id = i.id AND d.lease_token = i.token
-         RETURNING d.id, d.endpoint_id, d.tenant_id
+         RETURNING d.id
        ), inserted AS (
-       INSERT INTO attempts (id, delivery_id, attempt, started_at, duration_ms, status_code, response_body, error,
-         error_class, outcome, timeout_ms)
-       SELECT a.* FROM unnest($10::text[], $1::text[], $11::int[], $12::bigint[], $13::int[], $14::int[], $15::text[],
-           $16::text[], $17::text[], $18::text[], $19::int[])
-         AS a (id, delivery_id, attempt, started_at, duration_ms, status_code, response_body, error, error_class,
-           outcome, timeout_ms)
-       WHERE a.id IS NOT NULL AND a.delivery_id IN (SELECT id FROM updated)
+         INSERT INTO attempts (id, delivery_id, attempt, started_at, duration_ms, status_code, response_body, error,
+           error_class, outcome, timeout_ms)
+         SELECT a.* FROM unnest($10::text[], $1::text[], $11::int[], $12::bigint[], $13::int[], $14::int[], $15::text[],
+             $16::text[], $17::text[], $18::text[], $19::int[])
+           AS a (id, delivery_id, attempt, started_at, duration_ms, status_code, response_body, error, error_class,
+             outcome, timeout_ms)
+         WHERE a.id IS NOT NULL AND a.delivery_id IN (SELECT id FROM updated)
        )
-       SELECT id, endpoint_id, tenant_id FROM updated`,
+       SELECT p.* FROM prior p JOIN updated u ON u.id = p.id`,
       [
         col((r) => r.deliveryId),
         col((r) => r.leaseToken),
@@ -769,11 +955,71 @@ export class PostgresStore implements Store {
         a((x) => x.timeoutMs),
       ],
     );
-    const out = new Map(landed.map((r) => [r.id, { endpointId: r.endpoint_id, tenantId: r.tenant_id }]));
-    for (const r of records) {
-      if (r.disableEndpoint && out.has(r.deliveryId)) await this.applyDisable(db, r.disableEndpoint, r.now);
+    return rows;
+  }
+
+  async recordOperationalEvent(event: OperationalEvent): Promise<void> {
+    await inTransaction(this.pool, (client) => this.insertOperationalEvents(client, [event]));
+  }
+
+  async listOperationalEvents(filter: OperationalEventFilter, page: PageRequest): Promise<Page<OperationalEvent>> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (clause: string, value: unknown) => {
+      params.push(value);
+      where.push(clause.replace("?", `$${params.length}`));
+    };
+    if (filter.tenantId !== undefined) add("tenant_id = ?", filter.tenantId);
+    if (filter.types && filter.types.length > 0) add("type = ANY(?::text[])", filter.types);
+    if (page.after) add("id < ?", page.after);
+    params.push(page.limit + 1);
+    const clause = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
+    const { rows } = await this.pool.query<OperationalEventRow>(
+      `SELECT * FROM operational_events ${clause} ORDER BY id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return toPage(rows.map(toOperationalEvent), page.limit);
+  }
+
+  /**
+   * Writes operational events and forwards each to the operator tenant's matching enabled endpoints, as an event
+   * with the operational event's id (so the webhook-id is stable) and one delivery per endpoint. Runs inside the
+   * caller's transaction; the NOTIFY it sends is delivered at COMMIT.
+   */
+  private async insertOperationalEvents(client: pg.PoolClient, ops: OperationalEvent[]): Promise<void> {
+    let sinks: { id: string; event_types: string[] }[] | null = null;
+    let created = false;
+    for (const op of ops) {
+      await client.query(
+        `INSERT INTO operational_events (id, type, tenant_id, endpoint_id, delivery_id, event_id, data, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)`,
+        operationalEventValues(op),
+      );
+      if (!forwardsToOperator(op)) continue;
+      sinks ??= (
+        await client.query<{ id: string; event_types: string[] }>(
+          "SELECT id, event_types FROM endpoints WHERE tenant_id = $1 AND NOT disabled",
+          [OPERATOR_TENANT_ID],
+        )
+      ).rows;
+      const matching = sinks.filter((ep) => matchesEventType(ep.event_types, op.type));
+      if (matching.length === 0) continue;
+      await client.query("INSERT INTO events (tenant_id, id, type, data, created_at) VALUES ($1, $2, $3, $4, $5)", [
+        OPERATOR_TENANT_ID,
+        op.id,
+        op.type,
+        JSON.stringify(operationalEventToApi(op)),
+        op.createdAt,
+      ]);
+      await client.query(
+        `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
+         SELECT d.id, $1, $2, d.endpoint_id, 'pending', $3, $3, $3
+         FROM unnest($4::text[], $5::text[]) AS d (id, endpoint_id)`,
+        [OPERATOR_TENANT_ID, op.id, op.createdAt, matching.map(() => newId("dlv")), matching.map((ep) => ep.id)],
+      );
+      created = true;
     }
-    return out;
+    if (created) await client.query("SELECT pg_notify($1, '')", [WORK_CHANNEL]);
   }
 
   async releaseLeases(ids: string[], leaseToken: string, now: number): Promise<void> {
@@ -783,6 +1029,36 @@ export class PostgresStore implements Store {
        WHERE id = ANY($1::text[]) AND lease_token = $2`,
       [ids, leaseToken, now],
     );
+  }
+
+  async queueStats(now: number): Promise<QueueStats> {
+    const { rows } = await this.pool.query<{
+      due: number;
+      scheduled: number;
+      in_flight: number;
+      oldest_due: number | null;
+      dead: number;
+      recent: number;
+    }>(
+      `SELECT
+         count(*) FILTER (WHERE next_attempt_at <= $1) AS due,
+         count(*) FILTER (WHERE next_attempt_at > $1 AND coalesce(locked_until, 0) <= $1) AS scheduled,
+         count(*) FILTER (WHERE locked_until > $1) AS in_flight,
+         min(next_attempt_at) FILTER (WHERE next_attempt_at <= $1) AS oldest_due,
+         (SELECT count(*) FROM deliveries WHERE status = 'dead') AS dead,
+         (SELECT count(*) FROM attempts WHERE started_at > $1 - 60000) AS recent
+       FROM deliveries WHERE status IN ('pending', 'failed')`,
+      [now],
+    );
+    const r = rows[0]!;
+    return {
+      due: r.due,
+      scheduled: r.scheduled,
+      inFlight: r.in_flight,
+      oldestDueAt: r.oldest_due,
+      dead: r.dead,
+      attemptsLastMinute: r.recent,
+    };
   }
 
   subscribeWork(onWork: () => void): () => void {

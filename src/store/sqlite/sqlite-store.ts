@@ -8,25 +8,45 @@ import type { Statement } from "better-sqlite3";
 import { initialEndpointState, parseEndpointState, serializeEndpointState } from "../../domain/endpoint-state.ts";
 import { matchesEventType } from "../../domain/event-type-match.ts";
 import { newId } from "../../domain/ids.ts";
+import {
+  forwardsToOperator,
+  newOperationalEvent,
+  OPERATOR_TENANT_ID,
+  type OperationalEvent,
+  operationalEventToApi,
+} from "../../domain/operational-events.ts";
 import type { Attempt, Delivery, Endpoint, Page, StoredEvent, Tenant } from "../../domain/types.ts";
+import { mayRecover, operationalEventsFor } from "../attempt-operational-events.ts";
 import { toPage } from "../paging.ts";
 import {
+  type ApiKeyRow,
   type AttemptRow,
+  type AuditRow,
+  auditEntryFor,
+  auditParams,
   type DeliveryRow,
   type EndpointRow,
   type EventRow,
   endpointParams,
+  type OperationalEventRow,
+  operationalEventValues,
   type TenantRow,
+  toApiKey,
   toAttempt,
+  toAuditEntry,
   toDelivery,
   toEndpoint,
   toEvent,
+  toOperationalEvent,
   toTenant,
 } from "../rows.ts";
 import type {
   Admission,
+  ApiKeyInfo,
   ApiKeyRecord,
   AttemptRecord,
+  AuditEntry,
+  AuditNote,
   ClaimedDelivery,
   ClaimRequest,
   DeliveryFilter,
@@ -36,7 +56,9 @@ import type {
   IsolationPolicy,
   IngestRequest,
   IngestResult,
+  OperationalEventFilter,
   PageRequest,
+  QueueStats,
   ReplayResult,
   Store,
   TenantPatch,
@@ -107,19 +129,93 @@ export class SqliteStore implements Store {
     ).run(key.id, key.tenantId, key.hash, key.createdAt);
   }
 
-  async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
-    const row = this.sql("SELECT id, tenant_id, hash, created_at FROM api_keys WHERE hash = ?").get(hash) as
-      | { id: string; tenant_id: string | null; hash: string; created_at: number }
-      | undefined;
-    return row ? { id: row.id, tenantId: row.tenant_id, hash: row.hash, createdAt: row.created_at } : null;
+  async findApiKeyByHash(hash: string): Promise<ApiKeyInfo | null> {
+    const row = this.sql("SELECT * FROM api_keys WHERE hash = ?").get(hash) as ApiKeyRow | undefined;
+    return row ? toApiKey(row) : null;
   }
 
-  async insertTenant(t: Tenant): Promise<boolean> {
-    const result = this.sql(
-      `INSERT INTO tenants (id, name, metadata, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO NOTHING`,
-    ).run(t.id, t.name, JSON.stringify(t.metadata), t.createdAt, t.updatedAt);
-    return result.changes === 1;
+  async insertApiKey(key: ApiKeyRecord, audit?: AuditNote<ApiKeyInfo>): Promise<void> {
+    this.db.transaction(() => {
+      this.sql("INSERT INTO api_keys (id, tenant_id, hash, created_at) VALUES (?, ?, ?, ?)").run(
+        key.id,
+        key.tenantId,
+        key.hash,
+        key.createdAt,
+      );
+      if (audit) {
+        const after = { ...key, revokedAt: null, lastUsedAt: null };
+        this.audit(auditEntryFor(audit, { type: "api_key", id: key.id, tenantId: key.tenantId }, null, after));
+      }
+    })();
+  }
+
+  async listApiKeys(tenantId: string, page: PageRequest): Promise<Page<ApiKeyInfo>> {
+    const rows = this.sql("SELECT * FROM api_keys WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?").all(
+      tenantId,
+      page.after ?? "",
+      page.limit + 1,
+    ) as ApiKeyRow[];
+    return toPage(rows.map(toApiKey), page.limit);
+  }
+
+  async revokeApiKey(
+    tenantId: string,
+    id: string,
+    now: number,
+    audit?: AuditNote<ApiKeyInfo>,
+  ): Promise<ApiKeyInfo | null> {
+    return this.db.transaction(() => {
+      const row = this.sql("SELECT * FROM api_keys WHERE tenant_id = ? AND id = ?").get(tenantId, id) as
+        | ApiKeyRow
+        | undefined;
+      if (!row) return null;
+      const before = toApiKey(row);
+      if (before.revokedAt !== null) return before;
+      this.sql("UPDATE api_keys SET revoked_at = ? WHERE id = ?").run(now, id);
+      const after = { ...before, revokedAt: now };
+      if (audit) this.audit(auditEntryFor(audit, { type: "api_key", id, tenantId }, before, after));
+      return after;
+    })();
+  }
+
+  async touchApiKey(id: string, now: number): Promise<void> {
+    this.sql("UPDATE api_keys SET last_used_at = ? WHERE id = ?").run(now, id);
+  }
+
+  async insertAuditEntry(entry: AuditEntry): Promise<void> {
+    this.audit(entry);
+  }
+
+  async listAuditLog(tenantId: string, since: number, page: PageRequest): Promise<Page<AuditEntry>> {
+    const rows = page.after
+      ? this.sql(
+          "SELECT * FROM audit_log WHERE tenant_id = ? AND created_at >= ? AND id < ? ORDER BY id DESC LIMIT ?",
+        ).all(tenantId, since, page.after, page.limit + 1)
+      : this.sql("SELECT * FROM audit_log WHERE tenant_id = ? AND created_at >= ? ORDER BY id DESC LIMIT ?").all(
+          tenantId,
+          since,
+          page.limit + 1,
+        );
+    return toPage((rows as AuditRow[]).map(toAuditEntry), page.limit);
+  }
+
+  private audit(entry: AuditEntry): void {
+    this.sql(
+      `INSERT INTO audit_log (id, tenant_id, actor_key_id, action, target_type, target_id, before, after, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(...auditParams(entry));
+  }
+
+  async insertTenant(t: Tenant, audit?: AuditNote<Tenant>): Promise<boolean> {
+    return this.db.transaction(() => {
+      const result = this.sql(
+        `INSERT INTO tenants (id, name, metadata, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO NOTHING`,
+      ).run(t.id, t.name, JSON.stringify(t.metadata), t.createdAt, t.updatedAt);
+      if (result.changes !== 1) return false;
+      if (audit) this.audit(auditEntryFor(audit, { type: "tenant", id: t.id, tenantId: t.id }, null, t));
+      return true;
+    })();
   }
 
   async getTenant(id: string): Promise<Tenant | null> {
@@ -135,11 +231,13 @@ export class SqliteStore implements Store {
     return toPage(rows.map(toTenant), page.limit);
   }
 
-  async updateTenant(id: string, patch: TenantPatch, now: number): Promise<Tenant | null> {
+  async updateTenant(id: string, patch: TenantPatch, now: number, audit?: AuditNote<Tenant>): Promise<Tenant | null> {
     return this.db.transaction(() => {
       const row = this.sql("SELECT * FROM tenants WHERE id = ?").get(id) as TenantRow | undefined;
       if (!row) return null;
-      const next = { ...toTenant(row), ...patch, updatedAt: now };
+      const before = toTenant(row);
+      const next = { ...before, ...patch, updatedAt: now };
+      if (audit) this.audit(auditEntryFor(audit, { type: "tenant", id, tenantId: id }, before, next));
       this.sql("UPDATE tenants SET name = ?, metadata = ?, updated_at = ? WHERE id = ?").run(
         next.name,
         JSON.stringify(next.metadata),
@@ -150,26 +248,38 @@ export class SqliteStore implements Store {
     })();
   }
 
-  async deleteTenant(id: string): Promise<boolean> {
-    return this.sql("DELETE FROM tenants WHERE id = ?").run(id).changes === 1;
+  async deleteTenant(id: string, audit?: AuditNote<Tenant>): Promise<boolean> {
+    return this.db.transaction(() => {
+      const row = this.sql("SELECT * FROM tenants WHERE id = ?").get(id) as TenantRow | undefined;
+      if (!row) return false;
+      this.sql("DELETE FROM tenants WHERE id = ?").run(id);
+      if (audit) this.audit(auditEntryFor(audit, { type: "tenant", id, tenantId: id }, toTenant(row), null));
+      return true;
+    })();
   }
 
-  async insertEndpoint(e: Endpoint): Promise<void> {
+  async insertEndpoint(e: Endpoint, audit?: AuditNote<Endpoint>): Promise<void> {
     this.db.transaction(() => {
-      this.sql(
-        `INSERT INTO endpoints (id, tenant_id, url, description, event_types, secret, headers, timeout_ms,
-           max_in_flight, rate_limit_per_s, retry_schedule_s, disabled, disabled_reason, metadata, created_at,
-           updated_at)
-         VALUES (@id, @tenant_id, @url, @description, @event_types, @secret, @headers, @timeout_ms,
-           @max_in_flight, @rate_limit_per_s, @retry_schedule_s, @disabled, @disabled_reason, @metadata, @created_at,
-           @updated_at)`,
-      ).run(endpointParams(e));
-      this.sql("INSERT INTO endpoint_state (endpoint_id, data, updated_at) VALUES (?, ?, ?)").run(
-        e.id,
-        serializeEndpointState(initialEndpointState()),
-        e.createdAt,
-      );
+      this.insertEndpointRow(e);
+      if (audit) this.audit(auditEntryFor(audit, { type: "endpoint", id: e.id, tenantId: e.tenantId }, null, e));
     })();
+  }
+
+  /** The endpoint row and its isolation state row, always together. */
+  private insertEndpointRow(e: Endpoint): void {
+    this.sql(
+      `INSERT INTO endpoints (id, tenant_id, url, description, event_types, secret, headers, timeout_ms,
+         max_in_flight, rate_limit_per_s, retry_schedule_s, disabled, disabled_reason, metadata, created_at,
+         updated_at)
+       VALUES (@id, @tenant_id, @url, @description, @event_types, @secret, @headers, @timeout_ms,
+         @max_in_flight, @rate_limit_per_s, @retry_schedule_s, @disabled, @disabled_reason, @metadata, @created_at,
+         @updated_at)`,
+    ).run(endpointParams(e));
+    this.sql("INSERT INTO endpoint_state (endpoint_id, data, updated_at) VALUES (?, ?, ?)").run(
+      e.id,
+      serializeEndpointState(initialEndpointState()),
+      e.createdAt,
+    );
   }
 
   async getEndpoint(tenantId: string, id: string): Promise<Endpoint | null> {
@@ -188,13 +298,22 @@ export class SqliteStore implements Store {
     return toPage(rows.map(toEndpoint), page.limit);
   }
 
-  async updateEndpoint(tenantId: string, id: string, patch: EndpointPatch, now: number): Promise<Endpoint | null> {
-    return this.db.transaction(() => {
+  async updateEndpoint(
+    tenantId: string,
+    id: string,
+    patch: EndpointPatch,
+    now: number,
+    audit?: AuditNote<Endpoint>,
+  ): Promise<Endpoint | null> {
+    let work = false;
+    const updated = this.db.transaction(() => {
       const row = this.sql("SELECT * FROM endpoints WHERE tenant_id = ? AND id = ?").get(tenantId, id) as
         | EndpointRow
         | undefined;
       if (!row) return null;
-      const next: Endpoint = { ...toEndpoint(row), ...patch, updatedAt: now };
+      const before = toEndpoint(row);
+      const next: Endpoint = { ...before, ...patch, updatedAt: now };
+      if (audit) this.audit(auditEntryFor(audit, { type: "endpoint", id, tenantId }, before, next));
       this.sql(
         `UPDATE endpoints SET url = @url, description = @description, event_types = @event_types, secret = @secret,
            headers = @headers, timeout_ms = @timeout_ms, max_in_flight = @max_in_flight,
@@ -202,12 +321,28 @@ export class SqliteStore implements Store {
            disabled_reason = @disabled_reason, metadata = @metadata, updated_at = @updated_at
          WHERE id = @id AND tenant_id = @tenant_id`,
       ).run(endpointParams(next));
+      const wasDisabled = row.disabled === 1;
+      if (next.disabled !== wasDisabled) {
+        const type = next.disabled ? "endpoint.disabled" : "endpoint.enabled";
+        const data = next.disabled ? { reason: next.disabledReason } : {};
+        work = this.insertOperationalEvents([newOperationalEvent(type, { tenantId, endpointId: id }, data, now)]);
+      }
       return next;
-    })();
+    }).immediate();
+    if (work) this.work.emit("work");
+    return updated;
   }
 
-  async deleteEndpoint(tenantId: string, id: string): Promise<boolean> {
-    return this.sql("DELETE FROM endpoints WHERE tenant_id = ? AND id = ?").run(tenantId, id).changes === 1;
+  async deleteEndpoint(tenantId: string, id: string, audit?: AuditNote<Endpoint>): Promise<boolean> {
+    return this.db.transaction(() => {
+      const row = this.sql("SELECT * FROM endpoints WHERE tenant_id = ? AND id = ?").get(tenantId, id) as
+        | EndpointRow
+        | undefined;
+      if (!row) return false;
+      this.sql("DELETE FROM endpoints WHERE tenant_id = ? AND id = ?").run(tenantId, id);
+      if (audit) this.audit(auditEntryFor(audit, { type: "endpoint", id, tenantId }, toEndpoint(row), null));
+      return true;
+    })();
   }
 
   /**
@@ -243,6 +378,9 @@ export class SqliteStore implements Store {
               outcomes.push({ ok: this.ingestInSavepoint(req, counter) });
               created += counter.created;
             } catch (err) {
+              // SQLITE_FULL, SQLITE_IOERR and kin roll the whole transaction back, not just this savepoint: the
+              // group is lost, so fail every request in it rather than run the rest outside any transaction.
+              if (!this.db.inTransaction) throw err;
               outcomes.push(err instanceof EventConflict ? { ok: { kind: "event_conflict", eventId: err.eventId } } : { err });
             }
           }
@@ -562,17 +700,23 @@ export class SqliteStore implements Store {
          next_attempt_at = @nextAttemptAt, lease_token = NULL, locked_until = NULL, last_status_code = @lastStatusCode,
          last_error = @lastError, updated_at = @now
        WHERE id = @deliveryId AND lease_token = @leaseToken
-       RETURNING tenant_id, endpoint_id`,
+       RETURNING tenant_id, event_id, endpoint_id`,
     );
+    const prior = this.sql("SELECT last_error FROM deliveries WHERE id = ? AND lease_token = ?");
     const insertAttempt = this.sql(
       `INSERT INTO attempts (id, delivery_id, attempt, started_at, duration_ms, status_code, response_body, error,
          error_class, outcome, timeout_ms)
        VALUES (@id, @deliveryId, @attempt, @startedAt, @durationMs, @statusCode, @responseBody, @error,
          @errorClass, @outcome, @timeoutMs)`,
     );
+    let work = false;
     this.db.transaction(() => {
       const landed = new Map<string, { tenantId: string; records: AttemptRecord[] }>();
       for (const r of records) {
+        const hadFailure =
+          mayRecover(r) &&
+          ((prior.get(r.deliveryId, r.leaseToken) as { last_error: string | null } | undefined)?.last_error ?? null) !==
+            null;
         const row = update.get({
           status: r.status,
           attempts: r.attempts,
@@ -583,24 +727,107 @@ export class SqliteStore implements Store {
           now: r.now,
           deliveryId: r.deliveryId,
           leaseToken: r.leaseToken,
-        }) as { tenant_id: string; endpoint_id: string } | undefined;
+        }) as { tenant_id: string; event_id: string; endpoint_id: string } | undefined;
         // A lost lease means another worker owns the delivery now; its record wins.
         if (!row) continue;
         if (r.attempt) insertAttempt.run(r.attempt);
-        if (r.disableEndpoint) this.applyDisable(r.disableEndpoint, r.now);
+        const disabledEndpoint = r.disableEndpoint ? this.applyDisable(r.disableEndpoint, r.now) : false;
+        const ops = operationalEventsFor({
+          record: r,
+          tenantId: row.tenant_id,
+          eventId: row.event_id,
+          endpointId: row.endpoint_id,
+          hadFailure,
+          disabledEndpoint,
+        });
+        if (ops.length > 0 && this.insertOperationalEvents(ops)) work = true;
         const group = landed.get(row.endpoint_id) ?? { tenantId: row.tenant_id, records: [] };
         group.records.push(r);
         landed.set(row.endpoint_id, group);
       }
-      if (isolation) this.observeEndpoints(landed, isolation);
+      if (isolation && this.observeEndpoints(landed, isolation)) work = true;
     }).immediate();
+    if (work) this.work.emit("work");
   }
 
-  /** Folds landed attempts into each endpoint's shared state; an endpoint failing for too long is disabled here. */
+  async recordOperationalEvent(event: OperationalEvent): Promise<void> {
+    const work = this.db.transaction(() => this.insertOperationalEvents([event])).immediate();
+    if (work) this.work.emit("work");
+  }
+
+  async listOperationalEvents(filter: OperationalEventFilter, page: PageRequest): Promise<Page<OperationalEvent>> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.tenantId !== undefined) {
+      where.push("tenant_id = ?");
+      params.push(filter.tenantId);
+    }
+    if (filter.types && filter.types.length > 0) {
+      where.push(`type IN (${filter.types.map(() => "?").join(", ")})`);
+      params.push(...filter.types);
+    }
+    if (page.after) {
+      where.push("id < ?");
+      params.push(page.after);
+    }
+    params.push(page.limit + 1);
+    const clause = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
+    const rows = this.sql(`SELECT * FROM operational_events ${clause} ORDER BY id DESC LIMIT ?`).all(
+      ...params,
+    ) as OperationalEventRow[];
+    return toPage(rows.map(toOperationalEvent), page.limit);
+  }
+
+  /**
+   * Writes operational events and forwards each to the operator tenant's matching enabled endpoints, as an event
+   * with the operational event's id (so the webhook-id is stable) and one delivery per endpoint. Must run inside the
+   * caller's transaction; returns whether deliveries were created (the caller wakes the workers after COMMIT).
+   */
+  private insertOperationalEvents(ops: OperationalEvent[]): boolean {
+    const insert = this.sql(
+      `INSERT INTO operational_events (id, type, tenant_id, endpoint_id, delivery_id, event_id, data, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    let sinks: { id: string; eventTypes: string[] }[] | null = null;
+    let created = false;
+    for (const op of ops) {
+      insert.run(...operationalEventValues(op));
+      if (!forwardsToOperator(op)) continue;
+      sinks ??= (
+        this.sql("SELECT id, event_types FROM endpoints WHERE tenant_id = ? AND disabled = 0").all(
+          OPERATOR_TENANT_ID,
+        ) as { id: string; event_types: string }[]
+      ).map((e) => ({ id: e.id, eventTypes: JSON.parse(e.event_types) as string[] }));
+      const matching = sinks.filter((ep) => matchesEventType(ep.eventTypes, op.type));
+      if (matching.length === 0) continue;
+      this.sql("INSERT INTO events (tenant_id, id, type, data, created_at) VALUES (?, ?, ?, ?, ?)").run(
+        OPERATOR_TENANT_ID,
+        op.id,
+        op.type,
+        JSON.stringify(operationalEventToApi(op)),
+        op.createdAt,
+      );
+      const insertDelivery = this.sql(
+        `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)`,
+      );
+      for (const ep of matching) {
+        insertDelivery.run(newId("dlv"), OPERATOR_TENANT_ID, op.id, ep.id, op.createdAt, op.createdAt, op.createdAt);
+      }
+      created = true;
+    }
+    return created;
+  }
+
+  /**
+   * Folds landed attempts into each endpoint's shared state; an endpoint failing for too long is disabled here, with
+   * the same `endpoint.disabled` operational event a 410 records. Returns whether that created deliveries.
+   */
   private observeEndpoints(
     landed: Map<string, { tenantId: string; records: AttemptRecord[] }>,
     isolation: IsolationPolicy,
-  ): void {
+  ): boolean {
+    let work = false;
     const read = this.sql("SELECT data FROM endpoint_state WHERE endpoint_id = ?");
     const write = this.sql("UPDATE endpoint_state SET data = ?, updated_at = ? WHERE endpoint_id = ?");
     for (const [endpointId, group] of landed) {
@@ -609,15 +836,29 @@ export class SqliteStore implements Store {
       const now = Math.max(...group.records.map((r) => r.now));
       const { state, disableReason } = isolation.observe(parseEndpointState(row.data), group.records, now);
       write.run(serializeEndpointState(state), now, endpointId);
-      if (disableReason) this.applyDisable({ tenantId: group.tenantId, endpointId, reason: disableReason }, now);
+      if (disableReason && this.applyDisable({ tenantId: group.tenantId, endpointId, reason: disableReason }, now)) {
+        const event = newOperationalEvent(
+          "endpoint.disabled",
+          { tenantId: group.tenantId, endpointId },
+          { reason: disableReason },
+          now,
+        );
+        if (this.insertOperationalEvents([event])) work = true;
+      }
     }
+    return work;
   }
 
-  /** The one place an endpoint is disabled by the delivery path (410 Gone, or auto-disable). */
-  private applyDisable(d: NonNullable<AttemptRecord["disableEndpoint"]>, now: number): void {
-    this.sql(
-      "UPDATE endpoints SET disabled = 1, disabled_reason = ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND disabled = 0",
-    ).run(d.reason, now, d.tenantId, d.endpointId);
+  /**
+   * The one place the delivery path disables an endpoint (410 Gone, or auto-disable); true when this flipped it
+   * (it may have been disabled already).
+   */
+  private applyDisable(d: NonNullable<AttemptRecord["disableEndpoint"]>, now: number): boolean {
+    return (
+      this.sql(
+        "UPDATE endpoints SET disabled = 1, disabled_reason = ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND disabled = 0",
+      ).run(d.reason, now, d.tenantId, d.endpointId).changes === 1
+    );
   }
 
   async getEndpointHealth(tenantId: string, endpointIds: string[], now: number): Promise<Map<string, EndpointHealthRecord>> {
@@ -651,6 +892,30 @@ export class SqliteStore implements Store {
     this.db.transaction(() => {
       for (const id of ids) release.run(now, id, leaseToken);
     }).immediate();
+  }
+
+  async queueStats(now: number): Promise<QueueStats> {
+    const q = this.sql(
+      `SELECT
+         coalesce(sum(CASE WHEN next_attempt_at <= @now THEN 1 ELSE 0 END), 0) AS due,
+         coalesce(sum(CASE WHEN next_attempt_at > @now AND coalesce(locked_until, 0) <= @now THEN 1 ELSE 0 END), 0)
+           AS scheduled,
+         coalesce(sum(CASE WHEN locked_until > @now THEN 1 ELSE 0 END), 0) AS in_flight,
+         min(CASE WHEN next_attempt_at <= @now THEN next_attempt_at END) AS oldest_due
+       FROM deliveries WHERE status IN ('pending', 'failed')`,
+    ).get({ now }) as { due: number; scheduled: number; in_flight: number; oldest_due: number | null };
+    const dead = this.sql("SELECT count(*) AS n FROM deliveries WHERE status = 'dead'").get() as { n: number };
+    const recent = this.sql("SELECT count(*) AS n FROM attempts WHERE started_at > ?").get(now - 60_000) as {
+      n: number;
+    };
+    return {
+      due: q.due,
+      scheduled: q.scheduled,
+      inFlight: q.in_flight,
+      oldestDueAt: q.oldest_due,
+      dead: dead.n,
+      attemptsLastMinute: recent.n,
+    };
   }
 
   subscribeWork(onWork: () => void): () => void {
