@@ -4,7 +4,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { requireTenantAccess } from "../../http/auth.ts";
-import { PageQuery, TenantParams } from "../../http/common-schemas.ts";
+import { EmptyBody, PageQuery, TenantParams } from "../../http/common-schemas.ts";
 import type { ApiContext } from "../../http/context.ts";
 import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
 import {
@@ -54,7 +54,7 @@ export function endpointRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
       return endpointToApi(endpoint, health.get(endpoint.id));
     });
 
-    app.post(`${base}/:endpoint_id/enable`, { schema: { params: EndpointParams } }, async (req) => {
+    app.post(`${base}/:endpoint_id/enable`, { schema: { params: EndpointParams, body: EmptyBody } }, async (req) => {
       const actor = await access(req, req.params.tenant_id);
       const endpoint = await ctx.endpoints.enable(req.params.tenant_id, req.params.endpoint_id, actor);
       const health = await ctx.endpoints.health(req.params.tenant_id, [endpoint.id]);
