@@ -16,6 +16,8 @@ import { EndpointService } from "./features/endpoints/service.ts";
 import { EventService } from "./features/events/service.ts";
 import { ensureOperatorSink } from "./features/operational-events/operator-sink.ts";
 import { OperationalEventService } from "./features/operational-events/service.ts";
+import { RetentionJob } from "./features/retention/retention-job.ts";
+import { RetentionService } from "./features/retention/service.ts";
 import { TenantService } from "./features/tenants/service.ts";
 import { Authenticator } from "./http/auth.ts";
 import { buildServer } from "./http/build-server.ts";
@@ -88,6 +90,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
   const store = createStore(config, log);
   let server: FastifyInstance | null = null;
   let worker: DeliveryWorker | null = null;
+  let retention: RetentionJob | null = null;
   let agent: Dispatcher | null = null;
   try {
     await migrateWithRetry(store, log);
@@ -119,6 +122,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
           operationalEvents: new OperationalEventService(store),
           metrics,
           metricsAuth: config.metricsAuth,
+          retention: new RetentionService(store),
           ready: () => store.ping(),
         },
         log,
@@ -141,12 +145,21 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
         observer: metrics,
       });
       worker.start();
+      // Retention runs beside the delivery work: every worker process, in small idempotent batches.
+      retention = new RetentionJob({
+        store,
+        log,
+        retentionDays: config.retentionDays,
+        bodyRetentionDays: config.attemptBodyRetentionDays,
+      });
+      retention.start();
     }
 
     let closing: Promise<void> | null = null;
     const close = () => {
       closing ??= (async () => {
         await server?.close();
+        await retention?.stop();
         await worker?.stop();
         if (agent && !opts.dispatcher) await agent.close();
         await store.close();

@@ -61,6 +61,8 @@ describe("loadConfig", () => {
       HOOKD_OPERATOR_WEBHOOK_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
       HOOKD_METRICS_AUTH: "admin",
       HOOKD_METRICS_TENANT_LABELS: "true",
+      HOOKD_RETENTION_DAYS: "7",
+      HOOKD_ATTEMPT_BODY_RETENTION_DAYS: "2",
     });
     expect(config).toEqual({
       databaseUrl: "postgres://user:pw@db:5432/hookd",
@@ -80,6 +82,8 @@ describe("loadConfig", () => {
       operatorWebhookSecret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
       metricsAuth: "admin",
       metricsTenantLabels: true,
+      retentionDays: 7,
+      attemptBodyRetentionDays: 2,
     });
     expect(storeKind(config)).toBe("postgres");
   });
@@ -109,6 +113,8 @@ describe("loadConfig", () => {
     ["HOOKD_OPERATOR_WEBHOOK_SECRET", "plain-secret"],
     ["HOOKD_METRICS_AUTH", "open"],
     ["HOOKD_METRICS_TENANT_LABELS", "yes"],
+    ["HOOKD_RETENTION_DAYS", "-1"],
+    ["HOOKD_ATTEMPT_BODY_RETENTION_DAYS", "0"],
   ])("rejects %s=%j, naming the variable", (name, value) => {
     const err = configError({ [name]: value });
     expect(err.problems).toHaveLength(1);

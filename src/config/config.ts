@@ -27,6 +27,8 @@ export interface Config {
   operatorWebhookSecret: string | null;
   metricsAuth: "none" | "admin";
   metricsTenantLabels: boolean;
+  retentionDays: number;
+  attemptBodyRetentionDays: number | null;
 }
 
 interface Setting<K extends keyof Config> {
@@ -149,6 +151,20 @@ export const SETTINGS = [
     doc: "Add a tenant_id label to per-tenant metrics (one series per tenant: only with few tenants).",
     default: false,
     parse: bool,
+  },
+  {
+    env: "HOOKD_RETENTION_DAYS",
+    key: "retentionDays",
+    doc: "Expunge event payloads and delete attempt rows older than this many days (delivery summaries stay); 0 keeps all.",
+    default: 30,
+    parse: int(0, 36_500),
+  },
+  {
+    env: "HOOKD_ATTEMPT_BODY_RETENTION_DAYS",
+    key: "attemptBodyRetentionDays",
+    doc: "Clear attempt response bodies older than this many days (shorter than HOOKD_RETENTION_DAYS); unset: the same.",
+    default: null,
+    parse: int(1, 36_500),
   },
 ] as const satisfies readonly Setting<keyof Config>[];
 

@@ -23,6 +23,10 @@ export const ERROR_CODES = {
     description: "An event with this id already exists with a different type or data.",
   },
   DELIVERY_IN_FLIGHT: { status: 409, description: "The delivery is being attempted right now; replay it afterwards." },
+  PAYLOAD_EXPUNGED: {
+    status: 409,
+    description: "The event's payload was expunged (retention or on request), so its deliveries cannot be replayed.",
+  },
   DELIVERY_ALREADY_PENDING: { status: 409, description: "The delivery is already queued for an attempt." },
   PAYLOAD_TOO_LARGE: { status: 413, description: "The request body, or one event in it, is larger than allowed." },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, description: "Request bodies must be application/json." },
