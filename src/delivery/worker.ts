@@ -12,7 +12,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
-import type { NetworkPolicy } from "../outbound/network-policy.ts";
+import type { EgressPolicy } from "../outbound/egress-policy.ts";
 import type { ClaimedDelivery, Store } from "../store/store.ts";
 import { classify } from "./classify.ts";
 import { disabledEndpointState, nextState } from "./next-state.ts";
@@ -24,7 +24,7 @@ import { WakeSignal } from "./wake-signal.ts";
 export interface WorkerOptions {
   store: Store;
   dispatcher: Dispatcher;
-  policy: NetworkPolicy;
+  policy: EgressPolicy;
   log: Logger;
   concurrency: number;
   batchSize: number;

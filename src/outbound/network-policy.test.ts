@@ -217,6 +217,19 @@ describe("describeRefusal", () => {
     expect(describeRefusal("127.0.0.1", d)).toBe("127.0.0.1 is a loopback address");
   });
 
+  it("names the host that resolved to the address", () => {
+    const d = defaultPolicy.isAllowedAddress("10.0.0.1");
+    if (d.allowed) throw new Error("expected a refusal");
+    expect(describeRefusal("10.0.0.1", d, "db.internal")).toBe(
+      "db.internal resolves to 10.0.0.1, which is a private-network address",
+    );
+    const n = defaultPolicy.isAllowedAddress("64:ff9b::a00:1");
+    if (n.allowed) throw new Error("expected a refusal");
+    expect(describeRefusal("64:ff9b::a00:1", n, "x.example")).toBe(
+      "x.example resolves to 64:ff9b::a00:1, which carries 10.0.0.1 (NAT64), which is a private-network address",
+    );
+  });
+
   it("names the IPv4 address an IPv6 address carries", () => {
     const d = defaultPolicy.isAllowedAddress("64:ff9b::a9fe:a9fe");
     if (d.allowed) throw new Error("expected a refusal");

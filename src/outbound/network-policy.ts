@@ -153,12 +153,21 @@ export function createNetworkPolicy(opts: { allowedNetworks: readonly string[] }
   };
 }
 
-/** Words for a refusal, for error messages: "127.0.0.1 is a loopback address". */
-export function describeRefusal(address: string, decision: { reason: RefusalReason; embedded?: { form: Embedding; ipv4: string } }): string {
+/**
+ * Words for a refusal, for error messages: "127.0.0.1 is a loopback address", or with the name that resolved to it,
+ * "localhost resolves to 127.0.0.1, which is a loopback address".
+ */
+export function describeRefusal(
+  address: string,
+  decision: { reason: RefusalReason; embedded?: { form: Embedding; ipv4: string } },
+  host?: string,
+): string {
   const what = REASON_WORDS[decision.reason];
-  if (decision.embedded === undefined) return `${address} is ${what}`;
+  const subject = host === undefined ? address : `${host} resolves to ${address},`;
+  if (decision.embedded === undefined) return host === undefined ? `${subject} is ${what}` : `${subject} which is ${what}`;
   const form = { ipv4_mapped: "IPv4-mapped", nat64: "NAT64", "6to4": "6to4" }[decision.embedded.form];
-  return `${address} carries ${decision.embedded.ipv4} (${form}), which is ${what}`;
+  const carries = `carries ${decision.embedded.ipv4} (${form}), which is ${what}`;
+  return host === undefined ? `${subject} ${carries}` : `${subject} which ${carries}`;
 }
 
 const REASON_WORDS: Record<RefusalReason, string> = {

@@ -59,9 +59,7 @@ function describeBlocked(
   if (address === undefined) return `${host ?? "the target"} is refused (${reason})`;
   if (reason === "invalid_url" || !isAddressReason(reason)) return `${address} is refused (${reason})`;
   const refusal: Refusal = { allowed: false, reason, ...(details.embedded ? { embedded: details.embedded } : {}) };
-  const sentence = describeRefusal(address, refusal);
-  if (host === undefined || unbracket(host) === address) return sentence;
-  return `${host} resolves to ${sentence}`;
+  return describeRefusal(address, refusal, host === undefined || unbracket(host) === address ? undefined : host);
 }
 
 function isAddressReason(reason: EgressBlockReason): reason is RefusalReason {

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll } from "vitest";
 import { request } from "undici";
 import { type App, createApp } from "../../src/app.ts";
 import { type Config, loadConfig } from "../../src/config/config.ts";
+import { parsePortList } from "../../src/outbound/port-list.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { Receiver, type ReceiverHandler } from "../support/receiver.ts";
 import { createTestDatabase, type StoreKind, type TestDatabase } from "../support/stores.ts";
@@ -151,7 +152,10 @@ export function hookdConfig(databaseUrl: string, overrides: Partial<Config> = {}
       host: "127.0.0.1",
       port: 0,
       adminKey: ADMIN_KEY,
+      // Tests deliver to receivers on loopback and name unused low ports (`:9`) for endpoints that never receive;
+      // the egress suite sets both back to the production defaults.
       allowedNetworks: ["127.0.0.0/8"],
+      allowedPorts: parsePortList("1-65535"),
       retryScheduleS: [0, 1, 1],
       pollIntervalMs: 50,
       logLevel: "silent",
