@@ -6,7 +6,7 @@
 import type { ServerResponse } from "node:http";
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { request } from "undici";
-import { type App, createApp } from "../../src/app.ts";
+import { type App, type AppOptions, createApp } from "../../src/app.ts";
 import { type Config, loadConfig } from "../../src/config/config.ts";
 import { parsePortList } from "../../src/outbound/port-list.ts";
 import { createLogger } from "../../src/observability/logger.ts";
@@ -165,8 +165,19 @@ export function hookdConfig(databaseUrl: string, overrides: Partial<Config> = {}
   );
 }
 
-export async function startHookd(databaseUrl: string, overrides: Partial<Config> = {}): Promise<App> {
-  const app = await createApp(hookdConfig(databaseUrl, overrides), { role: "all", log: createLogger("silent") });
+/** Options for createApp beyond the config (a test resolver, for instance). */
+export type TestAppOptions = Omit<AppOptions, "role" | "log">;
+
+export async function startHookd(
+  databaseUrl: string,
+  overrides: Partial<Config> = {},
+  appOptions: TestAppOptions = {},
+): Promise<App> {
+  const app = await createApp(hookdConfig(databaseUrl, overrides), {
+    role: "all",
+    log: createLogger("silent"),
+    ...appOptions,
+  });
   if (!app.url) throw new Error("hookd started without an API url");
   return app;
 }
@@ -186,7 +197,11 @@ export interface E2eContext {
  * Registers beforeAll/afterAll/afterEach hooks for one store kind, inside the caller's describe: one database and one
  * running hookd for the block, receivers closed after each test. Fields are filled in by beforeAll.
  */
-export function useHookd(kind: StoreKind, overrides: Partial<Config> = {}): E2eContext {
+export function useHookd(
+  kind: StoreKind,
+  overrides: Partial<Config> = {},
+  appOptions: TestAppOptions = {},
+): E2eContext {
   const receivers: Receiver[] = [];
   const ctx = { kind } as E2eContext;
   ctx.receiver = async (handler) => {
@@ -199,7 +214,7 @@ export function useHookd(kind: StoreKind, overrides: Partial<Config> = {}): E2eC
 
   beforeAll(async () => {
     ctx.db = await createTestDatabase(kind);
-    ctx.app = await startHookd(ctx.db.url, overrides);
+    ctx.app = await startHookd(ctx.db.url, overrides, appOptions);
     ctx.api = new Api(ctx.app.url!);
   });
   afterEach(async () => {
