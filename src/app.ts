@@ -9,6 +9,8 @@ import type { Dispatcher } from "undici";
 import { type Config, type Role, storeKind } from "./config/config.ts";
 import { DeliveryWorker } from "./delivery/worker.ts";
 import { ensureAdminKey } from "./features/api-keys/bootstrap.ts";
+import { ApiKeyService } from "./features/api-keys/service.ts";
+import { AuditService } from "./features/audit/service.ts";
 import { DeliveryService } from "./features/deliveries/service.ts";
 import { EndpointService } from "./features/endpoints/service.ts";
 import { EventService } from "./features/events/service.ts";
@@ -20,6 +22,7 @@ import { buildServer } from "./http/build-server.ts";
 import { createOutboundAgent } from "./outbound/agent.ts";
 import { createEgressPolicy } from "./outbound/egress-policy.ts";
 import type { AddressResolver } from "./outbound/target-check.ts";
+import { Metrics } from "./observability/metrics.ts";
 import { PostgresStore } from "./store/postgres/postgres-store.ts";
 import { SqliteStore } from "./store/sqlite/sqlite-store.ts";
 import type { Store } from "./store/store.ts";
@@ -29,6 +32,7 @@ export interface App {
   store: Store;
   server: FastifyInstance | null;
   worker: DeliveryWorker | null;
+  metrics: Metrics;
   /** Base URL of the listening API, when this role serves one. */
   url: string | null;
   /** The admin key minted at this start, if one was (shown once). */
@@ -106,17 +110,26 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       resolver: opts.resolver,
     });
 
+    const metrics = new Metrics({
+      tenantLabels: config.metricsTenantLabels,
+      queueStats: (now) => store.queueStats(now),
+    });
     let url: string | null = null;
     if (role === "all" || role === "api") {
       const tenants = new TenantService(store);
+      const auth = new Authenticator(store, log);
       server = await buildServer(
         {
-          auth: new Authenticator(store),
+          auth,
           tenants,
           endpoints: new EndpointService(store, policy),
           events: new EventService(store),
           deliveries: new DeliveryService(store),
+          apiKeys: new ApiKeyService(store, tenants, auth),
+          audit: new AuditService(store, tenants),
           operationalEvents: new OperationalEventService(store),
+          metrics,
+          metricsAuth: config.metricsAuth,
           ready: () => store.ping(),
         },
         log,
@@ -138,6 +151,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
         pollIntervalMs: config.pollIntervalMs,
         shutdownGraceMs: config.shutdownGraceMs,
         retryScheduleS: config.retryScheduleS,
+        observer: metrics,
       });
       worker.start();
     }
@@ -152,7 +166,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       })();
       return closing;
     };
-    return { store, server, worker, url, generatedAdminKey, generatedOperatorSecret, close };
+    return { store, server, worker, metrics, url, generatedAdminKey, generatedOperatorSecret, close };
   } catch (err) {
     await server?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
