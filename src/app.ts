@@ -23,8 +23,9 @@ import { TenantService } from "./features/tenants/service.ts";
 import { Authenticator } from "./http/auth.ts";
 import { buildServer } from "./http/build-server.ts";
 import { createOutboundAgent } from "./outbound/agent.ts";
+import { createEgressPolicy } from "./outbound/egress-policy.ts";
+import type { AddressResolver } from "./outbound/target-check.ts";
 import { Metrics } from "./observability/metrics.ts";
-import { createNetworkPolicy } from "./outbound/network-policy.ts";
 import { PostgresStore } from "./store/postgres/postgres-store.ts";
 import { SqliteStore } from "./store/sqlite/sqlite-store.ts";
 import type { Store } from "./store/store.ts";
@@ -49,6 +50,11 @@ export interface AppOptions {
   log: Logger;
   /** Outbound dispatcher override (tests); defaults to the guarded keep-alive agent. */
   dispatcher?: Dispatcher;
+  /**
+   * Name resolver override (tests, to simulate DNS rebinding): used by the registration check and the outbound
+   * agent's connect-time lookup alike; every address it returns is still judged by the egress policy.
+   */
+  resolver?: AddressResolver;
 }
 
 export class RoleError extends Error {}
@@ -117,7 +123,12 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       { url: config.operatorWebhookUrl, secret: config.operatorWebhookSecret },
       Date.now(),
     );
-    const policy = createNetworkPolicy({ allowedNetworks: config.allowedNetworks });
+    const policy = createEgressPolicy({
+      allowedNetworks: config.allowedNetworks,
+      allowedPorts: config.allowedPorts,
+      requireHttps: config.requireHttps,
+      resolver: opts.resolver,
+    });
 
     const metrics = new Metrics({
       tenantLabels: config.metricsTenantLabels,
@@ -147,7 +158,9 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       url = await server.listen({ host: config.host, port: config.port });
     }
     if (role === "all" || role === "worker") {
-      agent = opts.dispatcher ?? createOutboundAgent({ policy });
+      agent =
+        opts.dispatcher ??
+        createOutboundAgent({ policy: policy.network, ...(policy.resolver ? { resolver: policy.resolver } : {}) });
       worker = new DeliveryWorker({
         store,
         dispatcher: agent,
