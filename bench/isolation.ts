@@ -91,8 +91,8 @@ class NoisyPublisher implements IngestTarget {
   /** Event `seq`'s type: in the noisy run odd sequence numbers go to the broken endpoint (half of all events). */
   private typeOf(seq: number): { type: string; healthy: boolean } {
     if (this.noisy && seq % 2 === 1) return { type: "broken.event", healthy: false };
-    const n = this.noisy ? (seq - 1) / 2 : seq;
-    return { type: `healthy${Math.floor(n) % HEALTHY}.event`, healthy: true };
+    const n = this.noisy ? seq / 2 : seq;
+    return { type: `healthy${n % HEALTHY}.event`, healthy: true };
   }
 
   async publishOne(seq: number): Promise<Published> {
@@ -113,6 +113,20 @@ class NoisyPublisher implements IngestTarget {
       if (typed[i]?.healthy) this.healthy.add(e.id);
       return { id: e.id, createdAt: Date.parse(e.created_at) };
     });
+  }
+
+  /** Healthy events whose delivery has not succeeded, with their state: why a run went missing. */
+  async stuck(ids: string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const id of ids.slice(0, 5)) {
+      const res = await this.pool.request({
+        method: "GET",
+        path: `/v1/tenants/${TENANT}/events/${id}`,
+        headers: { authorization: `Bearer ${this.adminKey}` },
+      });
+      out.push(`${id}: ${(await res.body.text()).slice(0, 600)}`);
+    }
+    return out;
   }
 
   close(): Promise<void> {
@@ -170,6 +184,10 @@ async function runOnce(kind: StoreKind, noisy: boolean, sink: Sink, hangUrl: str
       }
       received.push(t);
       e2e.push(t - p.createdAt);
+    }
+    if (missing > 0) {
+      const ids = healthy.filter((p) => !times.has(p.id)).map((p) => p.id);
+      for (const line of await pub.stuck(ids)) log(`  !! missing ${line}`);
     }
     return {
       healthyRps: deliveryRate(received).rate,
