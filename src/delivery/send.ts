@@ -16,7 +16,29 @@ export const STORED_RESPONSE_BYTES = 4 * 1024;
 export interface SendOutcome {
   result: SendResult;
   responseBody: string | null;
+  /** The response headers worth keeping for the delivery log (see keptHeaders); null when no response arrived. */
+  responseHeaders?: Record<string, string> | null;
   durationMs: number;
+}
+
+/** At most this many response headers, each value cut to this length, are kept for the log. */
+export const STORED_RESPONSE_HEADERS = 50;
+export const STORED_HEADER_VALUE_CHARS = 1024;
+
+/**
+ * The response headers as the log keeps them: lower-case names, repeated headers joined with ", " (set-cookie too:
+ * the log is for reading, not replaying), capped in count and length so a hostile receiver cannot bloat the log.
+ */
+export function keptHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  let n = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    if (n++ >= STORED_RESPONSE_HEADERS) break;
+    const text = Array.isArray(value) ? value.join(", ") : value;
+    out[name.toLowerCase()] = text.slice(0, STORED_HEADER_VALUE_CHARS);
+  }
+  return out;
 }
 
 export interface SendOptions {
@@ -60,6 +82,7 @@ export async function sendRequest(req: PreparedRequest, opts: SendOptions): Prom
         retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
       },
       responseBody: body.length > 0 ? body.subarray(0, STORED_RESPONSE_BYTES).toString("utf8") : null,
+      responseHeaders: keptHeaders(res.headers),
       durationMs: Math.round(performance.now() - started),
     };
   } catch (err) {
@@ -67,6 +90,7 @@ export async function sendRequest(req: PreparedRequest, opts: SendOptions): Prom
     return {
       result: { kind: "error", errorClass, message: describe(err, errorClass, opts.timeoutMs) },
       responseBody: null,
+      responseHeaders: null,
       durationMs: Math.round(performance.now() - started),
     };
   } finally {

@@ -139,6 +139,7 @@ export class DeliveryWorker {
       startedAt,
       now: this.now(),
       defaultScheduleS: this.opts.retryScheduleS,
+      request: prepared,
     });
     this.recorder.add(record);
     const line = {

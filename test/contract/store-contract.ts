@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { AttemptRecord, ClaimedDelivery, Store } from "../../src/store/store.ts";
 import type { StoreKind, TestDatabase } from "../support/stores.ts";
 import { createTestDatabase } from "../support/stores.ts";
+import { runDeliveryLogContract } from "./delivery-log-contract.ts";
 import { endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
 
 /** Fixture endpoints time out after 15 s; with this margin every lease lasts exactly 30 s. */
@@ -604,6 +605,7 @@ export function runStoreContract(kind: StoreKind): void {
       });
     });
   });
+  runDeliveryLogContract(kind);
 }
 
 /** Polls a condition with a hard deadline; for the asynchronous wake-up notifications only. */
