@@ -249,6 +249,9 @@ export class SqliteStore implements Store {
               outcomes.push({ ok: this.ingestInSavepoint(req, counter) });
               created += counter.created;
             } catch (err) {
+              // SQLITE_FULL, SQLITE_IOERR and kin roll the whole transaction back, not just this savepoint: the
+              // group is lost, so fail every request in it rather than run the rest outside any transaction.
+              if (!this.db.inTransaction) throw err;
               outcomes.push(err instanceof EventConflict ? { ok: { kind: "event_conflict", eventId: err.eventId } } : { err });
             }
           }
