@@ -5,6 +5,7 @@
  */
 import { parseRetrySchedule } from "../delivery/retry-schedule.ts";
 import { parseCidrList } from "../outbound/network-policy.ts";
+import { parseSecret } from "../signing/secret.ts";
 
 export type Role = "all" | "api" | "worker";
 
@@ -22,6 +23,8 @@ export interface Config {
   pollIntervalMs: number;
   shutdownGraceMs: number;
   pgPoolSize: number;
+  operatorWebhookUrl: string | null;
+  operatorWebhookSecret: string | null;
 }
 
 interface Setting<K extends keyof Config> {
@@ -96,6 +99,32 @@ export const SETTINGS = [
   { env: "HOOKD_POLL_INTERVAL_MS", key: "pollIntervalMs", doc: "Idle poll for scheduled retries (new events wake workers at once).", default: 500, parse: int(10, 60_000) },
   { env: "HOOKD_SHUTDOWN_GRACE_MS", key: "shutdownGraceMs", doc: "On SIGTERM, how long in-flight requests may finish before their leases are released.", default: 10_000, parse: int(0, 300_000) },
   { env: "HOOKD_PG_POOL_SIZE", key: "pgPoolSize", doc: "PostgreSQL connections per process.", default: 10, parse: int(1, 200) },
+  {
+    env: "HOOKD_OPERATOR_WEBHOOK_URL",
+    key: "operatorWebhookUrl",
+    doc: "When set, operational events (endpoint disabled/enabled, delivery dead/recovered) are delivered here, signed.",
+    default: null,
+    parse: (raw: string) => {
+      let url: URL;
+      try {
+        url = new URL(raw);
+      } catch {
+        throw new Error("must be an absolute http or https URL");
+      }
+      if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("must be an absolute http or https URL");
+      return raw;
+    },
+  },
+  {
+    env: "HOOKD_OPERATOR_WEBHOOK_SECRET",
+    key: "operatorWebhookSecret",
+    doc: "whsec_ signing secret for the operator webhook; unset: one is generated when the webhook is first set up and printed once.",
+    default: null,
+    parse: (raw: string) => {
+      parseSecret(raw);
+      return raw;
+    },
+  },
 ] as const satisfies readonly Setting<keyof Config>[];
 
 export class ConfigError extends Error {
