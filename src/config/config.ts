@@ -25,6 +25,8 @@ export interface Config {
   pgPoolSize: number;
   operatorWebhookUrl: string | null;
   operatorWebhookSecret: string | null;
+  metricsAuth: "none" | "admin";
+  metricsTenantLabels: boolean;
 }
 
 interface Setting<K extends keyof Config> {
@@ -45,6 +47,12 @@ function int(min: number, max: number): (raw: string) => number {
 }
 
 const text = (raw: string): string => raw;
+
+function bool(raw: string): boolean {
+  if (raw === "true" || raw === "1") return true;
+  if (raw === "false" || raw === "0") return false;
+  throw new Error("must be true or false");
+}
 
 export const SETTINGS = [
   {
@@ -124,6 +132,23 @@ export const SETTINGS = [
       parseSecret(raw);
       return raw;
     },
+  },
+  {
+    env: "HOOKD_METRICS_AUTH",
+    key: "metricsAuth",
+    doc: "Who may read GET /metrics: none (no key, the usual for a scraper on a private network) or admin (the admin key).",
+    default: "none" as const,
+    parse: (raw: string): "none" | "admin" => {
+      if (raw !== "none" && raw !== "admin") throw new Error("must be none or admin");
+      return raw;
+    },
+  },
+  {
+    env: "HOOKD_METRICS_TENANT_LABELS",
+    key: "metricsTenantLabels",
+    doc: "Add a tenant_id label to per-tenant metrics (one series per tenant: only with few tenants).",
+    default: false,
+    parse: bool,
   },
 ] as const satisfies readonly Setting<keyof Config>[];
 

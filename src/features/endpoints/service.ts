@@ -13,6 +13,7 @@ import type { NetworkPolicy } from "../../outbound/network-policy.ts";
 import { checkUrlTarget, DnsLookupError, EgressBlockedError } from "../../outbound/target-check.ts";
 import { generateSecret, parseSecret, SecretFormatError } from "../../signing/secret.ts";
 import type { EndpointPatch, PageRequest, Store } from "../../store/store.ts";
+import { endpointAudit } from "../audit/notes.ts";
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
 
@@ -35,7 +36,8 @@ export class EndpointService {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async create(tenantId: string, input: EndpointInput): Promise<Endpoint> {
+  /** `actorKeyId` (here and below) is the API key making the change, for the audit log. */
+  async create(tenantId: string, input: EndpointInput, actorKeyId: string): Promise<Endpoint> {
     await this.checkUrl(input.url);
     checkHeaders(input.headers);
     checkSchedule(input.retry_schedule_s);
@@ -57,7 +59,7 @@ export class EndpointService {
       createdAt: at,
       updatedAt: at,
     };
-    await this.store.insertEndpoint(endpoint);
+    await this.store.insertEndpoint(endpoint, endpointAudit(actorKeyId, "endpoint.created", at));
     return endpoint;
   }
 
@@ -71,7 +73,7 @@ export class EndpointService {
     return this.store.listEndpoints(tenantId, page);
   }
 
-  async update(tenantId: string, id: string, input: Partial<EndpointInput>): Promise<Endpoint> {
+  async update(tenantId: string, id: string, input: Partial<EndpointInput>, actorKeyId: string): Promise<Endpoint> {
     const patch: EndpointPatch = {};
     if (input.url !== undefined) {
       await this.checkUrl(input.url);
@@ -97,21 +99,25 @@ export class EndpointService {
       patch.disabled = input.disabled;
       patch.disabledReason = input.disabled ? "disabled by request" : null;
     }
-    const endpoint = await this.store.updateEndpoint(tenantId, id, patch, this.now());
+    const at = this.now();
+    const audit = endpointAudit(actorKeyId, "endpoint.updated", at);
+    const endpoint = await this.store.updateEndpoint(tenantId, id, patch, at, audit);
     if (!endpoint) throw new AppError("ENDPOINT_NOT_FOUND", `endpoint ${id} not found`);
     return endpoint;
   }
 
-  async delete(tenantId: string, id: string): Promise<void> {
-    if (!(await this.store.deleteEndpoint(tenantId, id))) {
+  async delete(tenantId: string, id: string, actorKeyId: string): Promise<void> {
+    if (!(await this.store.deleteEndpoint(tenantId, id, endpointAudit(actorKeyId, "endpoint.deleted", this.now())))) {
       throw new AppError("ENDPOINT_NOT_FOUND", `endpoint ${id} not found`);
     }
   }
 
   /** Replaces the signing secret; the new one is returned once. Overlapping old and new secrets come later. */
-  async rotateSecret(tenantId: string, id: string, secret: string | undefined): Promise<string> {
+  async rotateSecret(tenantId: string, id: string, secret: string | undefined, actorKeyId: string): Promise<string> {
     const next = secret === undefined ? generateSecret() : checkSecret(secret);
-    const endpoint = await this.store.updateEndpoint(tenantId, id, { secret: next }, this.now());
+    const at = this.now();
+    const audit = endpointAudit(actorKeyId, "endpoint.secret_rotated", at);
+    const endpoint = await this.store.updateEndpoint(tenantId, id, { secret: next }, at, audit);
     if (!endpoint) throw new AppError("ENDPOINT_NOT_FOUND", `endpoint ${id} not found`);
     return next;
   }
