@@ -21,6 +21,9 @@ export function endpoint(tenantId: string, over: Partial<Endpoint> = {}): Endpoi
     secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
     headers: { "x-team": "billing" },
     timeoutMs: 15_000,
+    // High, so tests about claiming in general are not about the per-endpoint limit (which has its own tests).
+    maxInFlight: 1000,
+    rateLimitPerS: null,
     retryScheduleS: null,
     disabled: false,
     disabledReason: null,

@@ -87,7 +87,7 @@ describe("Postgres delivery search plans", () => {
   const mid = T0 + 30_000 * 1000;
   // For each filter: the indexes that answer it well (any one will do: the planner may pick any index that narrows
   // the rows to the few that match), or null where walking an id-ordered index is itself the right plan.
-  const byStatus = ["deliveries_by_status", "deliveries_due"];
+  const byStatus = ["deliveries_by_status", "deliveries_due", "deliveries_due_by_endpoint", "deliveries_dead"];
   const cases: [string, DeliveryFilter, string[] | null][] = [
     ["no filter", {}, null],
     ["an exact event type", { eventType: "invoice.paid" }, ["deliveries_by_type"]],

@@ -50,6 +50,8 @@ export async function ensureOperatorSink(store: Store, config: OperatorSinkConfi
       secret,
       headers: {},
       timeoutMs: 15_000,
+      maxInFlight: 16,
+      rateLimitPerS: null,
       retryScheduleS: null,
       disabled: false,
       disabledReason: null,
