@@ -11,8 +11,8 @@ import { type EndpointHealth, endpointHealth } from "../../isolation/health.ts";
 import type { Endpoint, JsonObject, Page } from "../../domain/types.ts";
 import { AppError } from "../../errors/app-error.ts";
 import { checkMetadata } from "../../http/common-schemas.ts";
-import type { NetworkPolicy } from "../../outbound/network-policy.ts";
-import { checkUrlTarget, DnsLookupError, EgressBlockedError } from "../../outbound/target-check.ts";
+import { checkEndpointUrl, type EgressPolicy } from "../../outbound/egress-policy.ts";
+import { DnsLookupError, EgressBlockedError } from "../../outbound/target-check.ts";
 import { generateSecret, parseSecret, SecretFormatError } from "../../signing/secret.ts";
 import type { EndpointPatch, PageRequest, Store } from "../../store/store.ts";
 import { endpointAudit } from "../audit/notes.ts";
@@ -38,7 +38,7 @@ export interface EndpointInput {
 export class EndpointService {
   constructor(
     private readonly store: Store,
-    private readonly policy: NetworkPolicy,
+    private readonly policy: EgressPolicy,
     private readonly now: () => number = Date.now,
     private readonly breaker: BreakerSettings = DEFAULT_BREAKER,
   ) {}
@@ -160,24 +160,22 @@ export class EndpointService {
     return this.store.replayEndpoint(tenantId, id, status, since, this.now());
   }
 
+  /**
+   * Unparseable text is a 400; a URL hookd must not deliver to (scheme, credentials, port, plain http under
+   * HOOKD_REQUIRE_HTTPS, a non-canonical IPv4 spelling, or a host that is or resolves to a refused address) is a 422
+   * ENDPOINT_URL_FORBIDDEN whose message says which rule refused it.
+   */
   private async checkUrl(url: string): Promise<void> {
-    let parsed: URL;
     try {
-      parsed = new URL(url);
+      new URL(url);
     } catch {
       throw new AppError("INVALID_ENDPOINT_URL", "url must be an absolute http or https URL");
     }
-    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-      throw new AppError("INVALID_ENDPOINT_URL", "url must use http or https");
-    }
-    if (parsed.username || parsed.password) {
-      throw new AppError("INVALID_ENDPOINT_URL", "url must not contain credentials; use endpoint headers instead");
-    }
     try {
-      await checkUrlTarget(url, this.policy);
+      await checkEndpointUrl(url, this.policy);
     } catch (err) {
       if (err instanceof EgressBlockedError) {
-        throw new AppError("ENDPOINT_URL_FORBIDDEN", `url targets a forbidden network (${err.reason})`);
+        throw new AppError("ENDPOINT_URL_FORBIDDEN", `url refused (${err.reason}): ${err.message}`);
       }
       if (err instanceof DnsLookupError) {
         throw new AppError("ENDPOINT_URL_UNRESOLVABLE", `host ${err.host} does not resolve`);
