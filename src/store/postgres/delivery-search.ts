@@ -2,7 +2,7 @@
  * The delivery-log search as one SQL statement, built from a filter. Kept apart from the adapter so the plan test
  * (test/contract/postgres-delivery-plans.test.ts) can EXPLAIN exactly the statement the store runs.
  *
- * Which index answers which filter (migration 000007): endpoint_id -> deliveries_by_endpoint, event_id -> the
+ * Which index answers which filter (migration 000008): endpoint_id -> deliveries_by_endpoint, event_id -> the
  * (tenant_id, event_id, endpoint_id) unique index, event_type -> deliveries_by_type (a prefix wildcard is one range
  * over a bytewise-collated column), status -> deliveries_by_status, since/until -> deliveries_by_created, and with no
  * filter deliveries_by_tenant walked backwards. min_attempts is only a filter on top: it is never selective enough
