@@ -60,7 +60,15 @@ export function prepareRequest(d: ClaimedDelivery, nowMs: number): PreparedReque
 /** Shown in place of the signature in the delivery log: it is a credential-derived value nobody needs to read back. */
 export const REDACTED = "[redacted]";
 
-/** The request headers as the delivery log shows them: everything that was sent, with the signature redacted. */
+/** Custom header names that usually carry the receiver's credentials: their values never reach the delivery log. */
+const CREDENTIAL_HEADER = /auth|token|secret|key|passw|cookie|credential|signature/i;
+
+/**
+ * The request headers as the delivery log shows them: everything that was sent, with the signature and any
+ * credential-looking custom header (authorization, x-api-key, cookie ...) redacted.
+ */
 export function loggedRequestHeaders(headers: Record<string, string>): Record<string, string> {
-  return { ...headers, "webhook-signature": REDACTED };
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) out[name] = CREDENTIAL_HEADER.test(name) ? REDACTED : value;
+  return out;
 }
