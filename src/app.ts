@@ -17,6 +17,9 @@ import { Authenticator } from "./http/auth.ts";
 import { buildServer } from "./http/build-server.ts";
 import { createOutboundAgent } from "./outbound/agent.ts";
 import { createNetworkPolicy } from "./outbound/network-policy.ts";
+import { openSecretBox } from "./secrets/keyring.ts";
+import { describeUnreadable, resealSecrets } from "./secrets/reseal.ts";
+import type { SecretBox } from "./secrets/secret-box.ts";
 import { PostgresStore } from "./store/postgres/postgres-store.ts";
 import { SqliteStore } from "./store/sqlite/sqlite-store.ts";
 import type { Store } from "./store/store.ts";
@@ -38,9 +41,30 @@ export interface AppOptions {
   log: Logger;
   /** Outbound dispatcher override (tests); defaults to the guarded keep-alive agent. */
   dispatcher?: Dispatcher;
+  /** The clock of the endpoint service and the worker (tests move it to see a secret's overlap end). */
+  now?: () => number;
 }
 
 export class RoleError extends Error {}
+
+/** Stored secrets that none of the configured keys opens: serving would fail their deliveries, so hookd refuses. */
+export class UnreadableSecretsError extends Error {}
+
+/**
+ * Secrets stored in the clear by a hookd from before encryption at rest are sealed here, at every start (a no-op
+ * once done; concurrent starts are safe, see reseal.ts). The same pass checks that every stored secret names a key
+ * this process has, so a wrong or missing HOOKD_ENCRYPTION_KEY stops the start instead of failing deliveries later.
+ */
+async function sealLegacySecrets(store: Store, box: SecretBox, now: number, log: Logger): Promise<void> {
+  const report = await resealSecrets(store, box, { scope: "legacy", now });
+  if (Object.keys(report.unreadable).length > 0) {
+    throw new UnreadableSecretsError(
+      `endpoint secrets are encrypted with keys this process does not have (${describeUnreadable(report.unreadable)}). ` +
+        "Set HOOKD_ENCRYPTION_KEY to the key they were encrypted with, or list it in HOOKD_PREVIOUS_ENCRYPTION_KEYS.",
+    );
+  }
+  if (report.rewritten > 0) log.info({ count: report.rewritten }, "encrypted endpoint secrets that were stored in the clear");
+}
 
 export function createStore(config: Config, log: Logger): Store {
   if (storeKind(config) === "sqlite") return SqliteStore.open(config.databaseUrl);
@@ -77,12 +101,16 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
         "Use `hookd serve` without --role, or set HOOKD_DATABASE_URL=postgres://...",
     );
   }
+  // Before touching the store, so a missing key fails at once rather than after waiting for PostgreSQL.
+  const secretBox = openSecretBox(config, log);
+  const now = opts.now ?? Date.now;
   const store = createStore(config, log);
   let server: FastifyInstance | null = null;
   let worker: DeliveryWorker | null = null;
   let agent: Dispatcher | null = null;
   try {
     await migrateWithRetry(store, log);
+    await sealLegacySecrets(store, secretBox, now(), log);
     const generatedAdminKey = await ensureAdminKey(store, config.adminKey, Date.now());
     const policy = createNetworkPolicy({ allowedNetworks: config.allowedNetworks });
 
@@ -93,7 +121,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
         {
           auth: new Authenticator(store),
           tenants,
-          endpoints: new EndpointService(store, policy),
+          endpoints: new EndpointService(store, policy, secretBox, now),
           events: new EventService(store),
           deliveries: new DeliveryService(store),
           ready: () => store.ping(),
@@ -108,7 +136,9 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
         store,
         dispatcher: agent,
         policy,
+        secretBox,
         log,
+        now,
         concurrency: config.workerConcurrency,
         batchSize: config.claimBatchSize,
         leaseMarginMs: config.leaseMarginMs,

@@ -13,18 +13,22 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import type { NetworkPolicy } from "../outbound/network-policy.ts";
+import type { SecretBox } from "../secrets/secret-box.ts";
 import type { ClaimedDelivery, Store } from "../store/store.ts";
 import { classify } from "./classify.ts";
 import { disabledEndpointState, nextState } from "./next-state.ts";
 import { prepareRequest } from "./prepare.ts";
 import { RecordBatcher } from "./record-batcher.ts";
 import { sendRequest } from "./send.ts";
+import { RequestSigner } from "./sign-request.ts";
 import { WakeSignal } from "./wake-signal.ts";
 
 export interface WorkerOptions {
   store: Store;
   dispatcher: Dispatcher;
   policy: NetworkPolicy;
+  /** Opens the endpoints' encrypted signing secrets. */
+  secretBox: SecretBox;
   log: Logger;
   concurrency: number;
   batchSize: number;
@@ -48,9 +52,11 @@ export class DeliveryWorker {
   /** One token per process run: completions and releases only touch leases this worker took. */
   private readonly leaseToken = randomUUID();
   private readonly now: () => number;
+  private readonly signer: RequestSigner;
 
   constructor(private readonly opts: WorkerOptions) {
     this.recorder = new RecordBatcher(opts.store, opts.log);
+    this.signer = new RequestSigner(opts.secretBox);
     this.now = opts.now ?? Date.now;
   }
 
@@ -118,7 +124,7 @@ export class DeliveryWorker {
       return;
     }
     const startedAt = this.now();
-    const prepared = prepareRequest(d, startedAt);
+    const prepared = prepareRequest(d, startedAt, this.signer);
     const controller = new AbortController();
     this.controllers.add(controller);
     const sent = await sendRequest(prepared, {

@@ -9,9 +9,11 @@ import type {
   DeliveryStatus,
   Endpoint,
   ErrorClass,
+  SignatureScheme,
   StoredEvent,
   Tenant,
 } from "../domain/types.ts";
+import type { StoredEndpointSecrets } from "./store.ts";
 
 type Json = string | object;
 
@@ -34,6 +36,10 @@ export interface EndpointRow {
   description: string;
   event_types: Json;
   secret: string;
+  signature_scheme: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: number | null;
+  public_key: string | null;
   headers: Json;
   timeout_ms: number;
   retry_schedule_s: Json | null;
@@ -92,7 +98,11 @@ export function toEndpoint(r: EndpointRow): Endpoint {
     url: r.url,
     description: r.description,
     eventTypes: json(r.event_types),
-    secret: r.secret,
+    signatureScheme: r.signature_scheme as SignatureScheme,
+    sealedSecret: r.secret,
+    previousSealedSecret: r.previous_secret,
+    previousSecretExpiresAt: r.previous_secret_expires_at,
+    publicKey: r.public_key,
     headers: json(r.headers),
     timeoutMs: r.timeout_ms,
     retryScheduleS: r.retry_schedule_s === null ? null : json(r.retry_schedule_s),
@@ -112,7 +122,11 @@ export function endpointParams(e: Endpoint): Record<string, unknown> {
     url: e.url,
     description: e.description,
     event_types: JSON.stringify(e.eventTypes),
-    secret: e.secret,
+    secret: e.sealedSecret,
+    signature_scheme: e.signatureScheme,
+    previous_secret: e.previousSealedSecret,
+    previous_secret_expires_at: e.previousSecretExpiresAt,
+    public_key: e.publicKey,
     headers: JSON.stringify(e.headers),
     timeout_ms: e.timeoutMs,
     retry_schedule_s: e.retryScheduleS === null ? null : JSON.stringify(e.retryScheduleS),
@@ -158,4 +172,20 @@ export function toAttempt(r: AttemptRow): Attempt {
 
 export function toEvent(r: EventRow): StoredEvent {
   return { id: r.id, tenantId: r.tenant_id, type: r.type, dataJson: r.data, createdAt: r.created_at };
+}
+
+export interface SecretsRow {
+  id: string;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: number | null;
+}
+
+export function toStoredSecrets(r: SecretsRow): StoredEndpointSecrets {
+  return {
+    id: r.id,
+    sealedSecret: r.secret,
+    previousSealedSecret: r.previous_secret,
+    previousSecretExpiresAt: r.previous_secret_expires_at,
+  };
 }

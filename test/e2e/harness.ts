@@ -6,9 +6,10 @@
 import type { ServerResponse } from "node:http";
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { request } from "undici";
-import { type App, createApp } from "../../src/app.ts";
+import { type App, type AppOptions, createApp } from "../../src/app.ts";
 import { type Config, loadConfig } from "../../src/config/config.ts";
 import { createLogger } from "../../src/observability/logger.ts";
+import { TEST_ENCRYPTION_KEY } from "../support/encryption-key.ts";
 import { Receiver, type ReceiverHandler } from "../support/receiver.ts";
 import { createTestDatabase, type StoreKind, type TestDatabase } from "../support/stores.ts";
 
@@ -151,6 +152,7 @@ export function hookdConfig(databaseUrl: string, overrides: Partial<Config> = {}
       host: "127.0.0.1",
       port: 0,
       adminKey: ADMIN_KEY,
+      encryptionKey: TEST_ENCRYPTION_KEY,
       allowedNetworks: ["127.0.0.0/8"],
       retryScheduleS: [0, 1, 1],
       pollIntervalMs: 50,
@@ -161,8 +163,16 @@ export function hookdConfig(databaseUrl: string, overrides: Partial<Config> = {}
   );
 }
 
-export async function startHookd(databaseUrl: string, overrides: Partial<Config> = {}): Promise<App> {
-  const app = await createApp(hookdConfig(databaseUrl, overrides), { role: "all", log: createLogger("silent") });
+export async function startHookd(
+  databaseUrl: string,
+  overrides: Partial<Config> = {},
+  appOptions: Partial<AppOptions> = {},
+): Promise<App> {
+  const app = await createApp(hookdConfig(databaseUrl, overrides), {
+    role: "all",
+    log: createLogger("silent"),
+    ...appOptions,
+  });
   if (!app.url) throw new Error("hookd started without an API url");
   return app;
 }
@@ -182,7 +192,11 @@ export interface E2eContext {
  * Registers beforeAll/afterAll/afterEach hooks for one store kind, inside the caller's describe: one database and one
  * running hookd for the block, receivers closed after each test. Fields are filled in by beforeAll.
  */
-export function useHookd(kind: StoreKind, overrides: Partial<Config> = {}): E2eContext {
+export function useHookd(
+  kind: StoreKind,
+  overrides: Partial<Config> = {},
+  appOptions: Partial<AppOptions> = {},
+): E2eContext {
   const receivers: Receiver[] = [];
   const ctx = { kind } as E2eContext;
   ctx.receiver = async (handler) => {
@@ -195,7 +209,7 @@ export function useHookd(kind: StoreKind, overrides: Partial<Config> = {}): E2eC
 
   beforeAll(async () => {
     ctx.db = await createTestDatabase(kind);
-    ctx.app = await startHookd(ctx.db.url, overrides);
+    ctx.app = await startHookd(ctx.db.url, overrides, appOptions);
     ctx.api = new Api(ctx.app.url!);
   });
   afterEach(async () => {

@@ -1,6 +1,6 @@
 /**
  * /v1/tenants/{tenant_id}/endpoints: CRUD, secret rotation and bulk replay. The secret appears only in the answers
- * to create and rotate-secret.
+ * to create and rotate-secret (endpointToApi has no field for it); everywhere else it is stored encrypted.
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { requireTenantAccess } from "../../http/auth.ts";
@@ -27,8 +27,8 @@ export function endpointRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
 
     app.post(base, { schema: { params: TenantParams, body: CreateEndpointBody } }, async (req, reply) => {
       await access(req, req.params.tenant_id);
-      const endpoint = await ctx.endpoints.create(req.params.tenant_id, req.body);
-      return reply.status(201).send({ ...endpointToApi(endpoint), secret: endpoint.secret });
+      const { endpoint, secret } = await ctx.endpoints.create(req.params.tenant_id, req.body);
+      return reply.status(201).send({ ...endpointToApi(endpoint), secret });
     });
 
     app.get(base, { schema: { params: TenantParams, querystring: PageQuery } }, async (req) => {
@@ -61,8 +61,13 @@ export function endpointRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
       { schema: { params: EndpointParams, body: RotateSecretBody } },
       async (req) => {
         await access(req, req.params.tenant_id);
-        const secret = await ctx.endpoints.rotateSecret(req.params.tenant_id, req.params.endpoint_id, req.body.secret);
-        return { secret };
+        const { endpoint, secret } = await ctx.endpoints.rotateSecret(
+          req.params.tenant_id,
+          req.params.endpoint_id,
+          req.body,
+        );
+        const api = endpointToApi(endpoint);
+        return { secret, public_key: api.public_key, previous_secret_expires_at: api.previous_secret_expires_at };
       },
     );
 

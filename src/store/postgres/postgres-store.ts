@@ -7,18 +7,20 @@ import { EventEmitter } from "node:events";
 import type pg from "pg";
 import { matchesEventType } from "../../domain/event-type-match.ts";
 import { newId } from "../../domain/ids.ts";
-import type { Attempt, Delivery, Endpoint, Page, StoredEvent, Tenant } from "../../domain/types.ts";
+import type { Attempt, Delivery, Endpoint, Page, SignatureScheme, StoredEvent, Tenant } from "../../domain/types.ts";
 import { toPage } from "../paging.ts";
 import {
   type AttemptRow,
   type DeliveryRow,
   type EndpointRow,
   type EventRow,
+  type SecretsRow,
   type TenantRow,
   toAttempt,
   toDelivery,
   toEndpoint,
   toEvent,
+  toStoredSecrets,
   toTenant,
 } from "../rows.ts";
 import type {
@@ -28,12 +30,15 @@ import type {
   ClaimRequest,
   DeliveryFilter,
   EndpointPatch,
+  EndpointSecretsChange,
   IngestedEvent,
   IngestRequest,
   IngestResult,
   PageRequest,
   ReplayResult,
+  SecretRotation,
   Store,
+  StoredEndpointSecrets,
   TenantPatch,
 } from "../store.ts";
 import { migratePostgres } from "./migrate.ts";
@@ -49,15 +54,20 @@ class EventConflict extends Error {
 /** A concurrent request holding the same Idempotency-Key committed first; start over and read its answer. */
 class IdempotencyRace extends Error {}
 
+/** The columns an update may change (signature_scheme is fixed at creation), in endpointValues() order. */
 const ENDPOINT_COLUMNS =
-  "url, description, event_types, secret, headers, timeout_ms, retry_schedule_s, disabled, disabled_reason, metadata";
+  "url, description, event_types, secret, previous_secret, previous_secret_expires_at, public_key, headers, " +
+  "timeout_ms, retry_schedule_s, disabled, disabled_reason, metadata";
 
 function endpointValues(e: Endpoint): unknown[] {
   return [
     e.url,
     e.description,
     JSON.stringify(e.eventTypes),
-    e.secret,
+    e.sealedSecret,
+    e.previousSealedSecret,
+    e.previousSecretExpiresAt,
+    e.publicKey,
     JSON.stringify(e.headers),
     e.timeoutMs,
     e.retryScheduleS === null ? null : JSON.stringify(e.retryScheduleS),
@@ -78,7 +88,10 @@ interface ClaimRow {
   data: string;
   event_created_at: number;
   url: string;
+  signature_scheme: SignatureScheme;
   secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: number | null;
   headers: Record<string, string>;
   timeout_ms: number;
   retry_schedule_s: number[] | null;
@@ -177,9 +190,9 @@ export class PostgresStore implements Store {
 
   async insertEndpoint(e: Endpoint): Promise<void> {
     await this.pool.query(
-      `INSERT INTO endpoints (id, tenant_id, ${ENDPOINT_COLUMNS}, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-      [e.id, e.tenantId, ...endpointValues(e), e.createdAt, e.updatedAt],
+      `INSERT INTO endpoints (id, tenant_id, signature_scheme, ${ENDPOINT_COLUMNS}, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+      [e.id, e.tenantId, e.signatureScheme, ...endpointValues(e), e.createdAt, e.updatedAt],
     );
   }
 
@@ -208,7 +221,8 @@ export class PostgresStore implements Store {
       if (!rows[0]) return null;
       const next: Endpoint = { ...toEndpoint(rows[0]), ...patch, updatedAt: now };
       await client.query(
-        `UPDATE endpoints SET (${ENDPOINT_COLUMNS}, updated_at) = ($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+        `UPDATE endpoints SET (${ENDPOINT_COLUMNS}, updated_at)
+           = ($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
          WHERE tenant_id = $1 AND id = $2`,
         [tenantId, id, ...endpointValues(next), now],
       );
@@ -219,6 +233,50 @@ export class PostgresStore implements Store {
   async deleteEndpoint(tenantId: string, id: string): Promise<boolean> {
     const { rowCount } = await this.pool.query("DELETE FROM endpoints WHERE tenant_id = $1 AND id = $2", [tenantId, id]);
     return rowCount === 1;
+  }
+
+  async rotateEndpointSecret(
+    tenantId: string,
+    id: string,
+    rotation: SecretRotation,
+    now: number,
+  ): Promise<Endpoint | null> {
+    // One statement: the row lock orders concurrent rotations, and each sees the secret the previous one set.
+    const { rows } = await this.pool.query<EndpointRow>(
+      `UPDATE endpoints SET previous_secret = CASE WHEN $3::bigint IS NULL THEN NULL ELSE secret END,
+         previous_secret_expires_at = $3, secret = $4, public_key = $5, updated_at = $6
+       WHERE tenant_id = $1 AND id = $2 RETURNING *`,
+      [tenantId, id, rotation.previousExpiresAt, rotation.sealedSecret, rotation.publicKey, now],
+    );
+    return rows[0] ? toEndpoint(rows[0]) : null;
+  }
+
+  async listEndpointSecrets(after: string | null, limit: number): Promise<StoredEndpointSecrets[]> {
+    const { rows } = await this.pool.query<SecretsRow>(
+      "SELECT id, secret, previous_secret, previous_secret_expires_at FROM endpoints WHERE id > $1 ORDER BY id LIMIT $2",
+      [after ?? "", limit],
+    );
+    return rows.map(toStoredSecrets);
+  }
+
+  async replaceEndpointSecrets(changes: EndpointSecretsChange[]): Promise<number> {
+    if (changes.length === 0) return 0;
+    const { rowCount } = await this.pool.query(
+      `UPDATE endpoints e SET secret = c.secret, previous_secret = c.previous, previous_secret_expires_at = c.expires
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[])
+         AS c (id, secret, previous, expires, expected_secret, expected_previous)
+       WHERE e.id = c.id AND e.secret = c.expected_secret
+         AND e.previous_secret IS NOT DISTINCT FROM c.expected_previous`,
+      [
+        changes.map((c) => c.expected.id),
+        changes.map((c) => c.sealedSecret),
+        changes.map((c) => c.previousSealedSecret),
+        changes.map((c) => c.previousSecretExpiresAt),
+        changes.map((c) => c.expected.sealedSecret),
+        changes.map((c) => c.expected.previousSealedSecret),
+      ],
+    );
+    return rowCount ?? 0;
   }
 
   /**
@@ -539,7 +597,8 @@ export class PostgresStore implements Store {
          RETURNING d.id, d.tenant_id, d.event_id, d.endpoint_id, d.attempts, d.cycle_attempts
        )
        SELECT c.*, e.type, e.data, e.created_at AS event_created_at,
-         ep.url, ep.secret, ep.headers, ep.timeout_ms, ep.retry_schedule_s, ep.disabled
+         ep.url, ep.signature_scheme, ep.secret, ep.previous_secret, ep.previous_secret_expires_at, ep.headers,
+         ep.timeout_ms, ep.retry_schedule_s, ep.disabled
        FROM claimed c
        JOIN events e ON e.tenant_id = c.tenant_id AND e.id = c.event_id
        JOIN endpoints ep ON ep.id = c.endpoint_id`,
@@ -556,7 +615,10 @@ export class PostgresStore implements Store {
       event: { type: r.type, dataJson: r.data, createdAt: r.event_created_at },
       endpoint: {
         url: r.url,
-        secret: r.secret,
+        signatureScheme: r.signature_scheme,
+        sealedSecret: r.secret,
+        previousSealedSecret: r.previous_secret,
+        previousSecretExpiresAt: r.previous_secret_expires_at,
         headers: r.headers,
         timeoutMs: r.timeout_ms,
         retryScheduleS: r.retry_schedule_s,

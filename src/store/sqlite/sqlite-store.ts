@@ -15,11 +15,13 @@ import {
   type EndpointRow,
   type EventRow,
   endpointParams,
+  type SecretsRow,
   type TenantRow,
   toAttempt,
   toDelivery,
   toEndpoint,
   toEvent,
+  toStoredSecrets,
   toTenant,
 } from "../rows.ts";
 import type {
@@ -29,12 +31,15 @@ import type {
   ClaimRequest,
   DeliveryFilter,
   EndpointPatch,
+  EndpointSecretsChange,
   IngestedEvent,
   IngestRequest,
   IngestResult,
   PageRequest,
   ReplayResult,
+  SecretRotation,
   Store,
+  StoredEndpointSecrets,
   TenantPatch,
 } from "../store.ts";
 import { migrateSqlite, openSqlite, type SqliteDatabase, sqlitePathFromUrl } from "./open-database.ts";
@@ -151,10 +156,12 @@ export class SqliteStore implements Store {
 
   async insertEndpoint(e: Endpoint): Promise<void> {
     this.sql(
-      `INSERT INTO endpoints (id, tenant_id, url, description, event_types, secret, headers, timeout_ms,
-         retry_schedule_s, disabled, disabled_reason, metadata, created_at, updated_at)
-       VALUES (@id, @tenant_id, @url, @description, @event_types, @secret, @headers, @timeout_ms,
-         @retry_schedule_s, @disabled, @disabled_reason, @metadata, @created_at, @updated_at)`,
+      `INSERT INTO endpoints (id, tenant_id, url, description, event_types, secret, signature_scheme, previous_secret,
+         previous_secret_expires_at, public_key, headers, timeout_ms, retry_schedule_s, disabled, disabled_reason,
+         metadata, created_at, updated_at)
+       VALUES (@id, @tenant_id, @url, @description, @event_types, @secret, @signature_scheme, @previous_secret,
+         @previous_secret_expires_at, @public_key, @headers, @timeout_ms, @retry_schedule_s, @disabled,
+         @disabled_reason, @metadata, @created_at, @updated_at)`,
     ).run(endpointParams(e));
   }
 
@@ -183,7 +190,8 @@ export class SqliteStore implements Store {
       const next: Endpoint = { ...toEndpoint(row), ...patch, updatedAt: now };
       this.sql(
         `UPDATE endpoints SET url = @url, description = @description, event_types = @event_types, secret = @secret,
-           headers = @headers, timeout_ms = @timeout_ms, retry_schedule_s = @retry_schedule_s, disabled = @disabled,
+           previous_secret = @previous_secret, previous_secret_expires_at = @previous_secret_expires_at,
+           public_key = @public_key, headers = @headers, timeout_ms = @timeout_ms, retry_schedule_s = @retry_schedule_s, disabled = @disabled,
            disabled_reason = @disabled_reason, metadata = @metadata, updated_at = @updated_at
          WHERE id = @id AND tenant_id = @tenant_id`,
       ).run(endpointParams(next));
@@ -193,6 +201,55 @@ export class SqliteStore implements Store {
 
   async deleteEndpoint(tenantId: string, id: string): Promise<boolean> {
     return this.sql("DELETE FROM endpoints WHERE tenant_id = ? AND id = ?").run(tenantId, id).changes === 1;
+  }
+
+  async rotateEndpointSecret(
+    tenantId: string,
+    id: string,
+    rotation: SecretRotation,
+    now: number,
+  ): Promise<Endpoint | null> {
+    const row = this.sql(
+      `UPDATE endpoints SET previous_secret = CASE WHEN @expires IS NULL THEN NULL ELSE secret END,
+         previous_secret_expires_at = @expires, secret = @secret, public_key = @public_key, updated_at = @now
+       WHERE tenant_id = @tenant_id AND id = @id RETURNING *`,
+    ).get({
+      expires: rotation.previousExpiresAt,
+      secret: rotation.sealedSecret,
+      public_key: rotation.publicKey,
+      now,
+      tenant_id: tenantId,
+      id,
+    }) as EndpointRow | undefined;
+    return row ? toEndpoint(row) : null;
+  }
+
+  async listEndpointSecrets(after: string | null, limit: number): Promise<StoredEndpointSecrets[]> {
+    const rows = this.sql(
+      "SELECT id, secret, previous_secret, previous_secret_expires_at FROM endpoints WHERE id > ? ORDER BY id LIMIT ?",
+    ).all(after ?? "", limit) as SecretsRow[];
+    return rows.map(toStoredSecrets);
+  }
+
+  async replaceEndpointSecrets(changes: EndpointSecretsChange[]): Promise<number> {
+    const update = this.sql(
+      `UPDATE endpoints SET secret = @secret, previous_secret = @previous, previous_secret_expires_at = @expires
+       WHERE id = @id AND secret = @expected_secret AND previous_secret IS @expected_previous`,
+    );
+    return this.db.transaction(() => {
+      let applied = 0;
+      for (const c of changes) {
+        applied += update.run({
+          secret: c.sealedSecret,
+          previous: c.previousSealedSecret,
+          expires: c.previousSecretExpiresAt,
+          id: c.expected.id,
+          expected_secret: c.expected.sealedSecret,
+          expected_previous: c.expected.previousSealedSecret,
+        }).changes;
+      }
+      return applied;
+    }).immediate();
   }
 
   /**
@@ -415,7 +472,10 @@ export class SqliteStore implements Store {
           const ep = toEndpoint(endpointStmt.get(r.endpoint_id) as EndpointRow);
           endpoint = {
             url: ep.url,
-            secret: ep.secret,
+            signatureScheme: ep.signatureScheme,
+            sealedSecret: ep.sealedSecret,
+            previousSealedSecret: ep.previousSealedSecret,
+            previousSecretExpiresAt: ep.previousSecretExpiresAt,
             headers: ep.headers,
             timeoutMs: ep.timeoutMs,
             retryScheduleS: ep.retryScheduleS,
