@@ -39,7 +39,10 @@ export async function runRotateEncryptionKey(config: Config, out: RotateOutput, 
   if (config.newEncryptionKey !== null) target = parseMasterKey(config.newEncryptionKey);
   else if (usesKeyFile && fileKeys.length > 0) target = generateMasterKey();
   else if (sources.configured && sources.previous.length > 0) target = sources.configured;
-  else {
+  else if (usesKeyFile) {
+    out.print(`hookd: there is no key yet (${sources.keyFile?.path} does not exist); hookd creates it at its first start.`);
+    return 2;
+  } else {
     out.print(
       "hookd: nothing to rotate to. Set HOOKD_NEW_ENCRYPTION_KEY (generate one with `openssl rand -base64 32`) " +
         "next to the current HOOKD_ENCRYPTION_KEY.",
