@@ -12,6 +12,8 @@ import { ensureAdminKey } from "./features/api-keys/bootstrap.ts";
 import { DeliveryService } from "./features/deliveries/service.ts";
 import { EndpointService } from "./features/endpoints/service.ts";
 import { EventService } from "./features/events/service.ts";
+import { ensureOperatorSink } from "./features/operational-events/operator-sink.ts";
+import { OperationalEventService } from "./features/operational-events/service.ts";
 import { TenantService } from "./features/tenants/service.ts";
 import { Authenticator } from "./http/auth.ts";
 import { buildServer } from "./http/build-server.ts";
@@ -33,6 +35,8 @@ export interface App {
   url: string | null;
   /** The admin key minted at this start, if one was (shown once). */
   generatedAdminKey: string | null;
+  /** The operator webhook's signing secret, when it was generated at this start (shown once). */
+  generatedOperatorSecret: string | null;
   close(): Promise<void>;
 }
 
@@ -112,6 +116,12 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     await migrateWithRetry(store, log);
     await sealLegacySecrets(store, secretBox, now(), log);
     const generatedAdminKey = await ensureAdminKey(store, config.adminKey, Date.now());
+    const generatedOperatorSecret = await ensureOperatorSink(
+      store,
+      secretBox,
+      { url: config.operatorWebhookUrl, secret: config.operatorWebhookSecret },
+      Date.now(),
+    );
     const policy = createNetworkPolicy({ allowedNetworks: config.allowedNetworks });
 
     let url: string | null = null;
@@ -124,6 +134,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
           endpoints: new EndpointService(store, policy, secretBox, now),
           events: new EventService(store),
           deliveries: new DeliveryService(store),
+          operationalEvents: new OperationalEventService(store),
           ready: () => store.ping(),
         },
         log,
@@ -159,7 +170,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       })();
       return closing;
     };
-    return { store, server, worker, url, generatedAdminKey, close };
+    return { store, server, worker, url, generatedAdminKey, generatedOperatorSecret, close };
   } catch (err) {
     await server?.close().catch(() => undefined);
     await store.close().catch(() => undefined);

@@ -24,6 +24,11 @@ export async function runServe(config: Config, role: Role): Promise<number> {
       `\nhookd: generated an admin API key. It is shown only this once (only its hash is stored):\n\n  ${app.generatedAdminKey}\n\n`,
     );
   }
+  if (app.generatedOperatorSecret) {
+    process.stdout.write(
+      `\nhookd: generated the operator webhook's signing secret (set HOOKD_OPERATOR_WEBHOOK_SECRET to choose one):\n\n  ${app.generatedOperatorSecret}\n\n`,
+    );
+  }
   log.info({ role, store: storeKind(config), url: app.url }, "hookd started");
 
   await new Promise<void>((resolve) => {

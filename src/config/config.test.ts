@@ -58,6 +58,8 @@ describe("loadConfig", () => {
       HOOKD_POLL_INTERVAL_MS: "50",
       HOOKD_SHUTDOWN_GRACE_MS: "0",
       HOOKD_PG_POOL_SIZE: "3",
+      HOOKD_OPERATOR_WEBHOOK_URL: "https://ops.example.com/hookd",
+      HOOKD_OPERATOR_WEBHOOK_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
     });
     expect(config).toEqual({
       databaseUrl: "postgres://user:pw@db:5432/hookd",
@@ -76,6 +78,8 @@ describe("loadConfig", () => {
       encryptionKey: null,
       previousEncryptionKeys: [],
       newEncryptionKey: null,
+      operatorWebhookUrl: "https://ops.example.com/hookd",
+      operatorWebhookSecret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
     });
     expect(storeKind(config)).toBe("postgres");
   });
@@ -100,6 +104,9 @@ describe("loadConfig", () => {
     ["HOOKD_LOG_LEVEL", "verbose"],
     ["HOOKD_WORKER_CONCURRENCY", "0"],
     ["HOOKD_LEASE_MARGIN_MS", "100"],
+    ["HOOKD_OPERATOR_WEBHOOK_URL", "ftp://ops.example.com"],
+    ["HOOKD_OPERATOR_WEBHOOK_URL", "not a url"],
+    ["HOOKD_OPERATOR_WEBHOOK_SECRET", "plain-secret"],
   ])("rejects %s=%j, naming the variable", (name, value) => {
     const err = configError({ [name]: value });
     expect(err.problems).toHaveLength(1);

@@ -6,6 +6,7 @@
 import { parseRetrySchedule } from "../delivery/retry-schedule.ts";
 import { parseCidrList } from "../outbound/network-policy.ts";
 import { parseMasterKey } from "../secrets/master-key.ts";
+import { parseSecret } from "../signing/secret.ts";
 
 export type Role = "all" | "api" | "worker";
 
@@ -26,6 +27,8 @@ export interface Config {
   encryptionKey: string | null;
   previousEncryptionKeys: readonly string[];
   newEncryptionKey: string | null;
+  operatorWebhookUrl: string | null;
+  operatorWebhookSecret: string | null;
 }
 
 interface Setting<K extends keyof Config> {
@@ -128,6 +131,32 @@ export const SETTINGS = [
     default: null,
     parse: masterKey,
     sensitive: true,
+  },
+  {
+    env: "HOOKD_OPERATOR_WEBHOOK_URL",
+    key: "operatorWebhookUrl",
+    doc: "When set, operational events (endpoint disabled/enabled, delivery dead/recovered) are delivered here, signed.",
+    default: null,
+    parse: (raw: string) => {
+      let url: URL;
+      try {
+        url = new URL(raw);
+      } catch {
+        throw new Error("must be an absolute http or https URL");
+      }
+      if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("must be an absolute http or https URL");
+      return raw;
+    },
+  },
+  {
+    env: "HOOKD_OPERATOR_WEBHOOK_SECRET",
+    key: "operatorWebhookSecret",
+    doc: "whsec_ signing secret for the operator webhook; unset: one is generated when the webhook is first set up and printed once.",
+    default: null,
+    parse: (raw: string) => {
+      parseSecret(raw);
+      return raw;
+    },
   },
 ] as const satisfies readonly Setting<keyof Config>[];
 

@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   INVALID_CURSOR: { status: 400, description: "The pagination cursor was not issued by this server." },
   INVALID_SECRET: { status: 400, description: "An endpoint secret must be `whsec_` plus base64 of 24 to 64 bytes (HMAC), or `whsk_` plus base64 of a 32-byte Ed25519 seed." },
   INVALID_ENDPOINT_URL: { status: 400, description: "The endpoint URL is not an absolute http or https URL." },
+  TENANT_ID_RESERVED: { status: 400, description: "Tenant ids starting with `_hookd` are reserved for hookd itself." },
   UNAUTHORIZED: { status: 401, description: "The Authorization header is missing, malformed or names no valid key." },
   FORBIDDEN: { status: 403, description: "The key is valid but may not perform this action." },
   NOT_FOUND: { status: 404, description: "No route matches the method and path." },

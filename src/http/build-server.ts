@@ -10,6 +10,7 @@ import { deliveryRoutes } from "../features/deliveries/routes.ts";
 import { endpointRoutes } from "../features/endpoints/routes.ts";
 import { eventRoutes } from "../features/events/routes.ts";
 import { healthRoutes } from "../features/health/routes.ts";
+import { operationalEventRoutes } from "../features/operational-events/routes.ts";
 import { tenantRoutes } from "../features/tenants/routes.ts";
 import { AppError } from "../errors/app-error.ts";
 import type { ApiContext } from "./context.ts";
@@ -49,5 +50,6 @@ export async function buildServer(ctx: ApiContext, log: Logger): Promise<Fastify
   await app.register(endpointRoutes(ctx));
   await app.register(eventRoutes(ctx));
   await app.register(deliveryRoutes(ctx));
+  await app.register(operationalEventRoutes(ctx));
   return app;
 }

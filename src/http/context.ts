@@ -4,6 +4,7 @@
 import type { DeliveryService } from "../features/deliveries/service.ts";
 import type { EndpointService } from "../features/endpoints/service.ts";
 import type { EventService } from "../features/events/service.ts";
+import type { OperationalEventService } from "../features/operational-events/service.ts";
 import type { TenantService } from "../features/tenants/service.ts";
 import type { Authenticator } from "./auth.ts";
 
@@ -13,5 +14,6 @@ export interface ApiContext {
   endpoints: EndpointService;
   events: EventService;
   deliveries: DeliveryService;
+  operationalEvents: OperationalEventService;
   ready: () => Promise<void>;
 }

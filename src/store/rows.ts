@@ -14,6 +14,7 @@ import type {
   Tenant,
 } from "../domain/types.ts";
 import type { StoredEndpointSecrets } from "./store.ts";
+import type { OperationalEvent } from "../domain/operational-events.ts";
 
 type Json = string | object;
 
@@ -188,4 +189,32 @@ export function toStoredSecrets(r: SecretsRow): StoredEndpointSecrets {
     previousSealedSecret: r.previous_secret,
     previousSecretExpiresAt: r.previous_secret_expires_at,
   };
+}
+export interface OperationalEventRow {
+  id: string;
+  type: string;
+  tenant_id: string | null;
+  endpoint_id: string | null;
+  delivery_id: string | null;
+  event_id: string | null;
+  data: Json;
+  created_at: number;
+}
+
+export function toOperationalEvent(r: OperationalEventRow): OperationalEvent {
+  return {
+    id: r.id,
+    type: r.type,
+    tenantId: r.tenant_id,
+    endpointId: r.endpoint_id,
+    deliveryId: r.delivery_id,
+    eventId: r.event_id,
+    data: json(r.data),
+    createdAt: r.created_at,
+  };
+}
+
+/** Positional values in column order: id, type, tenant_id, endpoint_id, delivery_id, event_id, data, created_at. */
+export function operationalEventValues(e: OperationalEvent): unknown[] {
+  return [e.id, e.type, e.tenantId, e.endpointId, e.deliveryId, e.eventId, JSON.stringify(e.data), e.createdAt];
 }

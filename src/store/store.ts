@@ -12,6 +12,7 @@
  *   record  -> the attempt row and the delivery's next state are written together, and only while the worker's
  *              lease token still holds, so a worker that lost its lease cannot overwrite a newer outcome.
  */
+import type { OperationalEvent } from "../domain/operational-events.ts";
 import type {
   Attempt,
   Delivery,
@@ -181,6 +182,11 @@ export interface AttemptRecord {
   disableEndpoint: { tenantId: string; endpointId: string; reason: string } | null;
 }
 
+export interface OperationalEventFilter {
+  types?: string[] | undefined;
+  tenantId?: string | undefined;
+}
+
 export type ReplayResult = "replayed" | "not_found" | "in_flight" | "already_pending";
 
 export interface Store {
@@ -208,6 +214,10 @@ export interface Store {
   insertEndpoint(endpoint: Endpoint): Promise<void>;
   getEndpoint(tenantId: string, id: string): Promise<Endpoint | null>;
   listEndpoints(tenantId: string, page: PageRequest): Promise<Page<Endpoint>>;
+  /**
+   * When the patch flips `disabled`, the same transaction records `endpoint.disabled` or `endpoint.enabled` (with
+   * `disabledReason` as the reason), so every way of switching an endpoint is on the operational record.
+   */
   updateEndpoint(tenantId: string, id: string, patch: EndpointPatch, now: number): Promise<Endpoint | null>;
   /** Deletes the endpoint with its deliveries and attempts. */
   deleteEndpoint(tenantId: string, id: string): Promise<boolean>;
@@ -243,9 +253,23 @@ export interface Store {
   ): Promise<number>;
 
   claimDue(request: ClaimRequest): Promise<ClaimedDelivery[]>;
+  /**
+   * Applies each record whose lease still holds. In the same transaction it records the operational events the
+   * records cause (store/attempt-operational-events.ts): `endpoint.disabled` when a disableEndpoint flipped an
+   * endpoint, `delivery.dead` when an attempt killed a delivery, `delivery.recovered` when one succeeded after a failed
+   * attempt.
+   */
   recordAttempts(records: AttemptRecord[]): Promise<void>;
   /** Hands leased deliveries back without spending an attempt (graceful shutdown). */
   releaseLeases(ids: string[], leaseToken: string, now: number): Promise<void>;
+  /**
+   * Records one operational event of any type, and, when the operator tenant has an enabled endpoint that matches,
+   * ingests it as an event of that tenant in the same transaction (domain/operational-events.ts).
+   */
+  recordOperationalEvent(event: OperationalEvent): Promise<void>;
+  /** Newest first. */
+  listOperationalEvents(filter: OperationalEventFilter, page: PageRequest): Promise<Page<OperationalEvent>>;
+
   /** Calls `onWork` soon after new deliveries commit anywhere (LISTEN/NOTIFY, or in-process for SQLite). */
   subscribeWork(onWork: () => void): () => void;
 }

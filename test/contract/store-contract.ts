@@ -9,6 +9,7 @@ import type { AttemptRecord, ClaimedDelivery, Store } from "../../src/store/stor
 import type { StoreKind, TestDatabase } from "../support/stores.ts";
 import { createTestDatabase } from "../support/stores.ts";
 import { endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
+import { operationalEventCases } from "./operational-events-contract.ts";
 
 /** Fixture endpoints time out after 15 s; with this margin every lease lasts exactly 30 s. */
 const MARGIN = 15_000;
@@ -727,6 +728,8 @@ export function runStoreContract(kind: StoreKind): void {
         expect(await claim(T0 + 3_000)).toHaveLength(3);
       });
     });
+
+    describe("operational events", () => operationalEventCases(() => store));
   });
 }
 

@@ -2,6 +2,7 @@
  * Tenants: the unit of isolation. Everything else (endpoints, events, deliveries, keys) belongs to exactly one.
  */
 import { newId } from "../../domain/ids.ts";
+import { RESERVED_TENANT_PREFIX } from "../../domain/operational-events.ts";
 import type { JsonObject, Page, Tenant } from "../../domain/types.ts";
 import { AppError } from "../../errors/app-error.ts";
 import { checkMetadata } from "../../http/common-schemas.ts";
@@ -15,6 +16,9 @@ export class TenantService {
 
   async create(input: { id?: string | undefined; name: string; metadata?: JsonObject | undefined }): Promise<Tenant> {
     checkMetadata(input.metadata);
+    if (input.id?.startsWith(RESERVED_TENANT_PREFIX)) {
+      throw new AppError("TENANT_ID_RESERVED", `tenant ids starting with ${RESERVED_TENANT_PREFIX} are reserved`);
+    }
     const at = this.now();
     const tenant: Tenant = {
       id: input.id ?? newId("ten"),

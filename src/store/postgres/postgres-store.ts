@@ -7,7 +7,19 @@ import { EventEmitter } from "node:events";
 import type pg from "pg";
 import { matchesEventType } from "../../domain/event-type-match.ts";
 import { newId } from "../../domain/ids.ts";
+import {
+  forwardsToOperator,
+  newOperationalEvent,
+  OPERATOR_TENANT_ID,
+  type OperationalEvent,
+  operationalEventToApi,
+} from "../../domain/operational-events.ts";
 import type { Attempt, Delivery, Endpoint, Page, SignatureScheme, StoredEvent, Tenant } from "../../domain/types.ts";
+import {
+  type AppliedAttempt,
+  mayProduceOperationalEvents,
+  operationalEventsFor,
+} from "../attempt-operational-events.ts";
 import { toPage } from "../paging.ts";
 import {
   type AttemptRow,
@@ -15,12 +27,15 @@ import {
   type EndpointRow,
   type EventRow,
   type SecretsRow,
+  type OperationalEventRow,
+  operationalEventValues,
   type TenantRow,
   toAttempt,
   toDelivery,
   toEndpoint,
   toEvent,
   toStoredSecrets,
+  toOperationalEvent,
   toTenant,
 } from "../rows.ts";
 import type {
@@ -34,6 +49,7 @@ import type {
   IngestedEvent,
   IngestRequest,
   IngestResult,
+  OperationalEventFilter,
   PageRequest,
   ReplayResult,
   SecretRotation,
@@ -226,6 +242,11 @@ export class PostgresStore implements Store {
          WHERE tenant_id = $1 AND id = $2`,
         [tenantId, id, ...endpointValues(next), now],
       );
+      if (next.disabled !== rows[0].disabled) {
+        const type = next.disabled ? "endpoint.disabled" : "endpoint.enabled";
+        const data = next.disabled ? { reason: next.disabledReason } : {};
+        await this.insertOperationalEvents(client, [newOperationalEvent(type, { tenantId, endpointId: id }, data, now)]);
+      }
       return next;
     });
   }
@@ -633,35 +654,78 @@ export class PostgresStore implements Store {
    */
   async recordAttempts(records: AttemptRecord[]): Promise<void> {
     if (records.length === 0) return;
-    // Disabling an endpoint (410) must land with the attempt that caused it, or not at all.
-    if (records.some((r) => r.disableEndpoint)) {
-      await inTransaction(this.pool, (client) => this.recordIn(client, records));
+    // The hot path (first-attempt successes, scheduled retries) is one statement without a transaction. A batch
+    // that may disable an endpoint or produce an operational event runs in one, so those land with their attempt.
+    if (records.some(mayProduceOperationalEvents)) {
+      await inTransaction(this.pool, (client) => this.recordWithSideEffects(client, records));
     } else {
       await this.recordIn(this.pool, records);
     }
   }
 
-  private async recordIn(db: pg.Pool | pg.PoolClient, records: AttemptRecord[]): Promise<void> {
+  private async recordWithSideEffects(client: pg.PoolClient, records: AttemptRecord[]): Promise<void> {
+    const applied = new Map((await this.recordIn(client, records)).map((row) => [row.id, row]));
+    const ops: OperationalEvent[] = [];
+    for (const r of records) {
+      const row = applied.get(r.deliveryId);
+      // A lost lease means another worker owns the delivery now; its record wins, side effects included.
+      if (!row) continue;
+      let disabledEndpoint = false;
+      if (r.disableEndpoint) {
+        const d = r.disableEndpoint;
+        const { rowCount } = await client.query(
+          `UPDATE endpoints SET disabled = true, disabled_reason = $3, updated_at = $4
+           WHERE tenant_id = $1 AND id = $2 AND NOT disabled`,
+          [d.tenantId, d.endpointId, d.reason, r.now],
+        );
+        disabledEndpoint = rowCount === 1;
+      }
+      const a: AppliedAttempt = {
+        record: r,
+        tenantId: row.tenant_id,
+        eventId: row.event_id,
+        endpointId: row.endpoint_id,
+        hadFailure: row.had_failure,
+        disabledEndpoint,
+      };
+      ops.push(...operationalEventsFor(a));
+    }
+    if (ops.length > 0) await this.insertOperationalEvents(client, ops);
+  }
+
+  /**
+   * Applies the records whose lease holds and returns those deliveries with their state from before the update
+   * (every part of one statement reads the same snapshot, so `prior` sees the rows as they were).
+   */
+  private async recordIn(
+    db: pg.Pool | pg.PoolClient,
+    records: AttemptRecord[],
+  ): Promise<{ id: string; tenant_id: string; event_id: string; endpoint_id: string; had_failure: boolean }[]> {
     const col = <T>(f: (r: AttemptRecord) => T) => records.map(f);
     const a = <T>(f: (r: NonNullable<AttemptRecord["attempt"]>) => T) => records.map((r) => (r.attempt ? f(r.attempt) : null));
-    await db.query(
+    const { rows } = await db.query(
       `WITH input AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::int[], $6::int[], $7::int[],
            $8::text[], $9::bigint[]) AS t (id, token, status, next_at, attempts, cycle, code, err, now)
+       ), prior AS (
+         SELECT d.id, d.tenant_id, d.event_id, d.endpoint_id, d.last_error IS NOT NULL AS had_failure
+         FROM deliveries d JOIN input i ON d.id = i.id AND d.lease_token = i.token
        ), updated AS (
          UPDATE deliveries d SET status = i.status, next_attempt_at = i.next_at, attempts = i.attempts,
            cycle_attempts = i.cycle, last_status_code = i.code, last_error = i.err, updated_at = i.now,
            lease_token = NULL, locked_until = NULL
          FROM input i WHERE d.id = i.id AND d.lease_token = i.token
          RETURNING d.id
+       ), inserted AS (
+         INSERT INTO attempts (id, delivery_id, attempt, started_at, duration_ms, status_code, response_body, error,
+           error_class, outcome, timeout_ms)
+         SELECT a.* FROM unnest($10::text[], $1::text[], $11::int[], $12::bigint[], $13::int[], $14::int[], $15::text[],
+             $16::text[], $17::text[], $18::text[], $19::int[])
+           AS a (id, delivery_id, attempt, started_at, duration_ms, status_code, response_body, error, error_class,
+             outcome, timeout_ms)
+         WHERE a.id IS NOT NULL AND a.delivery_id IN (SELECT id FROM updated)
        )
-       INSERT INTO attempts (id, delivery_id, attempt, started_at, duration_ms, status_code, response_body, error,
-         error_class, outcome, timeout_ms)
-       SELECT a.* FROM unnest($10::text[], $1::text[], $11::int[], $12::bigint[], $13::int[], $14::int[], $15::text[],
-           $16::text[], $17::text[], $18::text[], $19::int[])
-         AS a (id, delivery_id, attempt, started_at, duration_ms, status_code, response_body, error, error_class,
-           outcome, timeout_ms)
-       WHERE a.id IS NOT NULL AND a.delivery_id IN (SELECT id FROM updated)`,
+       SELECT p.* FROM prior p JOIN updated u ON u.id = p.id`,
       [
         col((r) => r.deliveryId),
         col((r) => r.leaseToken),
@@ -684,15 +748,71 @@ export class PostgresStore implements Store {
         a((x) => x.timeoutMs),
       ],
     );
-    const disables = records.filter((r) => r.disableEndpoint);
-    for (const r of disables) {
-      const d = r.disableEndpoint;
-      if (!d) continue;
-      await db.query(
-        "UPDATE endpoints SET disabled = true, disabled_reason = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2",
-        [d.tenantId, d.endpointId, d.reason, r.now],
+    return rows;
+  }
+
+  async recordOperationalEvent(event: OperationalEvent): Promise<void> {
+    await inTransaction(this.pool, (client) => this.insertOperationalEvents(client, [event]));
+  }
+
+  async listOperationalEvents(filter: OperationalEventFilter, page: PageRequest): Promise<Page<OperationalEvent>> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (clause: string, value: unknown) => {
+      params.push(value);
+      where.push(clause.replace("?", `$${params.length}`));
+    };
+    if (filter.tenantId !== undefined) add("tenant_id = ?", filter.tenantId);
+    if (filter.types && filter.types.length > 0) add("type = ANY(?::text[])", filter.types);
+    if (page.after) add("id < ?", page.after);
+    params.push(page.limit + 1);
+    const clause = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
+    const { rows } = await this.pool.query<OperationalEventRow>(
+      `SELECT * FROM operational_events ${clause} ORDER BY id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return toPage(rows.map(toOperationalEvent), page.limit);
+  }
+
+  /**
+   * Writes operational events and forwards each to the operator tenant's matching enabled endpoints, as an event
+   * with the operational event's id (so the webhook-id is stable) and one delivery per endpoint. Runs inside the
+   * caller's transaction; the NOTIFY it sends is delivered at COMMIT.
+   */
+  private async insertOperationalEvents(client: pg.PoolClient, ops: OperationalEvent[]): Promise<void> {
+    let sinks: { id: string; event_types: string[] }[] | null = null;
+    let created = false;
+    for (const op of ops) {
+      await client.query(
+        `INSERT INTO operational_events (id, type, tenant_id, endpoint_id, delivery_id, event_id, data, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)`,
+        operationalEventValues(op),
       );
+      if (!forwardsToOperator(op)) continue;
+      sinks ??= (
+        await client.query<{ id: string; event_types: string[] }>(
+          "SELECT id, event_types FROM endpoints WHERE tenant_id = $1 AND NOT disabled",
+          [OPERATOR_TENANT_ID],
+        )
+      ).rows;
+      const matching = sinks.filter((ep) => matchesEventType(ep.event_types, op.type));
+      if (matching.length === 0) continue;
+      await client.query("INSERT INTO events (tenant_id, id, type, data, created_at) VALUES ($1, $2, $3, $4, $5)", [
+        OPERATOR_TENANT_ID,
+        op.id,
+        op.type,
+        JSON.stringify(operationalEventToApi(op)),
+        op.createdAt,
+      ]);
+      await client.query(
+        `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
+         SELECT d.id, $1, $2, d.endpoint_id, 'pending', $3, $3, $3
+         FROM unnest($4::text[], $5::text[]) AS d (id, endpoint_id)`,
+        [OPERATOR_TENANT_ID, op.id, op.createdAt, matching.map(() => newId("dlv")), matching.map((ep) => ep.id)],
+      );
+      created = true;
     }
+    if (created) await client.query("SELECT pg_notify($1, '')", [WORK_CHANNEL]);
   }
 
   async releaseLeases(ids: string[], leaseToken: string, now: number): Promise<void> {

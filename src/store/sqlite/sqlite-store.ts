@@ -7,7 +7,15 @@ import { EventEmitter } from "node:events";
 import type { Statement } from "better-sqlite3";
 import { matchesEventType } from "../../domain/event-type-match.ts";
 import { newId } from "../../domain/ids.ts";
+import {
+  forwardsToOperator,
+  newOperationalEvent,
+  OPERATOR_TENANT_ID,
+  type OperationalEvent,
+  operationalEventToApi,
+} from "../../domain/operational-events.ts";
 import type { Attempt, Delivery, Endpoint, Page, StoredEvent, Tenant } from "../../domain/types.ts";
+import { mayRecover, operationalEventsFor } from "../attempt-operational-events.ts";
 import { toPage } from "../paging.ts";
 import {
   type AttemptRow,
@@ -16,12 +24,15 @@ import {
   type EventRow,
   endpointParams,
   type SecretsRow,
+  type OperationalEventRow,
+  operationalEventValues,
   type TenantRow,
   toAttempt,
   toDelivery,
   toEndpoint,
   toEvent,
   toStoredSecrets,
+  toOperationalEvent,
   toTenant,
 } from "../rows.ts";
 import type {
@@ -35,6 +46,7 @@ import type {
   IngestedEvent,
   IngestRequest,
   IngestResult,
+  OperationalEventFilter,
   PageRequest,
   ReplayResult,
   SecretRotation,
@@ -182,7 +194,8 @@ export class SqliteStore implements Store {
   }
 
   async updateEndpoint(tenantId: string, id: string, patch: EndpointPatch, now: number): Promise<Endpoint | null> {
-    return this.db.transaction(() => {
+    let work = false;
+    const updated = this.db.transaction(() => {
       const row = this.sql("SELECT * FROM endpoints WHERE tenant_id = ? AND id = ?").get(tenantId, id) as
         | EndpointRow
         | undefined;
@@ -195,8 +208,16 @@ export class SqliteStore implements Store {
            disabled_reason = @disabled_reason, metadata = @metadata, updated_at = @updated_at
          WHERE id = @id AND tenant_id = @tenant_id`,
       ).run(endpointParams(next));
+      const wasDisabled = row.disabled === 1;
+      if (next.disabled !== wasDisabled) {
+        const type = next.disabled ? "endpoint.disabled" : "endpoint.enabled";
+        const data = next.disabled ? { reason: next.disabledReason } : {};
+        work = this.insertOperationalEvents([newOperationalEvent(type, { tenantId, endpointId: id }, data, now)]);
+      }
       return next;
-    })();
+    }).immediate();
+    if (work) this.work.emit("work");
+    return updated;
   }
 
   async deleteEndpoint(tenantId: string, id: string): Promise<boolean> {
@@ -285,6 +306,9 @@ export class SqliteStore implements Store {
               outcomes.push({ ok: this.ingestInSavepoint(req, counter) });
               created += counter.created;
             } catch (err) {
+              // SQLITE_FULL, SQLITE_IOERR and kin roll the whole transaction back, not just this savepoint: the
+              // group is lost, so fail every request in it rather than run the rest outside any transaction.
+              if (!this.db.inTransaction) throw err;
               outcomes.push(err instanceof EventConflict ? { ok: { kind: "event_conflict", eventId: err.eventId } } : { err });
             }
           }
@@ -504,8 +528,10 @@ export class SqliteStore implements Store {
       `UPDATE deliveries SET status = @status, attempts = @attempts, cycle_attempts = @cycleAttempts,
          next_attempt_at = @nextAttemptAt, lease_token = NULL, locked_until = NULL, last_status_code = @lastStatusCode,
          last_error = @lastError, updated_at = @now
-       WHERE id = @deliveryId AND lease_token = @leaseToken`,
+       WHERE id = @deliveryId AND lease_token = @leaseToken
+       RETURNING tenant_id, event_id, endpoint_id`,
     );
+    const prior = this.sql("SELECT last_error FROM deliveries WHERE id = ? AND lease_token = ?");
     const insertAttempt = this.sql(
       `INSERT INTO attempts (id, delivery_id, attempt, started_at, duration_ms, status_code, response_body, error,
          error_class, outcome, timeout_ms)
@@ -513,11 +539,17 @@ export class SqliteStore implements Store {
          @errorClass, @outcome, @timeoutMs)`,
     );
     const disable = this.sql(
-      "UPDATE endpoints SET disabled = 1, disabled_reason = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
+      `UPDATE endpoints SET disabled = 1, disabled_reason = ?, updated_at = ?
+       WHERE tenant_id = ? AND id = ? AND disabled = 0`,
     );
+    let work = false;
     this.db.transaction(() => {
       for (const r of records) {
-        const { changes } = update.run({
+        const hadFailure =
+          mayRecover(r) &&
+          ((prior.get(r.deliveryId, r.leaseToken) as { last_error: string | null } | undefined)?.last_error ?? null) !==
+            null;
+        const row = update.get({
           status: r.status,
           attempts: r.attempts,
           cycleAttempts: r.cycleAttempts,
@@ -527,16 +559,96 @@ export class SqliteStore implements Store {
           now: r.now,
           deliveryId: r.deliveryId,
           leaseToken: r.leaseToken,
-        });
+        }) as { tenant_id: string; event_id: string; endpoint_id: string } | undefined;
         // A lost lease means another worker owns the delivery now; its record wins.
-        if (changes === 0) continue;
+        if (!row) continue;
         if (r.attempt) insertAttempt.run(r.attempt);
+        let disabledEndpoint = false;
         if (r.disableEndpoint) {
           const d = r.disableEndpoint;
-          disable.run(d.reason, r.now, d.tenantId, d.endpointId);
+          disabledEndpoint = disable.run(d.reason, r.now, d.tenantId, d.endpointId).changes === 1;
         }
+        const ops = operationalEventsFor({
+          record: r,
+          tenantId: row.tenant_id,
+          eventId: row.event_id,
+          endpointId: row.endpoint_id,
+          hadFailure,
+          disabledEndpoint,
+        });
+        if (ops.length > 0 && this.insertOperationalEvents(ops)) work = true;
       }
     }).immediate();
+    if (work) this.work.emit("work");
+  }
+
+  async recordOperationalEvent(event: OperationalEvent): Promise<void> {
+    const work = this.db.transaction(() => this.insertOperationalEvents([event])).immediate();
+    if (work) this.work.emit("work");
+  }
+
+  async listOperationalEvents(filter: OperationalEventFilter, page: PageRequest): Promise<Page<OperationalEvent>> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.tenantId !== undefined) {
+      where.push("tenant_id = ?");
+      params.push(filter.tenantId);
+    }
+    if (filter.types && filter.types.length > 0) {
+      where.push(`type IN (${filter.types.map(() => "?").join(", ")})`);
+      params.push(...filter.types);
+    }
+    if (page.after) {
+      where.push("id < ?");
+      params.push(page.after);
+    }
+    params.push(page.limit + 1);
+    const clause = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
+    const rows = this.sql(`SELECT * FROM operational_events ${clause} ORDER BY id DESC LIMIT ?`).all(
+      ...params,
+    ) as OperationalEventRow[];
+    return toPage(rows.map(toOperationalEvent), page.limit);
+  }
+
+  /**
+   * Writes operational events and forwards each to the operator tenant's matching enabled endpoints, as an event
+   * with the operational event's id (so the webhook-id is stable) and one delivery per endpoint. Must run inside the
+   * caller's transaction; returns whether deliveries were created (the caller wakes the workers after COMMIT).
+   */
+  private insertOperationalEvents(ops: OperationalEvent[]): boolean {
+    const insert = this.sql(
+      `INSERT INTO operational_events (id, type, tenant_id, endpoint_id, delivery_id, event_id, data, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    let sinks: { id: string; eventTypes: string[] }[] | null = null;
+    let created = false;
+    for (const op of ops) {
+      insert.run(...operationalEventValues(op));
+      if (!forwardsToOperator(op)) continue;
+      sinks ??= (
+        this.sql("SELECT id, event_types FROM endpoints WHERE tenant_id = ? AND disabled = 0").all(
+          OPERATOR_TENANT_ID,
+        ) as { id: string; event_types: string }[]
+      ).map((e) => ({ id: e.id, eventTypes: JSON.parse(e.event_types) as string[] }));
+      const matching = sinks.filter((ep) => matchesEventType(ep.eventTypes, op.type));
+      if (matching.length === 0) continue;
+      this.sql("INSERT INTO events (tenant_id, id, type, data, created_at) VALUES (?, ?, ?, ?, ?)").run(
+        OPERATOR_TENANT_ID,
+        op.id,
+        op.type,
+        JSON.stringify(operationalEventToApi(op)),
+        op.createdAt,
+      );
+      const insertDelivery = this.sql(
+        `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)`,
+      );
+      for (const ep of matching) {
+        insertDelivery.run(newId("dlv"), OPERATOR_TENANT_ID, op.id, ep.id, op.createdAt, op.createdAt, op.createdAt);
+      }
+      created = true;
+    }
+    return created;
   }
 
   async releaseLeases(ids: string[], leaseToken: string, now: number): Promise<void> {
