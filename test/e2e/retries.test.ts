@@ -104,7 +104,13 @@ describe.each(STORE_KINDS)("retries and classification (%s)", (kind) => {
   it("a receiver that never answers times out after the endpoint's timeout_ms", async () => {
     const { tenant, receiver, delivery } = await setUp(hang, { timeout_ms: 1000 });
     await receiver.waitFor(1);
-    const first = await h.api.waitForDelivery(tenant, delivery.id, (d) => d.attempts.length >= 1, 8_000);
+    // The delivery and its attempts are two reads; wait until both show the recorded attempt.
+    const first = await h.api.waitForDelivery(
+      tenant,
+      delivery.id,
+      (d) => d.attempts.length >= 1 && d.status !== "pending",
+      8_000,
+    );
     expect(["failed", "dead"]).toContain(first.status);
     expect(first.attempts[0]).toMatchObject({
       attempt: 1,
