@@ -9,6 +9,8 @@ import type { Dispatcher } from "undici";
 import { type Config, type Role, storeKind } from "./config/config.ts";
 import { DeliveryWorker } from "./delivery/worker.ts";
 import { ensureAdminKey } from "./features/api-keys/bootstrap.ts";
+import { ApiKeyService } from "./features/api-keys/service.ts";
+import { AuditService } from "./features/audit/service.ts";
 import { DeliveryService } from "./features/deliveries/service.ts";
 import { EndpointService } from "./features/endpoints/service.ts";
 import { EventService } from "./features/events/service.ts";
@@ -18,6 +20,7 @@ import { TenantService } from "./features/tenants/service.ts";
 import { Authenticator } from "./http/auth.ts";
 import { buildServer } from "./http/build-server.ts";
 import { createOutboundAgent } from "./outbound/agent.ts";
+import { Metrics } from "./observability/metrics.ts";
 import { createNetworkPolicy } from "./outbound/network-policy.ts";
 import { openSecretBox } from "./secrets/keyring.ts";
 import { describeUnreadable, resealSecrets } from "./secrets/reseal.ts";
@@ -31,6 +34,7 @@ export interface App {
   store: Store;
   server: FastifyInstance | null;
   worker: DeliveryWorker | null;
+  metrics: Metrics;
   /** Base URL of the listening API, when this role serves one. */
   url: string | null;
   /** The admin key minted at this start, if one was (shown once). */
@@ -124,17 +128,26 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     );
     const policy = createNetworkPolicy({ allowedNetworks: config.allowedNetworks });
 
+    const metrics = new Metrics({
+      tenantLabels: config.metricsTenantLabels,
+      queueStats: (now) => store.queueStats(now),
+    });
     let url: string | null = null;
     if (role === "all" || role === "api") {
       const tenants = new TenantService(store);
+      const auth = new Authenticator(store, log);
       server = await buildServer(
         {
-          auth: new Authenticator(store),
+          auth,
           tenants,
           endpoints: new EndpointService(store, policy, secretBox, now),
           events: new EventService(store),
           deliveries: new DeliveryService(store),
+          apiKeys: new ApiKeyService(store, tenants, auth),
+          audit: new AuditService(store, tenants),
           operationalEvents: new OperationalEventService(store),
+          metrics,
+          metricsAuth: config.metricsAuth,
           ready: () => store.ping(),
         },
         log,
@@ -156,6 +169,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
         pollIntervalMs: config.pollIntervalMs,
         shutdownGraceMs: config.shutdownGraceMs,
         retryScheduleS: config.retryScheduleS,
+        observer: metrics,
       });
       worker.start();
     }
@@ -170,7 +184,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       })();
       return closing;
     };
-    return { store, server, worker, url, generatedAdminKey, generatedOperatorSecret, close };
+    return { store, server, worker, metrics, url, generatedAdminKey, generatedOperatorSecret, close };
   } catch (err) {
     await server?.close().catch(() => undefined);
     await store.close().catch(() => undefined);

@@ -60,6 +60,8 @@ describe("loadConfig", () => {
       HOOKD_PG_POOL_SIZE: "3",
       HOOKD_OPERATOR_WEBHOOK_URL: "https://ops.example.com/hookd",
       HOOKD_OPERATOR_WEBHOOK_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+      HOOKD_METRICS_AUTH: "admin",
+      HOOKD_METRICS_TENANT_LABELS: "true",
     });
     expect(config).toEqual({
       databaseUrl: "postgres://user:pw@db:5432/hookd",
@@ -80,6 +82,8 @@ describe("loadConfig", () => {
       newEncryptionKey: null,
       operatorWebhookUrl: "https://ops.example.com/hookd",
       operatorWebhookSecret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+      metricsAuth: "admin",
+      metricsTenantLabels: true,
     });
     expect(storeKind(config)).toBe("postgres");
   });
@@ -107,6 +111,8 @@ describe("loadConfig", () => {
     ["HOOKD_OPERATOR_WEBHOOK_URL", "ftp://ops.example.com"],
     ["HOOKD_OPERATOR_WEBHOOK_URL", "not a url"],
     ["HOOKD_OPERATOR_WEBHOOK_SECRET", "plain-secret"],
+    ["HOOKD_METRICS_AUTH", "open"],
+    ["HOOKD_METRICS_TENANT_LABELS", "yes"],
   ])("rejects %s=%j, naming the variable", (name, value) => {
     const err = configError({ [name]: value });
     expect(err.problems).toHaveLength(1);

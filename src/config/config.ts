@@ -29,6 +29,8 @@ export interface Config {
   newEncryptionKey: string | null;
   operatorWebhookUrl: string | null;
   operatorWebhookSecret: string | null;
+  metricsAuth: "none" | "admin";
+  metricsTenantLabels: boolean;
 }
 
 interface Setting<K extends keyof Config> {
@@ -54,6 +56,12 @@ const text = (raw: string): string => raw;
 
 /** A master key: validated here so a bad one is reported with the other settings, kept as its text. */
 const masterKey = (raw: string): string => parseMasterKey(raw).bytes.toString("base64");
+
+function bool(raw: string): boolean {
+  if (raw === "true" || raw === "1") return true;
+  if (raw === "false" || raw === "0") return false;
+  throw new Error("must be true or false");
+}
 
 export const SETTINGS = [
   {
@@ -157,6 +165,23 @@ export const SETTINGS = [
       parseSecret(raw);
       return raw;
     },
+  },
+  {
+    env: "HOOKD_METRICS_AUTH",
+    key: "metricsAuth",
+    doc: "Who may read GET /metrics: none (no key, the usual for a scraper on a private network) or admin (the admin key).",
+    default: "none" as const,
+    parse: (raw: string): "none" | "admin" => {
+      if (raw !== "none" && raw !== "admin") throw new Error("must be none or admin");
+      return raw;
+    },
+  },
+  {
+    env: "HOOKD_METRICS_TENANT_LABELS",
+    key: "metricsTenantLabels",
+    doc: "Add a tenant_id label to per-tenant metrics (one series per tenant: only with few tenants).",
+    default: false,
+    parse: bool,
   },
 ] as const satisfies readonly Setting<keyof Config>[];
 

@@ -31,7 +31,11 @@ export class RecordBatcher {
     private readonly log: Logger,
   ) {}
 
-  add(record: AttemptRecord): void {
+  /** Log fields of each queued record's delivery (event_id, endpoint_id ...), so error lines name the delivery fully. */
+  private readonly logContext = new WeakMap<AttemptRecord, Record<string, string>>();
+
+  add(record: AttemptRecord, logContext?: Record<string, string>): void {
+    if (logContext) this.logContext.set(record, logContext);
     this.queue.push(record);
     if (!this.flushing) this.flushing = this.flushLoop();
   }
@@ -70,7 +74,10 @@ export class RecordBatcher {
         await this.store.recordAttempts([record]);
         continue;
       } catch (err) {
-        this.log.error({ err, delivery_id: record.deliveryId }, "attempt record refused; retrying without response");
+        this.log.error(
+          { err, ...this.logContext.get(record), delivery_id: record.deliveryId },
+          "attempt record refused; retrying without response",
+        );
       }
       const bare: AttemptRecord = {
         ...record,
@@ -80,7 +87,10 @@ export class RecordBatcher {
       try {
         await this.store.recordAttempts([bare]);
       } catch (err) {
-        this.log.error({ err, delivery_id: record.deliveryId }, "attempt record dropped; the delivery will be retried");
+        this.log.error(
+          { err, ...this.logContext.get(record), delivery_id: record.deliveryId },
+          "attempt record dropped; the delivery will be retried",
+        );
       }
     }
   }

@@ -12,6 +12,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
+import type { DeliveryObserver } from "../observability/metrics.ts";
 import type { NetworkPolicy } from "../outbound/network-policy.ts";
 import type { SecretBox } from "../secrets/secret-box.ts";
 import type { ClaimedDelivery, Store } from "../store/store.ts";
@@ -36,6 +37,8 @@ export interface WorkerOptions {
   pollIntervalMs: number;
   shutdownGraceMs: number;
   retryScheduleS: readonly number[];
+  /** Told about every attempt (metrics); delivery code itself knows nothing of Prometheus. */
+  observer?: DeliveryObserver;
   now?: () => number;
 }
 
@@ -107,7 +110,10 @@ export class DeliveryWorker {
     const task = this.process(d)
       .catch((err) => {
         // A bug, not a delivery failure: leave the lease to expire so the delivery is retried, and say so.
-        this.opts.log.error({ err, delivery_id: d.id }, "delivery processing failed");
+        this.opts.log.error(
+          { err, event_id: d.eventId, delivery_id: d.id, endpoint_id: d.endpointId, tenant_id: d.tenantId },
+          "delivery processing failed",
+        );
       })
       .finally(() => {
         this.inFlight.delete(d.id);
@@ -119,7 +125,7 @@ export class DeliveryWorker {
   private async process(d: ClaimedDelivery): Promise<void> {
     const ctx = { event_id: d.eventId, delivery_id: d.id, endpoint_id: d.endpointId, tenant_id: d.tenantId };
     if (d.endpoint.disabled) {
-      this.recorder.add(disabledEndpointState(d, this.now()));
+      this.recorder.add(disabledEndpointState(d, this.now()), ctx);
       this.opts.log.info(ctx, "endpoint disabled; delivery moved to dead");
       return;
     }
@@ -146,7 +152,15 @@ export class DeliveryWorker {
       now: this.now(),
       defaultScheduleS: this.opts.retryScheduleS,
     });
-    this.recorder.add(record);
+    this.recorder.add(record, ctx);
+    this.opts.observer?.attempted({
+      tenantId: d.tenantId,
+      outcome: classification.outcome,
+      status: record.status,
+      durationMs: sent.durationMs,
+      eventCreatedAt: d.event.createdAt,
+      finishedAt: record.now,
+    });
     const line = {
       ...ctx,
       attempt: prepared.attempt,

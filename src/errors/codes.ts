@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   ENDPOINT_NOT_FOUND: { status: 404, description: "The tenant has no endpoint with this id." },
   EVENT_NOT_FOUND: { status: 404, description: "The tenant has no event with this id." },
   DELIVERY_NOT_FOUND: { status: 404, description: "The tenant has no delivery with this id." },
+  API_KEY_NOT_FOUND: { status: 404, description: "The tenant has no API key with this id." },
   TENANT_ALREADY_EXISTS: { status: 409, description: "A tenant with this id already exists." },
   EVENT_ID_CONFLICT: {
     status: 409,

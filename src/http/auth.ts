@@ -2,17 +2,23 @@
  * Bearer-key authentication. A key is looked up by its SHA-256 hash (keys are long random strings, so a fast hash
  * is enough and the plain key is never stored). The result is a Principal: admin keys reach everything; tenant keys
  * (tenantId set) reach only their own tenant's routes, and any other tenant looks exactly like a missing one.
- * Lookups are cached briefly per process so a hot API does not read the key table on every request.
+ *
+ * Lookups are cached for CACHE_TTL_MS per process so a hot API does not read the key table on every request. The
+ * cost of the cache is revocation latency: a revoke clears this process's cache at once (forget()), but another
+ * process keeps accepting the key until its cached entry expires, at most CACHE_TTL_MS later. A cache miss is also
+ * when last_used_at is written, so that column costs one small write per key per process every few seconds at most.
  */
 import { createHash } from "node:crypto";
-import type { FastifyRequest } from "fastify";
+import type { FastifyBaseLogger, FastifyRequest } from "fastify";
 import { AppError } from "../errors/app-error.ts";
 import type { Store } from "../store/store.ts";
 
 export type Principal = { kind: "admin"; keyId: string } | { kind: "tenant"; keyId: string; tenantId: string };
 
-const CACHE_TTL_MS = 5_000;
+export const AUTH_CACHE_TTL_MS = 5_000;
 const CACHE_MAX = 1_000;
+/** `Bearer ` and a key of printable ASCII; anything else is refused before any lookup. */
+const BEARER = /^Bearer ([\x21-\x7e]{16,256})$/i;
 
 export function hashApiKey(key: string): string {
   return createHash("sha256").update(key).digest("hex");
@@ -20,29 +26,57 @@ export function hashApiKey(key: string): string {
 
 export class Authenticator {
   private readonly cache = new Map<string, { principal: Principal | null; at: number }>();
+  /** The answer for a request already authenticated (by the onRequest hook), so handlers do not look it up twice. */
+  private readonly byRequest = new WeakMap<FastifyRequest, Principal>();
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly log?: FastifyBaseLogger,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async authenticate(request: FastifyRequest): Promise<Principal> {
+    const known = this.byRequest.get(request);
+    if (known) return known;
+    const principal = await this.lookup(request);
+    this.byRequest.set(request, principal);
+    return principal;
+  }
+
+  private async lookup(request: FastifyRequest): Promise<Principal> {
     const header = request.headers.authorization;
-    const match = typeof header === "string" ? /^Bearer ([\x21-\x7e]{16,256})$/.exec(header) : null;
+    const match = typeof header === "string" ? BEARER.exec(header) : null;
     if (!match?.[1]) throw new AppError("UNAUTHORIZED", "send Authorization: Bearer <api key>");
     const hash = hashApiKey(match[1]);
-    const now = Date.now();
+    const now = this.now();
     let entry = this.cache.get(hash);
-    if (!entry || now - entry.at > CACHE_TTL_MS) {
+    if (!entry || now - entry.at > AUTH_CACHE_TTL_MS) {
       const key = await this.store.findApiKeyByHash(hash);
-      const principal: Principal | null = key
-        ? key.tenantId === null
-          ? { kind: "admin", keyId: key.id }
-          : { kind: "tenant", keyId: key.id, tenantId: key.tenantId }
-        : null;
+      const principal: Principal | null =
+        !key || key.revokedAt !== null
+          ? null
+          : key.tenantId === null
+            ? { kind: "admin", keyId: key.id }
+            : { kind: "tenant", keyId: key.id, tenantId: key.tenantId };
       if (this.cache.size >= CACHE_MAX) this.cache.clear();
       entry = { principal, at: now };
       this.cache.set(hash, entry);
+      if (principal) {
+        // Best effort: a failed timestamp write must never fail the request it describes.
+        this.store.touchApiKey(principal.keyId, now).catch((err: unknown) => {
+          this.log?.warn({ err, key_id: principal.keyId }, "could not record API key use");
+        });
+      }
     }
     if (!entry.principal) throw new AppError("UNAUTHORIZED", "the API key is not valid");
     return entry.principal;
+  }
+
+  /** Drops every cached lookup of the key, so a revoked key is refused by this process from the next request on. */
+  forget(keyId: string): void {
+    for (const [hash, entry] of this.cache) {
+      if (entry.principal?.keyId === keyId) this.cache.delete(hash);
+    }
   }
 }
 
@@ -55,4 +89,13 @@ export function requireTenantAccess(principal: Principal, tenantId: string): voi
   if (principal.kind === "tenant" && principal.tenantId !== tenantId) {
     throw new AppError("TENANT_NOT_FOUND", `tenant ${tenantId} not found`);
   }
+}
+
+/**
+ * For admin-only actions on one tenant (delete it, mint its keys): another tenant's key gets the 404 first, so the
+ * 403 never tells it that the tenant exists; only the tenant's own key learns that it lacks the right.
+ */
+export function requireAdminForTenant(principal: Principal, tenantId: string): void {
+  requireTenantAccess(principal, tenantId);
+  requireAdmin(principal);
 }

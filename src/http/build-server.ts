@@ -6,16 +6,22 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from "fastify";
 import type { Logger } from "pino";
+import { apiKeyRoutes } from "../features/api-keys/routes.ts";
+import { auditRoutes } from "../features/audit/routes.ts";
 import { deliveryRoutes } from "../features/deliveries/routes.ts";
 import { endpointRoutes } from "../features/endpoints/routes.ts";
 import { eventRoutes } from "../features/events/routes.ts";
 import { healthRoutes } from "../features/health/routes.ts";
+import { metricsRoutes } from "../features/metrics/routes.ts";
 import { operationalEventRoutes } from "../features/operational-events/routes.ts";
 import { tenantRoutes } from "../features/tenants/routes.ts";
 import { AppError } from "../errors/app-error.ts";
 import type { ApiContext } from "./context.ts";
 import { installErrorHandler } from "./error-handler.ts";
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from "./json-depth.ts";
+import { trackRoutes } from "./route-registry.ts";
+
+const INGEST_ROUTES = new Set(["/v1/tenants/:tenant_id/events", "/v1/tenants/:tenant_id/events/batch"]);
 
 export async function buildServer(ctx: ApiContext, log: Logger): Promise<FastifyInstance> {
   // Typed as the base logger so route plugins see the default Fastify instance type.
@@ -33,10 +39,16 @@ export async function buildServer(ctx: ApiContext, log: Logger): Promise<Fastify
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  trackRoutes(app);
   installErrorHandler(app);
   // Bodies must be JSON: without this, Fastify's built-in text/plain parser hands the schema a string and the caller
   // gets "body must be object" instead of 415 UNSUPPORTED_MEDIA_TYPE.
   app.removeContentTypeParser("text/plain");
+  // Everything under /v1 needs a key, and the key is checked before the body is parsed or validated: a caller
+  // without a valid key learns nothing about a route's schema and cannot make the server parse a large body.
+  app.addHook("onRequest", async (req) => {
+    if (req.url.startsWith("/v1/") || req.url === "/v1") await ctx.auth.authenticate(req);
+  });
   // An empty POST body is validated as {} so the caller gets the schema's own message, not "body must be object".
   app.addHook("preValidation", async (req) => {
     if (req.body === undefined && req.method === "POST") req.body = {};
@@ -45,11 +57,21 @@ export async function buildServer(ctx: ApiContext, log: Logger): Promise<Fastify
     }
   });
 
+  // Ingest ack latency: from the request's arrival to the 202 sent after the commit.
+  app.addHook("onResponse", async (req, reply) => {
+    if (req.method === "POST" && reply.statusCode === 202 && INGEST_ROUTES.has(req.routeOptions.url ?? "")) {
+      ctx.metrics.ingestAnswered(reply.elapsedTime / 1000);
+    }
+  });
+
   await app.register(healthRoutes(ctx));
   await app.register(tenantRoutes(ctx));
   await app.register(endpointRoutes(ctx));
   await app.register(eventRoutes(ctx));
   await app.register(deliveryRoutes(ctx));
+  await app.register(apiKeyRoutes(ctx));
+  await app.register(auditRoutes(ctx));
   await app.register(operationalEventRoutes(ctx));
+  await app.register(metricsRoutes(ctx));
   return app;
 }

@@ -1,10 +1,13 @@
 /**
  * What route modules receive from the composition root: services and the authenticator, never a store adapter.
  */
+import type { ApiKeyService } from "../features/api-keys/service.ts";
+import type { AuditService } from "../features/audit/service.ts";
 import type { DeliveryService } from "../features/deliveries/service.ts";
 import type { EndpointService } from "../features/endpoints/service.ts";
 import type { EventService } from "../features/events/service.ts";
 import type { OperationalEventService } from "../features/operational-events/service.ts";
+import type { Metrics } from "../observability/metrics.ts";
 import type { TenantService } from "../features/tenants/service.ts";
 import type { Authenticator } from "./auth.ts";
 
@@ -14,6 +17,11 @@ export interface ApiContext {
   endpoints: EndpointService;
   events: EventService;
   deliveries: DeliveryService;
+  apiKeys: ApiKeyService;
+  audit: AuditService;
   operationalEvents: OperationalEventService;
+  metrics: Metrics;
+  /** "none": GET /metrics needs no key; "admin": it needs the admin key. */
+  metricsAuth: "none" | "admin";
   ready: () => Promise<void>;
 }

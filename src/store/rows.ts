@@ -15,6 +15,8 @@ import type {
 } from "../domain/types.ts";
 import type { StoredEndpointSecrets } from "./store.ts";
 import type { OperationalEvent } from "../domain/operational-events.ts";
+import { newId } from "../domain/ids.ts";
+import type { ApiKeyInfo, AuditEntry, AuditNote, AuditTargetType } from "./store.ts";
 
 type Json = string | object;
 
@@ -217,4 +219,85 @@ export function toOperationalEvent(r: OperationalEventRow): OperationalEvent {
 /** Positional values in column order: id, type, tenant_id, endpoint_id, delivery_id, event_id, data, created_at. */
 export function operationalEventValues(e: OperationalEvent): unknown[] {
   return [e.id, e.type, e.tenantId, e.endpointId, e.deliveryId, e.eventId, JSON.stringify(e.data), e.createdAt];
+}
+
+export interface ApiKeyRow {
+  id: string;
+  tenant_id: string | null;
+  hash: string;
+  created_at: number;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
+export function toApiKey(r: ApiKeyRow): ApiKeyInfo {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    hash: r.hash,
+    createdAt: r.created_at,
+    revokedAt: r.revoked_at,
+    lastUsedAt: r.last_used_at,
+  };
+}
+
+export interface AuditRow {
+  id: string;
+  tenant_id: string | null;
+  actor_key_id: string;
+  action: string;
+  target_type: string;
+  target_id: string;
+  before: Json | null;
+  after: Json | null;
+  created_at: number;
+}
+
+export function toAuditEntry(r: AuditRow): AuditEntry {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    actorKeyId: r.actor_key_id,
+    action: r.action,
+    targetType: r.target_type as AuditTargetType,
+    targetId: r.target_id,
+    before: r.before === null ? null : json(r.before),
+    after: r.after === null ? null : json(r.after),
+    createdAt: r.created_at,
+  };
+}
+
+/** The audit row a mutating call writes for `note`, with the snapshots of the row before and after the change. */
+export function auditEntryFor<T>(
+  note: AuditNote<T>,
+  target: { type: AuditTargetType; id: string; tenantId: string | null },
+  before: T | null,
+  after: T | null,
+): AuditEntry {
+  return {
+    id: newId("aud"),
+    tenantId: target.tenantId,
+    actorKeyId: note.actorKeyId,
+    action: note.action,
+    targetType: target.type,
+    targetId: target.id,
+    before: before === null ? null : note.snapshot(before),
+    after: after === null ? null : note.snapshot(after),
+    createdAt: note.at,
+  };
+}
+
+/** Positional parameters for inserting an audit row, JSON as text, in column order. */
+export function auditParams(e: AuditEntry): unknown[] {
+  return [
+    e.id,
+    e.tenantId,
+    e.actorKeyId,
+    e.action,
+    e.targetType,
+    e.targetId,
+    e.before === null ? null : JSON.stringify(e.before),
+    e.after === null ? null : JSON.stringify(e.after),
+    e.createdAt,
+  ];
 }

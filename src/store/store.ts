@@ -39,6 +39,40 @@ export interface ApiKeyRecord {
   createdAt: number;
 }
 
+/** A stored key as read back: the record plus its lifecycle. A revoked key authenticates nothing. */
+export interface ApiKeyInfo extends ApiKeyRecord {
+  revokedAt: number | null;
+  lastUsedAt: number | null;
+}
+
+export type AuditTargetType = "tenant" | "endpoint" | "api_key";
+
+/** One row of the audit log. `before` and `after` are redacted snapshots (never secrets or key material). */
+export interface AuditEntry {
+  id: string;
+  tenantId: string | null;
+  /** The id of the API key that made the change. */
+  actorKeyId: string;
+  action: string;
+  targetType: AuditTargetType;
+  targetId: string;
+  before: JsonObject | null;
+  after: JsonObject | null;
+  createdAt: number;
+}
+
+/**
+ * Asks a mutating store call to record the change in the audit log inside the same transaction, so a change and its
+ * audit row commit (or fail) together. The store reads the row before the change itself and hands both states to
+ * `snapshot`, which decides what the log keeps (and must leave out secrets).
+ */
+export interface AuditNote<T> {
+  actorKeyId: string;
+  action: string;
+  at: number;
+  snapshot: (row: T) => JsonObject;
+}
+
 export type TenantPatch = Partial<Pick<Tenant, "name" | "metadata">>;
 export type EndpointPatch = Partial<
   Pick<
@@ -187,6 +221,21 @@ export interface OperationalEventFilter {
   tenantId?: string | undefined;
 }
 
+/** Queue gauges read at scrape time; cheap because each part is answered from an index. */
+export interface QueueStats {
+  /** pending or failed, next_attempt_at <= now, not leased. */
+  due: number;
+  /** pending or failed, due later (a scheduled retry). */
+  scheduled: number;
+  /** leased by a worker right now. */
+  inFlight: number;
+  /** next_attempt_at of the longest-waiting due delivery. */
+  oldestDueAt: number | null;
+  dead: number;
+  /** Attempts started in the last minute, across every worker (the recent delivery rate). */
+  attemptsLastMinute: number;
+}
+
 export type ReplayResult = "replayed" | "not_found" | "in_flight" | "already_pending";
 
 export interface Store {
@@ -201,31 +250,59 @@ export interface Store {
   countApiKeys(): Promise<number>;
   /** Inserts, or replaces the hash of the key with the same id. */
   putApiKey(key: ApiKeyRecord): Promise<void>;
-  findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null>;
+  findApiKeyByHash(hash: string): Promise<ApiKeyInfo | null>;
+  /** Inserts a new key (its id must be new). */
+  insertApiKey(key: ApiKeyRecord, audit?: AuditNote<ApiKeyInfo>): Promise<void>;
+  /** A tenant's keys, oldest first, without admin keys. */
+  listApiKeys(tenantId: string, page: PageRequest): Promise<Page<ApiKeyInfo>>;
+  /**
+   * Marks the tenant's key revoked; revoking twice keeps the first time and writes no second audit row.
+   * @returns the key after the call, or null when the tenant has no such key.
+   */
+  revokeApiKey(tenantId: string, id: string, now: number, audit?: AuditNote<ApiKeyInfo>): Promise<ApiKeyInfo | null>;
+  /** Records that the key authenticated a request (called at most once per auth-cache period per process). */
+  touchApiKey(id: string, now: number): Promise<void>;
+
+  /** Writes one audit row on its own, for changes made outside a store call that takes an AuditNote. */
+  insertAuditEntry(entry: AuditEntry): Promise<void>;
+  /** The tenant's audit log, newest first, from `since` on. */
+  listAuditLog(tenantId: string, since: number, page: PageRequest): Promise<Page<AuditEntry>>;
 
   /** false when the id is taken. */
-  insertTenant(tenant: Tenant): Promise<boolean>;
+  insertTenant(tenant: Tenant, audit?: AuditNote<Tenant>): Promise<boolean>;
   getTenant(id: string): Promise<Tenant | null>;
   listTenants(page: PageRequest): Promise<Page<Tenant>>;
-  updateTenant(id: string, patch: TenantPatch, now: number): Promise<Tenant | null>;
-  /** Deletes the tenant and everything it owns. */
-  deleteTenant(id: string): Promise<boolean>;
+  updateTenant(id: string, patch: TenantPatch, now: number, audit?: AuditNote<Tenant>): Promise<Tenant | null>;
+  /** Deletes the tenant and everything it owns (its audit log stays). */
+  deleteTenant(id: string, audit?: AuditNote<Tenant>): Promise<boolean>;
 
-  insertEndpoint(endpoint: Endpoint): Promise<void>;
+  insertEndpoint(endpoint: Endpoint, audit?: AuditNote<Endpoint>): Promise<void>;
   getEndpoint(tenantId: string, id: string): Promise<Endpoint | null>;
   listEndpoints(tenantId: string, page: PageRequest): Promise<Page<Endpoint>>;
   /**
    * When the patch flips `disabled`, the same transaction records `endpoint.disabled` or `endpoint.enabled` (with
    * `disabledReason` as the reason), so every way of switching an endpoint is on the operational record.
    */
-  updateEndpoint(tenantId: string, id: string, patch: EndpointPatch, now: number): Promise<Endpoint | null>;
+  updateEndpoint(
+    tenantId: string,
+    id: string,
+    patch: EndpointPatch,
+    now: number,
+    audit?: AuditNote<Endpoint>,
+  ): Promise<Endpoint | null>;
   /** Deletes the endpoint with its deliveries and attempts. */
-  deleteEndpoint(tenantId: string, id: string): Promise<boolean>;
+  deleteEndpoint(tenantId: string, id: string, audit?: AuditNote<Endpoint>): Promise<boolean>;
   /**
    * In one transaction: the current secret becomes the previous one (or is dropped when `previousExpiresAt` is
    * null) and the new one takes its place. Returns the endpoint as it is now, or null when it does not exist.
    */
-  rotateEndpointSecret(tenantId: string, id: string, rotation: SecretRotation, now: number): Promise<Endpoint | null>;
+  rotateEndpointSecret(
+    tenantId: string,
+    id: string,
+    rotation: SecretRotation,
+    now: number,
+    audit?: AuditNote<Endpoint>,
+  ): Promise<Endpoint | null>;
   /** Every endpoint's stored secrets (all tenants), in id order after `after`, at most `limit`. */
   listEndpointSecrets(after: string | null, limit: number): Promise<StoredEndpointSecrets[]>;
   /**
@@ -269,6 +346,8 @@ export interface Store {
   recordOperationalEvent(event: OperationalEvent): Promise<void>;
   /** Newest first. */
   listOperationalEvents(filter: OperationalEventFilter, page: PageRequest): Promise<Page<OperationalEvent>>;
+
+  queueStats(now: number): Promise<QueueStats>;
 
   /** Calls `onWork` soon after new deliveries commit anywhere (LISTEN/NOTIFY, or in-process for SQLite). */
   subscribeWork(onWork: () => void): () => void;

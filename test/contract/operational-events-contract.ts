@@ -198,6 +198,44 @@ export function operationalEventCases(getStore: () => Store): void {
   });
 }
 
+/** Queue gauges for /metrics, on a controlled clock. */
+export function queueStatsCases(getStore: () => Store): void {
+  let store: Store;
+  beforeEach(async () => {
+    store = getStore();
+    await store.insertTenant(tenant("acme"));
+    await store.insertEndpoint(endpoint("acme"));
+  });
+
+  it("counts due, scheduled, in-flight and dead deliveries, the oldest due time and recent attempts", async () => {
+    expect(await store.queueStats(T0)).toEqual({
+      due: 0,
+      scheduled: 0,
+      inFlight: 0,
+      oldestDueAt: null,
+      dead: 0,
+      attemptsLastMinute: 0,
+    });
+    await store.ingest(ingestRequest("acme", [event({ createdAt: T0 }), event({ createdAt: T0 + 10 })]));
+    await store.ingest(ingestRequest("acme", [event({ createdAt: T0 + 20 }), event({ createdAt: T0 + 5_000 })]));
+    // At T0 + 1000: three are due (the oldest since T0), one is not due until T0 + 5000.
+    expect(await store.queueStats(T0 + 1_000)).toMatchObject({ due: 3, scheduled: 1, inFlight: 0, oldestDueAt: T0 });
+
+    const claimed = await store.claimDue({ limit: 2, leaseMarginMs: 1_000, now: T0 + 1_000, leaseToken: "tok" });
+    expect(claimed).toHaveLength(2);
+    expect(await store.queueStats(T0 + 1_000)).toMatchObject({ due: 1, scheduled: 1, inFlight: 2, oldestDueAt: T0 + 20 });
+
+    const [a, b] = claimed;
+    await store.recordAttempts([record(a!, T0 + 1_100, "dead"), record(b!, T0 + 1_100, "retry")]);
+    const stats = await store.queueStats(T0 + 1_200);
+    expect(stats).toMatchObject({ dead: 1, inFlight: 0, attemptsLastMinute: 2 });
+    // The retried one is due again at once (nextAttemptAt = now in the fixture).
+    expect(stats.due).toBe(2);
+    // A minute later the attempts no longer count as recent.
+    expect((await store.queueStats(T0 + 1_100 + 60_001)).attemptsLastMinute).toBe(0);
+  });
+}
+
 async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {

@@ -9,7 +9,8 @@ import type { AttemptRecord, ClaimedDelivery, Store } from "../../src/store/stor
 import type { StoreKind, TestDatabase } from "../support/stores.ts";
 import { createTestDatabase } from "../support/stores.ts";
 import { endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
-import { operationalEventCases } from "./operational-events-contract.ts";
+import { keysAndAuditContract } from "./keys-and-audit-contract.ts";
+import { operationalEventCases, queueStatsCases } from "./operational-events-contract.ts";
 
 /** Fixture endpoints time out after 15 s; with this margin every lease lasts exactly 30 s. */
 const MARGIN = 15_000;
@@ -88,13 +89,15 @@ export function runStoreContract(kind: StoreKind): void {
       it("finds keys by hash, counts them, and replaces the hash of an existing id", async () => {
         expect(await store.countApiKeys()).toBe(0);
         await store.putApiKey({ id: "key_1", tenantId: null, hash: "h1", createdAt: T0 });
-        expect(await store.findApiKeyByHash("h1")).toEqual({ id: "key_1", tenantId: null, hash: "h1", createdAt: T0 });
+        expect(await store.findApiKeyByHash("h1")).toMatchObject({ id: "key_1", tenantId: null, hash: "h1", createdAt: T0 });
         await store.putApiKey({ id: "key_1", tenantId: null, hash: "h2", createdAt: T0 });
         expect(await store.findApiKeyByHash("h1")).toBeNull();
         expect((await store.findApiKeyByHash("h2"))?.id).toBe("key_1");
         expect(await store.countApiKeys()).toBe(1);
       });
     });
+
+    keysAndAuditContract(() => store);
 
     describe("tenants", () => {
       it("inserts once, refuses a duplicate id, and round-trips every field", async () => {
@@ -730,6 +733,7 @@ export function runStoreContract(kind: StoreKind): void {
     });
 
     describe("operational events", () => operationalEventCases(() => store));
+    describe("queue stats", () => queueStatsCases(() => store));
   });
 }
 

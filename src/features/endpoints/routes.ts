@@ -20,14 +20,17 @@ export function endpointRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
   return async (app) => {
     const base = "/v1/tenants/:tenant_id/endpoints";
 
+    /** @returns the id of the key making the request, for the audit log. */
     const access = async (req: Parameters<ApiContext["auth"]["authenticate"]>[0], tenantId: string) => {
-      requireTenantAccess(await ctx.auth.authenticate(req), tenantId);
+      const principal = await ctx.auth.authenticate(req);
+      requireTenantAccess(principal, tenantId);
       await ctx.tenants.assertExists(tenantId);
+      return principal.keyId;
     };
 
     app.post(base, { schema: { params: TenantParams, body: CreateEndpointBody } }, async (req, reply) => {
-      await access(req, req.params.tenant_id);
-      const { endpoint, secret } = await ctx.endpoints.create(req.params.tenant_id, req.body);
+      const actor = await access(req, req.params.tenant_id);
+      const { endpoint, secret } = await ctx.endpoints.create(req.params.tenant_id, req.body, actor);
       return reply.status(201).send({ ...endpointToApi(endpoint), secret });
     });
 
@@ -46,13 +49,13 @@ export function endpointRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
     });
 
     app.patch(`${base}/:endpoint_id`, { schema: { params: EndpointParams, body: PatchEndpointBody } }, async (req) => {
-      await access(req, req.params.tenant_id);
-      return endpointToApi(await ctx.endpoints.update(req.params.tenant_id, req.params.endpoint_id, req.body));
+      const actor = await access(req, req.params.tenant_id);
+      return endpointToApi(await ctx.endpoints.update(req.params.tenant_id, req.params.endpoint_id, req.body, actor));
     });
 
     app.delete(`${base}/:endpoint_id`, { schema: { params: EndpointParams } }, async (req, reply) => {
-      await access(req, req.params.tenant_id);
-      await ctx.endpoints.delete(req.params.tenant_id, req.params.endpoint_id);
+      const actor = await access(req, req.params.tenant_id);
+      await ctx.endpoints.delete(req.params.tenant_id, req.params.endpoint_id, actor);
       return reply.status(204).send();
     });
 
@@ -60,12 +63,9 @@ export function endpointRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
       `${base}/:endpoint_id/rotate-secret`,
       { schema: { params: EndpointParams, body: RotateSecretBody } },
       async (req) => {
-        await access(req, req.params.tenant_id);
-        const { endpoint, secret } = await ctx.endpoints.rotateSecret(
-          req.params.tenant_id,
-          req.params.endpoint_id,
-          req.body,
-        );
+        const actor = await access(req, req.params.tenant_id);
+        const { tenant_id, endpoint_id } = req.params;
+        const { endpoint, secret } = await ctx.endpoints.rotateSecret(tenant_id, endpoint_id, req.body, actor);
         const api = endpointToApi(endpoint);
         return { secret, public_key: api.public_key, previous_secret_expires_at: api.previous_secret_expires_at };
       },

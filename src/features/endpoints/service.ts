@@ -15,6 +15,7 @@ import type { SecretBox } from "../../secrets/secret-box.ts";
 import { ed25519PublicKey, generateEd25519Secret, parseEd25519Secret } from "../../signing/ed25519.ts";
 import { generateSecret, parseSecret, SecretFormatError } from "../../signing/secret.ts";
 import type { EndpointPatch, PageRequest, Store } from "../../store/store.ts";
+import { endpointAudit } from "../audit/notes.ts";
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
 /** How long a rotated-out secret keeps signing unless the caller says otherwise, and the longest allowed. */
@@ -54,7 +55,8 @@ export class EndpointService {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async create(tenantId: string, input: EndpointInput): Promise<EndpointWithSecret> {
+  /** `actorKeyId` (here and below) is the API key making the change, for the audit log. */
+  async create(tenantId: string, input: EndpointInput, actorKeyId: string): Promise<EndpointWithSecret> {
     await this.checkUrl(input.url);
     checkHeaders(input.headers);
     checkSchedule(input.retry_schedule_s);
@@ -83,7 +85,7 @@ export class EndpointService {
       createdAt: at,
       updatedAt: at,
     };
-    await this.store.insertEndpoint(endpoint);
+    await this.store.insertEndpoint(endpoint, endpointAudit(actorKeyId, "endpoint.created", at));
     return { endpoint, secret };
   }
 
@@ -97,7 +99,7 @@ export class EndpointService {
     return this.store.listEndpoints(tenantId, page);
   }
 
-  async update(tenantId: string, id: string, input: Partial<EndpointInput>): Promise<Endpoint> {
+  async update(tenantId: string, id: string, input: Partial<EndpointInput>, actorKeyId: string): Promise<Endpoint> {
     const patch: EndpointPatch = {};
     if (input.url !== undefined) {
       await this.checkUrl(input.url);
@@ -131,13 +133,15 @@ export class EndpointService {
       patch.disabled = input.disabled;
       patch.disabledReason = input.disabled ? "disabled by request" : null;
     }
-    const endpoint = await this.store.updateEndpoint(tenantId, id, patch, this.now());
+    const at = this.now();
+    const audit = endpointAudit(actorKeyId, "endpoint.updated", at);
+    const endpoint = await this.store.updateEndpoint(tenantId, id, patch, at, audit);
     if (!endpoint) throw new AppError("ENDPOINT_NOT_FOUND", `endpoint ${id} not found`);
     return endpoint;
   }
 
-  async delete(tenantId: string, id: string): Promise<void> {
-    if (!(await this.store.deleteEndpoint(tenantId, id))) {
+  async delete(tenantId: string, id: string, actorKeyId: string): Promise<void> {
+    if (!(await this.store.deleteEndpoint(tenantId, id, endpointAudit(actorKeyId, "endpoint.deleted", this.now())))) {
       throw new AppError("ENDPOINT_NOT_FOUND", `endpoint ${id} not found`);
     }
   }
@@ -146,22 +150,28 @@ export class EndpointService {
    * Gives the endpoint a new signing secret (the caller's or a generated one), returned once. The old secret keeps
    * signing beside the new one for `expire_old_after_s` (default 24 h, 0 drops it at once), so receivers can switch
    * without losing a request; only the secret before this rotation is kept, so rotating again within the overlap ends
-   * the older one at once.
+   * the older one at once. Audited as `endpoint.secret_rotated` in the same transaction.
    */
-  async rotateSecret(tenantId: string, id: string, input: RotateSecretInput): Promise<EndpointWithSecret> {
+  async rotateSecret(
+    tenantId: string,
+    id: string,
+    input: RotateSecretInput,
+    actorKeyId: string,
+  ): Promise<EndpointWithSecret> {
     const { signatureScheme } = await this.get(tenantId, id);
     const secret = secretFor(signatureScheme, input.secret);
     const overlapS = input.expire_old_after_s ?? DEFAULT_SECRET_OVERLAP_S;
-    const now = this.now();
+    const at = this.now();
     const endpoint = await this.store.rotateEndpointSecret(
       tenantId,
       id,
       {
         sealedSecret: this.secrets.seal(secret, id),
         publicKey: publicKeyFor(signatureScheme, secret),
-        previousExpiresAt: overlapS > 0 ? now + overlapS * 1000 : null,
+        previousExpiresAt: overlapS > 0 ? at + overlapS * 1000 : null,
       },
-      now,
+      at,
+      endpointAudit(actorKeyId, "endpoint.secret_rotated", at),
     );
     if (!endpoint) throw new AppError("ENDPOINT_NOT_FOUND", `endpoint ${id} not found`);
     return { endpoint, secret };

@@ -41,6 +41,7 @@ export function eventRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
         await access(req, req.params.tenant_id);
         const render = (events: Parameters<typeof ingestedToApi>[0][]) => JSON.stringify(ingestedToApi(events[0]!));
         const result = await ctx.events.publish(req.params.tenant_id, [req.body], req.headers["idempotency-key"], render);
+        if (!result.replayed) ctx.metrics.eventsAccepted(req.params.tenant_id, result.events.length);
         return sendPublished(reply, result, (r) => (r.replayed ? r.responseJson : render(r.events)));
       },
     );
@@ -61,6 +62,7 @@ export function eventRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
           req.headers["idempotency-key"],
           render,
         );
+        if (!result.replayed) ctx.metrics.eventsAccepted(req.params.tenant_id, result.events.length);
         return sendPublished(reply, result, (r) => (r.replayed ? r.responseJson : render(r.events)));
       },
     );

@@ -2,7 +2,7 @@
  * /v1/tenants: admin-only creation and listing; a tenant key may read and change its own tenant.
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { requireAdmin, requireTenantAccess } from "../../http/auth.ts";
+import { requireAdmin, requireAdminForTenant, requireTenantAccess } from "../../http/auth.ts";
 import { PageQuery, TenantParams } from "../../http/common-schemas.ts";
 import type { ApiContext } from "../../http/context.ts";
 import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
@@ -11,8 +11,9 @@ import { CreateTenantBody, PatchTenantBody, tenantToApi } from "./schemas.ts";
 export function tenantRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post("/v1/tenants", { schema: { body: CreateTenantBody } }, async (req, reply) => {
-      requireAdmin(await ctx.auth.authenticate(req));
-      const tenant = await ctx.tenants.create(req.body);
+      const principal = await ctx.auth.authenticate(req);
+      requireAdmin(principal);
+      const tenant = await ctx.tenants.create(req.body, principal.keyId);
       return reply.status(201).send(tenantToApi(tenant));
     });
 
@@ -28,13 +29,15 @@ export function tenantRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
     });
 
     app.patch("/v1/tenants/:tenant_id", { schema: { params: TenantParams, body: PatchTenantBody } }, async (req) => {
-      requireTenantAccess(await ctx.auth.authenticate(req), req.params.tenant_id);
-      return tenantToApi(await ctx.tenants.update(req.params.tenant_id, req.body));
+      const principal = await ctx.auth.authenticate(req);
+      requireTenantAccess(principal, req.params.tenant_id);
+      return tenantToApi(await ctx.tenants.update(req.params.tenant_id, req.body, principal.keyId));
     });
 
     app.delete("/v1/tenants/:tenant_id", { schema: { params: TenantParams } }, async (req, reply) => {
-      requireAdmin(await ctx.auth.authenticate(req));
-      await ctx.tenants.delete(req.params.tenant_id);
+      const principal = await ctx.auth.authenticate(req);
+      requireAdminForTenant(principal, req.params.tenant_id);
+      await ctx.tenants.delete(req.params.tenant_id, principal.keyId);
       return reply.status(204).send();
     });
   };

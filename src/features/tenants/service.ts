@@ -7,6 +7,7 @@ import type { JsonObject, Page, Tenant } from "../../domain/types.ts";
 import { AppError } from "../../errors/app-error.ts";
 import { checkMetadata } from "../../http/common-schemas.ts";
 import type { PageRequest, Store, TenantPatch } from "../../store/store.ts";
+import { tenantAudit } from "../audit/notes.ts";
 
 export class TenantService {
   constructor(
@@ -14,7 +15,11 @@ export class TenantService {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async create(input: { id?: string | undefined; name: string; metadata?: JsonObject | undefined }): Promise<Tenant> {
+  /** `actorKeyId` (and the same argument below) is the API key making the change, for the audit log. */
+  async create(
+    input: { id?: string | undefined; name: string; metadata?: JsonObject | undefined },
+    actorKeyId: string,
+  ): Promise<Tenant> {
     checkMetadata(input.metadata);
     if (input.id?.startsWith(RESERVED_TENANT_PREFIX)) {
       throw new AppError("TENANT_ID_RESERVED", `tenant ids starting with ${RESERVED_TENANT_PREFIX} are reserved`);
@@ -27,7 +32,7 @@ export class TenantService {
       createdAt: at,
       updatedAt: at,
     };
-    if (!(await this.store.insertTenant(tenant))) {
+    if (!(await this.store.insertTenant(tenant, tenantAudit(actorKeyId, "tenant.created", at)))) {
       throw new AppError("TENANT_ALREADY_EXISTS", `tenant ${tenant.id} already exists`);
     }
     return tenant;
@@ -48,14 +53,16 @@ export class TenantService {
     return this.store.listTenants(page);
   }
 
-  async update(id: string, patch: TenantPatch): Promise<Tenant> {
+  async update(id: string, patch: TenantPatch, actorKeyId: string): Promise<Tenant> {
     checkMetadata(patch.metadata);
-    const tenant = await this.store.updateTenant(id, patch, this.now());
+    const at = this.now();
+    const tenant = await this.store.updateTenant(id, patch, at, tenantAudit(actorKeyId, "tenant.updated", at));
     if (!tenant) throw new AppError("TENANT_NOT_FOUND", `tenant ${id} not found`);
     return tenant;
   }
 
-  async delete(id: string): Promise<void> {
-    if (!(await this.store.deleteTenant(id))) throw new AppError("TENANT_NOT_FOUND", `tenant ${id} not found`);
+  async delete(id: string, actorKeyId: string): Promise<void> {
+    const audit = tenantAudit(actorKeyId, "tenant.deleted", this.now());
+    if (!(await this.store.deleteTenant(id, audit))) throw new AppError("TENANT_NOT_FOUND", `tenant ${id} not found`);
   }
 }

@@ -22,7 +22,11 @@ import {
 } from "../attempt-operational-events.ts";
 import { toPage } from "../paging.ts";
 import {
+  type ApiKeyRow,
   type AttemptRow,
+  type AuditRow,
+  auditEntryFor,
+  auditParams,
   type DeliveryRow,
   type EndpointRow,
   type EventRow,
@@ -30,7 +34,9 @@ import {
   type OperationalEventRow,
   operationalEventValues,
   type TenantRow,
+  toApiKey,
   toAttempt,
+  toAuditEntry,
   toDelivery,
   toEndpoint,
   toEvent,
@@ -39,8 +45,11 @@ import {
   toTenant,
 } from "../rows.ts";
 import type {
+  ApiKeyInfo,
   ApiKeyRecord,
   AttemptRecord,
+  AuditEntry,
+  AuditNote,
   ClaimedDelivery,
   ClaimRequest,
   DeliveryFilter,
@@ -51,6 +60,7 @@ import type {
   IngestResult,
   OperationalEventFilter,
   PageRequest,
+  QueueStats,
   ReplayResult,
   SecretRotation,
   Store,
@@ -69,6 +79,15 @@ class EventConflict extends Error {
 
 /** A concurrent request holding the same Idempotency-Key committed first; start over and read its answer. */
 class IdempotencyRace extends Error {}
+
+const INSERT_AUDIT = `INSERT INTO audit_log
+  (id, tenant_id, actor_key_id, action, target_type, target_id, before, after, created_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+
+/** Writes an audit row on the transaction's client, so it commits or rolls back with the change it describes. */
+async function writeAudit(client: pg.PoolClient | pg.Pool, entry: AuditEntry): Promise<void> {
+  await client.query(INSERT_AUDIT, auditParams(entry));
+}
 
 /** The columns an update may change (signature_scheme is fixed at creation), in endpointValues() order. */
 const ENDPOINT_COLUMNS =
@@ -159,22 +178,87 @@ export class PostgresStore implements Store {
     );
   }
 
-  async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
-    const { rows } = await this.pool.query<{ id: string; tenant_id: string | null; hash: string; created_at: number }>(
-      "SELECT id, tenant_id, hash, created_at FROM api_keys WHERE hash = $1",
-      [hash],
-    );
-    const row = rows[0];
-    return row ? { id: row.id, tenantId: row.tenant_id, hash: row.hash, createdAt: row.created_at } : null;
+  async findApiKeyByHash(hash: string): Promise<ApiKeyInfo | null> {
+    const { rows } = await this.pool.query<ApiKeyRow>("SELECT * FROM api_keys WHERE hash = $1", [hash]);
+    return rows[0] ? toApiKey(rows[0]) : null;
   }
 
-  async insertTenant(t: Tenant): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
-      `INSERT INTO tenants (id, name, metadata, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (id) DO NOTHING`,
-      [t.id, t.name, JSON.stringify(t.metadata), t.createdAt, t.updatedAt],
+  async insertApiKey(key: ApiKeyRecord, audit?: AuditNote<ApiKeyInfo>): Promise<void> {
+    await inTransaction(this.pool, async (client) => {
+      await client.query("INSERT INTO api_keys (id, tenant_id, hash, created_at) VALUES ($1, $2, $3, $4)", [
+        key.id,
+        key.tenantId,
+        key.hash,
+        key.createdAt,
+      ]);
+      if (audit) {
+        const after = { ...key, revokedAt: null, lastUsedAt: null };
+        await writeAudit(client, auditEntryFor(audit, { type: "api_key", id: key.id, tenantId: key.tenantId }, null, after));
+      }
+    });
+  }
+
+  async listApiKeys(tenantId: string, page: PageRequest): Promise<Page<ApiKeyInfo>> {
+    const { rows } = await this.pool.query<ApiKeyRow>(
+      "SELECT * FROM api_keys WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+      [tenantId, page.after ?? "", page.limit + 1],
     );
-    return rowCount === 1;
+    return toPage(rows.map(toApiKey), page.limit);
+  }
+
+  async revokeApiKey(
+    tenantId: string,
+    id: string,
+    now: number,
+    audit?: AuditNote<ApiKeyInfo>,
+  ): Promise<ApiKeyInfo | null> {
+    return inTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<ApiKeyRow>(
+        "SELECT * FROM api_keys WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+        [tenantId, id],
+      );
+      if (!rows[0]) return null;
+      const before = toApiKey(rows[0]);
+      if (before.revokedAt !== null) return before;
+      await client.query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1", [id, now]);
+      const after = { ...before, revokedAt: now };
+      if (audit) await writeAudit(client, auditEntryFor(audit, { type: "api_key", id, tenantId }, before, after));
+      return after;
+    });
+  }
+
+  async touchApiKey(id: string, now: number): Promise<void> {
+    await this.pool.query("UPDATE api_keys SET last_used_at = $2 WHERE id = $1", [id, now]);
+  }
+
+  async insertAuditEntry(entry: AuditEntry): Promise<void> {
+    await writeAudit(this.pool, entry);
+  }
+
+  async listAuditLog(tenantId: string, since: number, page: PageRequest): Promise<Page<AuditEntry>> {
+    const { rows } = page.after
+      ? await this.pool.query<AuditRow>(
+          "SELECT * FROM audit_log WHERE tenant_id = $1 AND created_at >= $2 AND id < $3 ORDER BY id DESC LIMIT $4",
+          [tenantId, since, page.after, page.limit + 1],
+        )
+      : await this.pool.query<AuditRow>(
+          "SELECT * FROM audit_log WHERE tenant_id = $1 AND created_at >= $2 ORDER BY id DESC LIMIT $3",
+          [tenantId, since, page.limit + 1],
+        );
+    return toPage(rows.map(toAuditEntry), page.limit);
+  }
+
+  async insertTenant(t: Tenant, audit?: AuditNote<Tenant>): Promise<boolean> {
+    return inTransaction(this.pool, async (client) => {
+      const { rowCount } = await client.query(
+        `INSERT INTO tenants (id, name, metadata, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO NOTHING`,
+        [t.id, t.name, JSON.stringify(t.metadata), t.createdAt, t.updatedAt],
+      );
+      if (rowCount !== 1) return false;
+      if (audit) await writeAudit(client, auditEntryFor(audit, { type: "tenant", id: t.id, tenantId: t.id }, null, t));
+      return true;
+    });
   }
 
   async getTenant(id: string): Promise<Tenant | null> {
@@ -190,26 +274,43 @@ export class PostgresStore implements Store {
     return toPage(rows.map(toTenant), page.limit);
   }
 
-  async updateTenant(id: string, patch: TenantPatch, now: number): Promise<Tenant | null> {
-    const { rows } = await this.pool.query<TenantRow>(
-      `UPDATE tenants SET name = COALESCE($2, name), metadata = COALESCE($3::jsonb, metadata), updated_at = $4
-       WHERE id = $1 RETURNING *`,
-      [id, patch.name ?? null, patch.metadata === undefined ? null : JSON.stringify(patch.metadata), now],
-    );
-    return rows[0] ? toTenant(rows[0]) : null;
+  async updateTenant(id: string, patch: TenantPatch, now: number, audit?: AuditNote<Tenant>): Promise<Tenant | null> {
+    return inTransaction(this.pool, async (client) => {
+      const before = await client.query<TenantRow>("SELECT * FROM tenants WHERE id = $1 FOR UPDATE", [id]);
+      if (!before.rows[0]) return null;
+      const { rows } = await client.query<TenantRow>(
+        `UPDATE tenants SET name = COALESCE($2, name), metadata = COALESCE($3::jsonb, metadata), updated_at = $4
+         WHERE id = $1 RETURNING *`,
+        [id, patch.name ?? null, patch.metadata === undefined ? null : JSON.stringify(patch.metadata), now],
+      );
+      const after = toTenant(rows[0]!);
+      if (audit) {
+        await writeAudit(client, auditEntryFor(audit, { type: "tenant", id, tenantId: id }, toTenant(before.rows[0]), after));
+      }
+      return after;
+    });
   }
 
-  async deleteTenant(id: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query("DELETE FROM tenants WHERE id = $1", [id]);
-    return rowCount === 1;
+  async deleteTenant(id: string, audit?: AuditNote<Tenant>): Promise<boolean> {
+    return inTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<TenantRow>("DELETE FROM tenants WHERE id = $1 RETURNING *", [id]);
+      if (!rows[0]) return false;
+      if (audit) await writeAudit(client, auditEntryFor(audit, { type: "tenant", id, tenantId: id }, toTenant(rows[0]), null));
+      return true;
+    });
   }
 
-  async insertEndpoint(e: Endpoint): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO endpoints (id, tenant_id, signature_scheme, ${ENDPOINT_COLUMNS}, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
-      [e.id, e.tenantId, e.signatureScheme, ...endpointValues(e), e.createdAt, e.updatedAt],
-    );
+  async insertEndpoint(e: Endpoint, audit?: AuditNote<Endpoint>): Promise<void> {
+    await inTransaction(this.pool, async (client) => {
+      await client.query(
+        `INSERT INTO endpoints (id, tenant_id, signature_scheme, ${ENDPOINT_COLUMNS}, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+        [e.id, e.tenantId, e.signatureScheme, ...endpointValues(e), e.createdAt, e.updatedAt],
+      );
+      if (audit) {
+        await writeAudit(client, auditEntryFor(audit, { type: "endpoint", id: e.id, tenantId: e.tenantId }, null, e));
+      }
+    });
   }
 
   async getEndpoint(tenantId: string, id: string): Promise<Endpoint | null> {
@@ -228,14 +329,21 @@ export class PostgresStore implements Store {
     return toPage(rows.map(toEndpoint), page.limit);
   }
 
-  async updateEndpoint(tenantId: string, id: string, patch: EndpointPatch, now: number): Promise<Endpoint | null> {
+  async updateEndpoint(
+    tenantId: string,
+    id: string,
+    patch: EndpointPatch,
+    now: number,
+    audit?: AuditNote<Endpoint>,
+  ): Promise<Endpoint | null> {
     return inTransaction(this.pool, async (client) => {
       const { rows } = await client.query<EndpointRow>(
         "SELECT * FROM endpoints WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
         [tenantId, id],
       );
       if (!rows[0]) return null;
-      const next: Endpoint = { ...toEndpoint(rows[0]), ...patch, updatedAt: now };
+      const before = toEndpoint(rows[0]);
+      const next: Endpoint = { ...before, ...patch, updatedAt: now };
       await client.query(
         `UPDATE endpoints SET (${ENDPOINT_COLUMNS}, updated_at)
            = ($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
@@ -247,13 +355,23 @@ export class PostgresStore implements Store {
         const data = next.disabled ? { reason: next.disabledReason } : {};
         await this.insertOperationalEvents(client, [newOperationalEvent(type, { tenantId, endpointId: id }, data, now)]);
       }
+      if (audit) await writeAudit(client, auditEntryFor(audit, { type: "endpoint", id, tenantId }, before, next));
       return next;
     });
   }
 
-  async deleteEndpoint(tenantId: string, id: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query("DELETE FROM endpoints WHERE tenant_id = $1 AND id = $2", [tenantId, id]);
-    return rowCount === 1;
+  async deleteEndpoint(tenantId: string, id: string, audit?: AuditNote<Endpoint>): Promise<boolean> {
+    return inTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<EndpointRow>(
+        "DELETE FROM endpoints WHERE tenant_id = $1 AND id = $2 RETURNING *",
+        [tenantId, id],
+      );
+      if (!rows[0]) return false;
+      if (audit) {
+        await writeAudit(client, auditEntryFor(audit, { type: "endpoint", id, tenantId }, toEndpoint(rows[0]), null));
+      }
+      return true;
+    });
   }
 
   async rotateEndpointSecret(
@@ -261,15 +379,27 @@ export class PostgresStore implements Store {
     id: string,
     rotation: SecretRotation,
     now: number,
+    audit?: AuditNote<Endpoint>,
   ): Promise<Endpoint | null> {
-    // One statement: the row lock orders concurrent rotations, and each sees the secret the previous one set.
-    const { rows } = await this.pool.query<EndpointRow>(
-      `UPDATE endpoints SET previous_secret = CASE WHEN $3::bigint IS NULL THEN NULL ELSE secret END,
-         previous_secret_expires_at = $3, secret = $4, public_key = $5, updated_at = $6
-       WHERE tenant_id = $1 AND id = $2 RETURNING *`,
-      [tenantId, id, rotation.previousExpiresAt, rotation.sealedSecret, rotation.publicKey, now],
-    );
-    return rows[0] ? toEndpoint(rows[0]) : null;
+    return inTransaction(this.pool, async (client) => {
+      // The row lock orders concurrent rotations: each one moves the secret the previous one set.
+      const { rows: before } = await client.query<EndpointRow>(
+        "SELECT * FROM endpoints WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+        [tenantId, id],
+      );
+      if (!before[0]) return null;
+      const { rows } = await client.query<EndpointRow>(
+        `UPDATE endpoints SET previous_secret = CASE WHEN $3::bigint IS NULL THEN NULL ELSE secret END,
+           previous_secret_expires_at = $3, secret = $4, public_key = $5, updated_at = $6
+         WHERE tenant_id = $1 AND id = $2 RETURNING *`,
+        [tenantId, id, rotation.previousExpiresAt, rotation.sealedSecret, rotation.publicKey, now],
+      );
+      const after = toEndpoint(rows[0]!);
+      if (audit) {
+        await writeAudit(client, auditEntryFor(audit, { type: "endpoint", id, tenantId }, toEndpoint(before[0]), after));
+      }
+      return after;
+    });
   }
 
   async listEndpointSecrets(after: string | null, limit: number): Promise<StoredEndpointSecrets[]> {
@@ -822,6 +952,36 @@ export class PostgresStore implements Store {
        WHERE id = ANY($1::text[]) AND lease_token = $2`,
       [ids, leaseToken, now],
     );
+  }
+
+  async queueStats(now: number): Promise<QueueStats> {
+    const { rows } = await this.pool.query<{
+      due: number;
+      scheduled: number;
+      in_flight: number;
+      oldest_due: number | null;
+      dead: number;
+      recent: number;
+    }>(
+      `SELECT
+         count(*) FILTER (WHERE next_attempt_at <= $1) AS due,
+         count(*) FILTER (WHERE next_attempt_at > $1 AND coalesce(locked_until, 0) <= $1) AS scheduled,
+         count(*) FILTER (WHERE locked_until > $1) AS in_flight,
+         min(next_attempt_at) FILTER (WHERE next_attempt_at <= $1) AS oldest_due,
+         (SELECT count(*) FROM deliveries WHERE status = 'dead') AS dead,
+         (SELECT count(*) FROM attempts WHERE started_at > $1 - 60000) AS recent
+       FROM deliveries WHERE status IN ('pending', 'failed')`,
+      [now],
+    );
+    const r = rows[0]!;
+    return {
+      due: r.due,
+      scheduled: r.scheduled,
+      inFlight: r.in_flight,
+      oldestDueAt: r.oldest_due,
+      dead: r.dead,
+      attemptsLastMinute: r.recent,
+    };
   }
 
   subscribeWork(onWork: () => void): () => void {

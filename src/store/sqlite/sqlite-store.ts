@@ -18,7 +18,11 @@ import type { Attempt, Delivery, Endpoint, Page, StoredEvent, Tenant } from "../
 import { mayRecover, operationalEventsFor } from "../attempt-operational-events.ts";
 import { toPage } from "../paging.ts";
 import {
+  type ApiKeyRow,
   type AttemptRow,
+  type AuditRow,
+  auditEntryFor,
+  auditParams,
   type DeliveryRow,
   type EndpointRow,
   type EventRow,
@@ -27,7 +31,9 @@ import {
   type OperationalEventRow,
   operationalEventValues,
   type TenantRow,
+  toApiKey,
   toAttempt,
+  toAuditEntry,
   toDelivery,
   toEndpoint,
   toEvent,
@@ -36,8 +42,11 @@ import {
   toTenant,
 } from "../rows.ts";
 import type {
+  ApiKeyInfo,
   ApiKeyRecord,
   AttemptRecord,
+  AuditEntry,
+  AuditNote,
   ClaimedDelivery,
   ClaimRequest,
   DeliveryFilter,
@@ -48,6 +57,7 @@ import type {
   IngestResult,
   OperationalEventFilter,
   PageRequest,
+  QueueStats,
   ReplayResult,
   SecretRotation,
   Store,
@@ -119,19 +129,93 @@ export class SqliteStore implements Store {
     ).run(key.id, key.tenantId, key.hash, key.createdAt);
   }
 
-  async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
-    const row = this.sql("SELECT id, tenant_id, hash, created_at FROM api_keys WHERE hash = ?").get(hash) as
-      | { id: string; tenant_id: string | null; hash: string; created_at: number }
-      | undefined;
-    return row ? { id: row.id, tenantId: row.tenant_id, hash: row.hash, createdAt: row.created_at } : null;
+  async findApiKeyByHash(hash: string): Promise<ApiKeyInfo | null> {
+    const row = this.sql("SELECT * FROM api_keys WHERE hash = ?").get(hash) as ApiKeyRow | undefined;
+    return row ? toApiKey(row) : null;
   }
 
-  async insertTenant(t: Tenant): Promise<boolean> {
-    const result = this.sql(
-      `INSERT INTO tenants (id, name, metadata, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO NOTHING`,
-    ).run(t.id, t.name, JSON.stringify(t.metadata), t.createdAt, t.updatedAt);
-    return result.changes === 1;
+  async insertApiKey(key: ApiKeyRecord, audit?: AuditNote<ApiKeyInfo>): Promise<void> {
+    this.db.transaction(() => {
+      this.sql("INSERT INTO api_keys (id, tenant_id, hash, created_at) VALUES (?, ?, ?, ?)").run(
+        key.id,
+        key.tenantId,
+        key.hash,
+        key.createdAt,
+      );
+      if (audit) {
+        const after = { ...key, revokedAt: null, lastUsedAt: null };
+        this.audit(auditEntryFor(audit, { type: "api_key", id: key.id, tenantId: key.tenantId }, null, after));
+      }
+    })();
+  }
+
+  async listApiKeys(tenantId: string, page: PageRequest): Promise<Page<ApiKeyInfo>> {
+    const rows = this.sql("SELECT * FROM api_keys WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?").all(
+      tenantId,
+      page.after ?? "",
+      page.limit + 1,
+    ) as ApiKeyRow[];
+    return toPage(rows.map(toApiKey), page.limit);
+  }
+
+  async revokeApiKey(
+    tenantId: string,
+    id: string,
+    now: number,
+    audit?: AuditNote<ApiKeyInfo>,
+  ): Promise<ApiKeyInfo | null> {
+    return this.db.transaction(() => {
+      const row = this.sql("SELECT * FROM api_keys WHERE tenant_id = ? AND id = ?").get(tenantId, id) as
+        | ApiKeyRow
+        | undefined;
+      if (!row) return null;
+      const before = toApiKey(row);
+      if (before.revokedAt !== null) return before;
+      this.sql("UPDATE api_keys SET revoked_at = ? WHERE id = ?").run(now, id);
+      const after = { ...before, revokedAt: now };
+      if (audit) this.audit(auditEntryFor(audit, { type: "api_key", id, tenantId }, before, after));
+      return after;
+    })();
+  }
+
+  async touchApiKey(id: string, now: number): Promise<void> {
+    this.sql("UPDATE api_keys SET last_used_at = ? WHERE id = ?").run(now, id);
+  }
+
+  async insertAuditEntry(entry: AuditEntry): Promise<void> {
+    this.audit(entry);
+  }
+
+  async listAuditLog(tenantId: string, since: number, page: PageRequest): Promise<Page<AuditEntry>> {
+    const rows = page.after
+      ? this.sql(
+          "SELECT * FROM audit_log WHERE tenant_id = ? AND created_at >= ? AND id < ? ORDER BY id DESC LIMIT ?",
+        ).all(tenantId, since, page.after, page.limit + 1)
+      : this.sql("SELECT * FROM audit_log WHERE tenant_id = ? AND created_at >= ? ORDER BY id DESC LIMIT ?").all(
+          tenantId,
+          since,
+          page.limit + 1,
+        );
+    return toPage((rows as AuditRow[]).map(toAuditEntry), page.limit);
+  }
+
+  private audit(entry: AuditEntry): void {
+    this.sql(
+      `INSERT INTO audit_log (id, tenant_id, actor_key_id, action, target_type, target_id, before, after, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(...auditParams(entry));
+  }
+
+  async insertTenant(t: Tenant, audit?: AuditNote<Tenant>): Promise<boolean> {
+    return this.db.transaction(() => {
+      const result = this.sql(
+        `INSERT INTO tenants (id, name, metadata, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO NOTHING`,
+      ).run(t.id, t.name, JSON.stringify(t.metadata), t.createdAt, t.updatedAt);
+      if (result.changes !== 1) return false;
+      if (audit) this.audit(auditEntryFor(audit, { type: "tenant", id: t.id, tenantId: t.id }, null, t));
+      return true;
+    })();
   }
 
   async getTenant(id: string): Promise<Tenant | null> {
@@ -147,11 +231,13 @@ export class SqliteStore implements Store {
     return toPage(rows.map(toTenant), page.limit);
   }
 
-  async updateTenant(id: string, patch: TenantPatch, now: number): Promise<Tenant | null> {
+  async updateTenant(id: string, patch: TenantPatch, now: number, audit?: AuditNote<Tenant>): Promise<Tenant | null> {
     return this.db.transaction(() => {
       const row = this.sql("SELECT * FROM tenants WHERE id = ?").get(id) as TenantRow | undefined;
       if (!row) return null;
-      const next = { ...toTenant(row), ...patch, updatedAt: now };
+      const before = toTenant(row);
+      const next = { ...before, ...patch, updatedAt: now };
+      if (audit) this.audit(auditEntryFor(audit, { type: "tenant", id, tenantId: id }, before, next));
       this.sql("UPDATE tenants SET name = ?, metadata = ?, updated_at = ? WHERE id = ?").run(
         next.name,
         JSON.stringify(next.metadata),
@@ -162,11 +248,24 @@ export class SqliteStore implements Store {
     })();
   }
 
-  async deleteTenant(id: string): Promise<boolean> {
-    return this.sql("DELETE FROM tenants WHERE id = ?").run(id).changes === 1;
+  async deleteTenant(id: string, audit?: AuditNote<Tenant>): Promise<boolean> {
+    return this.db.transaction(() => {
+      const row = this.sql("SELECT * FROM tenants WHERE id = ?").get(id) as TenantRow | undefined;
+      if (!row) return false;
+      this.sql("DELETE FROM tenants WHERE id = ?").run(id);
+      if (audit) this.audit(auditEntryFor(audit, { type: "tenant", id, tenantId: id }, toTenant(row), null));
+      return true;
+    })();
   }
 
-  async insertEndpoint(e: Endpoint): Promise<void> {
+  async insertEndpoint(e: Endpoint, audit?: AuditNote<Endpoint>): Promise<void> {
+    this.db.transaction(() => {
+      this.insertEndpointRow(e);
+      if (audit) this.audit(auditEntryFor(audit, { type: "endpoint", id: e.id, tenantId: e.tenantId }, null, e));
+    })();
+  }
+
+  private insertEndpointRow(e: Endpoint): void {
     this.sql(
       `INSERT INTO endpoints (id, tenant_id, url, description, event_types, secret, signature_scheme, previous_secret,
          previous_secret_expires_at, public_key, headers, timeout_ms, retry_schedule_s, disabled, disabled_reason,
@@ -193,14 +292,22 @@ export class SqliteStore implements Store {
     return toPage(rows.map(toEndpoint), page.limit);
   }
 
-  async updateEndpoint(tenantId: string, id: string, patch: EndpointPatch, now: number): Promise<Endpoint | null> {
+  async updateEndpoint(
+    tenantId: string,
+    id: string,
+    patch: EndpointPatch,
+    now: number,
+    audit?: AuditNote<Endpoint>,
+  ): Promise<Endpoint | null> {
     let work = false;
     const updated = this.db.transaction(() => {
       const row = this.sql("SELECT * FROM endpoints WHERE tenant_id = ? AND id = ?").get(tenantId, id) as
         | EndpointRow
         | undefined;
       if (!row) return null;
-      const next: Endpoint = { ...toEndpoint(row), ...patch, updatedAt: now };
+      const before = toEndpoint(row);
+      const next: Endpoint = { ...before, ...patch, updatedAt: now };
+      if (audit) this.audit(auditEntryFor(audit, { type: "endpoint", id, tenantId }, before, next));
       this.sql(
         `UPDATE endpoints SET url = @url, description = @description, event_types = @event_types, secret = @secret,
            previous_secret = @previous_secret, previous_secret_expires_at = @previous_secret_expires_at,
@@ -220,8 +327,16 @@ export class SqliteStore implements Store {
     return updated;
   }
 
-  async deleteEndpoint(tenantId: string, id: string): Promise<boolean> {
-    return this.sql("DELETE FROM endpoints WHERE tenant_id = ? AND id = ?").run(tenantId, id).changes === 1;
+  async deleteEndpoint(tenantId: string, id: string, audit?: AuditNote<Endpoint>): Promise<boolean> {
+    return this.db.transaction(() => {
+      const row = this.sql("SELECT * FROM endpoints WHERE tenant_id = ? AND id = ?").get(tenantId, id) as
+        | EndpointRow
+        | undefined;
+      if (!row) return false;
+      this.sql("DELETE FROM endpoints WHERE tenant_id = ? AND id = ?").run(tenantId, id);
+      if (audit) this.audit(auditEntryFor(audit, { type: "endpoint", id, tenantId }, toEndpoint(row), null));
+      return true;
+    })();
   }
 
   async rotateEndpointSecret(
@@ -229,20 +344,29 @@ export class SqliteStore implements Store {
     id: string,
     rotation: SecretRotation,
     now: number,
+    audit?: AuditNote<Endpoint>,
   ): Promise<Endpoint | null> {
-    const row = this.sql(
-      `UPDATE endpoints SET previous_secret = CASE WHEN @expires IS NULL THEN NULL ELSE secret END,
-         previous_secret_expires_at = @expires, secret = @secret, public_key = @public_key, updated_at = @now
-       WHERE tenant_id = @tenant_id AND id = @id RETURNING *`,
-    ).get({
-      expires: rotation.previousExpiresAt,
-      secret: rotation.sealedSecret,
-      public_key: rotation.publicKey,
-      now,
-      tenant_id: tenantId,
-      id,
-    }) as EndpointRow | undefined;
-    return row ? toEndpoint(row) : null;
+    return this.db.transaction(() => {
+      const before = this.sql("SELECT * FROM endpoints WHERE tenant_id = ? AND id = ?").get(tenantId, id) as
+        | EndpointRow
+        | undefined;
+      if (!before) return null;
+      const row = this.sql(
+        `UPDATE endpoints SET previous_secret = CASE WHEN @expires IS NULL THEN NULL ELSE secret END,
+           previous_secret_expires_at = @expires, secret = @secret, public_key = @public_key, updated_at = @now
+         WHERE tenant_id = @tenant_id AND id = @id RETURNING *`,
+      ).get({
+        expires: rotation.previousExpiresAt,
+        secret: rotation.sealedSecret,
+        public_key: rotation.publicKey,
+        now,
+        tenant_id: tenantId,
+        id,
+      }) as EndpointRow;
+      const after = toEndpoint(row);
+      if (audit) this.audit(auditEntryFor(audit, { type: "endpoint", id, tenantId }, toEndpoint(before), after));
+      return after;
+    }).immediate();
   }
 
   async listEndpointSecrets(after: string | null, limit: number): Promise<StoredEndpointSecrets[]> {
@@ -659,6 +783,30 @@ export class SqliteStore implements Store {
     this.db.transaction(() => {
       for (const id of ids) release.run(now, id, leaseToken);
     }).immediate();
+  }
+
+  async queueStats(now: number): Promise<QueueStats> {
+    const q = this.sql(
+      `SELECT
+         coalesce(sum(CASE WHEN next_attempt_at <= @now THEN 1 ELSE 0 END), 0) AS due,
+         coalesce(sum(CASE WHEN next_attempt_at > @now AND coalesce(locked_until, 0) <= @now THEN 1 ELSE 0 END), 0)
+           AS scheduled,
+         coalesce(sum(CASE WHEN locked_until > @now THEN 1 ELSE 0 END), 0) AS in_flight,
+         min(CASE WHEN next_attempt_at <= @now THEN next_attempt_at END) AS oldest_due
+       FROM deliveries WHERE status IN ('pending', 'failed')`,
+    ).get({ now }) as { due: number; scheduled: number; in_flight: number; oldest_due: number | null };
+    const dead = this.sql("SELECT count(*) AS n FROM deliveries WHERE status = 'dead'").get() as { n: number };
+    const recent = this.sql("SELECT count(*) AS n FROM attempts WHERE started_at > ?").get(now - 60_000) as {
+      n: number;
+    };
+    return {
+      due: q.due,
+      scheduled: q.scheduled,
+      inFlight: q.in_flight,
+      oldestDueAt: q.oldest_due,
+      dead: dead.n,
+      attemptsLastMinute: recent.n,
+    };
   }
 
   subscribeWork(onWork: () => void): () => void {

@@ -1,0 +1,38 @@
+/**
+ * What the audit log keeps of a tenant, an endpoint or an API key: the API's own snake_case view, minus anything
+ * secret. Signing secrets (any field whose name mentions a secret, so fields added later are covered too), custom
+ * header values (they often carry the receiver's credentials) and key hashes are never written to the log.
+ */
+import type { Endpoint, JsonObject, Tenant } from "../../domain/types.ts";
+import type { ApiKeyInfo } from "../../store/store.ts";
+
+export const REDACTED = "[redacted]";
+
+export function tenantSnapshot(t: Tenant): JsonObject {
+  return { id: t.id, name: t.name, metadata: t.metadata };
+}
+
+/** Domain fields logged under the API's name for them (the stored secrets are encrypted, but still redacted). */
+const ENDPOINT_FIELD_NAMES: Record<string, string> = { sealedSecret: "secret", previousSealedSecret: "previous_secret" };
+/** Named like a secret, but not one: when a rotation's overlap ends is worth keeping. */
+const NOT_SECRET = new Set(["previousSecretExpiresAt"]);
+
+export function endpointSnapshot(e: Endpoint): JsonObject {
+  const out: JsonObject = {};
+  for (const [field, value] of Object.entries(e)) {
+    if (field === "createdAt" || field === "updatedAt") continue;
+    const name = ENDPOINT_FIELD_NAMES[field] ?? field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    if (/secret|private/i.test(field) && !NOT_SECRET.has(field)) out[name] = REDACTED;
+    else if (field === "headers") out[name] = redactHeaderValues(value as Record<string, string>);
+    else out[name] = value;
+  }
+  return out;
+}
+
+export function apiKeySnapshot(k: ApiKeyInfo): JsonObject {
+  return { id: k.id, tenant_id: k.tenantId, revoked_at: k.revokedAt };
+}
+
+function redactHeaderValues(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.keys(headers).map((name) => [name, REDACTED]));
+}

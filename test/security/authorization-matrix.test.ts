@@ -1,0 +1,286 @@
+/**
+ * The authorisation matrix: every route the server registers (enumerated through the route registry, so a route
+ * added later fails this test until it is classified below) is called with the admin key, the tenant's own key,
+ * another tenant's key, a revoked key, no key and malformed Authorization headers, and must answer exactly the
+ * expected status. Every refused request must leave the target tenant exactly as it was (0 cross-tenant reads or
+ * writes), and another tenant's key must get the same answer for an existing tenant as for one that does not exist.
+ */
+import { describe, expect, it } from "vitest";
+import { registeredRoutes } from "../../src/http/route-registry.ts";
+import { type ApiResponse, eventually, type Json, useHookd } from "../e2e/harness.ts";
+import { STORE_KINDS } from "../support/stores.ts";
+
+/**
+ * public: anyone. admin: the admin key only (no tenant in the path). admin-for-tenant: the admin key only, on one
+ * tenant's path (another tenant's key gets 404, the tenant's own key 403). tenant: the admin key or the tenant's own.
+ */
+type Access = "public" | "admin" | "admin-for-tenant" | "tenant";
+
+/** A fresh tenant for one call: its own live, spare and revoked keys, an endpoint and a delivered event. */
+interface World {
+  tenantId: string;
+  ownKey: string;
+  revokedKey: string;
+  spareKeyId: string;
+  endpointId: string;
+  eventId: string;
+  deliveryId: string;
+}
+
+interface RouteCase {
+  access: Access;
+  /** The status an allowed caller gets. */
+  ok: number;
+  request: (w: World, receiverUrl: string) => { path: string; body?: unknown };
+}
+
+const t = (w: World) => `/v1/tenants/${w.tenantId}`;
+
+/** Every route, by `METHOD pattern`. A new route must be added here with the access it is meant to have. */
+const ROUTES: Record<string, RouteCase> = {
+  "GET /healthz": { access: "public", ok: 200, request: () => ({ path: "/healthz" }) },
+  "GET /readyz": { access: "public", ok: 200, request: () => ({ path: "/readyz" }) },
+  // Public by default (HOOKD_METRICS_AUTH=none); the admin-key option is tested in test/e2e/metrics.test.ts.
+  "GET /metrics": { access: "public", ok: 200, request: () => ({ path: "/metrics" }) },
+  "POST /v1/tenants": { access: "admin", ok: 201, request: () => ({ path: "/v1/tenants", body: { name: "new" } }) },
+  "GET /v1/tenants": { access: "admin", ok: 200, request: () => ({ path: "/v1/tenants" }) },
+  "GET /v1/tenants/:tenant_id": { access: "tenant", ok: 200, request: (w) => ({ path: t(w) }) },
+  "PATCH /v1/tenants/:tenant_id": { access: "tenant", ok: 200, request: (w) => ({ path: t(w), body: { name: "x" } }) },
+  "DELETE /v1/tenants/:tenant_id": { access: "admin-for-tenant", ok: 204, request: (w) => ({ path: t(w) }) },
+  "POST /v1/tenants/:tenant_id/endpoints": {
+    access: "tenant",
+    ok: 201,
+    request: (w, url) => ({ path: `${t(w)}/endpoints`, body: { url } }),
+  },
+  "GET /v1/tenants/:tenant_id/endpoints": { access: "tenant", ok: 200, request: (w) => ({ path: `${t(w)}/endpoints` }) },
+  "GET /v1/tenants/:tenant_id/endpoints/:endpoint_id": {
+    access: "tenant",
+    ok: 200,
+    request: (w) => ({ path: `${t(w)}/endpoints/${w.endpointId}` }),
+  },
+  "PATCH /v1/tenants/:tenant_id/endpoints/:endpoint_id": {
+    access: "tenant",
+    ok: 200,
+    request: (w) => ({ path: `${t(w)}/endpoints/${w.endpointId}`, body: { description: "changed" } }),
+  },
+  "DELETE /v1/tenants/:tenant_id/endpoints/:endpoint_id": {
+    access: "tenant",
+    ok: 204,
+    request: (w) => ({ path: `${t(w)}/endpoints/${w.endpointId}` }),
+  },
+  "POST /v1/tenants/:tenant_id/endpoints/:endpoint_id/rotate-secret": {
+    access: "tenant",
+    ok: 200,
+    request: (w) => ({ path: `${t(w)}/endpoints/${w.endpointId}/rotate-secret`, body: {} }),
+  },
+  "POST /v1/tenants/:tenant_id/endpoints/:endpoint_id/replay": {
+    access: "tenant",
+    ok: 202,
+    request: (w) => ({ path: `${t(w)}/endpoints/${w.endpointId}/replay`, body: {} }),
+  },
+  "POST /v1/tenants/:tenant_id/events": {
+    access: "tenant",
+    ok: 202,
+    request: (w) => ({ path: `${t(w)}/events`, body: { type: "matrix.test", data: {} } }),
+  },
+  "POST /v1/tenants/:tenant_id/events/batch": {
+    access: "tenant",
+    ok: 202,
+    request: (w) => ({ path: `${t(w)}/events/batch`, body: { events: [{ type: "matrix.test", data: {} }] } }),
+  },
+  "GET /v1/tenants/:tenant_id/events/:event_id": {
+    access: "tenant",
+    ok: 200,
+    request: (w) => ({ path: `${t(w)}/events/${w.eventId}` }),
+  },
+  "GET /v1/tenants/:tenant_id/deliveries": { access: "tenant", ok: 200, request: (w) => ({ path: `${t(w)}/deliveries` }) },
+  "GET /v1/tenants/:tenant_id/deliveries/:delivery_id": {
+    access: "tenant",
+    ok: 200,
+    request: (w) => ({ path: `${t(w)}/deliveries/${w.deliveryId}` }),
+  },
+  "POST /v1/tenants/:tenant_id/deliveries/:delivery_id/replay": {
+    access: "tenant",
+    ok: 202,
+    request: (w) => ({ path: `${t(w)}/deliveries/${w.deliveryId}/replay`, body: {} }),
+  },
+  "POST /v1/tenants/:tenant_id/api-keys": {
+    access: "admin-for-tenant",
+    ok: 201,
+    request: (w) => ({ path: `${t(w)}/api-keys`, body: {} }),
+  },
+  "GET /v1/tenants/:tenant_id/api-keys": { access: "tenant", ok: 200, request: (w) => ({ path: `${t(w)}/api-keys` }) },
+  "DELETE /v1/tenants/:tenant_id/api-keys/:key_id": {
+    access: "tenant",
+    ok: 204,
+    request: (w) => ({ path: `${t(w)}/api-keys/${w.spareKeyId}` }),
+  },
+  "GET /v1/operational-events": { access: "admin", ok: 200, request: () => ({ path: "/v1/operational-events" }) },
+  "GET /v1/tenants/:tenant_id/audit-log": { access: "tenant", ok: 200, request: (w) => ({ path: `${t(w)}/audit-log` }) },
+};
+
+type Caller = "admin" | "own" | "other" | "revoked" | "none" | "malformed";
+const CALLERS: Caller[] = ["admin", "own", "other", "revoked", "none", "malformed"];
+
+function expected(access: Access, caller: Caller, ok: number): number {
+  if (access === "public") return ok;
+  if (caller === "revoked" || caller === "none" || caller === "malformed") return 401;
+  if (caller === "admin") return ok;
+  if (access === "admin") return 403;
+  if (caller === "own") return access === "tenant" ? ok : 403;
+  return 404; // another tenant's key on this tenant's path: as if the tenant did not exist
+}
+
+describe.each(STORE_KINDS)("authorisation matrix (%s)", (kind) => {
+  const h = useHookd(kind);
+
+  async function newKey(tenantId: string): Promise<Json> {
+    return h.api.expectPost(`/v1/tenants/${tenantId}/api-keys`, {}, 201);
+  }
+
+  async function world(receiverUrl: string): Promise<World> {
+    const tenantId = await h.tenant();
+    const own = await newKey(tenantId);
+    const spare = await newKey(tenantId);
+    const revoked = await newKey(tenantId);
+    // Use the doomed key first, so its lookup sits in the auth cache: the revoke must clear it.
+    expect((await h.api.get(`/v1/tenants/${tenantId}`, { key: revoked.key })).status).toBe(200);
+    expect((await h.api.delete(`/v1/tenants/${tenantId}/api-keys/${revoked.id}`)).status).toBe(204);
+    const ep = await h.api.createEndpoint(tenantId, { url: receiverUrl, event_types: ["matrix.*"] });
+    const ev = await h.api.publish(tenantId, { type: "matrix.setup", data: { n: 1 } });
+    const delivery = await h.api.onlyDeliveryOf(tenantId, ev.id);
+    await h.api.waitForDelivery(tenantId, delivery.id, (d) => d.status === "succeeded");
+    return {
+      tenantId,
+      ownKey: own.key,
+      revokedKey: revoked.key,
+      spareKeyId: spare.id,
+      endpointId: ep.id,
+      eventId: ev.id,
+      deliveryId: delivery.id,
+    };
+  }
+
+  /** Everything an admin can read about the tenant; a refused call must leave it identical. */
+  async function snapshot(w: World): Promise<unknown> {
+    const paths = ["", "/endpoints", `/endpoints/${w.endpointId}`, "/api-keys", "/deliveries?limit=250", "/audit-log?limit=250"];
+    const out: unknown[] = [];
+    for (const p of paths) {
+      const res = await h.api.get(`${t(w)}${p}`);
+      out.push([p, res.status, stripLastUsed(res.body)]);
+    }
+    return out;
+  }
+
+  function call(method: string, req: { path: string; body?: unknown }, authorization: string | null) {
+    const headers: Record<string, string> = authorization === null ? {} : { authorization };
+    return h.api.call(method, req.path, { key: null, headers, ...(req.body === undefined ? {} : { body: req.body }) });
+  }
+
+  it("classifies every registered route", () => {
+    const registered = registeredRoutes(h.app.server!).map((r) => `${r.method} ${r.url}`);
+    const unclassified = registered.filter((r) => !(r in ROUTES));
+    expect(unclassified, "add these routes to ROUTES in test/security/authorization-matrix.test.ts").toEqual([]);
+    const stale = Object.keys(ROUTES).filter((r) => !registered.includes(r));
+    expect(stale, "these ROUTES entries name no registered route").toEqual([]);
+  });
+
+  it("answers every route with the expected status for every kind of caller, without cross-tenant effects", async () => {
+    const receiver = await h.receiver();
+    const otherTenant = await h.tenant();
+    const otherKey = (await newKey(otherTenant)).key as string;
+    const mismatches: string[] = [];
+    for (const route of registeredRoutes(h.app.server!)) {
+      const name = `${route.method} ${route.url}`;
+      const spec = ROUTES[name];
+      if (!spec) continue; // reported by the classification test
+      // Refused callers change nothing, so they share one world; each allowed caller gets a fresh one.
+      const shared = await world(receiver.url);
+      for (const caller of CALLERS) {
+        const want = expected(spec.access, caller, spec.ok);
+        const w = want < 400 ? await world(receiver.url) : shared;
+        const req = spec.request(w, receiver.url);
+        const headers: (string | null)[] =
+          caller === "admin"
+            ? ["Bearer test-admin-key-0123456789"]
+            : caller === "own"
+              ? [`Bearer ${w.ownKey}`]
+              : caller === "other"
+                ? [`Bearer ${otherKey}`]
+                : caller === "revoked"
+                  ? [`Bearer ${w.revokedKey}`]
+                  : caller === "none"
+                    ? [null]
+                    : malformed(w.ownKey);
+        const before = want >= 400 ? await snapshot(w) : null;
+        for (const authorization of headers) {
+          const res = await call(route.method, req, authorization);
+          if (res.status !== want) mismatches.push(`${name} as ${caller} (${authorization}): ${res.status} ${res.text}`);
+          if (want >= 400) expectErrorBody(res);
+          if (caller === "other" && want === 404) {
+            // Indistinguishable from a tenant that does not exist.
+            const ghost = { ...req, path: req.path.replace(w.tenantId, "ghost-tenant") };
+            const ghostRes = await call(route.method, ghost, authorization);
+            expect([ghostRes.status, ghostRes.body.code]).toEqual([res.status, res.body.code]);
+          }
+        }
+        if (before !== null) {
+          expect(await snapshot(w), `${name} as ${caller} changed the tenant`).toEqual(before);
+        }
+      }
+    }
+    expect(mismatches).toEqual([]);
+    // The other tenant was never touched either.
+    expect((await h.api.get(`/v1/tenants/${otherTenant}/audit-log`)).body.data.map((e: Json) => e.action)).toEqual([
+      "api_key.created",
+      "tenant.created",
+    ]);
+  }, 240_000);
+
+  it("a revoked key is refused at once, even right after a request that cached it", async () => {
+    const tenantId = await h.tenant();
+    const key = await newKey(tenantId);
+    expect((await h.api.get(`/v1/tenants/${tenantId}/endpoints`, { key: key.key })).status).toBe(200);
+    expect((await h.api.delete(`/v1/tenants/${tenantId}/api-keys/${key.id}`, { key: key.key })).status).toBe(204);
+    const res = await h.api.get(`/v1/tenants/${tenantId}/endpoints`, { key: key.key });
+    expect([res.status, res.body.code]).toEqual([401, "UNAUTHORIZED"]);
+    // last_used_at is written off the request path, so wait for it.
+    await eventually(async () => {
+      const listed = (await h.api.expectGet(`/v1/tenants/${tenantId}/api-keys`)).data as Json[];
+      expect(listed).toEqual([
+        {
+          id: key.id,
+          tenant_id: tenantId,
+          created_at: key.created_at,
+          revoked_at: expect.any(String),
+          last_used_at: expect.any(String),
+        },
+      ]);
+    });
+  });
+});
+
+/** Headers that must never authenticate, even though each contains a valid key. */
+function malformed(validKey: string): string[] {
+  return [
+    `Basic ${Buffer.from(`admin:${validKey}`).toString("base64")}`,
+    validKey,
+    `Bearer ${validKey} extra`,
+    `Bearer  ${validKey}`,
+    `Bearer ${validKey.slice(0, -1)}`,
+    "Bearer",
+    "Bearer short",
+  ];
+}
+
+function expectErrorBody(res: ApiResponse): void {
+  expect(typeof res.body?.code, res.text).toBe("string");
+  expect(res.text).not.toMatch(/\n\s+at /);
+}
+
+function stripLastUsed(body: unknown): unknown {
+  if (!body || typeof body !== "object") return body;
+  const b = body as Json;
+  if (!Array.isArray(b.data)) return body;
+  return { ...b, data: b.data.map((k: Json) => ("last_used_at" in k ? { ...k, last_used_at: null } : k)) };
+}
