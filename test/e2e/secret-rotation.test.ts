@@ -72,6 +72,7 @@ describe.each(STORE_KINDS)("endpoint secrets end to end (%s)", (kind) => {
       await h.api.patch(path, { description: "changed" }),
       await h.api.get(`/v1/tenants/${tenant}/deliveries/${delivery.id}`),
       await h.api.get(`/v1/tenants/${tenant}/deliveries`),
+      await h.api.get(`/v1/tenants/${tenant}/audit-log`),
     ];
     for (const res of answers) {
       expect(res.status).toBe(200);
@@ -80,6 +81,10 @@ describe.each(STORE_KINDS)("endpoint secrets end to end (%s)", (kind) => {
         expect(res.text).not.toContain(s.slice("whsec_".length));
       }
     }
+    const audit = answers[5]!.body.data as Json[];
+    const rotation = audit.find((e) => e.action === "endpoint.secret_rotated")!;
+    expect(rotation.after).toMatchObject({ secret: "[redacted]", previous_secret: "[redacted]" });
+    expect(rotation.after.previous_secret_expires_at).toEqual(expect.any(Number));
     const stored = await h.app.store.getEndpoint(tenant, ep.id);
     for (const value of [stored!.sealedSecret, stored!.previousSealedSecret!]) {
       expect(isSealed(value)).toBe(true);
