@@ -21,6 +21,13 @@ export const RESERVED_HEADERS = new Set([
   "webhook-attempt",
   "connection",
   "transfer-encoding",
+  // Hop-by-hop and protocol-switching headers: the HTTP client refuses to send them at all.
+  "keep-alive",
+  "upgrade",
+  "expect",
+  "te",
+  "trailer",
+  "proxy-connection",
 ]);
 
 export interface PreparedRequest {

@@ -50,10 +50,9 @@ export class DeliveryWorker {
   /** Controllers of the requests in flight, aborted together when the shutdown grace period ends. */
   private readonly controllers = new Set<AbortController>();
   private readonly recorder: RecordBatcher;
-  private readonly released: string[] = [];
+  /** Deliveries aborted by shutdown, with the lease each was claimed under, handed back without an attempt. */
+  private readonly released: { id: string; leaseToken: string }[] = [];
   private unsubscribe: (() => void) | null = null;
-  /** One token per process run: completions and releases only touch leases this worker took. */
-  private readonly leaseToken = randomUUID();
   private readonly now: () => number;
   private readonly signer: RequestSigner;
 
@@ -92,7 +91,10 @@ export class DeliveryWorker {
           limit,
           leaseMarginMs: this.opts.leaseMarginMs,
           now: this.now(),
-          leaseToken: this.leaseToken,
+          // A fresh token per claim, not per process: if this worker claims a delivery again after its earlier
+          // lease ran out (a long store outage), the stale outcome of the first claim can no longer overwrite the
+          // newer one, because only the newest token matches.
+          leaseToken: randomUUID(),
         });
         backoffMs = 100;
       } catch (err) {
@@ -107,6 +109,9 @@ export class DeliveryWorker {
   }
 
   private dispatch(d: ClaimedDelivery): void {
+    // Still in flight from an earlier claim whose lease expired: the new lease simply runs out again and the
+    // delivery becomes due once the first attempt is recorded or abandoned. Running both would double-send.
+    if (this.inFlight.has(d.id)) return;
     const task = this.process(d)
       .catch((err) => {
         // A bug, not a delivery failure: leave the lease to expire so the delivery is retried, and say so.
@@ -140,7 +145,7 @@ export class DeliveryWorker {
       controller,
     }).finally(() => this.controllers.delete(controller));
     if (sent.result.kind === "error" && sent.result.errorClass === "aborted") {
-      this.released.push(d.id);
+      this.released.push({ id: d.id, leaseToken: d.leaseToken });
       return;
     }
     const classification = classify(sent.result);
@@ -188,9 +193,17 @@ export class DeliveryWorker {
     clearTimeout(timer);
     for (const c of this.controllers) c.abort(new Error("worker shutting down"));
     await all;
-    await this.recorder.drain();
-    if (this.released.length > 0) {
-      await this.opts.store.releaseLeases(this.released, this.leaseToken, this.now()).catch((err) => {
+    // With the store down the recorder would retry forever and SIGTERM would never finish; after another grace
+    // period give up: unwritten outcomes only mean their leases expire and those deliveries are attempted again.
+    const drained = await Promise.race([
+      this.recorder.drain().then(() => true),
+      new Promise<false>((r) => setTimeout(() => r(false), this.opts.shutdownGraceMs).unref()),
+    ]);
+    if (!drained) this.opts.log.error("attempt records not written before shutdown; those deliveries will be retried");
+    const byToken = new Map<string, string[]>();
+    for (const { id, leaseToken } of this.released) byToken.set(leaseToken, [...(byToken.get(leaseToken) ?? []), id]);
+    for (const [leaseToken, ids] of byToken) {
+      await this.opts.store.releaseLeases(ids, leaseToken, this.now()).catch((err) => {
         this.opts.log.error({ err }, "releasing leases failed; they will expire instead");
       });
     }

@@ -17,6 +17,7 @@ import { operationalEventRoutes } from "../features/operational-events/routes.ts
 import { tenantRoutes } from "../features/tenants/routes.ts";
 import { AppError } from "../errors/app-error.ts";
 import type { ApiContext } from "./context.ts";
+import { registerOpenApi } from "./openapi.ts";
 import { installErrorHandler } from "./error-handler.ts";
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from "./json-depth.ts";
 import { trackRoutes } from "./route-registry.ts";
@@ -40,6 +41,7 @@ export async function buildServer(ctx: ApiContext, log: Logger): Promise<Fastify
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   trackRoutes(app);
+  await registerOpenApi(app);
   installErrorHandler(app);
   // Bodies must be JSON: without this, Fastify's built-in text/plain parser hands the schema a string and the caller
   // gets "body must be object" instead of 415 UNSUPPORTED_MEDIA_TYPE.

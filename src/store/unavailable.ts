@@ -11,6 +11,8 @@ const UNAVAILABLE_CODES = new Set([
   "57P02", // crash_shutdown
   "57P03", // cannot_connect_now
   "53300", // too_many_connections
+  "57014", // query_canceled: statement_timeout
+  "55P03", // lock_not_available: lock_timeout
   "SQLITE_BUSY",
   "SQLITE_FULL",
   "SQLITE_READONLY",
@@ -23,5 +25,5 @@ export function isStoreUnavailable(err: unknown): boolean {
   if (typeof e?.code === "string") {
     if (UNAVAILABLE_CODES.has(e.code) || e.code.startsWith("08") || e.code.startsWith("SQLITE_IOERR")) return true;
   }
-  return typeof e?.message === "string" && /Connection terminated|timeout exceeded when trying to connect/.test(e.message);
+  return typeof e?.message === "string" && /Connection terminated|timeout exceeded when trying to connect|Query read timeout/.test(e.message);
 }

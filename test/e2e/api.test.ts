@@ -83,6 +83,17 @@ describe.each(STORE_KINDS)("API end to end (%s)", (kind) => {
         400,
         "VALIDATION_FAILED",
       );
+      // Values and names the HTTP client would refuse to send: every delivery would fail, so refuse them up front.
+      for (const value of ["\u20ac", "a\u0001b", "tab\tok\u007f"]) {
+        expectError(await h.api.post(path, { url: "http://127.0.0.1:9/", headers: { "x-v": value } }), 400, "VALIDATION_FAILED");
+      }
+      for (const name of ["Keep-Alive", "upgrade", "Expect", "te"]) {
+        expectError(await h.api.post(path, { url: "http://127.0.0.1:9/", headers: { [name]: "x" } }), 400, "VALIDATION_FAILED");
+      }
+      const many = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`x-h${i}`, "v"]));
+      expectError(await h.api.post(path, { url: "http://127.0.0.1:9/", headers: many }), 400, "VALIDATION_FAILED");
+      const types = Array.from({ length: 101 }, (_, i) => `t.${i}`);
+      expectError(await h.api.post(path, { url: "http://127.0.0.1:9/", event_types: types }), 400, "VALIDATION_FAILED");
       expectError(await h.api.post(path, { url: "http://127.0.0.1:9/", timeout_ms: 500 }), 400, "VALIDATION_FAILED");
       expectError(await h.api.post(path, { url: "http://127.0.0.1:9/", timeout_ms: 60_000 }), 400, "VALIDATION_FAILED");
       expectError(await h.api.post(path, { url: "http://127.0.0.1:9/", event_types: [] }), 400, "VALIDATION_FAILED");

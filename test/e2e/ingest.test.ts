@@ -169,4 +169,32 @@ describe.each(STORE_KINDS)("ingest end to end (%s)", (kind) => {
     expect(fresh.body.code).toBe("EVENT_NOT_FOUND");
     expect(await h.api.deliveriesOf(tenant)).toHaveLength(1);
   });
+
+  it("refuses a batch that names one event id twice, storing nothing of it", async () => {
+    const tenant = await h.tenant();
+    const receiver = await h.receiver();
+    await h.api.createEndpoint(tenant, { url: receiver.url });
+    const res = await h.api.post(`/v1/tenants/${tenant}/events/batch`, {
+      events: [
+        { id: "twice", type: "invoice.paid", data: { x: 1 } },
+        { id: "other", type: "invoice.paid", data: {} },
+        { id: "twice", type: "invoice.voided", data: { x: 2 } },
+      ],
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: "VALIDATION_FAILED", details: [{ index: 2 }] });
+    expect((await h.api.get(`/v1/tenants/${tenant}/events/twice`)).status).toBe(404);
+    expect((await h.api.get(`/v1/tenants/${tenant}/events/other`)).status).toBe(404);
+    expect(await h.api.deliveriesOf(tenant)).toHaveLength(0);
+  });
+
+  it("refuses one Idempotency-Key reused across the single and batch routes", async () => {
+    const tenant = await h.tenant();
+    const event = { id: "idem-shape", type: "a.b", data: { n: 1 } };
+    const key = { "idempotency-key": `shape-${tenant}` };
+    await h.api.publish(tenant, event, key);
+    const batch = await h.api.post(`/v1/tenants/${tenant}/events/batch`, { events: [event] }, { headers: key });
+    expect(batch.status).toBe(422);
+    expect(batch.body.code).toBe("IDEMPOTENCY_KEY_MISMATCH");
+  });
 });

@@ -104,7 +104,7 @@ describe.each(STORE_KINDS)("retries and classification (%s)", (kind) => {
   it("a receiver that never answers times out after the endpoint's timeout_ms", async () => {
     const { tenant, receiver, delivery } = await setUp(hang, { timeout_ms: 1000 });
     await receiver.waitFor(1);
-    // The delivery and its attempts are two reads; wait until both show the recorded attempt.
+    // The delivery row and its attempts are two reads: wait until both show the recorded attempt.
     const first = await h.api.waitForDelivery(
       tenant,
       delivery.id,

@@ -42,6 +42,20 @@ const ROUTES: Record<string, RouteCase> = {
   "GET /readyz": { access: "public", ok: 200, request: () => ({ path: "/readyz" }) },
   // Public by default (HOOKD_METRICS_AUTH=none); the admin-key option is tested in test/e2e/metrics.test.ts.
   "GET /metrics": { access: "public", ok: 200, request: () => ({ path: "/metrics" }) },
+  // The OpenAPI document and the Swagger UI page with its bundled assets (src/http/openapi.ts).
+  "GET /openapi.json": { access: "public", ok: 200, request: () => ({ path: "/openapi.json" }) },
+  "GET /docs": { access: "public", ok: 200, request: () => ({ path: "/docs" }) },
+  "HEAD /docs/": { access: "public", ok: 200, request: () => ({ path: "/docs/" }) },
+  "GET /docs/static/index.html": { access: "public", ok: 302, request: () => ({ path: "/docs/static/index.html" }) },
+  "GET /docs/static/swagger-initializer.js": {
+    access: "public",
+    ok: 200,
+    request: () => ({ path: "/docs/static/swagger-initializer.js" }),
+  },
+  "GET /docs/json": { access: "public", ok: 200, request: () => ({ path: "/docs/json" }) },
+  "GET /docs/yaml": { access: "public", ok: 200, request: () => ({ path: "/docs/yaml" }) },
+  "GET /docs/static/*": { access: "public", ok: 200, request: () => ({ path: "/docs/static/swagger-ui.css" }) },
+  "HEAD /docs/static/*": { access: "public", ok: 200, request: () => ({ path: "/docs/static/swagger-ui.css" }) },
   "POST /v1/tenants": { access: "admin", ok: 201, request: () => ({ path: "/v1/tenants", body: { name: "new" } }) },
   "GET /v1/tenants": { access: "admin", ok: 200, request: () => ({ path: "/v1/tenants" }) },
   "GET /v1/tenants/:tenant_id": { access: "tenant", ok: 200, request: (w) => ({ path: t(w) }) },

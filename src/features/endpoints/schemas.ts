@@ -6,20 +6,22 @@ import type { Endpoint } from "../../domain/types.ts";
 import { iso, Metadata, TEXT_PATTERN } from "../../http/common-schemas.ts";
 
 const HEADER_NAME = "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$";
-const HEADER_VALUE = "^[^\\r\\n\\x00]*$";
+// What an HTTP client will actually send: visible ASCII, space, tab and Latin-1 (RFC 9110 field-vchar and obs-text).
+// Control characters (CR and LF above all: header injection) and anything else would fail every delivery.
+const HEADER_VALUE = "^[\\t\\x20-\\x7e\\x80-\\xff]*$";
 
 const fields = {
   url: Type.String({ minLength: 1, maxLength: 2048, pattern: TEXT_PATTERN }),
   description: Type.String({ maxLength: 1024, pattern: TEXT_PATTERN }),
   event_types: Type.Array(Type.String({ pattern: EVENT_TYPE_FILTER_PATTERN, maxLength: 128 }), {
     minItems: 1,
-    maxItems: 256,
+    maxItems: 100,
   }),
   secret: Type.String({ maxLength: 128 }),
   // additionalProperties: false makes the name pattern binding; without it a name that fails the pattern is just
   // not checked, and an endpoint whose header no HTTP client can send would fail every delivery.
   headers: Type.Record(Type.String({ pattern: HEADER_NAME }), Type.String({ pattern: HEADER_VALUE, maxLength: 4096 }), {
-    maxProperties: 32,
+    maxProperties: 50,
     additionalProperties: false,
   }),
   timeout_ms: Type.Integer({ minimum: 1000, maximum: 30000 }),

@@ -40,7 +40,7 @@ export function eventRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
       async (req, reply) => {
         await access(req, req.params.tenant_id);
         const render = (events: Parameters<typeof ingestedToApi>[0][]) => JSON.stringify(ingestedToApi(events[0]!));
-        const result = await ctx.events.publish(req.params.tenant_id, [req.body], req.headers["idempotency-key"], render);
+        const result = await ctx.events.publish(req.params.tenant_id, "single", [req.body], req.headers["idempotency-key"], render);
         if (!result.replayed) ctx.metrics.eventsAccepted(req.params.tenant_id, result.events.length);
         return sendPublished(reply, result, (r) => (r.replayed ? r.responseJson : render(r.events)));
       },
@@ -58,6 +58,7 @@ export function eventRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
           JSON.stringify({ data: events.map(ingestedToApi) });
         const result = await ctx.events.publish(
           req.params.tenant_id,
+          "batch",
           req.body.events,
           req.headers["idempotency-key"],
           render,

@@ -26,14 +26,18 @@ export class EventService {
   ) {}
 
   /**
+   * @param shape which route the events came from: part of the idempotency hash, so one key reused across the
+   *   single and batch routes is refused instead of replaying the other route's answer shape.
    * @param render serialises the 202 body; it is stored with the idempotency key so a repeat gets the same bytes.
    */
   async publish(
     tenantId: string,
+    shape: "single" | "batch",
     inputs: EventInput[],
     idempotencyKey: string | undefined,
     render: (events: IngestedEvent[]) => string,
   ): Promise<PublishResult> {
+    assertUniqueIds(inputs);
     const at = this.now();
     const events: NewEvent[] = inputs.map((input, index) => {
       const dataJson = JSON.stringify(input.data);
@@ -47,7 +51,7 @@ export class EventService {
     const idempotency = idempotencyKey
       ? {
           key: idempotencyKey,
-          requestHash: createHash("sha256").update(JSON.stringify(inputs)).digest("hex"),
+          requestHash: createHash("sha256").update(JSON.stringify([shape, inputs])).digest("hex"),
           notBefore: at - IDEMPOTENCY_WINDOW_MS,
         }
       : null;
@@ -71,5 +75,22 @@ export class EventService {
     if (!event) throw new AppError("EVENT_NOT_FOUND", `event ${id} not found`);
     const page = await this.store.listDeliveries(tenantId, { eventId: id }, { limit: 1000, after: null });
     return { event, deliveries: page.data };
+  }
+}
+
+/**
+ * One batch naming the same event id twice is refused whole: the stores would otherwise treat the second copy as an
+ * existing event (or, on PostgreSQL, drop it silently) while the 202 listed both.
+ */
+function assertUniqueIds(inputs: EventInput[]): void {
+  const seen = new Set<string>();
+  const repeated: { index: number; message: string }[] = [];
+  inputs.forEach((input, index) => {
+    if (input.id === undefined) return;
+    if (seen.has(input.id)) repeated.push({ index, message: `event id ${input.id} appears earlier in this batch` });
+    seen.add(input.id);
+  });
+  if (repeated.length > 0) {
+    throw new AppError("VALIDATION_FAILED", "event ids must be unique within a batch", repeated);
   }
 }

@@ -12,8 +12,30 @@ const types = {
     oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
+/**
+ * Bounds on every connection, so one hung server, half-open TCP connection (a failover, a NAT that forgot us) or lock
+ * wait surfaces as an error the caller retries or answers 503 for, instead of stalling the claim loop, the recorder
+ * or every ingest slot forever. hookd's statements are short; none legitimately runs near these limits.
+ */
+export const CONNECTION_LIMITS = {
+  keepAlive: true,
+  keepAliveInitialDelayMillis: 10_000,
+  statement_timeout: 30_000,
+  lock_timeout: 10_000,
+  idle_in_transaction_session_timeout: 60_000,
+  /** Client-side: also fires when the server cannot even be told to cancel. */
+  query_timeout: 40_000,
+} as const;
+
 export function createPool(connectionString: string, max: number, onError: (err: Error) => void): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max, types, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    types,
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 30_000,
+    ...CONNECTION_LIMITS,
+  });
   pool.on("error", onError);
   return pool;
 }

@@ -466,7 +466,7 @@ export class PostgresStore implements Store {
       }
       const group = this.groupQueue.splice(0, take);
       this.groupsInFlight++;
-      inTransaction(this.pool, (client) => this.ingestGroup(client, group.map((g) => g.req)))
+      retryEndpointRace(() => inTransaction(this.pool, (client) => this.ingestGroup(client, group.map((g) => g.req))))
         .then(
           (results) => group.forEach((g, i) => g.resolve(results[i] ?? { kind: "tenant_not_found" })),
           (err) => group.forEach((g) => g.reject(err)),
@@ -541,7 +541,7 @@ export class PostgresStore implements Store {
   private async ingestOne(req: IngestRequest): Promise<IngestResult> {
     for (let round = 0; ; round++) {
       try {
-        return await inTransaction(this.pool, (client) => this.ingestIn(client, req));
+        return await retryEndpointRace(() => inTransaction(this.pool, (client) => this.ingestIn(client, req)));
       } catch (err) {
         if (err instanceof EventConflict) return { kind: "event_conflict", eventId: err.eventId };
         if (err instanceof IdempotencyRace && round < 3) continue;
@@ -991,5 +991,21 @@ export class PostgresStore implements Store {
     }
     this.work.on("work", onWork);
     return () => this.work.off("work", onWork);
+  }
+}
+
+/**
+ * Ingest reads the tenant's endpoints without locking them (locking every endpoint row on every publish would cost
+ * far more than this rare race): an endpoint deleted between that read and the deliveries insert fails the insert's
+ * foreign key. The transaction has rolled back by then, so running it again reads the endpoints afresh.
+ */
+async function retryEndpointRace<T>(run: () => Promise<T>): Promise<T> {
+  for (let round = 0; ; round++) {
+    try {
+      return await run();
+    } catch (err) {
+      const fkRace = (err as { code?: unknown }).code === "23503";
+      if (!fkRace || round >= 2) throw err;
+    }
   }
 }

@@ -27,7 +27,7 @@ export class WorkListener {
 
   private async connect(): Promise<void> {
     if (this.closed) return;
-    const client = new pg.Client({ connectionString: this.connectionString });
+    const client = new pg.Client({ connectionString: this.connectionString, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
     client.on("notification", () => this.onWork());
     client.on("error", (err) => {
       this.onError(err);

@@ -1,0 +1,167 @@
+/**
+ * The success response of every route, for the OpenAPI document (/openapi.json, committed as openapi.json). Kept in
+ * one table keyed by `METHOD path` so a route module needs no change to be documented, and a test
+ * (test/api/openapi.test.ts) fails for any registered route missing here. A route may instead declare
+ * `schema.response` itself; that wins.
+ *
+ * The schemas describe; they do not filter. The server serialises with JSON.stringify (see openapi.ts), so a field
+ * missing here is not silently dropped from answers; the OpenAPI test checks real answers against these schemas.
+ */
+import { type TSchema, Type } from "typebox";
+import { OperationalEventPage } from "../features/operational-events/schemas.ts";
+
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+const Time = Type.String({ format: "date-time" });
+const Json = Type.Record(Type.String(), Type.Unknown());
+const page = <T extends TSchema>(item: T) =>
+  Type.Object({
+    data: Type.Array(item),
+    next_cursor: Nullable(Type.String({ description: "Pass as `cursor` for the next page; null on the last." })),
+  });
+
+export const TenantSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  metadata: Json,
+  created_at: Time,
+  updated_at: Time,
+});
+
+export const EndpointSchema = Type.Object({
+  id: Type.String(),
+  tenant_id: Type.String(),
+  url: Type.String(),
+  description: Type.String(),
+  event_types: Type.Array(Type.String()),
+  headers: Type.Record(Type.String(), Type.String()),
+  timeout_ms: Type.Integer(),
+  retry_schedule_s: Nullable(Type.Array(Type.Integer())),
+  disabled: Type.Boolean(),
+  disabled_reason: Nullable(Type.String()),
+  metadata: Json,
+  created_at: Time,
+  updated_at: Time,
+});
+
+const EndpointWithSecret = Type.Intersect([
+  EndpointSchema,
+  Type.Object({ secret: Type.String({ description: "whsec_...; shown only in this answer." }) }),
+]);
+
+const DeliveryStatus = Type.Union([
+  Type.Literal("pending"),
+  Type.Literal("failed"),
+  Type.Literal("succeeded"),
+  Type.Literal("dead"),
+]);
+
+const deliveryFields = {
+  id: Type.String(),
+  event_id: Type.String(),
+  endpoint_id: Type.String(),
+  status: DeliveryStatus,
+  next_attempt_at: Nullable(Time),
+  last_status_code: Nullable(Type.Integer()),
+  last_error: Nullable(Type.String()),
+  created_at: Time,
+  updated_at: Time,
+};
+
+export const DeliverySchema = Type.Object({
+  ...deliveryFields,
+  attempts: Type.Integer({ description: "Attempts made so far." }),
+});
+
+const AttemptSchema = Type.Object({
+  id: Type.String(),
+  attempt: Type.Integer(),
+  started_at: Time,
+  duration_ms: Type.Integer(),
+  status_code: Nullable(Type.Integer()),
+  response_body: Nullable(Type.String({ description: "The first 4 KB of the receiver's answer." })),
+  error: Nullable(Type.String()),
+  error_class: Nullable(Type.String({ description: "timeout, connect, dns, tls, http_status, ssrf_blocked ..." })),
+  outcome: Type.Union([Type.Literal("success"), Type.Literal("retry"), Type.Literal("permanent")]),
+  timeout_ms: Type.Integer(),
+});
+
+const IngestedSchema = Type.Object({
+  id: Type.String(),
+  type: Type.String(),
+  created_at: Time,
+  matched_endpoints: Type.Integer({ description: "Deliveries created: one per matching enabled endpoint." }),
+});
+
+const EventWithDeliveries = Type.Object({
+  id: Type.String(),
+  type: Type.String(),
+  data: Type.Unknown(),
+  created_at: Time,
+  deliveries: Type.Array(DeliverySchema),
+});
+
+const ApiKeySchema = Type.Object({
+  id: Type.String(),
+  tenant_id: Nullable(Type.String()),
+  created_at: Time,
+  revoked_at: Nullable(Time),
+  last_used_at: Nullable(Time),
+});
+
+const AuditEntrySchema = Type.Object({
+  id: Type.String(),
+  tenant_id: Nullable(Type.String()),
+  actor_key_id: Type.String(),
+  action: Type.String(),
+  target_type: Type.String(),
+  target_id: Type.String(),
+  before: Nullable(Json),
+  after: Nullable(Json),
+  created_at: Time,
+});
+
+const Empty = Type.Null({ description: "No content." });
+const t = "/v1/tenants/:tenant_id";
+
+/** `METHOD path` -> status -> schema. */
+export const RESPONSES: Record<string, Record<number, TSchema>> = {
+  "GET /healthz": { 200: Type.Object({ status: Type.Literal("ok") }) },
+  "GET /readyz": { 200: Type.Object({ status: Type.Literal("ready") }) },
+  "GET /metrics": { 200: Type.String({ description: "Prometheus text exposition format." }) },
+  "GET /openapi.json": { 200: Type.Object({}, { description: "This OpenAPI 3.1 document." }) },
+
+  "POST /v1/tenants": { 201: TenantSchema },
+  "GET /v1/tenants": { 200: page(TenantSchema) },
+  [`GET ${t}`]: { 200: TenantSchema },
+  [`PATCH ${t}`]: { 200: TenantSchema },
+  [`DELETE ${t}`]: { 204: Empty },
+
+  [`POST ${t}/api-keys`]: {
+    201: Type.Intersect([ApiKeySchema, Type.Object({ key: Type.String({ description: "Shown only once." }) })]),
+  },
+  [`GET ${t}/api-keys`]: { 200: page(ApiKeySchema) },
+  [`DELETE ${t}/api-keys/:key_id`]: { 204: Empty },
+  [`GET ${t}/audit-log`]: { 200: page(AuditEntrySchema) },
+
+  [`POST ${t}/endpoints`]: { 201: EndpointWithSecret },
+  [`GET ${t}/endpoints`]: { 200: page(EndpointSchema) },
+  [`GET ${t}/endpoints/:endpoint_id`]: { 200: EndpointSchema },
+  [`PATCH ${t}/endpoints/:endpoint_id`]: { 200: EndpointSchema },
+  [`DELETE ${t}/endpoints/:endpoint_id`]: { 204: Empty },
+  [`POST ${t}/endpoints/:endpoint_id/rotate-secret`]: { 200: Type.Object({ secret: Type.String() }) },
+  [`POST ${t}/endpoints/:endpoint_id/replay`]: {
+    202: Type.Object({ count: Type.Integer({ description: "Deliveries requeued." }) }),
+  },
+
+  [`POST ${t}/events`]: { 202: IngestedSchema },
+  [`POST ${t}/events/batch`]: { 202: Type.Object({ data: Type.Array(IngestedSchema) }) },
+  [`GET ${t}/events/:event_id`]: { 200: EventWithDeliveries },
+
+  [`GET ${t}/deliveries`]: { 200: page(DeliverySchema) },
+  [`GET ${t}/deliveries/:delivery_id`]: {
+    200: Type.Object({ ...deliveryFields, attempts: Type.Array(AttemptSchema, { description: "Oldest first." }) }),
+  },
+  [`POST ${t}/deliveries/:delivery_id/replay`]: { 202: DeliverySchema },
+
+  "GET /v1/operational-events": { 200: OperationalEventPage },
+};
