@@ -48,6 +48,9 @@ export class HookdApi implements IngestTarget {
       secret,
       event_types: ["invoice.*"],
       description: "benchmark sink",
+      // The throughput runs measure one endpoint at full speed (64 requests in flight per worker), so lift the
+      // per-endpoint limit (default 16) above what all the workers can have in flight together.
+      max_in_flight: 1000,
     });
     if (status !== 201 && status !== 200) throw new Error(`creating the endpoint: ${status} ${JSON.stringify(json)}`);
     return json.id;

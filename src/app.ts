@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import { type Config, type Role, storeKind } from "./config/config.ts";
 import { DeliveryWorker } from "./delivery/worker.ts";
+import { EndpointIsolation, type IsolationSettings } from "./isolation/policy.ts";
 import { ensureAdminKey } from "./features/api-keys/bootstrap.ts";
 import { ApiKeyService } from "./features/api-keys/service.ts";
 import { AuditService } from "./features/audit/service.ts";
@@ -101,6 +102,22 @@ async function migrateWithRetry(store: Store, log: Logger): Promise<void> {
   }
 }
 
+export function isolationSettings(config: Config): IsolationSettings {
+  return {
+    breaker: {
+      windowMs: config.breakerWindowMs,
+      minAttempts: config.breakerMinAttempts,
+      failureRatio: config.breakerFailurePercent / 100,
+      consecutiveTimeouts: config.breakerConsecutiveTimeouts,
+      cooldownMs: config.breakerCooldownMs,
+      maxCooldownMs: Math.max(config.breakerMaxCooldownMs, config.breakerCooldownMs),
+    },
+    rampMs: config.recoveryRampMs,
+    autoDisableAfterMs: config.autoDisableAfterMs,
+    adaptiveTimeout: true,
+  };
+}
+
 export async function createApp(config: Config, opts: AppOptions): Promise<App> {
   const { role, log } = opts;
   if (role !== "all" && storeKind(config) === "sqlite") {
@@ -140,7 +157,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
         {
           auth,
           tenants,
-          endpoints: new EndpointService(store, policy, secretBox, now),
+          endpoints: new EndpointService(store, policy, secretBox, now, isolationSettings(config).breaker),
           events: new EventService(store),
           deliveries: new DeliveryService(store),
           apiKeys: new ApiKeyService(store, tenants, auth),
@@ -169,6 +186,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
         pollIntervalMs: config.pollIntervalMs,
         shutdownGraceMs: config.shutdownGraceMs,
         retryScheduleS: config.retryScheduleS,
+        isolation: new EndpointIsolation(isolationSettings(config)),
         observer: metrics,
       });
       worker.start();

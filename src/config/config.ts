@@ -27,6 +27,14 @@ export interface Config {
   encryptionKey: string | null;
   previousEncryptionKeys: readonly string[];
   newEncryptionKey: string | null;
+  breakerFailurePercent: number;
+  breakerMinAttempts: number;
+  breakerWindowMs: number;
+  breakerConsecutiveTimeouts: number;
+  breakerCooldownMs: number;
+  breakerMaxCooldownMs: number;
+  recoveryRampMs: number;
+  autoDisableAfterMs: number;
   operatorWebhookUrl: string | null;
   operatorWebhookSecret: string | null;
   metricsAuth: "none" | "admin";
@@ -139,6 +147,50 @@ export const SETTINGS = [
     default: null,
     parse: masterKey,
     sensitive: true,
+  },
+  {
+    env: "HOOKD_BREAKER_FAILURE_PERCENT",
+    key: "breakerFailurePercent",
+    doc: "An endpoint's breaker opens when this share (percent) of the attempts in its window failed...",
+    default: 50,
+    parse: int(1, 100),
+  },
+  { env: "HOOKD_BREAKER_MIN_ATTEMPTS", key: "breakerMinAttempts", doc: "...and the window holds at least this many attempts.", default: 10, parse: int(1, 100_000) },
+  { env: "HOOKD_BREAKER_WINDOW_MS", key: "breakerWindowMs", doc: "Length of the breaker's sliding window.", default: 60_000, parse: int(1_000, 3_600_000) },
+  {
+    env: "HOOKD_BREAKER_TIMEOUTS",
+    key: "breakerConsecutiveTimeouts",
+    doc: "The breaker also opens after this many timeouts in a row.",
+    default: 5,
+    parse: int(1, 1_000),
+  },
+  {
+    env: "HOOKD_BREAKER_COOLDOWN_MS",
+    key: "breakerCooldownMs",
+    doc: "How long an open breaker waits before one probe; doubles on each re-open.",
+    default: 30_000,
+    parse: int(100, 86_400_000),
+  },
+  {
+    env: "HOOKD_BREAKER_MAX_COOLDOWN_MS",
+    key: "breakerMaxCooldownMs",
+    doc: "The cool-down never doubles beyond this.",
+    default: 600_000,
+    parse: int(100, 86_400_000),
+  },
+  {
+    env: "HOOKD_RECOVERY_RAMP_MS",
+    key: "recoveryRampMs",
+    doc: "After a breaker closes, the endpoint's rate climbs back to its old throughput over this long (0: no ramp).",
+    default: 300_000,
+    parse: int(0, 86_400_000),
+  },
+  {
+    env: "HOOKD_AUTO_DISABLE_AFTER_MS",
+    key: "autoDisableAfterMs",
+    doc: "An endpoint whose attempts have all failed for this long, with no success, is disabled (default 5 days).",
+    default: 432_000_000,
+    parse: int(60_000, 365 * 86_400_000),
   },
   {
     env: "HOOKD_OPERATOR_WEBHOOK_URL",

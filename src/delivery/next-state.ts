@@ -8,6 +8,8 @@ import type { Classification } from "./classify.ts";
 import { nextRetryDelayMs, parseRetryAfterMs, rateLimitedDelayMs } from "./retry-schedule.ts";
 import type { SendOutcome } from "./send.ts";
 
+export const MAX_ENDPOINT_PAUSE_MS = 3_600_000;
+
 export interface NextStateInput {
   delivery: ClaimedDelivery;
   sent: SendOutcome;
@@ -31,6 +33,13 @@ export function nextState(input: NextStateInput): AttemptRecord {
 
   let status: AttemptRecord["status"] = "succeeded";
   let nextAttemptAt: number | null = null;
+  // A 429 with Retry-After pauses the whole endpoint, not just this delivery (capped: a receiver cannot park it
+  // for longer than an hour).
+  let endpointPauseMs: number | null = null;
+  if (c.rateLimited && sent.result.kind === "response") {
+    const wanted = parseRetryAfterMs(sent.result.retryAfter, now);
+    if (wanted !== null && wanted > 0) endpointPauseMs = Math.min(wanted, MAX_ENDPOINT_PAUSE_MS);
+  }
   if (c.outcome === "permanent") status = "dead";
   if (c.outcome === "retry") {
     const schedule = d.endpoint.retryScheduleS ?? input.defaultScheduleS;
@@ -68,6 +77,7 @@ export function nextState(input: NextStateInput): AttemptRecord {
     disableEndpoint: c.disableEndpoint
       ? { tenantId: d.tenantId, endpointId: d.endpointId, reason: "endpoint answered 410 Gone" }
       : null,
+    endpointPauseMs,
   };
 }
 

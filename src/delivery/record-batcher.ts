@@ -10,7 +10,7 @@
  * error log, leaving its lease to expire so the delivery is attempted again.
  */
 import type { Logger } from "pino";
-import type { AttemptRecord, Store } from "../store/store.ts";
+import type { AttemptRecord, IsolationPolicy, Store } from "../store/store.ts";
 import { isStoreUnavailable } from "../store/unavailable.ts";
 
 const MAX_BATCH = 500;
@@ -29,6 +29,8 @@ export class RecordBatcher {
   constructor(
     private readonly store: Store,
     private readonly log: Logger,
+    /** Folds each batch into the endpoints' shared state (breaker, latency, auto-disable) as it is written. */
+    private readonly isolation?: IsolationPolicy,
   ) {}
 
   /** Log fields of each queued record's delivery (event_id, endpoint_id ...), so error lines name the delivery fully. */
@@ -50,7 +52,7 @@ export class RecordBatcher {
     while (this.queue.length > 0) {
       const batch = this.queue.slice(0, MAX_BATCH);
       try {
-        await this.store.recordAttempts(batch);
+        await this.store.recordAttempts(batch, this.isolation);
         this.queue.splice(0, batch.length);
         this.retryMs = 50;
       } catch (err) {
@@ -71,7 +73,7 @@ export class RecordBatcher {
   private async writeSeparately(batch: AttemptRecord[]): Promise<void> {
     for (const record of batch) {
       try {
-        await this.store.recordAttempts([record]);
+        await this.store.recordAttempts([record], this.isolation);
         continue;
       } catch (err) {
         this.log.error(
@@ -85,7 +87,7 @@ export class RecordBatcher {
         lastError: record.lastError === null ? null : "response not storable",
       };
       try {
-        await this.store.recordAttempts([bare]);
+        await this.store.recordAttempts([bare], this.isolation);
       } catch (err) {
         this.log.error(
           { err, ...this.logContext.get(record), delivery_id: record.deliveryId },

@@ -16,6 +16,11 @@ export class WakeSignal {
     }
   }
 
+  /** Forgets a notification that nobody waited for yet. */
+  clear(): void {
+    this.pending = false;
+  }
+
   /** Resolves on notify() or after `timeoutMs`, whichever comes first. */
   wait(timeoutMs: number): Promise<void> {
     if (this.pending) {

@@ -15,7 +15,7 @@ import type { Dispatcher } from "undici";
 import type { DeliveryObserver } from "../observability/metrics.ts";
 import type { NetworkPolicy } from "../outbound/network-policy.ts";
 import type { SecretBox } from "../secrets/secret-box.ts";
-import type { ClaimedDelivery, Store } from "../store/store.ts";
+import type { ClaimedDelivery, IsolationPolicy, Store } from "../store/store.ts";
 import { classify } from "./classify.ts";
 import { disabledEndpointState, nextState } from "./next-state.ts";
 import { prepareRequest } from "./prepare.ts";
@@ -37,6 +37,8 @@ export interface WorkerOptions {
   pollIntervalMs: number;
   shutdownGraceMs: number;
   retryScheduleS: readonly number[];
+  /** Per-endpoint rules (breaker, pauses, rate limits, ramp, adaptive timeout), applied in the store's claim. */
+  isolation?: IsolationPolicy;
   /** Told about every attempt (metrics); delivery code itself knows nothing of Prometheus. */
   observer?: DeliveryObserver;
   now?: () => number;
@@ -55,9 +57,14 @@ export class DeliveryWorker {
   private unsubscribe: (() => void) | null = null;
   private readonly now: () => number;
   private readonly signer: RequestSigner;
+  /** New work was signalled since the last claim started. */
+  private workArrived = false;
+  /** Requests finished since the last claim started, and how many must finish before they wake the loop. */
+  private freed = 0;
+  private freedTarget = 0;
 
   constructor(private readonly opts: WorkerOptions) {
-    this.recorder = new RecordBatcher(opts.store, opts.log);
+    this.recorder = new RecordBatcher(opts.store, opts.log, opts.isolation);
     this.signer = new RequestSigner(opts.secretBox);
     this.now = opts.now ?? Date.now;
   }
@@ -65,7 +72,10 @@ export class DeliveryWorker {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.unsubscribe = this.opts.store.subscribeWork(() => this.wake.notify());
+    this.unsubscribe = this.opts.store.subscribeWork(() => {
+      this.workArrived = true;
+      this.wake.notify();
+    });
     this.loop = this.claimLoop();
   }
 
@@ -85,6 +95,8 @@ export class DeliveryWorker {
         continue;
       }
       const limit = Math.min(this.opts.batchSize, free);
+      this.workArrived = false;
+      this.freed = 0;
       let claimed: ClaimedDelivery[];
       try {
         claimed = await this.opts.store.claimDue({
@@ -95,6 +107,7 @@ export class DeliveryWorker {
           // lease ran out (a long store outage), the stale outcome of the first claim can no longer overwrite the
           // newer one, because only the newest token matches.
           leaseToken: randomUUID(),
+          ...(this.opts.isolation ? { isolation: this.opts.isolation } : {}),
         });
         backoffMs = 100;
       } catch (err) {
@@ -104,7 +117,18 @@ export class DeliveryWorker {
         continue;
       }
       for (const d of claimed) this.dispatch(d);
-      if (claimed.length < limit) await this.wake.wait(this.opts.pollIntervalMs);
+      // A short claim means every endpoint with due work is at its limit, paused or out of tokens (or nothing is
+      // due). Claiming again after every finished request would be a commit per delivery, so wait for new work, for
+      // a worthwhile share of the requests in flight to finish, or for the poll interval.
+      if (claimed.length < limit) {
+        const enough = Math.max(1, Math.min(worthwhile, Math.ceil(this.inFlight.size / 4)));
+        if (!this.workArrived && this.freed < enough) {
+          this.freedTarget = enough;
+          this.wake.clear();
+          await this.wake.wait(this.opts.pollIntervalMs);
+          this.freedTarget = 0;
+        }
+      }
     }
   }
 
@@ -122,7 +146,8 @@ export class DeliveryWorker {
       })
       .finally(() => {
         this.inFlight.delete(d.id);
-        this.wake.notify();
+        this.freed++;
+        if (this.freed >= this.freedTarget) this.wake.notify();
       });
     this.inFlight.set(d.id, task);
   }

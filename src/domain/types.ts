@@ -36,6 +36,10 @@ export interface Endpoint {
   publicKey: string | null;
   headers: Record<string, string>;
   timeoutMs: number;
+  /** Deliveries in flight at once to this endpoint, across every worker. */
+  maxInFlight: number;
+  /** Deliveries started per second at most (token bucket); null for no limit. */
+  rateLimitPerS: number | null;
   /** Seconds before each attempt; null means the server default. */
   retryScheduleS: number[] | null;
   disabled: boolean;

@@ -27,6 +27,20 @@ export const TenantSchema = Type.Object({
   updated_at: Time,
 });
 
+const EndpointHealthSchema = Type.Object(
+  {
+    breaker: Type.Union([Type.Literal("closed"), Type.Literal("open"), Type.Literal("half_open")]),
+    failure_rate: Nullable(Type.Number({ description: "Failed share of the attempts in the breaker's window, 0-1." })),
+    p50_ms: Nullable(Type.Number({ description: "Median duration of the last 100 attempts." })),
+    p95_ms: Nullable(Type.Number()),
+    in_flight: Type.Integer({ description: "Requests open to the endpoint right now, across all workers." }),
+    paused_until: Nullable(Time),
+    open_until: Nullable(Time),
+    last_success_at: Nullable(Time),
+  },
+  { description: "Shown on GET (one and list) and on enable." },
+);
+
 export const EndpointSchema = Type.Object({
   id: Type.String(),
   tenant_id: Type.String(),
@@ -35,6 +49,9 @@ export const EndpointSchema = Type.Object({
   event_types: Type.Array(Type.String()),
   headers: Type.Record(Type.String(), Type.String()),
   timeout_ms: Type.Integer(),
+  max_in_flight: Type.Integer(),
+  rate_limit_per_s: Nullable(Type.Number()),
+  health: Type.Optional(EndpointHealthSchema),
   retry_schedule_s: Nullable(Type.Array(Type.Integer())),
   disabled: Type.Boolean(),
   disabled_reason: Nullable(Type.String()),
@@ -148,6 +165,7 @@ export const RESPONSES: Record<string, Record<number, TSchema>> = {
   [`GET ${t}/endpoints/:endpoint_id`]: { 200: EndpointSchema },
   [`PATCH ${t}/endpoints/:endpoint_id`]: { 200: EndpointSchema },
   [`DELETE ${t}/endpoints/:endpoint_id`]: { 204: Empty },
+  [`POST ${t}/endpoints/:endpoint_id/enable`]: { 200: EndpointSchema },
   [`POST ${t}/endpoints/:endpoint_id/rotate-secret`]: { 200: Type.Object({ secret: Type.String() }) },
   [`POST ${t}/endpoints/:endpoint_id/replay`]: {
     202: Type.Object({ count: Type.Integer({ description: "Deliveries requeued." }) }),

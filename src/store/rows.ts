@@ -45,6 +45,8 @@ export interface EndpointRow {
   public_key: string | null;
   headers: Json;
   timeout_ms: number;
+  max_in_flight: number;
+  rate_limit_per_s: number | null;
   retry_schedule_s: Json | null;
   disabled: number | boolean;
   disabled_reason: string | null;
@@ -108,6 +110,8 @@ export function toEndpoint(r: EndpointRow): Endpoint {
     publicKey: r.public_key,
     headers: json(r.headers),
     timeoutMs: r.timeout_ms,
+    maxInFlight: r.max_in_flight,
+    rateLimitPerS: r.rate_limit_per_s,
     retryScheduleS: r.retry_schedule_s === null ? null : json(r.retry_schedule_s),
     disabled: r.disabled === 1 || r.disabled === true,
     disabledReason: r.disabled_reason,
@@ -132,6 +136,8 @@ export function endpointParams(e: Endpoint): Record<string, unknown> {
     public_key: e.publicKey,
     headers: JSON.stringify(e.headers),
     timeout_ms: e.timeoutMs,
+    max_in_flight: e.maxInFlight,
+    rate_limit_per_s: e.rateLimitPerS,
     retry_schedule_s: e.retryScheduleS === null ? null : JSON.stringify(e.retryScheduleS),
     disabled: e.disabled ? 1 : 0,
     disabled_reason: e.disabledReason,

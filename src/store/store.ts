@@ -24,6 +24,7 @@ import type {
   StoredEvent,
   Tenant,
 } from "../domain/types.ts";
+import type { EndpointState } from "../domain/endpoint-state.ts";
 
 export interface PageRequest {
   limit: number;
@@ -90,6 +91,8 @@ export type EndpointPatch = Partial<
     | "previousSealedSecret"
     | "previousSecretExpiresAt"
     | "publicKey"
+    | "maxInFlight"
+    | "rateLimitPerS"
   >
 >;
 
@@ -189,6 +192,42 @@ export interface ClaimedDelivery {
   };
 }
 
+/** One endpoint with due work, as the claim sees it while holding the endpoint's state lock. */
+export interface EndpointCandidate {
+  endpointId: string;
+  maxInFlight: number;
+  rateLimitPerS: number | null;
+  timeoutMs: number;
+  state: EndpointState;
+}
+
+/** What the isolation rules allow one endpoint in this claim. */
+export interface Admission {
+  /** Deliveries it may start now; the store also applies max_in_flight and the fair share. */
+  quota: number;
+  /** The timeout its attempts use (adaptive, never above the configured one). */
+  timeoutMs: number;
+  /** The state to store once `claimed` deliveries were taken; null leaves it unchanged. */
+  settle(claimed: number): EndpointState | null;
+}
+
+/**
+ * The per-endpoint rules (breaker, pause, rate limit, ramp, adaptive timeout, auto-disable), supplied by the delivery
+ * side so the store stays free of policy: the store only keeps the state, locks it, and applies these pure functions
+ * under that lock, which is what makes them hold across worker processes.
+ */
+export interface IsolationPolicy {
+  admit(candidate: EndpointCandidate, now: number, leaseMs: number): Admission;
+  /** The state after these recorded attempts (oldest first), and a reason to disable the endpoint, if any. */
+  observe(state: EndpointState, records: AttemptRecord[], now: number): { state: EndpointState; disableReason: string | null };
+}
+
+export interface EndpointHealthRecord {
+  state: EndpointState;
+  /** Deliveries leased right now, by any worker. */
+  inFlight: number;
+}
+
 export interface ClaimRequest {
   limit: number;
   /**
@@ -198,6 +237,10 @@ export interface ClaimRequest {
   leaseMarginMs: number;
   now: number;
   leaseToken: string;
+  /**
+   * Without it only max_in_flight and the fair share apply (every endpoint is admitted in full and no state changes).
+   */
+  isolation?: IsolationPolicy;
 }
 
 /** The outcome of one claimed delivery, written atomically. */
@@ -214,6 +257,8 @@ export interface AttemptRecord {
   lastError: string | null;
   now: number;
   disableEndpoint: { tenantId: string; endpointId: string; reason: string } | null;
+  /** A 429 with Retry-After: pause the whole endpoint for this long. */
+  endpointPauseMs?: number | null;
 }
 
 export interface OperationalEventFilter {
@@ -329,14 +374,26 @@ export interface Store {
     now: number,
   ): Promise<number>;
 
+  /**
+   * Leases due deliveries fairly: endpoints with due work are visited round robin (a bounded number per claim,
+   * starting after the last one visited), each endpoint's state is locked while its leased deliveries are counted,
+   * and each gets at most min(admission quota, max_in_flight - in flight, its share of `limit`), first attempts and
+   * retries alternating. The cost depends on the endpoints visited and the rows taken, never on the backlog.
+   */
   claimDue(request: ClaimRequest): Promise<ClaimedDelivery[]>;
+
+  /** State and in-flight count of these endpoints of the tenant (missing ids are left out). */
+  getEndpointHealth(tenantId: string, endpointIds: string[], now: number): Promise<Map<string, EndpointHealthRecord>>;
+  /** Back to a closed breaker with no history (enable). false when the endpoint does not exist. */
+  resetEndpointState(tenantId: string, endpointId: string, now: number): Promise<boolean>;
   /**
    * Applies each record whose lease still holds. In the same transaction it records the operational events the
    * records cause (store/attempt-operational-events.ts): `endpoint.disabled` when a disableEndpoint flipped an
    * endpoint, `delivery.dead` when an attempt killed a delivery, `delivery.recovered` when one succeeded after a failed
-   * attempt.
+   * attempt. With `isolation`, it also folds the attempts into each endpoint's state and disables an endpoint the
+   * policy gives up on (with the same `endpoint.disabled` event), in that transaction too.
    */
-  recordAttempts(records: AttemptRecord[]): Promise<void>;
+  recordAttempts(records: AttemptRecord[], isolation?: IsolationPolicy): Promise<void>;
   /** Hands leased deliveries back without spending an attempt (graceful shutdown). */
   releaseLeases(ids: string[], leaseToken: string, now: number): Promise<void>;
   /**

@@ -26,6 +26,9 @@ export function endpoint(tenantId: string, over: Partial<Endpoint> = {}): Endpoi
     publicKey: null,
     headers: { "x-team": "billing" },
     timeoutMs: 15_000,
+    // High, so tests about claiming in general are not about the per-endpoint limit (which has its own tests).
+    maxInFlight: 1000,
+    rateLimitPerS: null,
     retryScheduleS: null,
     disabled: false,
     disabledReason: null,

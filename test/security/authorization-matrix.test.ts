@@ -82,6 +82,11 @@ const ROUTES: Record<string, RouteCase> = {
     ok: 204,
     request: (w) => ({ path: `${t(w)}/endpoints/${w.endpointId}` }),
   },
+  "POST /v1/tenants/:tenant_id/endpoints/:endpoint_id/enable": {
+    access: "tenant",
+    ok: 200,
+    request: (w) => ({ path: `${t(w)}/endpoints/${w.endpointId}/enable` }),
+  },
   "POST /v1/tenants/:tenant_id/endpoints/:endpoint_id/rotate-secret": {
     access: "tenant",
     ok: 200,

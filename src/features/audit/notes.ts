@@ -17,6 +17,7 @@ export type AuditAction =
   | "endpoint.updated"
   | "endpoint.deleted"
   | "endpoint.secret_rotated"
+  | "endpoint.enabled"
   | "api_key.created"
   | "api_key.revoked";
 

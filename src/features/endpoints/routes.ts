@@ -40,12 +40,25 @@ export function endpointRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
         limit: req.query.limit ?? 50,
         after: decodeCursor(req.query.cursor),
       });
-      return { data: page.data.map(endpointToApi), next_cursor: encodeCursor(page.nextCursor) };
+      const health = await ctx.endpoints.health(
+        req.params.tenant_id,
+        page.data.map((e) => e.id),
+      );
+      return { data: page.data.map((e) => endpointToApi(e, health.get(e.id))), next_cursor: encodeCursor(page.nextCursor) };
     });
 
     app.get(`${base}/:endpoint_id`, { schema: { params: EndpointParams } }, async (req) => {
       await access(req, req.params.tenant_id);
-      return endpointToApi(await ctx.endpoints.get(req.params.tenant_id, req.params.endpoint_id));
+      const endpoint = await ctx.endpoints.get(req.params.tenant_id, req.params.endpoint_id);
+      const health = await ctx.endpoints.health(req.params.tenant_id, [endpoint.id]);
+      return endpointToApi(endpoint, health.get(endpoint.id));
+    });
+
+    app.post(`${base}/:endpoint_id/enable`, { schema: { params: EndpointParams } }, async (req) => {
+      const actor = await access(req, req.params.tenant_id);
+      const endpoint = await ctx.endpoints.enable(req.params.tenant_id, req.params.endpoint_id, actor);
+      const health = await ctx.endpoints.health(req.params.tenant_id, [endpoint.id]);
+      return endpointToApi(endpoint, health.get(endpoint.id));
     });
 
     app.patch(`${base}/:endpoint_id`, { schema: { params: EndpointParams, body: PatchEndpointBody } }, async (req) => {

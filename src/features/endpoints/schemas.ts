@@ -3,6 +3,7 @@ import { EVENT_TYPE_FILTER_PATTERN } from "../../domain/event-type-match.ts";
 import { CALLER_ID_PATTERN } from "../../domain/ids.ts";
 import { MAX_SECRET_OVERLAP_S } from "./service.ts";
 import type { Endpoint } from "../../domain/types.ts";
+import type { EndpointHealth } from "../../isolation/health.ts";
 import { iso, Metadata, TEXT_PATTERN } from "../../http/common-schemas.ts";
 
 const HEADER_NAME = "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$";
@@ -25,6 +26,8 @@ const fields = {
     additionalProperties: false,
   }),
   timeout_ms: Type.Integer({ minimum: 1000, maximum: 30000 }),
+  max_in_flight: Type.Integer({ minimum: 1, maximum: 1000 }),
+  rate_limit_per_s: Type.Union([Type.Number({ minimum: 0.001, maximum: 100000 }), Type.Null()]),
   retry_schedule_s: Type.Union([
     Type.Array(Type.Integer({ minimum: 0, maximum: 604800 }), { minItems: 1, maxItems: 50 }),
     Type.Null(),
@@ -39,6 +42,8 @@ const EditableEndpointFields = {
   secret: Type.Optional(fields.secret),
   headers: Type.Optional(fields.headers),
   timeout_ms: Type.Optional(fields.timeout_ms),
+  max_in_flight: Type.Optional(fields.max_in_flight),
+  rate_limit_per_s: Type.Optional(fields.rate_limit_per_s),
   retry_schedule_s: Type.Optional(fields.retry_schedule_s),
   disabled: Type.Optional(fields.disabled),
   metadata: Type.Optional(fields.metadata),
@@ -80,7 +85,7 @@ export const ReplayEndpointBody = Type.Object(
   { additionalProperties: false },
 );
 
-export function endpointToApi(e: Endpoint) {
+export function endpointToApi(e: Endpoint, health?: EndpointHealth) {
   return {
     id: e.id,
     tenant_id: e.tenantId,
@@ -92,11 +97,27 @@ export function endpointToApi(e: Endpoint) {
     previous_secret_expires_at: e.previousSecretExpiresAt === null ? null : iso(e.previousSecretExpiresAt),
     headers: e.headers,
     timeout_ms: e.timeoutMs,
+    max_in_flight: e.maxInFlight,
+    rate_limit_per_s: e.rateLimitPerS,
     retry_schedule_s: e.retryScheduleS,
     disabled: e.disabled,
     disabled_reason: e.disabledReason,
     metadata: e.metadata,
     created_at: iso(e.createdAt),
     updated_at: iso(e.updatedAt),
+    ...(health ? { health: healthToApi(health) } : {}),
+  };
+}
+
+function healthToApi(h: EndpointHealth) {
+  return {
+    breaker: h.breaker,
+    failure_rate: h.failureRate,
+    p50_ms: h.p50Ms,
+    p95_ms: h.p95Ms,
+    in_flight: h.inFlight,
+    paused_until: h.pausedUntil === null ? null : iso(h.pausedUntil),
+    open_until: h.openUntil === null ? null : iso(h.openUntil),
+    last_success_at: h.lastSuccessAt === null ? null : iso(h.lastSuccessAt),
   };
 }

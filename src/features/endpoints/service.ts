@@ -7,6 +7,8 @@ import { RESERVED_HEADERS } from "../../delivery/prepare.ts";
 import { validateRetrySchedule } from "../../delivery/retry-schedule.ts";
 import { newId } from "../../domain/ids.ts";
 import type { Endpoint, JsonObject, Page, SignatureScheme } from "../../domain/types.ts";
+import { type BreakerSettings, DEFAULT_BREAKER } from "../../isolation/breaker.ts";
+import { type EndpointHealth, endpointHealth } from "../../isolation/health.ts";
 import { AppError } from "../../errors/app-error.ts";
 import { checkMetadata } from "../../http/common-schemas.ts";
 import type { NetworkPolicy } from "../../outbound/network-policy.ts";
@@ -21,6 +23,8 @@ export const DEFAULT_TIMEOUT_MS = 15_000;
 /** How long a rotated-out secret keeps signing unless the caller says otherwise, and the longest allowed. */
 export const DEFAULT_SECRET_OVERLAP_S = 86_400;
 export const MAX_SECRET_OVERLAP_S = 604_800;
+/** Deliveries in flight at once per endpoint, across all workers, unless the endpoint says otherwise. */
+export const DEFAULT_MAX_IN_FLIGHT = 16;
 
 export interface EndpointInput {
   url: string;
@@ -30,6 +34,8 @@ export interface EndpointInput {
   secret?: string | undefined;
   headers?: Record<string, string> | undefined;
   timeout_ms?: number | undefined;
+  max_in_flight?: number | undefined;
+  rate_limit_per_s?: number | null | undefined;
   retry_schedule_s?: number[] | null | undefined;
   disabled?: boolean | undefined;
   metadata?: JsonObject | undefined;
@@ -53,6 +59,7 @@ export class EndpointService {
     /** Encrypts secrets before they reach the store; the service never stores or returns them otherwise. */
     private readonly secrets: SecretBox,
     private readonly now: () => number = Date.now,
+    private readonly breaker: BreakerSettings = DEFAULT_BREAKER,
   ) {}
 
   /** `actorKeyId` (here and below) is the API key making the change, for the audit log. */
@@ -78,6 +85,8 @@ export class EndpointService {
       publicKey: publicKeyFor(scheme, secret),
       headers: input.headers ?? {},
       timeoutMs: input.timeout_ms ?? DEFAULT_TIMEOUT_MS,
+      maxInFlight: input.max_in_flight ?? DEFAULT_MAX_IN_FLIGHT,
+      rateLimitPerS: input.rate_limit_per_s ?? null,
       retryScheduleS: input.retry_schedule_s ?? null,
       disabled: input.disabled ?? false,
       disabledReason: input.disabled ? "disabled by request" : null,
@@ -125,6 +134,8 @@ export class EndpointService {
     if (input.description !== undefined) patch.description = input.description;
     if (input.event_types !== undefined) patch.eventTypes = dedupe(input.event_types);
     if (input.timeout_ms !== undefined) patch.timeoutMs = input.timeout_ms;
+    if (input.max_in_flight !== undefined) patch.maxInFlight = input.max_in_flight;
+    if (input.rate_limit_per_s !== undefined) patch.rateLimitPerS = input.rate_limit_per_s;
     if (input.metadata !== undefined) {
       checkMetadata(input.metadata);
       patch.metadata = input.metadata;
@@ -137,6 +148,28 @@ export class EndpointService {
     const audit = endpointAudit(actorKeyId, "endpoint.updated", at);
     const endpoint = await this.store.updateEndpoint(tenantId, id, patch, at, audit);
     if (!endpoint) throw new AppError("ENDPOINT_NOT_FOUND", `endpoint ${id} not found`);
+    return endpoint;
+  }
+
+  /** Health of these endpoints (breaker, failure rate, latency, in flight), for the API. */
+  async health(tenantId: string, ids: string[]): Promise<Map<string, EndpointHealth>> {
+    const now = this.now();
+    const records = await this.store.getEndpointHealth(tenantId, ids, now);
+    const out = new Map<string, EndpointHealth>();
+    for (const [id, r] of records) out.set(id, endpointHealth(r.state, r.inFlight, now, this.breaker));
+    return out;
+  }
+
+  /**
+   * Enables a disabled endpoint and resets its breaker and history, so it starts afresh. The store records the
+   * `endpoint.enabled` operational event when this flips it, like any change of `disabled`.
+   */
+  async enable(tenantId: string, id: string, actorKeyId: string): Promise<Endpoint> {
+    const at = this.now();
+    const audit = endpointAudit(actorKeyId, "endpoint.enabled", at);
+    const endpoint = await this.store.updateEndpoint(tenantId, id, { disabled: false, disabledReason: null }, at, audit);
+    if (!endpoint) throw new AppError("ENDPOINT_NOT_FOUND", `endpoint ${id} not found`);
+    await this.store.resetEndpointState(tenantId, id, this.now());
     return endpoint;
   }
 

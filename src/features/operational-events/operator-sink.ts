@@ -61,6 +61,8 @@ export async function ensureOperatorSink(
       publicKey: null,
       headers: {},
       timeoutMs: 15_000,
+      maxInFlight: 16,
+      rateLimitPerS: null,
       retryScheduleS: null,
       disabled: false,
       disabledReason: null,

@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from "node:events";
 import type pg from "pg";
+import { initialEndpointState, parseEndpointState, serializeEndpointState } from "../../domain/endpoint-state.ts";
 import { matchesEventType } from "../../domain/event-type-match.ts";
 import { newId } from "../../domain/ids.ts";
 import {
@@ -44,7 +45,9 @@ import {
   toOperationalEvent,
   toTenant,
 } from "../rows.ts";
+import { NO_ISOLATION, shareOf, visitLimit } from "../fair-claim.ts";
 import type {
+  Admission,
   ApiKeyInfo,
   ApiKeyRecord,
   AttemptRecord,
@@ -53,9 +56,11 @@ import type {
   ClaimedDelivery,
   ClaimRequest,
   DeliveryFilter,
+  EndpointHealthRecord,
   EndpointPatch,
   EndpointSecretsChange,
   IngestedEvent,
+  IsolationPolicy,
   IngestRequest,
   IngestResult,
   OperationalEventFilter,
@@ -92,7 +97,7 @@ async function writeAudit(client: pg.PoolClient | pg.Pool, entry: AuditEntry): P
 /** The columns an update may change (signature_scheme is fixed at creation), in endpointValues() order. */
 const ENDPOINT_COLUMNS =
   "url, description, event_types, secret, previous_secret, previous_secret_expires_at, public_key, headers, " +
-  "timeout_ms, retry_schedule_s, disabled, disabled_reason, metadata";
+  "timeout_ms, retry_schedule_s, disabled, disabled_reason, metadata, max_in_flight, rate_limit_per_s";
 
 function endpointValues(e: Endpoint): unknown[] {
   return [
@@ -109,6 +114,8 @@ function endpointValues(e: Endpoint): unknown[] {
     e.disabled,
     e.disabledReason,
     JSON.stringify(e.metadata),
+    e.maxInFlight,
+    e.rateLimitPerS,
   ];
 }
 
@@ -303,9 +310,21 @@ export class PostgresStore implements Store {
   async insertEndpoint(e: Endpoint, audit?: AuditNote<Endpoint>): Promise<void> {
     await inTransaction(this.pool, async (client) => {
       await client.query(
-        `INSERT INTO endpoints (id, tenant_id, signature_scheme, ${ENDPOINT_COLUMNS}, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
-        [e.id, e.tenantId, e.signatureScheme, ...endpointValues(e), e.createdAt, e.updatedAt],
+        `WITH ep AS (
+           INSERT INTO endpoints (id, tenant_id, signature_scheme, ${ENDPOINT_COLUMNS}, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+           RETURNING id
+         )
+         INSERT INTO endpoint_state (endpoint_id, data, updated_at) SELECT id, $21, $19 FROM ep`,
+        [
+          e.id,
+          e.tenantId,
+          e.signatureScheme,
+          ...endpointValues(e),
+          e.createdAt,
+          e.updatedAt,
+          serializeEndpointState(initialEndpointState()),
+        ],
       );
       if (audit) {
         await writeAudit(client, auditEntryFor(audit, { type: "endpoint", id: e.id, tenantId: e.tenantId }, null, e));
@@ -345,9 +364,8 @@ export class PostgresStore implements Store {
       const before = toEndpoint(rows[0]);
       const next: Endpoint = { ...before, ...patch, updatedAt: now };
       await client.query(
-        `UPDATE endpoints SET (${ENDPOINT_COLUMNS}, updated_at)
-           = ($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-         WHERE tenant_id = $1 AND id = $2`,
+        `UPDATE endpoints SET (${ENDPOINT_COLUMNS}, updated_at) = ($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+           $15, $16, $17, $18) WHERE tenant_id = $1 AND id = $2`,
         [tenantId, id, ...endpointValues(next), now],
       );
       if (next.disabled !== rows[0].disabled) {
@@ -730,86 +748,223 @@ export class PostgresStore implements Store {
     });
   }
 
+  /** Where the next claim's walk over endpoints starts: the round robin's position (per process; see claimDue). */
+  private claimCursor = "";
+
   /**
-   * One statement: pick the oldest due rows nobody else has locked, lease them (endpoint timeout plus margin) by
-   * moving next_attempt_at to the lease's end, and return them joined with their event and endpoint so the worker needs no further reads.
+   * The fair claim (see the contract and docs/architecture.md), in one transaction of three statements:
+   *  1. walk: a recursive skip scan over deliveries_due_by_endpoint visits up to visitLimit endpoints that have
+   *     pending or failed deliveries, starting after the cursor and wrapping around, and locks their endpoint_state
+   *     rows FOR UPDATE SKIP LOCKED: an endpoint another worker is claiming for right now is skipped this round.
+   *  2. the isolation policy (in JS, under those locks) decides each endpoint's quota; one statement then counts each
+   *     endpoint's leased deliveries (a fresh snapshot, taken after the locks, so no other claimer's commit is
+   *     missed), caps the quota at max_in_flight minus that, takes that many due rows per endpoint from the same
+   *     index (first attempts and retries alternating, FOR UPDATE SKIP LOCKED), interleaves the endpoints round
+   *     robin up to the limit, leases them and returns them joined with event and endpoint.
+   *  3. states the policy changed (rate tokens spent, a probe sent) are written back, only when there are any.
+   * Every step is index seeks bounded by the endpoints visited and the rows taken: the backlog's size never enters.
    */
   async claimDue(req: ClaimRequest): Promise<ClaimedDelivery[]> {
-    const { rows } = await this.pool.query<ClaimRow>(
-      `WITH due AS (
-         SELECT id, endpoint_id FROM deliveries
-         WHERE status IN ('pending', 'failed') AND next_attempt_at <= $1
-         ORDER BY next_attempt_at LIMIT $2
-         FOR UPDATE SKIP LOCKED
-       ), claimed AS (
-         UPDATE deliveries d SET lease_token = $3, locked_until = $1 + $4 + lep.timeout_ms,
-           next_attempt_at = $1 + $4 + lep.timeout_ms
-         FROM due JOIN endpoints lep ON lep.id = due.endpoint_id WHERE d.id = due.id
-         RETURNING d.id, d.tenant_id, d.event_id, d.endpoint_id, d.attempts, d.cycle_attempts
-       )
-       SELECT c.*, e.type, e.data, e.created_at AS event_created_at,
-         ep.url, ep.signature_scheme, ep.secret, ep.previous_secret, ep.previous_secret_expires_at, ep.headers,
-         ep.timeout_ms, ep.retry_schedule_s, ep.disabled
-       FROM claimed c
-       JOIN events e ON e.tenant_id = c.tenant_id AND e.id = c.event_id
-       JOIN endpoints ep ON ep.id = c.endpoint_id`,
-      [req.now, req.limit, req.leaseToken, req.leaseMarginMs],
-    );
-    return rows.map((r) => ({
-      id: r.id,
-      tenantId: r.tenant_id,
-      eventId: r.event_id,
-      endpointId: r.endpoint_id,
-      attempts: r.attempts,
-      cycleAttempts: r.cycle_attempts,
-      leaseToken: req.leaseToken,
-      event: { type: r.type, dataJson: r.data, createdAt: r.event_created_at },
-      endpoint: {
-        url: r.url,
-        signatureScheme: r.signature_scheme,
-        sealedSecret: r.secret,
-        previousSealedSecret: r.previous_secret,
-        previousSecretExpiresAt: r.previous_secret_expires_at,
-        headers: r.headers,
-        timeoutMs: r.timeout_ms,
-        retryScheduleS: r.retry_schedule_s,
-        disabled: r.disabled,
-      },
-    }));
+    const isolation = req.isolation ?? NO_ISOLATION;
+    const visit = visitLimit(req.limit);
+    return inTransaction(this.pool, async (client) => {
+      const { rows: candidates } = await client.query<WalkRow>(WALK_SQL, [this.claimCursor, visit]);
+      if (candidates.length === 0) return [];
+      const walked = candidates.map((c) => c.endpoint_id);
+      this.claimCursor = candidates.length >= visit ? (walked.at(-1) ?? "") : (walked[0] ?? "");
+      const share = shareOf(req.limit, candidates.length);
+      const admissions: Admission[] = candidates.map((c) => {
+        const candidate = {
+          endpointId: c.endpoint_id,
+          maxInFlight: c.max_in_flight,
+          rateLimitPerS: c.rate_limit_per_s,
+          timeoutMs: c.timeout_ms,
+          state: parseEndpointState(c.data),
+        };
+        // A disabled endpoint's deliveries are only moved to dead, with no request: no rule applies.
+        return c.disabled
+          ? NO_ISOLATION.admit(candidate, req.now, 0)
+          : isolation.admit(candidate, req.now, c.timeout_ms + req.leaseMarginMs);
+      });
+      const quotas = admissions.map((a) => Math.max(0, Math.min(a.quota, share, req.limit)));
+      const { rows } = quotas.some((q) => q > 0)
+        ? await client.query<ClaimRow>(CLAIM_SQL, [
+            walked,
+            quotas,
+            walked.map((_, i) => i),
+            req.now,
+            req.limit,
+            req.leaseToken,
+            req.leaseMarginMs,
+          ])
+        : { rows: [] as ClaimRow[] };
+      const claimed = new Map<string, number>();
+      for (const r of rows) claimed.set(r.endpoint_id, (claimed.get(r.endpoint_id) ?? 0) + 1);
+      const changedIds: string[] = [];
+      const changedData: string[] = [];
+      admissions.forEach((a, i) => {
+        const id = walked[i] ?? "";
+        const next = a.settle(claimed.get(id) ?? 0);
+        if (next) {
+          changedIds.push(id);
+          changedData.push(serializeEndpointState(next));
+        }
+      });
+      if (changedIds.length > 0) {
+        await client.query(
+          `UPDATE endpoint_state s SET data = u.data, updated_at = $3
+           FROM unnest($1::text[], $2::text[]) AS u (id, data) WHERE s.endpoint_id = u.id`,
+          [changedIds, changedData, req.now],
+        );
+      }
+      const timeoutOf = new Map(walked.map((id, i) => [id, admissions[i]?.timeoutMs ?? 0]));
+      return rows.map((r) => ({
+        id: r.id,
+        tenantId: r.tenant_id,
+        eventId: r.event_id,
+        endpointId: r.endpoint_id,
+        attempts: r.attempts,
+        cycleAttempts: r.cycle_attempts,
+        leaseToken: req.leaseToken,
+        event: { type: r.type, dataJson: r.data, createdAt: r.event_created_at },
+        endpoint: {
+          url: r.url,
+          signatureScheme: r.signature_scheme,
+          sealedSecret: r.secret,
+          previousSealedSecret: r.previous_secret,
+          previousSecretExpiresAt: r.previous_secret_expires_at,
+          headers: r.headers,
+          timeoutMs: timeoutOf.get(r.endpoint_id) ?? r.timeout_ms,
+          retryScheduleS: r.retry_schedule_s,
+          disabled: r.disabled,
+        },
+      }));
+    });
   }
 
   /**
    * The whole batch in one statement: update every delivery whose lease this worker still holds, and insert the
    * attempt rows of exactly those. A delivery whose lease was lost belongs to another worker now; its record wins.
    */
-  async recordAttempts(records: AttemptRecord[]): Promise<void> {
+  async recordAttempts(records: AttemptRecord[], isolation?: IsolationPolicy): Promise<void> {
     if (records.length === 0) return;
-    // The hot path (first-attempt successes, scheduled retries) is one statement without a transaction. A batch
-    // that may disable an endpoint or produce an operational event runs in one, so those land with their attempt.
-    if (records.some(mayProduceOperationalEvents)) {
-      await inTransaction(this.pool, (client) => this.recordWithSideEffects(client, records));
+    // The hot path without isolation (first-attempt successes, scheduled retries) is one statement without a
+    // transaction. A batch that may disable an endpoint, produce an operational event or change endpoint state runs
+    // in one, so those land with their attempt.
+    const observing = isolation !== undefined && records.some((r) => r.attempt);
+    if (observing || records.some(mayProduceOperationalEvents)) {
+      await inTransaction(this.pool, async (client) => {
+        const applied = await this.recordWithSideEffects(client, records);
+        if (isolation) await this.observeEndpoints(client, records, applied, isolation);
+      });
     } else {
       await this.recordIn(this.pool, records);
     }
   }
 
-  private async recordWithSideEffects(client: pg.PoolClient, records: AttemptRecord[]): Promise<void> {
+  /**
+   * Folds the landed attempts into each endpoint's shared state under its row lock (taken in endpoint id order, so
+   * two recorders never deadlock), and disables an endpoint whose attempts have failed for too long.
+   */
+  private async observeEndpoints(
+    client: pg.PoolClient,
+    records: AttemptRecord[],
+    applied: Map<string, { tenant_id: string; endpoint_id: string }>,
+    isolation: IsolationPolicy,
+  ): Promise<void> {
+    const groups = new Map<string, { tenantId: string; records: AttemptRecord[] }>();
+    for (const r of records) {
+      const at = applied.get(r.deliveryId);
+      if (!at) continue;
+      const g = groups.get(at.endpoint_id) ?? { tenantId: at.tenant_id, records: [] };
+      g.records.push(r);
+      groups.set(at.endpoint_id, g);
+    }
+    if (groups.size === 0) return;
+    const ids = [...groups.keys()].sort();
+    const { rows } = await client.query<{ endpoint_id: string; data: string }>(
+      "SELECT endpoint_id, data FROM endpoint_state WHERE endpoint_id = ANY($1::text[]) ORDER BY endpoint_id FOR UPDATE",
+      [ids],
+    );
+    const outIds: string[] = [];
+    const outData: string[] = [];
+    const ops: OperationalEvent[] = [];
+    let now = 0;
+    for (const row of rows) {
+      const g = groups.get(row.endpoint_id);
+      if (!g) continue;
+      const at = Math.max(...g.records.map((r) => r.now));
+      now = Math.max(now, at);
+      const { state, disableReason } = isolation.observe(parseEndpointState(row.data), g.records, at);
+      outIds.push(row.endpoint_id);
+      outData.push(serializeEndpointState(state));
+      if (!disableReason) continue;
+      const subject = { tenantId: g.tenantId, endpointId: row.endpoint_id };
+      // Auto-disable goes the way a 410 goes: the same update, the same `endpoint.disabled` operational event.
+      if (await this.applyDisable(client, { ...subject, reason: disableReason }, at)) {
+        ops.push(newOperationalEvent("endpoint.disabled", subject, { reason: disableReason }, at));
+      }
+    }
+    if (ops.length > 0) await this.insertOperationalEvents(client, ops);
+    await client.query(
+      `UPDATE endpoint_state s SET data = u.data, updated_at = $3
+       FROM unnest($1::text[], $2::text[]) AS u (id, data) WHERE s.endpoint_id = u.id`,
+      [outIds, outData, now],
+    );
+  }
+
+  /**
+   * The one place the delivery path disables an endpoint (410 Gone, or auto-disable); true when this flipped it (it
+   * may have been disabled already).
+   */
+  private async applyDisable(
+    db: pg.Pool | pg.PoolClient,
+    d: NonNullable<AttemptRecord["disableEndpoint"]>,
+    now: number,
+  ): Promise<boolean> {
+    const { rowCount } = await db.query(
+      `UPDATE endpoints SET disabled = true, disabled_reason = $3, updated_at = $4
+       WHERE tenant_id = $1 AND id = $2 AND NOT disabled`,
+      [d.tenantId, d.endpointId, d.reason, now],
+    );
+    return rowCount === 1;
+  }
+
+  async getEndpointHealth(tenantId: string, endpointIds: string[], now: number): Promise<Map<string, EndpointHealthRecord>> {
+    const out = new Map<string, EndpointHealthRecord>();
+    if (endpointIds.length === 0) return out;
+    const { rows } = await this.pool.query<{ endpoint_id: string; data: string; in_flight: number }>(
+      `SELECT s.endpoint_id, s.data, (SELECT count(*) FROM deliveries d
+           WHERE d.endpoint_id = s.endpoint_id AND d.lease_token IS NOT NULL AND d.locked_until > $3) AS in_flight
+       FROM endpoint_state s JOIN endpoints ep ON ep.id = s.endpoint_id
+       WHERE ep.tenant_id = $1 AND s.endpoint_id = ANY($2::text[])`,
+      [tenantId, endpointIds, now],
+    );
+    for (const r of rows) out.set(r.endpoint_id, { state: parseEndpointState(r.data), inFlight: r.in_flight });
+    return out;
+  }
+
+  async resetEndpointState(tenantId: string, endpointId: string, now: number): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE endpoint_state SET data = $3, updated_at = $4
+       WHERE endpoint_id = (SELECT id FROM endpoints WHERE tenant_id = $1 AND id = $2)`,
+      [tenantId, endpointId, serializeEndpointState(initialEndpointState()), now],
+    );
+    return rowCount === 1;
+  }
+
+  /** Applies the records and their operational events; returns the applied deliveries by id. */
+  private async recordWithSideEffects(
+    client: pg.PoolClient,
+    records: AttemptRecord[],
+  ): Promise<Map<string, { tenant_id: string; event_id: string; endpoint_id: string; had_failure: boolean }>> {
     const applied = new Map((await this.recordIn(client, records)).map((row) => [row.id, row]));
     const ops: OperationalEvent[] = [];
     for (const r of records) {
       const row = applied.get(r.deliveryId);
       // A lost lease means another worker owns the delivery now; its record wins, side effects included.
       if (!row) continue;
-      let disabledEndpoint = false;
-      if (r.disableEndpoint) {
-        const d = r.disableEndpoint;
-        const { rowCount } = await client.query(
-          `UPDATE endpoints SET disabled = true, disabled_reason = $3, updated_at = $4
-           WHERE tenant_id = $1 AND id = $2 AND NOT disabled`,
-          [d.tenantId, d.endpointId, d.reason, r.now],
-        );
-        disabledEndpoint = rowCount === 1;
-      }
+      const disabledEndpoint = r.disableEndpoint ? await this.applyDisable(client, r.disableEndpoint, r.now) : false;
       const a: AppliedAttempt = {
         record: r,
         tenantId: row.tenant_id,
@@ -821,6 +976,7 @@ export class PostgresStore implements Store {
       ops.push(...operationalEventsFor(a));
     }
     if (ops.length > 0) await this.insertOperationalEvents(client, ops);
+    return applied;
   }
 
   /**
@@ -993,6 +1149,92 @@ export class PostgresStore implements Store {
     return () => this.work.off("work", onWork);
   }
 }
+
+interface WalkRow {
+  endpoint_id: string;
+  data: string;
+  max_in_flight: number;
+  rate_limit_per_s: number | null;
+  timeout_ms: number;
+  disabled: boolean;
+}
+
+/**
+ * The claim's walk. Params: $1 cursor (endpoint id the walk starts after), $2 most endpoints to visit.
+ * Each recursion step is one seek on deliveries_due_by_endpoint for the next endpoint id with pending or failed
+ * deliveries (a loose index scan); `wrap` continues from the start up to the cursor. The state rows are locked
+ * SKIP LOCKED, so concurrent claimers share the endpoints out instead of waiting on each other.
+ */
+const WALK_SQL = `
+WITH RECURSIVE fwd (eid, n) AS (
+  SELECT (SELECT endpoint_id FROM deliveries WHERE status IN ('pending', 'failed') AND endpoint_id > $1
+          ORDER BY endpoint_id LIMIT 1), 1
+  UNION ALL
+  SELECT (SELECT d.endpoint_id FROM deliveries d WHERE d.status IN ('pending', 'failed') AND d.endpoint_id > fwd.eid
+          ORDER BY d.endpoint_id LIMIT 1), fwd.n + 1
+  FROM fwd WHERE fwd.eid IS NOT NULL AND fwd.n < $2
+), wrap (eid, n) AS (
+  SELECT (SELECT endpoint_id FROM deliveries WHERE status IN ('pending', 'failed') AND endpoint_id <= $1
+          ORDER BY endpoint_id LIMIT 1), $2 + 1
+  UNION ALL
+  SELECT (SELECT d.endpoint_id FROM deliveries d WHERE d.status IN ('pending', 'failed') AND d.endpoint_id > wrap.eid
+            AND d.endpoint_id <= $1 ORDER BY d.endpoint_id LIMIT 1), wrap.n + 1
+  FROM wrap WHERE wrap.eid IS NOT NULL AND wrap.n < 2 * $2
+), walked AS (
+  SELECT eid, n FROM (SELECT eid, n FROM fwd UNION ALL SELECT eid, n FROM wrap) w
+  WHERE eid IS NOT NULL ORDER BY n LIMIT $2
+)
+SELECT s.endpoint_id, s.data, ep.max_in_flight, ep.rate_limit_per_s, ep.timeout_ms, ep.disabled
+FROM walked w JOIN endpoint_state s ON s.endpoint_id = w.eid JOIN endpoints ep ON ep.id = s.endpoint_id
+ORDER BY w.n
+FOR UPDATE OF s SKIP LOCKED`;
+
+/**
+ * The claim proper. Params: $1 endpoint ids, $2 their quotas, $3 their walk positions, $4 now, $5 limit,
+ * $6 lease token, $7 lease margin. Runs after WALK_SQL in the same transaction (see claimDue).
+ */
+const CLAIM_SQL = `
+WITH q AS (
+  SELECT * FROM unnest($1::text[], $2::int[], $3::int[]) AS q (endpoint_id, quota, pos)
+), capped AS (
+  SELECT q.endpoint_id, q.pos, ep.timeout_ms,
+    least(q.quota, ep.max_in_flight - (SELECT count(*) FROM deliveries l
+      WHERE l.endpoint_id = q.endpoint_id AND l.lease_token IS NOT NULL AND l.locked_until > $4))::int AS quota
+  FROM q JOIN endpoints ep ON ep.id = q.endpoint_id
+  WHERE q.quota > 0
+), picked AS (
+  SELECT c.endpoint_id, c.pos, c.timeout_ms, c.quota, p.id, p.rn, p.cls
+  FROM capped c CROSS JOIN LATERAL (
+    SELECT f.id, row_number() OVER (ORDER BY f.next_attempt_at) AS rn, 0 AS cls FROM (
+      SELECT d.id, d.next_attempt_at FROM deliveries d
+      WHERE d.endpoint_id = c.endpoint_id AND d.status IN ('pending', 'failed') AND d.status = 'pending'
+        AND d.next_attempt_at <= $4
+      ORDER BY d.next_attempt_at LIMIT c.quota FOR UPDATE SKIP LOCKED) f
+    UNION ALL
+    SELECT r.id, row_number() OVER (ORDER BY r.next_attempt_at) AS rn, 1 AS cls FROM (
+      SELECT d.id, d.next_attempt_at FROM deliveries d
+      WHERE d.endpoint_id = c.endpoint_id AND d.status IN ('pending', 'failed') AND d.status = 'failed'
+        AND d.next_attempt_at <= $4
+      ORDER BY d.next_attempt_at LIMIT c.quota FOR UPDATE SKIP LOCKED) r
+  ) p
+  WHERE c.quota > 0
+), ranked AS (
+  SELECT picked.*, row_number() OVER (PARTITION BY endpoint_id ORDER BY rn, cls) AS k FROM picked
+), chosen AS (
+  SELECT * FROM ranked WHERE k <= quota ORDER BY k, pos LIMIT $5
+), claimed AS (
+  UPDATE deliveries d SET lease_token = $6, locked_until = $4 + $7 + chosen.timeout_ms,
+    next_attempt_at = $4 + $7 + chosen.timeout_ms
+  FROM chosen WHERE d.id = chosen.id
+  RETURNING d.id, d.tenant_id, d.event_id, d.endpoint_id, d.attempts, d.cycle_attempts, chosen.k, chosen.pos
+)
+SELECT c.*, e.type, e.data, e.created_at AS event_created_at,
+  ep.url, ep.signature_scheme, ep.secret, ep.previous_secret, ep.previous_secret_expires_at, ep.headers, ep.timeout_ms,
+  ep.retry_schedule_s, ep.disabled
+FROM claimed c
+JOIN events e ON e.tenant_id = c.tenant_id AND e.id = c.event_id
+JOIN endpoints ep ON ep.id = c.endpoint_id
+ORDER BY c.k, c.pos`;
 
 /**
  * Ingest reads the tenant's endpoints without locking them (locking every endpoint row on every publish would cost

@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from "node:events";
 import type { Statement } from "better-sqlite3";
+import { initialEndpointState, parseEndpointState, serializeEndpointState } from "../../domain/endpoint-state.ts";
 import { matchesEventType } from "../../domain/event-type-match.ts";
 import { newId } from "../../domain/ids.ts";
 import {
@@ -42,6 +43,7 @@ import {
   toTenant,
 } from "../rows.ts";
 import type {
+  Admission,
   ApiKeyInfo,
   ApiKeyRecord,
   AttemptRecord,
@@ -50,9 +52,11 @@ import type {
   ClaimedDelivery,
   ClaimRequest,
   DeliveryFilter,
+  EndpointHealthRecord,
   EndpointPatch,
   EndpointSecretsChange,
   IngestedEvent,
+  IsolationPolicy,
   IngestRequest,
   IngestResult,
   OperationalEventFilter,
@@ -64,6 +68,7 @@ import type {
   StoredEndpointSecrets,
   TenantPatch,
 } from "../store.ts";
+import { interleaveFair, NO_ISOLATION, shareOf, visitLimit } from "../fair-claim.ts";
 import { migrateSqlite, openSqlite, type SqliteDatabase, sqlitePathFromUrl } from "./open-database.ts";
 
 class EventConflict extends Error {
@@ -265,15 +270,21 @@ export class SqliteStore implements Store {
     })();
   }
 
+  /** The endpoint row and its isolation state row, always together. */
   private insertEndpointRow(e: Endpoint): void {
     this.sql(
       `INSERT INTO endpoints (id, tenant_id, url, description, event_types, secret, signature_scheme, previous_secret,
-         previous_secret_expires_at, public_key, headers, timeout_ms, retry_schedule_s, disabled, disabled_reason,
-         metadata, created_at, updated_at)
+         previous_secret_expires_at, public_key, headers, timeout_ms, max_in_flight, rate_limit_per_s, retry_schedule_s,
+         disabled, disabled_reason, metadata, created_at, updated_at)
        VALUES (@id, @tenant_id, @url, @description, @event_types, @secret, @signature_scheme, @previous_secret,
-         @previous_secret_expires_at, @public_key, @headers, @timeout_ms, @retry_schedule_s, @disabled,
-         @disabled_reason, @metadata, @created_at, @updated_at)`,
+         @previous_secret_expires_at, @public_key, @headers, @timeout_ms, @max_in_flight, @rate_limit_per_s,
+         @retry_schedule_s, @disabled, @disabled_reason, @metadata, @created_at, @updated_at)`,
     ).run(endpointParams(e));
+    this.sql("INSERT INTO endpoint_state (endpoint_id, data, updated_at) VALUES (?, ?, ?)").run(
+      e.id,
+      serializeEndpointState(initialEndpointState()),
+      e.createdAt,
+    );
   }
 
   async getEndpoint(tenantId: string, id: string): Promise<Endpoint | null> {
@@ -311,7 +322,8 @@ export class SqliteStore implements Store {
       this.sql(
         `UPDATE endpoints SET url = @url, description = @description, event_types = @event_types, secret = @secret,
            previous_secret = @previous_secret, previous_secret_expires_at = @previous_secret_expires_at,
-           public_key = @public_key, headers = @headers, timeout_ms = @timeout_ms, retry_schedule_s = @retry_schedule_s, disabled = @disabled,
+           public_key = @public_key, headers = @headers, timeout_ms = @timeout_ms, max_in_flight = @max_in_flight,
+           rate_limit_per_s = @rate_limit_per_s, retry_schedule_s = @retry_schedule_s, disabled = @disabled,
            disabled_reason = @disabled_reason, metadata = @metadata, updated_at = @updated_at
          WHERE id = @id AND tenant_id = @tenant_id`,
       ).run(endpointParams(next));
@@ -598,23 +610,92 @@ export class SqliteStore implements Store {
     return changes;
   }
 
+  /** Where the next claim's walk over endpoints starts: the round robin's position (per process; see claimDue). */
+  private claimCursor = "";
+
+  /**
+   * The fair claim (see the contract and docs/architecture.md). SQLite runs it as one immediate transaction, so the
+   * in-flight counts it reads cannot change underneath it. Every statement is an index seek: the walk jumps from one
+   * endpoint with pending or failed deliveries to the next on deliveries_due_by_endpoint, and each endpoint's due
+   * rows come off the same index in next_attempt_at order, so the cost follows endpoints visited and rows taken,
+   * never the backlog.
+   */
   async claimDue(req: ClaimRequest): Promise<ClaimedDelivery[]> {
+    const isolation = req.isolation ?? NO_ISOLATION;
     return this.db.transaction(() => {
-      const rows = this.sql(
-        `UPDATE deliveries SET lease_token = @token, locked_until = due.until, next_attempt_at = due.until
-         FROM (
-           SELECT d.id AS id, @now + @margin + ep.timeout_ms AS until
-           FROM deliveries d JOIN endpoints ep ON ep.id = d.endpoint_id
-           WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at <= @now
-           ORDER BY d.next_attempt_at LIMIT @limit
-         ) AS due
-         WHERE deliveries.id = due.id
-         RETURNING deliveries.id, tenant_id, event_id, endpoint_id, attempts, cycle_attempts`,
-      ).all({ token: req.leaseToken, margin: req.leaseMarginMs, now: req.now, limit: req.limit }) as ClaimRow[];
-      const endpoints = new Map<string, ClaimedDelivery["endpoint"]>();
+      const walked = this.walkEndpoints(visitLimit(req.limit));
+      if (walked.length === 0) return [];
+      this.claimCursor = walked.length >= visitLimit(req.limit) ? (walked.at(-1) ?? "") : (walked[0] ?? "");
+      const stateStmt = this.sql(
+        `SELECT s.data, ep.tenant_id, ep.max_in_flight, ep.rate_limit_per_s, ep.timeout_ms, ep.disabled
+         FROM endpoint_state s JOIN endpoints ep ON ep.id = s.endpoint_id WHERE s.endpoint_id = ?`,
+      );
+      const leasedStmt = this.sql(
+        `SELECT count(*) AS n FROM deliveries INDEXED BY deliveries_leased
+         WHERE endpoint_id = ? AND lease_token IS NOT NULL AND locked_until > ?`,
+      );
+      const dueStmt = this.sql(
+        `SELECT id FROM deliveries INDEXED BY deliveries_due_by_endpoint
+         WHERE endpoint_id = ? AND status IN ('pending', 'failed') AND status = ? AND next_attempt_at <= ?
+         ORDER BY next_attempt_at LIMIT ?`,
+      );
+      const share = shareOf(req.limit, walked.length);
+      const perEndpoint: { endpointId: string; ids: string[]; timeoutMs: number; configuredTimeoutMs: number; settle: Admission["settle"] }[] = [];
+      for (const endpointId of walked) {
+        const row = stateStmt.get(endpointId) as
+          | { data: string; tenant_id: string; max_in_flight: number; rate_limit_per_s: number | null; timeout_ms: number; disabled: number }
+          | undefined;
+        if (!row) continue;
+        const candidate = {
+          endpointId,
+          maxInFlight: row.max_in_flight,
+          rateLimitPerS: row.rate_limit_per_s,
+          timeoutMs: row.timeout_ms,
+          state: parseEndpointState(row.data),
+        };
+        // A disabled endpoint's deliveries are only moved to dead, with no request: no limit applies.
+        const admission =
+          row.disabled === 1 ? NO_ISOLATION.admit(candidate, req.now, 0) : isolation.admit(candidate, req.now, row.timeout_ms + req.leaseMarginMs);
+        const inFlight = row.disabled === 1 ? 0 : (leasedStmt.get(endpointId, req.now) as { n: number }).n;
+        const quota = Math.min(admission.quota, row.max_in_flight - inFlight, share, req.limit);
+        const ids =
+          quota > 0
+            ? interleaveFair(
+                (dueStmt.all(endpointId, "pending", req.now, quota) as { id: string }[]).map((r) => r.id),
+                (dueStmt.all(endpointId, "failed", req.now, quota) as { id: string }[]).map((r) => r.id),
+                quota,
+              )
+            : [];
+        perEndpoint.push({ endpointId, ids, timeoutMs: admission.timeoutMs, configuredTimeoutMs: row.timeout_ms, settle: admission.settle });
+      }
+      // Round robin across endpoints: every endpoint's first, then every endpoint's second, ... up to the limit.
+      const chosen: { id: string; endpoint: number }[] = [];
+      for (let k = 0; chosen.length < req.limit; k++) {
+        let any = false;
+        perEndpoint.forEach((e, i) => {
+          const id = e.ids[k];
+          if (id === undefined || chosen.length >= req.limit) return;
+          any = true;
+          chosen.push({ id, endpoint: i });
+        });
+        if (!any) break;
+      }
+      const claimedPer = new Map<number, number>();
+      const lease = this.sql(
+        `UPDATE deliveries SET lease_token = @token, locked_until = @until, next_attempt_at = @until WHERE id = @id
+         RETURNING id, tenant_id, event_id, endpoint_id, attempts, cycle_attempts`,
+      );
       const eventStmt = this.sql("SELECT type, data, created_at FROM events WHERE tenant_id = ? AND id = ?");
       const endpointStmt = this.sql("SELECT * FROM endpoints WHERE id = ?");
-      return rows.map((r): ClaimedDelivery => {
+      const endpoints = new Map<string, ClaimedDelivery["endpoint"]>();
+      const out: ClaimedDelivery[] = [];
+      for (const c of chosen) {
+        const e = perEndpoint[c.endpoint];
+        if (!e) continue;
+        // The lease covers the configured timeout, the ceiling of whatever timeout the attempt uses.
+        const until = req.now + req.leaseMarginMs + e.configuredTimeoutMs;
+        const r = lease.get({ token: req.leaseToken, until, id: c.id }) as ClaimRow;
+        claimedPer.set(c.endpoint, (claimedPer.get(c.endpoint) ?? 0) + 1);
         let endpoint = endpoints.get(r.endpoint_id);
         if (!endpoint) {
           const ep = toEndpoint(endpointStmt.get(r.endpoint_id) as EndpointRow);
@@ -625,14 +706,14 @@ export class SqliteStore implements Store {
             previousSealedSecret: ep.previousSealedSecret,
             previousSecretExpiresAt: ep.previousSecretExpiresAt,
             headers: ep.headers,
-            timeoutMs: ep.timeoutMs,
+            timeoutMs: e.timeoutMs,
             retryScheduleS: ep.retryScheduleS,
             disabled: ep.disabled,
           };
           endpoints.set(r.endpoint_id, endpoint);
         }
         const ev = eventStmt.get(r.tenant_id, r.event_id) as { type: string; data: string; created_at: number };
-        return {
+        out.push({
           id: r.id,
           tenantId: r.tenant_id,
           eventId: r.event_id,
@@ -642,12 +723,45 @@ export class SqliteStore implements Store {
           leaseToken: req.leaseToken,
           event: { type: ev.type, dataJson: ev.data, createdAt: ev.created_at },
           endpoint,
-        };
+        });
+      }
+      const writeState = this.sql("UPDATE endpoint_state SET data = ?, updated_at = ? WHERE endpoint_id = ?");
+      perEndpoint.forEach((e, i) => {
+        const next = e.settle(claimedPer.get(i) ?? 0);
+        if (next) writeState.run(serializeEndpointState(next), req.now, e.endpointId);
       });
+      return out;
     }).immediate();
   }
 
-  async recordAttempts(records: AttemptRecord[]): Promise<void> {
+  /**
+   * Endpoints that have pending or failed deliveries, at most `max`, in id order starting after the cursor and
+   * wrapping around: a skip scan, one index seek per endpoint, however many deliveries each has.
+   */
+  private walkEndpoints(max: number): string[] {
+    const after = this.sql(
+      `SELECT endpoint_id FROM deliveries INDEXED BY deliveries_due_by_endpoint
+       WHERE status IN ('pending', 'failed') AND endpoint_id > ? ORDER BY endpoint_id LIMIT 1`,
+    );
+    const out: string[] = [];
+    let at = this.claimCursor;
+    while (out.length < max) {
+      const row = after.get(at) as { endpoint_id: string } | undefined;
+      if (!row) break;
+      out.push(row.endpoint_id);
+      at = row.endpoint_id;
+    }
+    at = "";
+    while (out.length < max && this.claimCursor !== "") {
+      const row = after.get(at) as { endpoint_id: string } | undefined;
+      if (!row || row.endpoint_id > this.claimCursor) break;
+      out.push(row.endpoint_id);
+      at = row.endpoint_id;
+    }
+    return out;
+  }
+
+  async recordAttempts(records: AttemptRecord[], isolation?: IsolationPolicy): Promise<void> {
     const update = this.sql(
       `UPDATE deliveries SET status = @status, attempts = @attempts, cycle_attempts = @cycleAttempts,
          next_attempt_at = @nextAttemptAt, lease_token = NULL, locked_until = NULL, last_status_code = @lastStatusCode,
@@ -662,12 +776,9 @@ export class SqliteStore implements Store {
        VALUES (@id, @deliveryId, @attempt, @startedAt, @durationMs, @statusCode, @responseBody, @error,
          @errorClass, @outcome, @timeoutMs)`,
     );
-    const disable = this.sql(
-      `UPDATE endpoints SET disabled = 1, disabled_reason = ?, updated_at = ?
-       WHERE tenant_id = ? AND id = ? AND disabled = 0`,
-    );
     let work = false;
     this.db.transaction(() => {
+      const landed = new Map<string, { tenantId: string; records: AttemptRecord[] }>();
       for (const r of records) {
         const hadFailure =
           mayRecover(r) &&
@@ -687,11 +798,7 @@ export class SqliteStore implements Store {
         // A lost lease means another worker owns the delivery now; its record wins.
         if (!row) continue;
         if (r.attempt) insertAttempt.run(r.attempt);
-        let disabledEndpoint = false;
-        if (r.disableEndpoint) {
-          const d = r.disableEndpoint;
-          disabledEndpoint = disable.run(d.reason, r.now, d.tenantId, d.endpointId).changes === 1;
-        }
+        const disabledEndpoint = r.disableEndpoint ? this.applyDisable(r.disableEndpoint, r.now) : false;
         const ops = operationalEventsFor({
           record: r,
           tenantId: row.tenant_id,
@@ -701,7 +808,11 @@ export class SqliteStore implements Store {
           disabledEndpoint,
         });
         if (ops.length > 0 && this.insertOperationalEvents(ops)) work = true;
+        const group = landed.get(row.endpoint_id) ?? { tenantId: row.tenant_id, records: [] };
+        group.records.push(r);
+        landed.set(row.endpoint_id, group);
       }
+      if (isolation && this.observeEndpoints(landed, isolation)) work = true;
     }).immediate();
     if (work) this.work.emit("work");
   }
@@ -773,6 +884,71 @@ export class SqliteStore implements Store {
       created = true;
     }
     return created;
+  }
+
+  /**
+   * Folds landed attempts into each endpoint's shared state; an endpoint failing for too long is disabled here, with
+   * the same `endpoint.disabled` operational event a 410 records. Returns whether that created deliveries.
+   */
+  private observeEndpoints(
+    landed: Map<string, { tenantId: string; records: AttemptRecord[] }>,
+    isolation: IsolationPolicy,
+  ): boolean {
+    let work = false;
+    const read = this.sql("SELECT data FROM endpoint_state WHERE endpoint_id = ?");
+    const write = this.sql("UPDATE endpoint_state SET data = ?, updated_at = ? WHERE endpoint_id = ?");
+    for (const [endpointId, group] of landed) {
+      const row = read.get(endpointId) as { data: string } | undefined;
+      if (!row) continue;
+      const now = Math.max(...group.records.map((r) => r.now));
+      const { state, disableReason } = isolation.observe(parseEndpointState(row.data), group.records, now);
+      write.run(serializeEndpointState(state), now, endpointId);
+      if (disableReason && this.applyDisable({ tenantId: group.tenantId, endpointId, reason: disableReason }, now)) {
+        const event = newOperationalEvent(
+          "endpoint.disabled",
+          { tenantId: group.tenantId, endpointId },
+          { reason: disableReason },
+          now,
+        );
+        if (this.insertOperationalEvents([event])) work = true;
+      }
+    }
+    return work;
+  }
+
+  /**
+   * The one place the delivery path disables an endpoint (410 Gone, or auto-disable); true when this flipped it
+   * (it may have been disabled already).
+   */
+  private applyDisable(d: NonNullable<AttemptRecord["disableEndpoint"]>, now: number): boolean {
+    return (
+      this.sql(
+        "UPDATE endpoints SET disabled = 1, disabled_reason = ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND disabled = 0",
+      ).run(d.reason, now, d.tenantId, d.endpointId).changes === 1
+    );
+  }
+
+  async getEndpointHealth(tenantId: string, endpointIds: string[], now: number): Promise<Map<string, EndpointHealthRecord>> {
+    const out = new Map<string, EndpointHealthRecord>();
+    const read = this.sql(
+      `SELECT s.data, (SELECT count(*) FROM deliveries d INDEXED BY deliveries_leased
+           WHERE d.endpoint_id = s.endpoint_id AND d.lease_token IS NOT NULL AND d.locked_until > ?) AS in_flight
+       FROM endpoint_state s JOIN endpoints ep ON ep.id = s.endpoint_id
+       WHERE ep.tenant_id = ? AND s.endpoint_id = ?`,
+    );
+    for (const id of endpointIds) {
+      const row = read.get(now, tenantId, id) as { data: string; in_flight: number } | undefined;
+      if (row) out.set(id, { state: parseEndpointState(row.data), inFlight: row.in_flight });
+    }
+    return out;
+  }
+
+  async resetEndpointState(tenantId: string, endpointId: string, now: number): Promise<boolean> {
+    const { changes } = this.sql(
+      `UPDATE endpoint_state SET data = ?, updated_at = ?
+       WHERE endpoint_id = (SELECT id FROM endpoints WHERE tenant_id = ? AND id = ?)`,
+    ).run(serializeEndpointState(initialEndpointState()), now, tenantId, endpointId);
+    return changes === 1;
   }
 
   async releaseLeases(ids: string[], leaseToken: string, now: number): Promise<void> {

@@ -1,0 +1,3 @@
+import { runIsolationContract } from "./isolation-contract.ts";
+
+runIsolationContract("postgres");
