@@ -43,6 +43,13 @@ export function createPool(connectionString: string, max: number, onError: (err:
 /** Runs `fn` in a transaction on one pooled client, rolling back on any error. */
 export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // A checked-out client has no pool listener: a connection lost mid-transaction would otherwise be an uncaught
+  // 'error' event. The failing query reports it to the caller; the client is then discarded, not reused.
+  let lost: Error | undefined;
+  const onError = (err: Error) => {
+    lost = err;
+  };
+  client.on("error", onError);
   try {
     await client.query("BEGIN");
     const result = await fn(client);
@@ -52,6 +59,7 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
     await client.query("ROLLBACK").catch(() => undefined);
     throw err;
   } finally {
-    client.release();
+    client.off("error", onError);
+    client.release(lost);
   }
 }
