@@ -17,12 +17,15 @@ import { EndpointService } from "./features/endpoints/service.ts";
 import { EventService } from "./features/events/service.ts";
 import { ensureOperatorSink } from "./features/operational-events/operator-sink.ts";
 import { OperationalEventService } from "./features/operational-events/service.ts";
+import { RetentionJob } from "./features/retention/retention-job.ts";
+import { RetentionService } from "./features/retention/service.ts";
 import { TenantService } from "./features/tenants/service.ts";
 import { Authenticator } from "./http/auth.ts";
 import { buildServer } from "./http/build-server.ts";
 import { createOutboundAgent } from "./outbound/agent.ts";
+import { createEgressPolicy } from "./outbound/egress-policy.ts";
+import type { AddressResolver } from "./outbound/target-check.ts";
 import { Metrics } from "./observability/metrics.ts";
-import { createNetworkPolicy } from "./outbound/network-policy.ts";
 import { openSecretBox } from "./secrets/keyring.ts";
 import { describeUnreadable, resealSecrets } from "./secrets/reseal.ts";
 import type { SecretBox } from "./secrets/secret-box.ts";
@@ -52,6 +55,11 @@ export interface AppOptions {
   dispatcher?: Dispatcher;
   /** The clock of the endpoint service and the worker (tests move it to see a secret's overlap end). */
   now?: () => number;
+  /**
+   * Name resolver override (tests, to simulate DNS rebinding): used by the registration check and the outbound
+   * agent's connect-time lookup alike; every address it returns is still judged by the egress policy.
+   */
+  resolver?: AddressResolver;
 }
 
 export class RoleError extends Error {}
@@ -132,6 +140,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
   const store = createStore(config, log);
   let server: FastifyInstance | null = null;
   let worker: DeliveryWorker | null = null;
+  let retention: RetentionJob | null = null;
   let agent: Dispatcher | null = null;
   try {
     await migrateWithRetry(store, log);
@@ -143,7 +152,12 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       { url: config.operatorWebhookUrl, secret: config.operatorWebhookSecret },
       Date.now(),
     );
-    const policy = createNetworkPolicy({ allowedNetworks: config.allowedNetworks });
+    const policy = createEgressPolicy({
+      allowedNetworks: config.allowedNetworks,
+      allowedPorts: config.allowedPorts,
+      requireHttps: config.requireHttps,
+      resolver: opts.resolver,
+    });
 
     const metrics = new Metrics({
       tenantLabels: config.metricsTenantLabels,
@@ -165,6 +179,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
           operationalEvents: new OperationalEventService(store),
           metrics,
           metricsAuth: config.metricsAuth,
+          retention: new RetentionService(store),
           ready: () => store.ping(),
         },
         log,
@@ -172,7 +187,9 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       url = await server.listen({ host: config.host, port: config.port });
     }
     if (role === "all" || role === "worker") {
-      agent = opts.dispatcher ?? createOutboundAgent({ policy });
+      agent =
+        opts.dispatcher ??
+        createOutboundAgent({ policy: policy.network, ...(policy.resolver ? { resolver: policy.resolver } : {}) });
       worker = new DeliveryWorker({
         store,
         dispatcher: agent,
@@ -190,12 +207,21 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
         observer: metrics,
       });
       worker.start();
+      // Retention runs beside the delivery work: every worker process, in small idempotent batches.
+      retention = new RetentionJob({
+        store,
+        log,
+        retentionDays: config.retentionDays,
+        bodyRetentionDays: config.attemptBodyRetentionDays,
+      });
+      retention.start();
     }
 
     let closing: Promise<void> | null = null;
     const close = () => {
       closing ??= (async () => {
         await server?.close();
+        await retention?.stop();
         await worker?.stop();
         if (agent && !opts.dispatcher) await agent.close();
         await store.close();

@@ -27,6 +27,12 @@ describe("loadConfig", () => {
     expect(config.retryScheduleS[0]).toBe(0);
     expect(config.retryScheduleS[1]).toBe(300);
     expect(config.allowedNetworks).toEqual([]);
+    expect(config.allowedPorts).toEqual([
+      { from: 80, to: 80 },
+      { from: 443, to: 443 },
+      { from: 1024, to: 65535 },
+    ]);
+    expect(config.requireHttps).toBe(false);
     expect(config.logLevel).toBe("info");
     expect(config.workerConcurrency).toBe(64);
     expect(storeKind(config)).toBe("sqlite");
@@ -51,6 +57,8 @@ describe("loadConfig", () => {
       HOOKD_ADMIN_KEY: "0123456789abcdef",
       HOOKD_RETRY_SCHEDULE: "0, 5, 30",
       HOOKD_ALLOWED_NETWORKS: "127.0.0.0/8, 10.1.2.3",
+      HOOKD_ALLOWED_PORTS: "443, 8000-8999",
+      HOOKD_REQUIRE_HTTPS: "true",
       HOOKD_LOG_LEVEL: "debug",
       HOOKD_WORKER_CONCURRENCY: "8",
       HOOKD_CLAIM_BATCH: "20",
@@ -62,6 +70,8 @@ describe("loadConfig", () => {
       HOOKD_OPERATOR_WEBHOOK_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
       HOOKD_METRICS_AUTH: "admin",
       HOOKD_METRICS_TENANT_LABELS: "true",
+      HOOKD_RETENTION_DAYS: "7",
+      HOOKD_ATTEMPT_BODY_RETENTION_DAYS: "2",
     });
     expect(config).toEqual({
       databaseUrl: "postgres://user:pw@db:5432/hookd",
@@ -70,6 +80,11 @@ describe("loadConfig", () => {
       adminKey: "0123456789abcdef",
       retryScheduleS: [0, 5, 30],
       allowedNetworks: ["127.0.0.0/8", "10.1.2.3/32"],
+      allowedPorts: [
+        { from: 443, to: 443 },
+        { from: 8000, to: 8999 },
+      ],
+      requireHttps: true,
       logLevel: "debug",
       workerConcurrency: 8,
       claimBatchSize: 20,
@@ -92,6 +107,8 @@ describe("loadConfig", () => {
       operatorWebhookSecret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
       metricsAuth: "admin",
       metricsTenantLabels: true,
+      retentionDays: 7,
+      attemptBodyRetentionDays: 2,
     });
     expect(storeKind(config)).toBe("postgres");
   });
@@ -99,6 +116,16 @@ describe("loadConfig", () => {
   it("accepts the bounds of integer settings", () => {
     expect(loadConfig({ HOOKD_PORT: "0" }).port).toBe(0);
     expect(loadConfig({ HOOKD_PORT: "65535" }).port).toBe(65535);
+  });
+
+  it("parses HOOKD_REQUIRE_HTTPS as true or false", () => {
+    expect(loadConfig({ HOOKD_REQUIRE_HTTPS: "true" }).requireHttps).toBe(true);
+    expect(loadConfig({ HOOKD_REQUIRE_HTTPS: "false" }).requireHttps).toBe(false);
+  });
+
+  it("parses HOOKD_ALLOWED_PORTS ranges", () => {
+    expect(loadConfig({ HOOKD_ALLOWED_PORTS: "443" }).allowedPorts).toEqual([{ from: 443, to: 443 }]);
+    expect(loadConfig({ HOOKD_ALLOWED_PORTS: "1-65535" }).allowedPorts).toEqual([{ from: 1, to: 65535 }]);
   });
 
   it("applies explicit overrides over the environment", () => {
@@ -113,6 +140,12 @@ describe("loadConfig", () => {
     ["HOOKD_ADMIN_KEY", "short"],
     ["HOOKD_RETRY_SCHEDULE", "0,-1"],
     ["HOOKD_ALLOWED_NETWORKS", "10.0.0.0/33"],
+    ["HOOKD_ALLOWED_PORTS", "22-"],
+    ["HOOKD_ALLOWED_PORTS", "80,70000"],
+    ["HOOKD_ALLOWED_PORTS", "443-80"],
+    ["HOOKD_ALLOWED_PORTS", ","],
+    ["HOOKD_REQUIRE_HTTPS", "yes"],
+    ["HOOKD_REQUIRE_HTTPS", "TRUE"],
     ["HOOKD_LOG_LEVEL", "verbose"],
     ["HOOKD_WORKER_CONCURRENCY", "0"],
     ["HOOKD_LEASE_MARGIN_MS", "100"],
@@ -121,6 +154,8 @@ describe("loadConfig", () => {
     ["HOOKD_OPERATOR_WEBHOOK_SECRET", "plain-secret"],
     ["HOOKD_METRICS_AUTH", "open"],
     ["HOOKD_METRICS_TENANT_LABELS", "yes"],
+    ["HOOKD_RETENTION_DAYS", "-1"],
+    ["HOOKD_ATTEMPT_BODY_RETENTION_DAYS", "0"],
   ])("rejects %s=%j, naming the variable", (name, value) => {
     const err = configError({ [name]: value });
     expect(err.problems).toHaveLength(1);
@@ -194,7 +229,8 @@ describe("SETTINGS", () => {
   it("gives every setting a default its own parser would accept", () => {
     for (const s of SETTINGS) {
       if (s.default === null) continue;
-      const raw = Array.isArray(s.default) ? s.default.join(",") : String(s.default);
+      const raw =
+        "defaultText" in s ? s.defaultText : Array.isArray(s.default) ? s.default.join(",") : String(s.default);
       if (raw === "") continue;
       expect(loadConfig({ [s.env]: raw })[s.key], s.env).toEqual(s.default);
     }

@@ -6,6 +6,7 @@
 import { parseRetrySchedule } from "../delivery/retry-schedule.ts";
 import { parseCidrList } from "../outbound/network-policy.ts";
 import { parseMasterKey } from "../secrets/master-key.ts";
+import { DEFAULT_ALLOWED_PORTS, type PortRange, parsePortList } from "../outbound/port-list.ts";
 import { parseSecret } from "../signing/secret.ts";
 
 export type Role = "all" | "api" | "worker";
@@ -17,6 +18,8 @@ export interface Config {
   adminKey: string | null;
   retryScheduleS: readonly number[];
   allowedNetworks: readonly string[];
+  allowedPorts: readonly PortRange[];
+  requireHttps: boolean;
   logLevel: string;
   workerConcurrency: number;
   claimBatchSize: number;
@@ -39,6 +42,8 @@ export interface Config {
   operatorWebhookSecret: string | null;
   metricsAuth: "none" | "admin";
   metricsTenantLabels: boolean;
+  retentionDays: number;
+  attemptBodyRetentionDays: number | null;
 }
 
 interface Setting<K extends keyof Config> {
@@ -46,6 +51,8 @@ interface Setting<K extends keyof Config> {
   key: K;
   doc: string;
   default: Config[K];
+  /** The default as it would be written in the environment, when that is not simply `String(default)`. */
+  defaultText?: string;
   parse: (raw: string) => Config[K];
   /** Never echo the value in an error message (keys). */
   sensitive?: boolean;
@@ -107,6 +114,21 @@ export const SETTINGS = [
     doc: "Comma-separated CIDRs that endpoints may target despite being loopback or private (local development).",
     default: Object.freeze([] as string[]),
     parse: parseCidrList,
+  },
+  {
+    env: "HOOKD_ALLOWED_PORTS",
+    key: "allowedPorts",
+    doc: "Ports endpoint URLs may use: comma-separated ports and ranges. Others (22, 25, 6379 ...) are refused.",
+    default: Object.freeze(parsePortList(DEFAULT_ALLOWED_PORTS)),
+    defaultText: DEFAULT_ALLOWED_PORTS,
+    parse: parsePortList,
+  },
+  {
+    env: "HOOKD_REQUIRE_HTTPS",
+    key: "requireHttps",
+    doc: "true refuses plain http endpoint URLs when saved, and at delivery for endpoints saved before it was set.",
+    default: false,
+    parse: bool,
   },
   { env: "HOOKD_LOG_LEVEL", key: "logLevel", doc: "pino level: fatal, error, warn, info, debug, trace or silent.", default: "info", parse: (raw: string) => {
       if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(raw)) throw new Error("unknown level");
@@ -234,6 +256,20 @@ export const SETTINGS = [
     doc: "Add a tenant_id label to per-tenant metrics (one series per tenant: only with few tenants).",
     default: false,
     parse: bool,
+  },
+  {
+    env: "HOOKD_RETENTION_DAYS",
+    key: "retentionDays",
+    doc: "Expunge event payloads and delete attempt rows older than this many days (delivery summaries stay); 0 keeps all.",
+    default: 30,
+    parse: int(0, 36_500),
+  },
+  {
+    env: "HOOKD_ATTEMPT_BODY_RETENTION_DAYS",
+    key: "attemptBodyRetentionDays",
+    doc: "Clear attempt response bodies older than this many days (shorter than HOOKD_RETENTION_DAYS); unset: the same.",
+    default: null,
+    parse: int(1, 36_500),
   },
 ] as const satisfies readonly Setting<keyof Config>[];
 

@@ -9,7 +9,7 @@ const STATUS_TABLE: Row[] = [
   [201, "success", false, false],
   [204, "success", false, false],
   [299, "success", false, false],
-  // Redirects are not followed, so they are failures worth retrying.
+  // send follows one redirect; a 3xx that reaches classify was not followed and is a failure worth retrying.
   [301, "retry", false, false],
   [302, "retry", false, false],
   [304, "retry", false, false],
@@ -39,7 +39,8 @@ describe("classify: HTTP responses", () => {
       expect(c.error).toBeNull();
     } else {
       expect(c.errorClass).toBe("http_status");
-      expect(c.error).toBe(`HTTP ${statusCode}`);
+      if (statusCode >= 300 && statusCode < 400) expect(c.error).toMatch(new RegExp(`^HTTP ${statusCode}: `));
+      else expect(c.error).toBe(`HTTP ${statusCode}`);
     }
   });
 
@@ -66,5 +67,54 @@ describe("classify: transport errors", () => {
     expect(c.rateLimited).toBe(false);
     expect(c.errorClass).toBe(errorClass);
     expect(c.error).toBe(message);
+  });
+});
+
+describe("classify: redirects", () => {
+  const redirect = { statusCode: 301, location: "https://b.example/hook" };
+
+  it("notes a followed redirect on a success without making it a failure", () => {
+    const c = classify({ kind: "response", statusCode: 200, retryAfter: undefined, redirect });
+    expect(c).toEqual({
+      outcome: "success",
+      disableEndpoint: false,
+      rateLimited: false,
+      errorClass: null,
+      error: "followed 301 redirect to https://b.example/hook",
+    });
+  });
+
+  it("fails a second redirect, naming both hops", () => {
+    const c = classify({
+      kind: "response",
+      statusCode: 302,
+      retryAfter: undefined,
+      redirect,
+      location: "https://c.example/",
+    });
+    expect(c.outcome).toBe("retry");
+    expect(c.errorClass).toBe("http_status");
+    expect(c.error).toBe(
+      "HTTP 302: a second redirect (to https://c.example/) was not followed; hookd follows at most one " +
+        "(after a 301 redirect to https://b.example/hook)",
+    );
+  });
+
+  it("says why a 3xx without a Location was not followed", () => {
+    const c = classify({ kind: "response", statusCode: 307, retryAfter: undefined });
+    expect(c.error).toBe("HTTP 307: not a redirect hookd can follow (no Location)");
+    expect(c.outcome).toBe("retry");
+  });
+
+  it("keeps a refused redirect target permanent and ssrf_blocked", () => {
+    const c = classify({ kind: "error", errorClass: "ssrf_blocked", message: "EGRESS_BLOCKED: 127.0.0.1 is a loopback address", redirect });
+    expect(c.outcome).toBe("permanent");
+    expect(c.errorClass).toBe("ssrf_blocked");
+    expect(c.error).toBe("EGRESS_BLOCKED: 127.0.0.1 is a loopback address (after a 301 redirect to https://b.example/hook)");
+  });
+
+  it("notes the redirect on a failure after it", () => {
+    const c = classify({ kind: "response", statusCode: 503, retryAfter: undefined, redirect });
+    expect(c).toMatchObject({ outcome: "retry", error: "HTTP 503 (after a 301 redirect to https://b.example/hook)" });
   });
 });

@@ -72,7 +72,8 @@ export function nextState(input: NextStateInput): AttemptRecord {
     attempts,
     cycleAttempts,
     lastStatusCode: statusCode,
-    lastError: storable(c.error),
+    // A success can carry a note (a followed redirect) in its attempt's error; the delivery's last_error stays empty.
+    lastError: c.outcome === "success" ? null : storable(c.error),
     now,
     disableEndpoint: c.disableEndpoint
       ? { tenantId: d.tenantId, endpointId: d.endpointId, reason: "endpoint answered 410 Gone" }

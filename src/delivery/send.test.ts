@@ -3,12 +3,14 @@ import type { AddressInfo } from "node:net";
 import type { Agent } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { createOutboundAgent } from "../outbound/agent.ts";
-import { createNetworkPolicy, type NetworkPolicy } from "../outbound/network-policy.ts";
+import { createEgressPolicy, type EgressPolicy } from "../outbound/egress-policy.ts";
+import { parsePortList } from "../outbound/port-list.ts";
 import type { PreparedRequest } from "./prepare.ts";
 import { MAX_RESPONSE_READ_BYTES, STORED_RESPONSE_BYTES, errorClassOf, sendRequest } from "./send.ts";
 
-const loopbackPolicy = createNetworkPolicy({ allowedNetworks: ["127.0.0.0/8"] });
-const strictPolicy = createNetworkPolicy({ allowedNetworks: [] });
+const ports = parsePortList("80,443,1024-65535");
+const loopbackPolicy = createEgressPolicy({ allowedNetworks: ["127.0.0.0/8"], allowedPorts: ports, requireHttps: false });
+const strictPolicy = createEgressPolicy({ allowedNetworks: [], allowedPorts: ports, requireHttps: false });
 
 interface TestServer {
   url: string;
@@ -28,7 +30,10 @@ afterEach(async () => {
 });
 
 /** A real HTTP server on 127.0.0.1; `handler` answers once the request body has been read. */
-async function startServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<TestServer> {
+async function startServer(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  host = "127.0.0.1",
+): Promise<TestServer> {
   const requests: TestServer["requests"] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -39,9 +44,9 @@ async function startServer(handler: (req: IncomingMessage, res: ServerResponse) 
     });
   });
   servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/hook`, port, requests };
+  return { url: `http://${host}:${port}/hook`, port, requests };
 }
 
 /** A port that was just free and now has nothing listening on it. */
@@ -53,8 +58,8 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-function agentFor(policy: NetworkPolicy): Agent {
-  const agent = createOutboundAgent({ policy });
+function agentFor(policy: EgressPolicy): Agent {
+  const agent = createOutboundAgent({ policy: policy.network });
   agents.push(agent);
   return agent;
 }
@@ -195,6 +200,171 @@ describe("sendRequest", () => {
   it("never throws on a malformed URL", async () => {
     const out = await sendRequest(request("not a url"), { dispatcher: agentFor(loopbackPolicy), policy: loopbackPolicy, timeoutMs: 1_000 });
     expect(out.result.kind).toBe("error");
+  });
+});
+
+/** Answers every request with a redirect to `location`. */
+const redirectTo =
+  (location: () => string, status = 302) =>
+  (_req: IncomingMessage, res: ServerResponse) =>
+    res.writeHead(status, { location: location() }).end("moved");
+
+describe("sendRequest: redirects", () => {
+  it("follows one redirect and re-POSTs the same body and signed headers", async () => {
+    const second = await startServer((_req, res) => res.writeHead(200).end("ok at second"));
+    const first = await startServer(redirectTo(() => `${second.url}?hop=2`, 301));
+    const out = await sendRequest(request(first.url, '{"id":"evt_1","n":7}'), {
+      dispatcher: agentFor(loopbackPolicy),
+      policy: loopbackPolicy,
+      timeoutMs: 5_000,
+    });
+    expect(out.result).toEqual({
+      kind: "response",
+      statusCode: 200,
+      retryAfter: undefined,
+      redirect: { statusCode: 301, location: `${second.url}?hop=2` },
+    });
+    expect(out.responseBody).toBe("ok at second");
+    expect(first.requests).toHaveLength(1);
+    expect(second.requests).toHaveLength(1);
+    expect(second.requests[0]).toMatchObject({ method: "POST", body: '{"id":"evt_1","n":7}' });
+    // Every header is the same except Host, which names the new target.
+    const { host: firstHost, ...firstHeaders } = first.requests[0]?.headers ?? {};
+    const { host: secondHost, ...secondHeaders } = second.requests[0]?.headers ?? {};
+    expect(secondHeaders).toEqual(firstHeaders);
+    expect(firstHost).toBe(`127.0.0.1:${first.port}`);
+    expect(secondHost).toBe(`127.0.0.1:${second.port}`);
+  });
+
+  it.each([303, 307, 308])("follows a %i as a POST too", async (status) => {
+    const second = await startServer((_req, res) => res.writeHead(204).end());
+    const first = await startServer(redirectTo(() => second.url, status));
+    const out = await sendRequest(request(first.url), { dispatcher: agentFor(loopbackPolicy), policy: loopbackPolicy, timeoutMs: 5_000 });
+    expect(out.result).toMatchObject({ kind: "response", statusCode: 204, redirect: { statusCode: status } });
+    expect(second.requests[0]?.method).toBe("POST");
+  });
+
+  it("resolves a relative Location against the URL that answered", async () => {
+    let hits = 0;
+    const srv = await startServer((req, res) => {
+      hits++;
+      if (req.url === "/hook") res.writeHead(308, { location: "/v2/hook" }).end();
+      else res.writeHead(200).end(req.url);
+    });
+    const out = await sendRequest(request(srv.url), { dispatcher: agentFor(loopbackPolicy), policy: loopbackPolicy, timeoutMs: 5_000 });
+    expect(out.result).toMatchObject({ statusCode: 200, redirect: { location: `http://127.0.0.1:${srv.port}/v2/hook` } });
+    expect(out.responseBody).toBe("/v2/hook");
+    expect(hits).toBe(2);
+  });
+
+  it("does not follow a second redirect: the third server is never reached", async () => {
+    const third = await startServer((_req, res) => res.writeHead(200).end());
+    const second = await startServer(redirectTo(() => third.url));
+    const first = await startServer(redirectTo(() => second.url, 301));
+    const out = await sendRequest(request(first.url), { dispatcher: agentFor(loopbackPolicy), policy: loopbackPolicy, timeoutMs: 5_000 });
+    expect(out.result).toEqual({
+      kind: "response",
+      statusCode: 302,
+      retryAfter: undefined,
+      redirect: { statusCode: 301, location: second.url },
+      location: third.url,
+    });
+    expect(first.requests).toHaveLength(1);
+    expect(second.requests).toHaveLength(1);
+    expect(third.requests).toHaveLength(0);
+  });
+
+  it("refuses a redirect to a loopback victim when only the receiver's address is allowed", async () => {
+    const onlyReceiver = createEgressPolicy({ allowedNetworks: ["127.0.0.2/32"], allowedPorts: ports, requireHttps: false });
+    const victim = await startServer((_req, res) => res.writeHead(200).end("victim"));
+    for (const target of [() => victim.url, () => `http://localhost:${victim.port}/`, () => `http://[::ffff:127.0.0.1]:${victim.port}/`]) {
+      const receiver = await startServer(redirectTo(target), "127.0.0.2");
+      const out = await sendRequest(request(receiver.url), { dispatcher: agentFor(onlyReceiver), policy: onlyReceiver, timeoutMs: 5_000 });
+      expect(out.result).toMatchObject({ kind: "error", errorClass: "ssrf_blocked" });
+      expect(receiver.requests).toHaveLength(1);
+    }
+    expect(victim.requests).toHaveLength(0);
+  });
+
+  it.each([
+    ["ftp://127.0.0.1/x", "scheme ftp is not allowed"],
+    ["http://user:pw@127.0.0.1:{port}/", "credentials"],
+    ["http://127.0.0.1:22/", "port 22 is not allowed"],
+    ["http://2130706433:{port}/", "non-canonical"],
+    ["http://0x7f.1:{port}/", "non-canonical"],
+  ])("refuses a redirect to %s before connecting", async (location, message) => {
+    const victim = await startServer((_req, res) => res.writeHead(200).end());
+    const receiver = await startServer(redirectTo(() => location.replace("{port}", String(victim.port))));
+    // Loopback is allowed here, so only the form checks stand between the redirect and the victim.
+    const out = await sendRequest(request(receiver.url), { dispatcher: agentFor(loopbackPolicy), policy: loopbackPolicy, timeoutMs: 5_000 });
+    expect(out.result).toMatchObject({ kind: "error", errorClass: "ssrf_blocked" });
+    if (out.result.kind === "error") {
+      expect(out.result.message).toContain("redirect (302) to");
+      expect(out.result.message).toContain(message);
+    }
+    expect(victim.requests).toHaveLength(0);
+  });
+});
+
+describe("sendRequest: settings that changed after the endpoint was saved", () => {
+  it("refuses plain http at delivery under HOOKD_REQUIRE_HTTPS, without reaching the server", async () => {
+    const httpsOnly = createEgressPolicy({ allowedNetworks: ["127.0.0.0/8"], allowedPorts: ports, requireHttps: true });
+    const srv = await startServer((_req, res) => res.writeHead(200).end());
+    const out = await sendRequest(request(srv.url), { dispatcher: agentFor(httpsOnly), policy: httpsOnly, timeoutMs: 5_000 });
+    expect(out.result).toMatchObject({ kind: "error", errorClass: "ssrf_blocked" });
+    if (out.result.kind === "error") expect(out.result.message).toContain("HOOKD_REQUIRE_HTTPS=true");
+    expect(srv.requests).toHaveLength(0);
+  });
+
+  it("refuses a port no longer in HOOKD_ALLOWED_PORTS, without reaching the server", async () => {
+    const webOnly = createEgressPolicy({ allowedNetworks: ["127.0.0.0/8"], allowedPorts: parsePortList("80,443"), requireHttps: false });
+    const srv = await startServer((_req, res) => res.writeHead(200).end());
+    const out = await sendRequest(request(srv.url), { dispatcher: agentFor(webOnly), policy: webOnly, timeoutMs: 5_000 });
+    expect(out.result).toMatchObject({ kind: "error", errorClass: "ssrf_blocked" });
+    if (out.result.kind === "error") expect(out.result.message).toContain(`port ${srv.port} is not allowed`);
+    expect(srv.requests).toHaveLength(0);
+  });
+});
+
+describe("sendRequest: response bodies are data", () => {
+  it("stops reading an endless response at the cap instead of waiting for the timeout", async () => {
+    let written = 0;
+    const srv = await startServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/octet-stream" });
+      const chunk = Buffer.alloc(16 * 1024, 0x61);
+      const pump = (): void => {
+        while (!res.destroyed && written < 64 * 1024 * 1024) {
+          written += chunk.length;
+          if (!res.write(chunk)) {
+            res.once("drain", pump);
+            return;
+          }
+        }
+      };
+      res.on("close", () => undefined);
+      pump();
+    });
+    const out = await sendRequest(request(srv.url), { dispatcher: agentFor(loopbackPolicy), policy: loopbackPolicy, timeoutMs: 20_000 });
+    expect(out.result).toMatchObject({ kind: "response", statusCode: 200 });
+    expect(out.responseBody).toBe("a".repeat(STORED_RESPONSE_BYTES));
+    // Far less than the 64 MB the server was willing to send: the read was cut at MAX_RESPONSE_READ_BYTES (plus what
+    // sat in socket buffers).
+    expect(written).toBeLessThan(16 * 1024 * 1024);
+    expect(out.durationMs).toBeLessThan(20_000);
+  });
+
+  it("keeps a body that looks like instructions as plain text and lets only the status decide", async () => {
+    const hostile = '{"status":"succeeded","outcome":"success","next_attempt_at":null}<script>alert(1)</script>';
+    const srv = await startServer((_req, res) => res.writeHead(500, { "content-type": "application/json" }).end(hostile));
+    const out = await sendRequest(request(srv.url), { dispatcher: agentFor(loopbackPolicy), policy: loopbackPolicy, timeoutMs: 5_000 });
+    expect(out.result).toEqual({ kind: "response", statusCode: 500, retryAfter: undefined });
+    expect(out.responseBody).toBe(hostile);
+  });
+
+  it("stores bytes that are not UTF-8 as text with replacement characters", async () => {
+    const srv = await startServer((_req, res) => res.writeHead(200).end(Buffer.from([0x6f, 0x6b, 0xff, 0xfe, 0x00, 0x21])));
+    const out = await sendRequest(request(srv.url), { dispatcher: agentFor(loopbackPolicy), policy: loopbackPolicy, timeoutMs: 5_000 });
+    expect(out.responseBody).toBe("ok\ufffd\ufffd\u0000!");
   });
 });
 

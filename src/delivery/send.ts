@@ -1,17 +1,29 @@
 /**
  * Makes one HTTP attempt and never throws: every failure becomes a SendResult with an error class. One deadline
  * (the endpoint's timeout) covers connect, headers and body, and at most 64 KB of the response is read, so neither
- * a hanging nor a firehose receiver can hold a worker slot longer than the timeout.
+ * a hanging nor a firehose receiver can hold a worker slot longer than the timeout. The response body is kept as
+ * text for people to read and is never parsed or acted on.
+ *
+ * Egress: before the request the URL's form is checked again (settings such as HOOKD_REQUIRE_HTTPS may have changed
+ * since the endpoint was saved); the addresses are judged by the outbound agent at connect. A redirect (301, 302,
+ * 303, 307, 308 with a Location) is followed at most once, within the same deadline: the new target goes through
+ * every check again, and receives the same body and the same signed headers (always as a POST, whatever the status).
  */
 import { type Dispatcher, request } from "undici";
 import type { ErrorClass } from "../domain/types.ts";
-import { assertIpLiteralAllowed } from "../outbound/target-check.ts";
-import type { NetworkPolicy } from "../outbound/network-policy.ts";
-import type { SendResult } from "./classify.ts";
+import type { EgressPolicy } from "../outbound/egress-policy.ts";
+import { assertIpLiteralAllowed, EgressBlockedError } from "../outbound/target-check.ts";
+import { checkUrlForm } from "../outbound/url-form.ts";
+import type { RedirectFollowed, SendResult } from "./classify.ts";
 import type { PreparedRequest } from "./prepare.ts";
 
 export const MAX_RESPONSE_READ_BYTES = 64 * 1024;
 export const STORED_RESPONSE_BYTES = 4 * 1024;
+/** Redirects followed per attempt (seed 004: "3xx: follow once"). */
+export const MAX_REDIRECTS = 1;
+const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+/** A Location quoted in an error is cut here: the attempt log is for people, not for whole hostile headers. */
+const MAX_QUOTED_LOCATION = 512;
 
 export interface SendOutcome {
   result: SendResult;
@@ -21,7 +33,7 @@ export interface SendOutcome {
 
 export interface SendOptions {
   dispatcher: Dispatcher;
-  policy: NetworkPolicy;
+  policy: EgressPolicy;
   timeoutMs: number;
   /**
    * The attempt's own controller: the deadline aborts it with a TimeoutError, and the worker aborts it (with any
@@ -40,38 +52,70 @@ export async function sendRequest(req: PreparedRequest, opts: SendOptions): Prom
     controller.abort(new DOMException("attempt timed out", "TimeoutError"));
   }, opts.timeoutMs);
   const signal = controller.signal;
+  let redirect: RedirectFollowed | undefined;
   try {
-    assertIpLiteralAllowed(new URL(req.url).hostname, opts.policy);
-    const res = await request(req.url, {
-      method: "POST",
-      headers: req.headers,
-      body: req.body,
-      dispatcher: opts.dispatcher,
-      signal,
-      headersTimeout: opts.timeoutMs,
-      bodyTimeout: opts.timeoutMs,
-    });
-    const body = await readCapped(res.body, MAX_RESPONSE_READ_BYTES);
-    const retryAfter = res.headers["retry-after"];
-    return {
-      result: {
-        kind: "response",
-        statusCode: res.statusCode,
-        retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
-      },
-      responseBody: body.length > 0 ? body.subarray(0, STORED_RESPONSE_BYTES).toString("utf8") : null,
-      durationMs: Math.round(performance.now() - started),
-    };
+    let url = checkTarget(req.url, opts.policy);
+    for (let followed = 0; ; followed++) {
+      const res = await request(url, {
+        method: "POST",
+        headers: req.headers,
+        body: req.body,
+        dispatcher: opts.dispatcher,
+        signal,
+        headersTimeout: opts.timeoutMs,
+        bodyTimeout: opts.timeoutMs,
+      });
+      const location = firstHeader(res.headers.location);
+      if (REDIRECT_STATUSES.has(res.statusCode) && location !== undefined && followed < MAX_REDIRECTS) {
+        // The redirect's own body is of no interest; read a little so the connection can be reused.
+        await readCapped(res.body, MAX_RESPONSE_READ_BYTES);
+        try {
+          url = checkTarget(location, opts.policy, url);
+        } catch (err) {
+          if (!(err instanceof EgressBlockedError)) throw err;
+          throw new EgressBlockedError(err.reason, {
+            message: `redirect (${res.statusCode}) to ${quote(location)} refused: ${err.message}`,
+          });
+        }
+        redirect = { statusCode: res.statusCode, location: quote(url.href) };
+        continue;
+      }
+      const body = await readCapped(res.body, MAX_RESPONSE_READ_BYTES);
+      const result: SendResult = { kind: "response", statusCode: res.statusCode, retryAfter: firstHeader(res.headers["retry-after"]) };
+      if (redirect) result.redirect = redirect;
+      if (REDIRECT_STATUSES.has(res.statusCode) && location !== undefined) result.location = quote(location);
+      return {
+        result,
+        responseBody: body.length > 0 ? body.subarray(0, STORED_RESPONSE_BYTES).toString("utf8") : null,
+        durationMs: Math.round(performance.now() - started),
+      };
+    }
   } catch (err) {
     const errorClass = timedOut ? "timeout" : signal.aborted ? "aborted" : errorClassOf(err);
-    return {
-      result: { kind: "error", errorClass, message: describe(err, errorClass, opts.timeoutMs) },
-      responseBody: null,
-      durationMs: Math.round(performance.now() - started),
-    };
+    const result: SendResult = { kind: "error", errorClass, message: describe(err, errorClass, opts.timeoutMs) };
+    if (redirect) result.redirect = redirect;
+    return { result, responseBody: null, durationMs: Math.round(performance.now() - started) };
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The checks that need no network: the URL's form, and an IP-literal host (the agent judges it again at connect,
+ * but a dispatcher that is not the guarded agent must not get the chance).
+ */
+function checkTarget(raw: string, policy: EgressPolicy, base?: URL): URL {
+  const url = checkUrlForm(raw, policy, base);
+  assertIpLiteralAllowed(url.hostname, policy.network);
+  return url;
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function quote(text: string): string {
+  return text.length > MAX_QUOTED_LOCATION ? `${text.slice(0, MAX_QUOTED_LOCATION)}...` : text;
 }
 
 async function readCapped(body: Dispatcher.ResponseData["body"], max: number): Promise<Buffer> {

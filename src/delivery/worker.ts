@@ -13,7 +13,7 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import type { DeliveryObserver } from "../observability/metrics.ts";
-import type { NetworkPolicy } from "../outbound/network-policy.ts";
+import type { EgressPolicy } from "../outbound/egress-policy.ts";
 import type { SecretBox } from "../secrets/secret-box.ts";
 import type { ClaimedDelivery, IsolationPolicy, Store } from "../store/store.ts";
 import { classify } from "./classify.ts";
@@ -27,7 +27,7 @@ import { WakeSignal } from "./wake-signal.ts";
 export interface WorkerOptions {
   store: Store;
   dispatcher: Dispatcher;
-  policy: NetworkPolicy;
+  policy: EgressPolicy;
   /** Opens the endpoints' encrypted signing secrets. */
   secretBox: SecretBox;
   log: Logger;

@@ -56,6 +56,8 @@ export interface StoredEvent {
   /** The event's `data` as JSON text, kept verbatim so the signed body is byte-stable across retries. */
   dataJson: string;
   createdAt: number;
+  /** Set once the payload was expunged (retention or on request); dataJson is then empty. */
+  payloadExpungedAt: number | null;
 }
 
 /**

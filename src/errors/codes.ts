@@ -7,7 +7,7 @@ export const ERROR_CODES = {
   INVALID_JSON: { status: 400, description: "The request body is not valid JSON." },
   INVALID_CURSOR: { status: 400, description: "The pagination cursor was not issued by this server." },
   INVALID_SECRET: { status: 400, description: "An endpoint secret must be `whsec_` plus base64 of 24 to 64 bytes (HMAC), or `whsk_` plus base64 of a 32-byte Ed25519 seed." },
-  INVALID_ENDPOINT_URL: { status: 400, description: "The endpoint URL is not an absolute http or https URL." },
+  INVALID_ENDPOINT_URL: { status: 400, description: "The endpoint URL cannot be parsed as an absolute URL." },
   TENANT_ID_RESERVED: { status: 400, description: "Tenant ids starting with `_hookd` are reserved for hookd itself." },
   UNAUTHORIZED: { status: 401, description: "The Authorization header is missing, malformed or names no valid key." },
   FORBIDDEN: { status: 403, description: "The key is valid but may not perform this action." },
@@ -23,6 +23,10 @@ export const ERROR_CODES = {
     description: "An event with this id already exists with a different type or data.",
   },
   DELIVERY_IN_FLIGHT: { status: 409, description: "The delivery is being attempted right now; replay it afterwards." },
+  PAYLOAD_EXPUNGED: {
+    status: 409,
+    description: "The event's payload was expunged (retention or on request), so its deliveries cannot be replayed.",
+  },
   DELIVERY_ALREADY_PENDING: { status: 409, description: "The delivery is already queued for an attempt." },
   PAYLOAD_TOO_LARGE: { status: 413, description: "The request body, or one event in it, is larger than allowed." },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, description: "Request bodies must be application/json." },
@@ -32,7 +36,8 @@ export const ERROR_CODES = {
   },
   ENDPOINT_URL_FORBIDDEN: {
     status: 422,
-    description: "The endpoint URL points at a network hookd may not reach (loopback, private, link-local ...).",
+    description:
+      "hookd may not deliver to this URL: a scheme other than http(s), credentials, a port outside HOOKD_ALLOWED_PORTS, plain http under HOOKD_REQUIRE_HTTPS, a non-canonical IPv4 spelling, or a host that is or resolves to a loopback, private, link-local or other special address. The message says which.",
   },
   ENDPOINT_URL_UNRESOLVABLE: { status: 422, description: "The endpoint URL's host name does not resolve." },
   SERVICE_UNAVAILABLE: { status: 503, description: "The store is unreachable; retry after the Retry-After delay." },

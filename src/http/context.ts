@@ -8,6 +8,7 @@ import type { EndpointService } from "../features/endpoints/service.ts";
 import type { EventService } from "../features/events/service.ts";
 import type { OperationalEventService } from "../features/operational-events/service.ts";
 import type { Metrics } from "../observability/metrics.ts";
+import type { RetentionService } from "../features/retention/service.ts";
 import type { TenantService } from "../features/tenants/service.ts";
 import type { Authenticator } from "./auth.ts";
 
@@ -21,6 +22,7 @@ export interface ApiContext {
   audit: AuditService;
   operationalEvents: OperationalEventService;
   metrics: Metrics;
+  retention: RetentionService;
   /** "none": GET /metrics needs no key; "admin": it needs the admin key. */
   metricsAuth: "none" | "admin";
   ready: () => Promise<void>;

@@ -112,8 +112,9 @@ const IngestedSchema = Type.Object({
 const EventWithDeliveries = Type.Object({
   id: Type.String(),
   type: Type.String(),
-  data: Type.Unknown(),
+  data: Type.Unknown({ description: "The event's data; null once the payload was expunged." }),
   created_at: Time,
+  payload_expunged_at: Nullable(Time),
   deliveries: Type.Array(DeliverySchema),
 });
 
@@ -174,6 +175,7 @@ export const RESPONSES: Record<string, Record<number, TSchema>> = {
   [`POST ${t}/events`]: { 202: IngestedSchema },
   [`POST ${t}/events/batch`]: { 202: Type.Object({ data: Type.Array(IngestedSchema) }) },
   [`GET ${t}/events/:event_id`]: { 200: EventWithDeliveries },
+  [`DELETE ${t}/events/:event_id/payload`]: { 204: Empty },
 
   [`GET ${t}/deliveries`]: { 200: page(DeliverySchema) },
   [`GET ${t}/deliveries/:delivery_id`]: {

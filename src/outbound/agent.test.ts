@@ -1,4 +1,5 @@
 import { createServer, type Server } from "node:http";
+import { createServer as createTlsServer } from "node:tls";
 import type { AddressInfo } from "node:net";
 import type { Agent } from "undici";
 import { fetch, request } from "undici";
@@ -153,4 +154,74 @@ describe("createOutboundAgent", () => {
     expect(requestsSeen).toBe(3);
     expect(connectionsSeen).toBe(1);
   });
+
+  it("pins the connection to the checked address but keeps the name in the Host header", async () => {
+    let host: string | undefined;
+    server.removeAllListeners("request");
+    server.on("request", (req, res) => {
+      requestsSeen++;
+      host = req.headers.host;
+      res.writeHead(200).end();
+    });
+    const agent = agentFor({
+      policy: createNetworkPolicy({ allowedNetworks: ["127.0.0.1/32"] }),
+      resolver: async () => [{ address: "127.0.0.1", family: 4 }],
+    });
+
+    const res = await request(`http://pinned.example:${port}/`, { dispatcher: agent });
+    await res.body.text();
+
+    expect(res.statusCode).toBe(200);
+    expect(host).toBe(`pinned.example:${port}`);
+  });
+
+  it("keeps the name for TLS SNI while connecting to the checked address", async () => {
+    // The server records the name the client asked for and then ends the handshake: no certificate is needed to
+    // observe SNI.
+    const names: string[] = [];
+    const tlsServer = createTlsServer({
+      SNICallback: (servername, cb) => {
+        names.push(servername);
+        cb(new Error("test server has no certificate"));
+      },
+    });
+    tlsServer.on("tlsClientError", () => undefined);
+    await new Promise<void>((resolve) => tlsServer.listen(0, "127.0.0.1", resolve));
+    const tlsPort = (tlsServer.address() as AddressInfo).port;
+    try {
+      const agent = agentFor({
+        policy: createNetworkPolicy({ allowedNetworks: ["127.0.0.1/32"] }),
+        resolver: async () => [{ address: "127.0.0.1", family: 4 }],
+      });
+      await rejection(request(`https://pinned.example:${tlsPort}/`, { dispatcher: agent }));
+      expect(names).toEqual(["pinned.example"]);
+    } finally {
+      await new Promise<void>((resolve) => tlsServer.close(() => resolve()));
+    }
+  });
+
+  it("judges every address of a name, not only the first", async () => {
+    const agent = agentFor({
+      policy: createNetworkPolicy({ allowedNetworks: [] }),
+      resolver: async () => [
+        { address: "93.184.215.14", family: 4 },
+        { address: "127.0.0.1", family: 4 },
+      ],
+    });
+
+    const err = await rejection(request(`http://two-faced.example:${port}/`, { dispatcher: agent }));
+
+    expect((findErrorWithCode(err, "EGRESS_BLOCKED") as EgressBlockedError | undefined)?.address).toBe("127.0.0.1");
+    expect(connectionsSeen).toBe(0);
+  });
+
+  it.each(["[64:ff9b::7f00:1]", "[2002:7f00:1::1]", "[::ffff:7f00:1]"])(
+    "refuses the IPv6 literal %s that carries 127.0.0.1 before connecting",
+    async (host) => {
+      const agent = agentFor({ policy: createNetworkPolicy({ allowedNetworks: [] }) });
+      const err = await rejection(request(`http://${host}:${port}/`, { dispatcher: agent }));
+      expect((findErrorWithCode(err, "EGRESS_BLOCKED") as EgressBlockedError | undefined)?.reason).toBe("loopback");
+      expect(connectionsSeen).toBe(0);
+    },
+  );
 });

@@ -7,8 +7,12 @@
  *   - resolves hostnames through `guardedLookup`, so the address actually connected to is the one that was judged.
  * Deliveries must use this agent as their dispatcher; a request sent through undici's global dispatcher bypasses it.
  *
- * undici does not follow redirects unless a redirect interceptor is added; if one ever is, redirected requests still
- * open their connections through this connector and remain covered.
+ * Because `lookup` is handed to `net.connect`/`tls.connect`, the socket connects to an address this lookup returned
+ * (every one of them judged, also when Node tries several for happy eyeballs), while the URL's name is still used for
+ * the Host header and for TLS SNI and certificate checks. DNS rebinding between registration and delivery therefore
+ * meets the same policy at connect.
+ *
+ * The agent itself follows no redirects; delivery/send.ts follows one, and that request connects through here too.
  */
 import { Agent, buildConnector } from "undici";
 import type { NetworkPolicy } from "./network-policy.ts";

@@ -9,9 +9,22 @@
  */
 import { promises as dnsPromises, type LookupAddress, type LookupOptions } from "node:dns";
 import { isIP, type LookupFunction } from "node:net";
-import type { NetworkPolicy, RefusalReason } from "./network-policy.ts";
+import { type AddressDecision, describeRefusal, type NetworkPolicy, type RefusalReason } from "./network-policy.ts";
 
-export type EgressBlockReason = RefusalReason | "invalid_url";
+/**
+ * Why a target is refused: an address reason from the network policy, or a reason about the URL's form
+ * (`url-form.ts`). Stable strings, safe to show to tenants.
+ */
+export type EgressBlockReason =
+  | RefusalReason
+  | "invalid_url"
+  | "scheme"
+  | "userinfo"
+  | "port"
+  | "https_required"
+  | "non_canonical_ip";
+
+type Refusal = Extract<AddressDecision, { allowed: false }>;
 
 /** A delivery target (or one of the addresses its name resolves to) is refused by the egress policy. */
 export class EgressBlockedError extends Error {
@@ -23,16 +36,34 @@ export class EgressBlockedError extends Error {
   /** The host as written in the URL (or as handed to the resolver). */
   readonly host?: string;
 
-  constructor(reason: EgressBlockReason, details: { address?: string; host?: string } = {}) {
-    const target =
-      details.address !== undefined && details.host !== undefined && details.host !== details.address
-        ? `${details.host} (${details.address})`
-        : (details.address ?? details.host ?? "target");
-    super(`Egress to ${target} is not allowed: ${reason}`);
+  /**
+   * `message` explains a refusal about the URL's form; refusals about an address build their own sentence
+   * ("localhost resolves to 127.0.0.1, which is a loopback address").
+   */
+  constructor(
+    reason: EgressBlockReason,
+    details: { address?: string; host?: string; embedded?: Refusal["embedded"]; message?: string } = {},
+  ) {
+    super(details.message ?? describeBlocked(reason, details));
     this.reason = reason;
     if (details.address !== undefined) this.address = details.address;
     if (details.host !== undefined) this.host = details.host;
   }
+}
+
+function describeBlocked(
+  reason: EgressBlockReason,
+  details: { address?: string; host?: string; embedded?: Refusal["embedded"] },
+): string {
+  const { address, host } = details;
+  if (address === undefined) return `${host ?? "the target"} is refused (${reason})`;
+  if (reason === "invalid_url" || !isAddressReason(reason)) return `${address} is refused (${reason})`;
+  const refusal: Refusal = { allowed: false, reason, ...(details.embedded ? { embedded: details.embedded } : {}) };
+  return describeRefusal(address, refusal, host === undefined || unbracket(host) === address ? undefined : host);
+}
+
+function isAddressReason(reason: EgressBlockReason): reason is RefusalReason {
+  return !["invalid_url", "scheme", "userinfo", "port", "https_required", "non_canonical_ip"].includes(reason);
 }
 
 /** A hostname could not be resolved (or resolved to nothing). The original resolver error is kept as `cause`. */
@@ -62,6 +93,14 @@ const defaultHostResolver: HostResolver = async (host) => {
 const defaultAddressResolver: AddressResolver = (hostname, options) =>
   dnsPromises.lookup(hostname, { ...options, all: true });
 
+function blockedBy(decision: Refusal, address: string, host: string): EgressBlockedError {
+  return new EgressBlockedError(decision.reason, {
+    address,
+    host,
+    ...(decision.embedded ? { embedded: decision.embedded } : {}),
+  });
+}
+
 /** Strips the brackets URLs put around IPv6 literals (`[::1]` -> `::1`). */
 function unbracket(host: string): string {
   return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
@@ -75,7 +114,7 @@ export function assertIpLiteralAllowed(host: string, policy: NetworkPolicy): voi
   const ip = unbracket(host);
   if (isIP(ip) === 0) return;
   const decision = policy.isAllowedAddress(ip);
-  if (!decision.allowed) throw new EgressBlockedError(decision.reason, { address: ip, host });
+  if (!decision.allowed) throw blockedBy(decision, ip, host);
 }
 
 /**
@@ -114,7 +153,7 @@ export async function checkUrlTarget(
   if (addresses.length === 0) throw new DnsLookupError(host);
   for (const address of addresses) {
     const decision = policy.isAllowedAddress(address);
-    if (!decision.allowed) throw new EgressBlockedError(decision.reason, { address, host });
+    if (!decision.allowed) throw blockedBy(decision, address, host);
   }
 }
 
@@ -139,7 +178,7 @@ export function guardedLookup(
         for (const { address } of addresses) {
           const decision = policy.isAllowedAddress(address);
           if (!decision.allowed) {
-            callback(new EgressBlockedError(decision.reason, { address, host: hostname }), all ? [] : "");
+            callback(blockedBy(decision, address, hostname), all ? [] : "");
             return;
           }
         }

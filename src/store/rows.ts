@@ -90,6 +90,7 @@ export interface EventRow {
   type: string;
   data: string;
   created_at: number;
+  payload_expunged_at?: number | null;
 }
 
 export function toTenant(r: TenantRow): Tenant {
@@ -180,7 +181,14 @@ export function toAttempt(r: AttemptRow): Attempt {
 }
 
 export function toEvent(r: EventRow): StoredEvent {
-  return { id: r.id, tenantId: r.tenant_id, type: r.type, dataJson: r.data, createdAt: r.created_at };
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    type: r.type,
+    dataJson: r.data,
+    createdAt: r.created_at,
+    payloadExpungedAt: r.payload_expunged_at ?? null,
+  };
 }
 
 export interface SecretsRow {

@@ -281,7 +281,7 @@ export interface QueueStats {
   attemptsLastMinute: number;
 }
 
-export type ReplayResult = "replayed" | "not_found" | "in_flight" | "already_pending";
+export type ReplayResult = "replayed" | "not_found" | "in_flight" | "already_pending" | "payload_expunged";
 
 export interface Store {
   readonly kind: "sqlite" | "postgres";
@@ -405,6 +405,22 @@ export interface Store {
   listOperationalEvents(filter: OperationalEventFilter, page: PageRequest): Promise<Page<OperationalEvent>>;
 
   queueStats(now: number): Promise<QueueStats>;
+
+  /**
+   * Retention. Drops one event's payload now (idempotent); its deliveries still waiting become dead ("payload
+   * expunged"), since there is nothing left to send. false when the tenant has no such event.
+   */
+  expungeEventPayload(tenantId: string, eventId: string, now: number): Promise<boolean>;
+  /**
+   * One small batch each, so no statement holds locks for long; each returns how many rows it changed, and the
+   * caller repeats while a batch comes back full. Payloads: events created before `before` with no delivery still
+   * waiting. Attempts: rows started before `before` (the delivery keeps its summary). Bodies: clears the response bodies of
+   * the next `limit` attempts started in [from, before), oldest first, and returns how many it scanned and the last
+   * one's start; `from` is the caller's watermark, so cleared rows are not read again.
+   */
+  expungePayloadsBefore(before: number, limit: number, now: number): Promise<number>;
+  deleteAttemptsBefore(before: number, limit: number): Promise<number>;
+  clearResponseBodies(from: number, before: number, limit: number): Promise<{ scanned: number; lastStartedAt: number | null }>;
 
   /** Calls `onWork` soon after new deliveries commit anywhere (LISTEN/NOTIFY, or in-process for SQLite). */
   subscribeWork(onWork: () => void): () => void;

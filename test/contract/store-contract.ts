@@ -11,6 +11,7 @@ import { createTestDatabase } from "../support/stores.ts";
 import { endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
 import { keysAndAuditContract } from "./keys-and-audit-contract.ts";
 import { operationalEventCases, queueStatsCases } from "./operational-events-contract.ts";
+import { retentionCases } from "./retention-contract.ts";
 
 /** Fixture endpoints time out after 15 s; with this margin every lease lasts exactly 30 s. */
 const MARGIN = 15_000;
@@ -391,7 +392,7 @@ export function runStoreContract(kind: StoreKind): void {
         const result = await store.ingest(ingestRequest("acme", [ev]));
         expect(result.kind === "created" && result.events[0]?.matchedEndpoints).toBe(0);
         const { generatedId: _, ...stored } = ev;
-        expect(await store.getEvent("acme", ev.id)).toEqual({ ...stored, tenantId: "acme" });
+        expect(await store.getEvent("acme", ev.id)).toEqual({ ...stored, tenantId: "acme", payloadExpungedAt: null });
         expect(await store.getEvent("globex", ev.id)).toBeNull();
       });
 
@@ -736,6 +737,7 @@ export function runStoreContract(kind: StoreKind): void {
 
     describe("operational events", () => operationalEventCases(() => store));
     describe("queue stats", () => queueStatsCases(() => store));
+    describe("retention", () => retentionCases(() => store));
   });
 }
 

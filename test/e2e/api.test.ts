@@ -65,9 +65,9 @@ describe.each(STORE_KINDS)("API end to end (%s)", (kind) => {
     it("rejects bad endpoint URLs, secrets, headers and timeouts", async () => {
       const tenant = await h.tenant();
       const path = `/v1/tenants/${tenant}/endpoints`;
-      expectError(await h.api.post(path, { url: "ftp://x" }), 400, "INVALID_ENDPOINT_URL");
+      expectError(await h.api.post(path, { url: "ftp://x" }), 422, "ENDPOINT_URL_FORBIDDEN");
       expectError(await h.api.post(path, { url: "not a url" }), 400, "INVALID_ENDPOINT_URL");
-      expectError(await h.api.post(path, { url: "http://user:pw@127.0.0.1/" }), 400, "INVALID_ENDPOINT_URL");
+      expectError(await h.api.post(path, { url: "http://user:pw@127.0.0.1/" }), 422, "ENDPOINT_URL_FORBIDDEN");
       expectError(await h.api.post(path, { url: "http://10.0.0.1/hook" }), 422, "ENDPOINT_URL_FORBIDDEN");
       expectError(await h.api.post(path, { url: "http://169.254.169.254/latest/meta-data" }), 422, "ENDPOINT_URL_FORBIDDEN");
       expectError(await h.api.post(path, { url: "http://[::ffff:169.254.169.254]/" }), 422, "ENDPOINT_URL_FORBIDDEN");

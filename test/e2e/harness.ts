@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll } from "vitest";
 import { request } from "undici";
 import { type App, type AppOptions, createApp } from "../../src/app.ts";
 import { type Config, loadConfig } from "../../src/config/config.ts";
+import { parsePortList } from "../../src/outbound/port-list.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { TEST_ENCRYPTION_KEY } from "../support/encryption-key.ts";
 import { Receiver, type ReceiverHandler } from "../support/receiver.ts";
@@ -153,7 +154,10 @@ export function hookdConfig(databaseUrl: string, overrides: Partial<Config> = {}
       port: 0,
       adminKey: ADMIN_KEY,
       encryptionKey: TEST_ENCRYPTION_KEY,
+      // Tests deliver to receivers on loopback and name unused low ports (`:9`) for endpoints that never receive;
+      // the egress suite sets both back to the production defaults.
       allowedNetworks: ["127.0.0.0/8"],
+      allowedPorts: parsePortList("1-65535"),
       retryScheduleS: [0, 1, 1],
       pollIntervalMs: 50,
       logLevel: "silent",
@@ -163,10 +167,13 @@ export function hookdConfig(databaseUrl: string, overrides: Partial<Config> = {}
   );
 }
 
+/** Options for createApp beyond the config (a test resolver, a clock, a logger to read, for instance). */
+export type TestAppOptions = Omit<AppOptions, "role" | "log"> & Partial<Pick<AppOptions, "log">>;
+
 export async function startHookd(
   databaseUrl: string,
   overrides: Partial<Config> = {},
-  appOptions: Partial<AppOptions> = {},
+  appOptions: TestAppOptions = {},
 ): Promise<App> {
   const app = await createApp(hookdConfig(databaseUrl, overrides), {
     role: "all",
@@ -195,7 +202,7 @@ export interface E2eContext {
 export function useHookd(
   kind: StoreKind,
   overrides: Partial<Config> = {},
-  appOptions: Partial<AppOptions> = {},
+  appOptions: TestAppOptions = {},
 ): E2eContext {
   const receivers: Receiver[] = [];
   const ctx = { kind } as E2eContext;

@@ -89,7 +89,8 @@ describe.each(STORE_KINDS)("retries and classification (%s)", (kind) => {
 
   it("429 with Retry-After is retried no sooner than a minute later", async () => {
     const { tenant, receiver, delivery } = await setUp(answer(429, { "retry-after": "120" }));
-    const failed = await h.api.waitForDelivery(tenant, delivery.id, (d) => d.attempts.length >= 1);
+    // The delivery and its attempts are read by separate queries, so wait for both to show the recorded attempt.
+    const failed = await h.api.waitForDelivery(tenant, delivery.id, (d) => d.attempts.length >= 1 && d.status !== "pending");
     expect(failed).toMatchObject({ status: "failed", last_status_code: 429 });
     expect(failed.attempts).toHaveLength(1);
     expect(failed.attempts[0]).toMatchObject({ attempt: 1, status_code: 429, outcome: "retry", error_class: "http_status" });

@@ -134,6 +134,11 @@ const ROUTES: Record<string, RouteCase> = {
     ok: 204,
     request: (w) => ({ path: `${t(w)}/api-keys/${w.spareKeyId}` }),
   },
+  "DELETE /v1/tenants/:tenant_id/events/:event_id/payload": {
+    access: "tenant",
+    ok: 204,
+    request: (w) => ({ path: `${t(w)}/events/${w.eventId}/payload` }),
+  },
   "GET /v1/operational-events": { access: "admin", ok: 200, request: () => ({ path: "/v1/operational-events" }) },
   "GET /v1/tenants/:tenant_id/audit-log": { access: "tenant", ok: 200, request: (w) => ({ path: `${t(w)}/audit-log` }) },
 };

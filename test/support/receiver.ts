@@ -29,7 +29,8 @@ export class Receiver {
   private waiters: { count: number; resolve: () => void }[] = [];
   url = "";
 
-  async start(): Promise<this> {
+  /** Listens on `host` (any 127/8 address works on Linux, so tests can tell an allowed receiver from a victim). */
+  async start(host = "127.0.0.1"): Promise<this> {
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
@@ -49,9 +50,9 @@ export class Receiver {
         });
       });
     });
-    await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => this.server?.listen(0, host, resolve));
     const { port } = this.server.address() as AddressInfo;
-    this.url = `http://127.0.0.1:${port}`;
+    this.url = `http://${host}:${port}`;
     return this;
   }
 

@@ -25,6 +25,9 @@ export class DeliveryService {
   async replay(tenantId: string, id: string): Promise<Delivery> {
     const result = await this.store.replayDelivery(tenantId, id, this.now());
     if (result === "not_found") throw new AppError("DELIVERY_NOT_FOUND", `delivery ${id} not found`);
+    if (result === "payload_expunged") {
+      throw new AppError("PAYLOAD_EXPUNGED", `delivery ${id}: the event's payload was expunged, nothing is left to send`);
+    }
     if (result === "in_flight") throw new AppError("DELIVERY_IN_FLIGHT", `delivery ${id} is being attempted now`);
     if (result === "already_pending") {
       throw new AppError("DELIVERY_ALREADY_PENDING", `delivery ${id} is already waiting for an attempt`);

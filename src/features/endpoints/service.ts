@@ -11,8 +11,8 @@ import { type BreakerSettings, DEFAULT_BREAKER } from "../../isolation/breaker.t
 import { type EndpointHealth, endpointHealth } from "../../isolation/health.ts";
 import { AppError } from "../../errors/app-error.ts";
 import { checkMetadata } from "../../http/common-schemas.ts";
-import type { NetworkPolicy } from "../../outbound/network-policy.ts";
-import { checkUrlTarget, DnsLookupError, EgressBlockedError } from "../../outbound/target-check.ts";
+import { checkEndpointUrl, type EgressPolicy } from "../../outbound/egress-policy.ts";
+import { DnsLookupError, EgressBlockedError } from "../../outbound/target-check.ts";
 import type { SecretBox } from "../../secrets/secret-box.ts";
 import { ed25519PublicKey, generateEd25519Secret, parseEd25519Secret } from "../../signing/ed25519.ts";
 import { generateSecret, parseSecret, SecretFormatError } from "../../signing/secret.ts";
@@ -55,7 +55,7 @@ export interface RotateSecretInput {
 export class EndpointService {
   constructor(
     private readonly store: Store,
-    private readonly policy: NetworkPolicy,
+    private readonly policy: EgressPolicy,
     /** Encrypts secrets before they reach the store; the service never stores or returns them otherwise. */
     private readonly secrets: SecretBox,
     private readonly now: () => number = Date.now,
@@ -215,24 +215,22 @@ export class EndpointService {
     return this.store.replayEndpoint(tenantId, id, status, since, this.now());
   }
 
+  /**
+   * Unparseable text is a 400; a URL hookd must not deliver to (scheme, credentials, port, plain http under
+   * HOOKD_REQUIRE_HTTPS, a non-canonical IPv4 spelling, or a host that is or resolves to a refused address) is a 422
+   * ENDPOINT_URL_FORBIDDEN whose message says which rule refused it.
+   */
   private async checkUrl(url: string): Promise<void> {
-    let parsed: URL;
     try {
-      parsed = new URL(url);
+      new URL(url);
     } catch {
       throw new AppError("INVALID_ENDPOINT_URL", "url must be an absolute http or https URL");
     }
-    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-      throw new AppError("INVALID_ENDPOINT_URL", "url must use http or https");
-    }
-    if (parsed.username || parsed.password) {
-      throw new AppError("INVALID_ENDPOINT_URL", "url must not contain credentials; use endpoint headers instead");
-    }
     try {
-      await checkUrlTarget(url, this.policy);
+      await checkEndpointUrl(url, this.policy);
     } catch (err) {
       if (err instanceof EgressBlockedError) {
-        throw new AppError("ENDPOINT_URL_FORBIDDEN", `url targets a forbidden network (${err.reason})`);
+        throw new AppError("ENDPOINT_URL_FORBIDDEN", `url refused (${err.reason}): ${err.message}`);
       }
       if (err instanceof DnsLookupError) {
         throw new AppError("ENDPOINT_URL_UNRESOLVABLE", `host ${err.host} does not resolve`);

@@ -37,5 +37,12 @@ export function ingestedToApi(e: IngestedEvent) {
 }
 
 export function eventToApi(e: StoredEvent) {
-  return { id: e.id, type: e.type, data: JSON.parse(e.dataJson) as unknown, created_at: iso(e.createdAt) };
+  const expunged = e.payloadExpungedAt !== null;
+  return {
+    id: e.id,
+    type: e.type,
+    data: expunged ? null : (JSON.parse(e.dataJson) as unknown),
+    created_at: iso(e.createdAt),
+    payload_expunged_at: iso(e.payloadExpungedAt),
+  };
 }

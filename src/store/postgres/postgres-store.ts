@@ -711,12 +711,20 @@ export class PostgresStore implements Store {
 
   async replayDelivery(tenantId: string, id: string, now: number): Promise<ReplayResult> {
     return inTransaction(this.pool, async (client) => {
-      const { rows } = await client.query<{ status: string; lease_token: string | null; locked_until: number | null }>(
-        "SELECT status, lease_token, locked_until FROM deliveries WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+      const { rows } = await client.query<{
+        status: string;
+        lease_token: string | null;
+        locked_until: number | null;
+        payload_expunged_at: number | null;
+      }>(
+        `SELECT d.status, d.lease_token, d.locked_until, e.payload_expunged_at FROM deliveries d
+         JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
+         WHERE d.tenant_id = $1 AND d.id = $2 FOR UPDATE OF d`,
         [tenantId, id],
       );
       const row = rows[0];
       if (!row) return "not_found";
+      if (row.payload_expunged_at !== null) return "payload_expunged";
       if (row.lease_token !== null && (row.locked_until ?? 0) > now) return "in_flight";
       if (row.status === "pending") return "already_pending";
       await client.query(
@@ -740,7 +748,9 @@ export class PostgresStore implements Store {
       const { rowCount } = await client.query(
         `UPDATE deliveries SET status = 'pending', next_attempt_at = $5, cycle_attempts = 0, updated_at = $5
          WHERE tenant_id = $1 AND endpoint_id = $2 AND status = $3 AND created_at >= $4
-           AND (locked_until IS NULL OR locked_until <= $5)`,
+           AND (locked_until IS NULL OR locked_until <= $5)
+           AND NOT EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = deliveries.tenant_id
+             AND e.id = deliveries.event_id AND e.payload_expunged_at IS NOT NULL)`,
         [tenantId, endpointId, status, since ?? 0, now],
       );
       if (rowCount) await client.query("SELECT pg_notify($1, '')", [WORK_CHANNEL]);
@@ -1138,6 +1148,66 @@ export class PostgresStore implements Store {
       dead: r.dead,
       attemptsLastMinute: r.recent,
     };
+  }
+
+  async expungeEventPayload(tenantId: string, eventId: string, now: number): Promise<boolean> {
+    return inTransaction(this.pool, async (client) => {
+      const { rowCount } = await client.query(
+        `UPDATE events SET data = '', payload_expunged_at = coalesce(payload_expunged_at, $3)
+         WHERE tenant_id = $1 AND id = $2`,
+        [tenantId, eventId, now],
+      );
+      if (rowCount === 0) return false;
+      // Leased ones too: the lease is dropped, so the in-flight worker's record is refused as a lost lease.
+      await client.query(
+        `UPDATE deliveries SET status = 'dead', next_attempt_at = NULL, lease_token = NULL, locked_until = NULL,
+           last_error = 'payload expunged', updated_at = $3
+         WHERE tenant_id = $1 AND event_id = $2 AND status IN ('pending', 'failed')`,
+        [tenantId, eventId, now],
+      );
+      return true;
+    });
+  }
+
+  async expungePayloadsBefore(before: number, limit: number, now: number): Promise<number> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE events SET data = '', payload_expunged_at = $3
+       WHERE (tenant_id, id) IN (
+         SELECT e.tenant_id, e.id FROM events e
+         WHERE e.created_at < $1 AND e.payload_expunged_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.tenant_id = e.tenant_id AND d.event_id = e.id
+             AND d.status IN ('pending', 'failed'))
+         ORDER BY e.created_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+      [before, limit, now],
+    );
+    return rowCount ?? 0;
+  }
+
+  async deleteAttemptsBefore(before: number, limit: number): Promise<number> {
+    const { rowCount } = await this.pool.query(
+      `DELETE FROM attempts WHERE id IN (
+         SELECT id FROM attempts WHERE started_at < $1 ORDER BY started_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+      [before, limit],
+    );
+    return rowCount ?? 0;
+  }
+
+  async clearResponseBodies(
+    from: number,
+    before: number,
+    limit: number,
+  ): Promise<{ scanned: number; lastStartedAt: number | null }> {
+    const { rows } = await this.pool.query<{ started_at: number }>(
+      `WITH batch AS (
+         SELECT id, started_at FROM attempts WHERE started_at >= $1 AND started_at < $2
+         ORDER BY started_at LIMIT $3 FOR UPDATE SKIP LOCKED
+       ), cleared AS (
+         UPDATE attempts a SET response_body = NULL FROM batch b WHERE a.id = b.id AND a.response_body IS NOT NULL
+       )
+       SELECT started_at FROM batch ORDER BY started_at`,
+      [from, before, limit],
+    );
+    return { scanned: rows.length, lastStartedAt: rows.at(-1)?.started_at ?? null };
   }
 
   subscribeWork(onWork: () => void): () => void {

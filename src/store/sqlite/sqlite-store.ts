@@ -579,9 +579,13 @@ export class SqliteStore implements Store {
   async replayDelivery(tenantId: string, id: string, now: number): Promise<ReplayResult> {
     const result = this.db.transaction((): ReplayResult => {
       const row = this.sql(
-        "SELECT status, lease_token, locked_until FROM deliveries WHERE tenant_id = ? AND id = ?",
-      ).get(tenantId, id) as { status: string; lease_token: string | null; locked_until: number | null } | undefined;
+        `SELECT d.status, d.lease_token, d.locked_until, e.payload_expunged_at FROM deliveries d
+         JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id WHERE d.tenant_id = ? AND d.id = ?`,
+      ).get(tenantId, id) as
+        | { status: string; lease_token: string | null; locked_until: number | null; payload_expunged_at: number | null }
+        | undefined;
       if (!row) return "not_found";
+      if (row.payload_expunged_at !== null) return "payload_expunged";
       if (row.lease_token !== null && (row.locked_until ?? 0) > now) return "in_flight";
       if (row.status === "pending") return "already_pending";
       this.sql(
@@ -604,7 +608,9 @@ export class SqliteStore implements Store {
     const { changes } = this.sql(
       `UPDATE deliveries SET status = 'pending', next_attempt_at = @now, cycle_attempts = 0, updated_at = @now
        WHERE tenant_id = @tenantId AND endpoint_id = @endpointId AND status = @status AND created_at >= @since
-         AND (locked_until IS NULL OR locked_until <= @now)`,
+         AND (locked_until IS NULL OR locked_until <= @now)
+         AND NOT EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = deliveries.tenant_id AND e.id = deliveries.event_id
+           AND e.payload_expunged_at IS NOT NULL)`,
     ).run({ tenantId, endpointId, status, since: since ?? 0, now });
     if (changes > 0) this.work.emit("work");
     return changes;
@@ -983,6 +989,56 @@ export class SqliteStore implements Store {
       dead: dead.n,
       attemptsLastMinute: recent.n,
     };
+  }
+
+  async expungeEventPayload(tenantId: string, eventId: string, now: number): Promise<boolean> {
+    return this.db.transaction(() => {
+      const { changes } = this.sql(
+        `UPDATE events SET data = '', payload_expunged_at = coalesce(payload_expunged_at, ?)
+         WHERE tenant_id = ? AND id = ?`,
+      ).run(now, tenantId, eventId);
+      if (changes === 0) return false;
+      // Leased ones too: the lease is dropped, so the in-flight worker's record is refused as a lost lease.
+      this.sql(
+        `UPDATE deliveries SET status = 'dead', next_attempt_at = NULL, lease_token = NULL, locked_until = NULL,
+           last_error = 'payload expunged', updated_at = ?
+         WHERE tenant_id = ? AND event_id = ? AND status IN ('pending', 'failed')`,
+      ).run(now, tenantId, eventId);
+      return true;
+    }).immediate();
+  }
+
+  async expungePayloadsBefore(before: number, limit: number, now: number): Promise<number> {
+    return this.sql(
+      `UPDATE events SET data = '', payload_expunged_at = @now
+       WHERE rowid IN (
+         SELECT e.rowid FROM events e
+         WHERE e.created_at < @before AND e.payload_expunged_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.tenant_id = e.tenant_id AND d.event_id = e.id
+             AND d.status IN ('pending', 'failed'))
+         ORDER BY e.created_at LIMIT @limit)`,
+    ).run({ before, limit, now }).changes;
+  }
+
+  async deleteAttemptsBefore(before: number, limit: number): Promise<number> {
+    return this.sql(
+      "DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE started_at < ? ORDER BY started_at LIMIT ?)",
+    ).run(before, limit).changes;
+  }
+
+  async clearResponseBodies(
+    from: number,
+    before: number,
+    limit: number,
+  ): Promise<{ scanned: number; lastStartedAt: number | null }> {
+    return this.db.transaction(() => {
+      const rows = this.sql(
+        `SELECT id, started_at FROM attempts WHERE started_at >= ? AND started_at < ? ORDER BY started_at LIMIT ?`,
+      ).all(from, before, limit) as { id: string; started_at: number }[];
+      const clear = this.sql("UPDATE attempts SET response_body = NULL WHERE id = ? AND response_body IS NOT NULL");
+      for (const r of rows) clear.run(r.id);
+      return { scanned: rows.length, lastStartedAt: rows.at(-1)?.started_at ?? null };
+    }).immediate();
   }
 
   subscribeWork(onWork: () => void): () => void {

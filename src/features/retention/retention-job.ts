@@ -1,0 +1,115 @@
+/**
+ * The retention job: expunges event payloads and deletes attempt rows older than HOOKD_RETENTION_DAYS, and clears
+ * attempt response bodies older than HOOKD_ATTEMPT_BODY_RETENTION_DAYS, keeping every delivery's summary (status,
+ * attempt count, last status code and error). It works in small batches, each its own short statement, and yields
+ * between them, so it never holds locks long enough to stall ingest or delivery. Every worker process runs it; the
+ * batches are idempotent (and skip locked rows on PostgreSQL), so several runners only share the work.
+ */
+import type { Logger } from "pino";
+import type { Store } from "../../store/store.ts";
+
+const DAY_MS = 86_400_000;
+
+export interface RetentionOptions {
+  store: Store;
+  log: Logger;
+  /** 0 keeps everything. */
+  retentionDays: number;
+  /** null: the same as retentionDays. */
+  bodyRetentionDays: number | null;
+  batchSize?: number;
+  intervalMs?: number;
+  now?: () => number;
+}
+
+export interface RetentionResult {
+  payloads: number;
+  attempts: number;
+  bodiesScanned: number;
+}
+
+export class RetentionJob {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<RetentionResult> | null = null;
+  private stopped = false;
+  /** Response bodies before this start time are already cleared (per process; a restart rescans once). */
+  private bodyWatermark = 0;
+  private readonly now: () => number;
+  private readonly batch: number;
+
+  constructor(private readonly opts: RetentionOptions) {
+    this.now = opts.now ?? Date.now;
+    this.batch = opts.batchSize ?? 500;
+  }
+
+  start(): void {
+    const interval = this.opts.intervalMs ?? 10 * 60_000;
+    const tick = () => {
+      this.timer = setTimeout(async () => {
+        await this.runOnce().catch((err) => this.opts.log.error({ err }, "retention run failed; retrying later"));
+        if (!this.stopped) tick();
+      }, interval);
+      this.timer.unref();
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running?.catch(() => undefined);
+  }
+
+  /** One full pass; safe to call directly (tests drive it with their own clock). */
+  runOnce(): Promise<RetentionResult> {
+    this.running ??= this.pass().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async pass(): Promise<RetentionResult> {
+    const result: RetentionResult = { payloads: 0, attempts: 0, bodiesScanned: 0 };
+    const days = this.opts.retentionDays;
+    const bodyDays = Math.min(this.opts.bodyRetentionDays ?? days, days || Number.POSITIVE_INFINITY);
+    const now = this.now();
+    const { store } = this.opts;
+    if (days > 0) {
+      const cutoff = now - days * DAY_MS;
+      result.payloads = await this.repeat(() => store.expungePayloadsBefore(cutoff, this.batch, now));
+      result.attempts = await this.repeat(() => store.deleteAttemptsBefore(cutoff, this.batch));
+    }
+    if (Number.isFinite(bodyDays) && bodyDays > 0) {
+      const cutoff = now - bodyDays * DAY_MS;
+      for (;;) {
+        if (this.stopped) break;
+        const { scanned, lastStartedAt } = await store.clearResponseBodies(this.bodyWatermark, cutoff, this.batch);
+        result.bodiesScanned += scanned;
+        if (lastStartedAt !== null) {
+          // Inclusive bounds: step past a millisecond shared by more rows than one batch holds.
+          this.bodyWatermark = lastStartedAt > this.bodyWatermark ? lastStartedAt : lastStartedAt + 1;
+        }
+        if (scanned < this.batch) break;
+        await yieldToOthers();
+      }
+    }
+    if (result.payloads + result.attempts > 0) this.opts.log.info({ ...result }, "retention pass done");
+    return result;
+  }
+
+  private async repeat(step: () => Promise<number>): Promise<number> {
+    let total = 0;
+    while (!this.stopped) {
+      const n = await step();
+      total += n;
+      if (n < this.batch) break;
+      await yieldToOthers();
+    }
+    return total;
+  }
+}
+
+/** Lets queued ingest and record work run between two batches. */
+function yieldToOthers(): Promise<void> {
+  return new Promise((r) => setTimeout(r, 5));
+}
