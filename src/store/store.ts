@@ -420,6 +420,8 @@ export interface Store {
    */
   expungePayloadsBefore(before: number, limit: number, now: number): Promise<number>;
   deleteAttemptsBefore(before: number, limit: number): Promise<number>;
+  /** Forgets up to `limit` idempotency keys recorded before `before` (past their window); returns how many. */
+  deleteIdempotencyKeysBefore(before: number, limit: number): Promise<number>;
   clearResponseBodies(from: number, before: number, limit: number): Promise<{ scanned: number; lastStartedAt: number | null }>;
 
   /** Calls `onWork` soon after new deliveries commit anywhere (LISTEN/NOTIFY, or in-process for SQLite). */

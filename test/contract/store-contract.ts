@@ -484,6 +484,26 @@ export function runStoreContract(kind: StoreKind): void {
         expect(await claim(T0 + 20)).toHaveLength(2);
       });
 
+      it("purges idempotency keys past their window in batches, oldest first", async () => {
+        await store.insertEndpoint(endpoint("acme"));
+        for (const [i, at] of [T0, T0 + 10, T0 + 20].entries()) {
+          const idem = { key: `old-${i}`, requestHash: "h", notBefore: 0 };
+          await store.ingest(ingestRequest("acme", [event({ createdAt: at })], { idempotency: idem }));
+        }
+        expect(await store.deleteIdempotencyKeysBefore(T0 + 15, 1)).toBe(1);
+        expect(await store.deleteIdempotencyKeysBefore(T0 + 15, 5)).toBe(1);
+        expect(await store.deleteIdempotencyKeysBefore(T0 + 15, 5)).toBe(0);
+        // A purged key is free again (even for a window reaching back before it); a kept one still replays.
+        const reused = await store.ingest(
+          ingestRequest("acme", [event()], { idempotency: { key: "old-0", requestHash: "other", notBefore: 0 } }),
+        );
+        expect(reused.kind).toBe("created");
+        const kept = await store.ingest(
+          ingestRequest("acme", [event()], { idempotency: { key: "old-2", requestHash: "other", notBefore: 0 } }),
+        );
+        expect(kept).toEqual({ kind: "idempotency_mismatch" });
+      });
+
       it("gives concurrent requests with one idempotency key a single set of writes", async () => {
         await store.insertEndpoint(endpoint("acme"));
         const idem = { key: "race", requestHash: "h", notBefore: 0 };

@@ -7,6 +7,7 @@
  */
 import type { Logger } from "pino";
 import type { Store } from "../../store/store.ts";
+import { IDEMPOTENCY_WINDOW_MS } from "../events/service.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -26,6 +27,7 @@ export interface RetentionResult {
   payloads: number;
   attempts: number;
   bodiesScanned: number;
+  idempotencyKeys: number;
 }
 
 export class RetentionJob {
@@ -69,7 +71,7 @@ export class RetentionJob {
   }
 
   private async pass(): Promise<RetentionResult> {
-    const result: RetentionResult = { payloads: 0, attempts: 0, bodiesScanned: 0 };
+    const result: RetentionResult = { payloads: 0, attempts: 0, bodiesScanned: 0, idempotencyKeys: 0 };
     const days = this.opts.retentionDays;
     const bodyDays = Math.min(this.opts.bodyRetentionDays ?? days, days || Number.POSITIVE_INFINITY);
     const now = this.now();
@@ -79,6 +81,11 @@ export class RetentionJob {
       result.payloads = await this.repeat(() => store.expungePayloadsBefore(cutoff, this.batch, now));
       result.attempts = await this.repeat(() => store.deleteAttemptsBefore(cutoff, this.batch));
     }
+    // Idempotency keys outlive their purpose after the window whatever the retention setting: a key is only ever
+    // looked up within it, and keeping them would grow the table (stored answers included) without bound.
+    result.idempotencyKeys = await this.repeat(() =>
+      store.deleteIdempotencyKeysBefore(now - IDEMPOTENCY_WINDOW_MS, this.batch),
+    );
     if (Number.isFinite(bodyDays) && bodyDays > 0) {
       const cutoff = now - bodyDays * DAY_MS;
       for (;;) {
@@ -93,7 +100,7 @@ export class RetentionJob {
         await yieldToOthers();
       }
     }
-    if (result.payloads + result.attempts > 0) this.opts.log.info({ ...result }, "retention pass done");
+    if (result.payloads + result.attempts + result.idempotencyKeys > 0) this.opts.log.info({ ...result }, "retention pass done");
     return result;
   }
 

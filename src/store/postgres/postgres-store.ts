@@ -1192,6 +1192,16 @@ export class PostgresStore implements Store {
     return rowCount ?? 0;
   }
 
+  async deleteIdempotencyKeysBefore(before: number, limit: number): Promise<number> {
+    const { rowCount } = await this.pool.query(
+      `DELETE FROM idempotency_keys WHERE (tenant_id, key) IN (
+         SELECT tenant_id, key FROM idempotency_keys WHERE created_at < $1 ORDER BY created_at LIMIT $2
+         FOR UPDATE SKIP LOCKED)`,
+      [before, limit],
+    );
+    return rowCount ?? 0;
+  }
+
   async clearResponseBodies(
     from: number,
     before: number,

@@ -1026,6 +1026,13 @@ export class SqliteStore implements Store {
     ).run(before, limit).changes;
   }
 
+  async deleteIdempotencyKeysBefore(before: number, limit: number): Promise<number> {
+    return this.sql(
+      `DELETE FROM idempotency_keys WHERE rowid IN (
+         SELECT rowid FROM idempotency_keys WHERE created_at < ? ORDER BY created_at LIMIT ?)`,
+    ).run(before, limit).changes;
+  }
+
   async clearResponseBodies(
     from: number,
     before: number,
