@@ -6,6 +6,7 @@ import { newId } from "../domain/ids.ts";
 import type { AttemptRecord, ClaimedDelivery } from "../store/store.ts";
 import type { Classification } from "./classify.ts";
 import { nextRetryDelayMs, parseRetryAfterMs, rateLimitedDelayMs } from "./retry-schedule.ts";
+import { loggedRequestHeaders, type PreparedRequest } from "./prepare.ts";
 import type { SendOutcome } from "./send.ts";
 
 export const MAX_ENDPOINT_PAUSE_MS = 3_600_000;
@@ -18,6 +19,8 @@ export interface NextStateInput {
   now: number;
   defaultScheduleS: readonly number[];
   random?: () => number;
+  /** The request as sent, kept in the attempt log (signature redacted). */
+  request?: PreparedRequest;
 }
 
 /** A receiver's answer is kept as text for people to read; PostgreSQL text cannot hold NUL, so it becomes U+FFFD. */
@@ -66,6 +69,9 @@ export function nextState(input: NextStateInput): AttemptRecord {
       errorClass: c.errorClass,
       outcome: c.outcome,
       timeoutMs: d.endpoint.timeoutMs,
+      requestUrl: input.request?.url ?? null,
+      requestHeaders: input.request ? loggedRequestHeaders(input.request.headers) : null,
+      responseHeaders: sent.responseHeaders ?? null,
     },
     status,
     nextAttemptAt,

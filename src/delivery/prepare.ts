@@ -59,3 +59,11 @@ export function prepareRequest(d: ClaimedDelivery, nowMs: number, signer: Reques
   headers["webhook-attempt"] = String(attempt);
   return { url: d.endpoint.url, headers, body, attempt };
 }
+
+/** Shown in place of the signature in the delivery log: it is a credential-derived value nobody needs to read back. */
+export const REDACTED = "[redacted]";
+
+/** The request headers as the delivery log shows them: everything that was sent, with the signature redacted. */
+export function loggedRequestHeaders(headers: Record<string, string>): Record<string, string> {
+  return { ...headers, "webhook-signature": REDACTED };
+}

@@ -28,7 +28,29 @@ const MAX_QUOTED_LOCATION = 512;
 export interface SendOutcome {
   result: SendResult;
   responseBody: string | null;
+  /** The response headers worth keeping for the delivery log (see keptHeaders); null when no response arrived. */
+  responseHeaders?: Record<string, string> | null;
   durationMs: number;
+}
+
+/** At most this many response headers, each value cut to this length, are kept for the log. */
+export const STORED_RESPONSE_HEADERS = 50;
+export const STORED_HEADER_VALUE_CHARS = 1024;
+
+/**
+ * The response headers as the log keeps them: lower-case names, repeated headers joined with ", " (set-cookie too:
+ * the log is for reading, not replaying), capped in count and length so a hostile receiver cannot bloat the log.
+ */
+export function keptHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  let n = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    if (n++ >= STORED_RESPONSE_HEADERS) break;
+    const text = Array.isArray(value) ? value.join(", ") : value;
+    out[name.toLowerCase()] = text.slice(0, STORED_HEADER_VALUE_CHARS);
+  }
+  return out;
 }
 
 export interface SendOptions {
@@ -87,6 +109,7 @@ export async function sendRequest(req: PreparedRequest, opts: SendOptions): Prom
       return {
         result,
         responseBody: body.length > 0 ? body.subarray(0, STORED_RESPONSE_BYTES).toString("utf8") : null,
+        responseHeaders: keptHeaders(res.headers),
         durationMs: Math.round(performance.now() - started),
       };
     }
@@ -94,7 +117,7 @@ export async function sendRequest(req: PreparedRequest, opts: SendOptions): Prom
     const errorClass = timedOut ? "timeout" : signal.aborted ? "aborted" : errorClassOf(err);
     const result: SendResult = { kind: "error", errorClass, message: describe(err, errorClass, opts.timeoutMs) };
     if (redirect) result.redirect = redirect;
-    return { result, responseBody: null, durationMs: Math.round(performance.now() - started) };
+    return { result, responseBody: null, responseHeaders: null, durationMs: Math.round(performance.now() - started) };
   } finally {
     clearTimeout(timer);
   }

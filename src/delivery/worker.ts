@@ -181,6 +181,7 @@ export class DeliveryWorker {
       startedAt,
       now: this.now(),
       defaultScheduleS: this.opts.retryScheduleS,
+      request: prepared,
     });
     this.recorder.add(record, ctx);
     this.opts.observer?.attempted({

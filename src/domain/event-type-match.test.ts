@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { EVENT_TYPE_FILTER_PATTERN, EVENT_TYPE_PATTERN, matchesEventType } from "./event-type-match.ts";
+import fc from "fast-check";
+import {
+  EVENT_TYPE_FILTER_PATTERN,
+  EVENT_TYPE_PATTERN,
+  eventTypeCondition,
+  matchesEventType,
+} from "./event-type-match.ts";
 
 describe("matchesEventType", () => {
   it("* matches every type", () => {
@@ -64,5 +70,29 @@ describe("EVENT_TYPE_PATTERN", () => {
     expect(re.test("")).toBe(false);
     expect(re.test("invoice.*")).toBe(false);
     expect(re.test("invoice paid")).toBe(false);
+  });
+});
+
+describe("eventTypeCondition", () => {
+  it("turns *, exact names and prefix wildcards into the conditions a store indexes", () => {
+    expect(eventTypeCondition("*")).toEqual({ kind: "any" });
+    expect(eventTypeCondition("invoice.paid")).toEqual({ kind: "exact", type: "invoice.paid" });
+    expect(eventTypeCondition("invoice.*")).toEqual({ kind: "range", from: "invoice.", to: "invoice/" });
+  });
+
+  it("selects, under bytewise order, exactly the types the subscription matcher matches", () => {
+    const segment = fc.stringMatching(/^[a-zA-Z0-9_:-]{1,6}$/);
+    const name = fc.array(segment, { minLength: 1, maxLength: 4 }).map((s) => s.join("."));
+    fc.assert(
+      // Types are often built from the filter's own base, so near misses (`invoice`, `invoicex.y`) are exercised.
+      fc.property(name, name, fc.constantFrom(null, "", ".x", "x", ".a.b", "-y", ":z"), fc.boolean(), (filterBase, other, suffix, wildcard) => {
+        const type = suffix === null ? other : `${filterBase}${suffix}`;
+        const filter = wildcard ? `${filterBase}.*` : filterBase;
+        const c = eventTypeCondition(filter);
+        const selected =
+          c.kind === "any" || (c.kind === "exact" ? type === c.type : type >= c.from && type < c.to);
+        expect(selected).toBe(matchesEventType([filter], type));
+      }),
+    );
   });
 });

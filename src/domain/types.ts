@@ -71,6 +71,8 @@ export interface Delivery {
   id: string;
   tenantId: string;
   eventId: string;
+  /** Copied from the event so the log can be searched by type. */
+  eventType: string;
   endpointId: string;
   status: DeliveryStatus;
   /** Attempts made over the delivery's whole life (attempt numbers run 1..attempts with no gaps). */
@@ -108,6 +110,11 @@ export interface Attempt {
   errorClass: ErrorClass | null;
   outcome: AttemptOutcome;
   timeoutMs: number;
+  /** The request as sent: URL and headers with the signature redacted (the body is the event's, byte-stable). */
+  requestUrl?: string | null;
+  requestHeaders?: Record<string, string> | null;
+  /** The receiver's response headers, capped (see delivery/send.ts); null when no response arrived. */
+  responseHeaders?: Record<string, string> | null;
 }
 
 export interface Page<T> {

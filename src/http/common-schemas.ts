@@ -61,3 +61,18 @@ export const ErrorBody = Type.Object({
 export function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
+
+/**
+ * An RFC 3339 time the schema accepted, as epoch ms. The schema's date-time format admits a few strings Date.parse
+ * cannot read (a leap second); those are a 400 here rather than a NaN in a query.
+ */
+export function parseTime(value: string | undefined, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) {
+    throw new AppError("VALIDATION_FAILED", `${field} is not a time hookd can read`, [
+      { path: field, message: "must be an RFC 3339 date-time" },
+    ]);
+  }
+  return ms;
+}

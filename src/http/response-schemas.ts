@@ -75,6 +75,7 @@ const DeliveryStatus = Type.Union([
 const deliveryFields = {
   id: Type.String(),
   event_id: Type.String(),
+  event_type: Type.String(),
   endpoint_id: Type.String(),
   status: DeliveryStatus,
   next_attempt_at: Nullable(Time),
@@ -100,7 +101,26 @@ const AttemptSchema = Type.Object({
   error_class: Nullable(Type.String({ description: "timeout, connect, dns, tls, http_status, ssrf_blocked ..." })),
   outcome: Type.Union([Type.Literal("success"), Type.Literal("retry"), Type.Literal("permanent")]),
   timeout_ms: Type.Integer(),
+  request: Type.Object(
+    {
+      url: Nullable(Type.String()),
+      headers: Nullable(Type.Record(Type.String(), Type.String())),
+    },
+    { description: "The request as sent by this attempt; webhook-signature is redacted." },
+  ),
+  response_headers: Nullable(
+    Type.Record(Type.String(), Type.String(), { description: "At most 50, values cut at 1 KB; null without a response." }),
+  ),
 });
+
+const SentRequest = Type.Object(
+  {
+    url: Nullable(Type.String()),
+    headers: Nullable(Type.Record(Type.String(), Type.String())),
+    body: Nullable(Type.String({ description: "Byte-identical on every attempt." })),
+  },
+  { description: "The latest request as sent (headers of the last attempt, webhook-signature redacted)." },
+);
 
 const IngestedSchema = Type.Object({
   id: Type.String(),
@@ -179,7 +199,11 @@ export const RESPONSES: Record<string, Record<number, TSchema>> = {
 
   [`GET ${t}/deliveries`]: { 200: page(DeliverySchema) },
   [`GET ${t}/deliveries/:delivery_id`]: {
-    200: Type.Object({ ...deliveryFields, attempts: Type.Array(AttemptSchema, { description: "Oldest first." }) }),
+    200: Type.Object({
+      ...deliveryFields,
+      request: SentRequest,
+      attempts: Type.Array(AttemptSchema, { description: "Oldest first." }),
+    }),
   },
   [`POST ${t}/deliveries/:delivery_id/replay`]: { 202: DeliverySchema },
 

@@ -59,6 +59,7 @@ export interface DeliveryRow {
   id: string;
   tenant_id: string;
   event_id: string;
+  event_type: string;
   endpoint_id: string;
   status: string;
   attempts: number;
@@ -82,6 +83,9 @@ export interface AttemptRow {
   error_class: string | null;
   outcome: string;
   timeout_ms: number;
+  request_url: string | null;
+  request_headers: Json | null;
+  response_headers: Json | null;
 }
 
 export interface EventRow {
@@ -153,6 +157,7 @@ export function toDelivery(r: DeliveryRow): Delivery {
     id: r.id,
     tenantId: r.tenant_id,
     eventId: r.event_id,
+    eventType: r.event_type,
     endpointId: r.endpoint_id,
     status: r.status as DeliveryStatus,
     attempts: r.attempts,
@@ -177,6 +182,9 @@ export function toAttempt(r: AttemptRow): Attempt {
     errorClass: r.error_class as ErrorClass | null,
     outcome: r.outcome as AttemptOutcome,
     timeoutMs: r.timeout_ms,
+    requestUrl: r.request_url,
+    requestHeaders: r.request_headers === null ? null : json(r.request_headers),
+    responseHeaders: r.response_headers === null ? null : json(r.response_headers),
   };
 }
 

@@ -165,7 +165,14 @@ export interface IngestRequest {
 export interface DeliveryFilter {
   endpointId?: string | undefined;
   eventId?: string | undefined;
+  /** Exact, or a prefix wildcard (`invoice.*`) matched as endpoint subscriptions are; `*` matches every type. */
+  eventType?: string | undefined;
   statuses?: DeliveryStatus[] | undefined;
+  /** created_at at or after (inclusive), in ms. */
+  since?: number | undefined;
+  /** created_at before (exclusive), in ms. */
+  until?: number | undefined;
+  minAttempts?: number | undefined;
 }
 
 /** What a worker needs to make one attempt, read in the claim so the hot path makes no further queries. */

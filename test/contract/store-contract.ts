@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { AttemptRecord, ClaimedDelivery, Store } from "../../src/store/store.ts";
 import type { StoreKind, TestDatabase } from "../support/stores.ts";
 import { createTestDatabase } from "../support/stores.ts";
+import { runDeliveryLogContract } from "./delivery-log-contract.ts";
 import { endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
 import { keysAndAuditContract } from "./keys-and-audit-contract.ts";
 import { operationalEventCases, queueStatsCases } from "./operational-events-contract.ts";
@@ -759,6 +760,7 @@ export function runStoreContract(kind: StoreKind): void {
     describe("queue stats", () => queueStatsCases(() => store));
     describe("retention", () => retentionCases(() => store));
   });
+  runDeliveryLogContract(kind);
 }
 
 /** Polls a condition with a hard deadline; for the asynchronous wake-up notifications only. */

@@ -4,7 +4,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { requireTenantAccess } from "../../http/auth.ts";
-import { TenantParams } from "../../http/common-schemas.ts";
+import { parseTime, TenantParams } from "../../http/common-schemas.ts";
 import type { ApiContext } from "../../http/context.ts";
 import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
 import { attemptToApi, DeliveryParams, DeliveryQuery, deliveryToApi } from "./schemas.ts";
@@ -25,7 +25,15 @@ export function deliveryRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
         const q = req.query;
         const page = await ctx.deliveries.list(
           req.params.tenant_id,
-          { endpointId: q.endpoint_id, eventId: q.event_id, statuses: parseStatuses(q.status) },
+          {
+            endpointId: q.endpoint_id,
+            eventId: q.event_id,
+            eventType: q.event_type,
+            statuses: parseStatuses(q.status),
+            since: parseTime(q.since, "querystring/since"),
+            until: parseTime(q.until, "querystring/until"),
+            minAttempts: q.min_attempts,
+          },
           { limit: q.limit ?? 50, after: decodeCursor(q.cursor) },
         );
         return { data: page.data.map(deliveryToApi), next_cursor: encodeCursor(page.nextCursor) };
@@ -34,8 +42,18 @@ export function deliveryRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
 
     app.get("/v1/tenants/:tenant_id/deliveries/:delivery_id", { schema: { params: DeliveryParams } }, async (req) => {
       await access(req, req.params.tenant_id);
-      const { delivery, attempts } = await ctx.deliveries.get(req.params.tenant_id, req.params.delivery_id);
-      return { ...deliveryToApi(delivery), attempts: attempts.map(attemptToApi) };
+      const { delivery, attempts, requestBody } = await ctx.deliveries.get(req.params.tenant_id, req.params.delivery_id);
+      const last = attempts[attempts.length - 1];
+      return {
+        ...deliveryToApi(delivery),
+        // The latest request as sent (headers of the last attempt; the body is the same on every attempt).
+        request: {
+          url: last?.requestUrl ?? null,
+          headers: last?.requestHeaders ?? null,
+          body: requestBody,
+        },
+        attempts: attempts.map(attemptToApi),
+      };
     });
 
     app.post(

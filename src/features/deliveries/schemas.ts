@@ -1,5 +1,6 @@
 import { Type } from "typebox";
 import type { Attempt, Delivery } from "../../domain/types.ts";
+import { EVENT_TYPE_FILTER_PATTERN } from "../../domain/event-type-match.ts";
 import { CALLER_ID_PATTERN } from "../../domain/ids.ts";
 import { iso } from "../../http/common-schemas.ts";
 
@@ -8,13 +9,18 @@ export const DeliveryParams = Type.Object({
   delivery_id: Type.String({ pattern: CALLER_ID_PATTERN }),
 });
 
+const STATUS_LIST = Type.String({ pattern: "^(pending|failed|succeeded|dead)(,(pending|failed|succeeded|dead))*$" });
+
 export const DeliveryQuery = Type.Object(
   {
     endpoint_id: Type.Optional(Type.String({ pattern: CALLER_ID_PATTERN })),
     event_id: Type.Optional(Type.String({ pattern: CALLER_ID_PATTERN })),
-    status: Type.Optional(
-      Type.String({ pattern: "^(pending|failed|succeeded|dead)(,(pending|failed|succeeded|dead))*$" }),
-    ),
+    event_type: Type.Optional(Type.String({ pattern: EVENT_TYPE_FILTER_PATTERN, maxLength: 128 })),
+    /** Comma-separated, repeated (`status=failed&status=dead`), or both. */
+    status: Type.Optional(Type.Union([STATUS_LIST, Type.Array(STATUS_LIST, { maxItems: 8 })])),
+    since: Type.Optional(Type.String({ format: "date-time" })),
+    until: Type.Optional(Type.String({ format: "date-time" })),
+    min_attempts: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 250, default: 50 })),
     cursor: Type.Optional(Type.String({ maxLength: 512 })),
   },
@@ -25,6 +31,7 @@ export function deliveryToApi(d: Delivery) {
   return {
     id: d.id,
     event_id: d.eventId,
+    event_type: d.eventType,
     endpoint_id: d.endpointId,
     status: d.status,
     attempts: d.attempts,
@@ -48,5 +55,7 @@ export function attemptToApi(a: Attempt) {
     error_class: a.errorClass,
     outcome: a.outcome,
     timeout_ms: a.timeoutMs,
+    request: { url: a.requestUrl ?? null, headers: a.requestHeaders ?? null },
+    response_headers: a.responseHeaders ?? null,
   };
 }

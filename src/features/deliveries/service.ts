@@ -3,6 +3,7 @@
  * status `dead`.
  */
 import type { Attempt, Delivery, DeliveryStatus, Page } from "../../domain/types.ts";
+import { renderBody } from "../../delivery/prepare.ts";
 import { AppError } from "../../errors/app-error.ts";
 import type { DeliveryFilter, PageRequest, Store } from "../../store/store.ts";
 
@@ -16,10 +17,22 @@ export class DeliveryService {
     return this.store.listDeliveries(tenantId, filter, page);
   }
 
-  async get(tenantId: string, id: string): Promise<{ delivery: Delivery; attempts: Attempt[] }> {
+  /**
+   * One delivery with its attempts and the request body. The body is rebuilt from the stored event with the same
+   * function the worker signs, which is byte-identical on every attempt, so it is not stored per attempt.
+   */
+  async get(
+    tenantId: string,
+    id: string,
+  ): Promise<{ delivery: Delivery; attempts: Attempt[]; requestBody: string | null }> {
     const delivery = await this.store.getDelivery(tenantId, id);
     if (!delivery) throw new AppError("DELIVERY_NOT_FOUND", `delivery ${id} not found`);
-    return { delivery, attempts: await this.store.listAttempts(id) };
+    const [attempts, event] = await Promise.all([
+      this.store.listAttempts(id),
+      this.store.getEvent(tenantId, delivery.eventId),
+    ]);
+    const requestBody = event ? renderBody(event.id, event.type, event.createdAt, event.dataJson) : null;
+    return { delivery, attempts, requestBody };
   }
 
   async replay(tenantId: string, id: string): Promise<Delivery> {
@@ -38,6 +51,9 @@ export class DeliveryService {
   }
 }
 
-export function parseStatuses(text: string | undefined): DeliveryStatus[] | undefined {
-  return text === undefined ? undefined : (text.split(",") as DeliveryStatus[]);
+/** `status=failed,dead`, `status=failed&status=dead` or both; duplicates dropped. The schema checked every name. */
+export function parseStatuses(value: string | string[] | undefined): DeliveryStatus[] | undefined {
+  if (value === undefined) return undefined;
+  const names = (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(","));
+  return [...new Set(names)] as DeliveryStatus[];
 }

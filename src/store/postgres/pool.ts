@@ -40,26 +40,48 @@ export function createPool(connectionString: string, max: number, onError: (err:
   return pool;
 }
 
-/** Runs `fn` in a transaction on one pooled client, rolling back on any error. */
-export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Checks a client out for several statements. While checked out, a pooled client has no 'error' listener of the
+ * pool's, and pg emits 'error' when the connection breaks between two statements (a server restart, a failover): with
+ * no listener that is an uncaught exception that kills the process. So hold one for the checkout, and hand a broken
+ * client back with its error so the pool discards it instead of lending it out again.
+ */
+export async function withClient<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
-  // A checked-out client has no pool listener: a connection lost mid-transaction would otherwise be an uncaught
-  // 'error' event. The failing query reports it to the caller; the client is then discarded, not reused.
-  let lost: Error | undefined;
+  let broken: Error | undefined;
   const onError = (err: Error) => {
-    lost = err;
+    broken = err;
   };
   client.on("error", onError);
   try {
-    await client.query("BEGIN");
-    const result = await fn(client);
-    await client.query("COMMIT");
-    return result;
+    return await fn(client);
   } catch (err) {
-    await client.query("ROLLBACK").catch(() => undefined);
+    broken ??= isConnectionLevel(err) ? (err as Error) : undefined;
     throw err;
   } finally {
-    client.off("error", onError);
-    client.release(lost);
+    client.removeListener("error", onError);
+    client.release(broken);
   }
+}
+
+/** Runs `fn` in a transaction on one pooled client, rolling back on any error. */
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return withClient(pool, async (client) => {
+    try {
+      await client.query("BEGIN");
+      const result = await fn(client);
+      await client.query("COMMIT");
+      return result;
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw err;
+    }
+  });
+}
+
+/** Errors after which the connection itself cannot be trusted (as opposed to a statement the server refused). */
+function isConnectionLevel(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  if (typeof e?.code === "string" && /^(E[A-Z]+|08...|57P0.)$/.test(e.code)) return true;
+  return typeof e?.message === "string" && /Connection terminated|Query read timeout|not queryable/.test(e.message);
 }

@@ -72,6 +72,7 @@ import type {
   StoredEndpointSecrets,
   TenantPatch,
 } from "../store.ts";
+import { deliverySearchSql } from "./delivery-search.ts";
 import { migratePostgres } from "./migrate.ts";
 import { createPool, inTransaction } from "./pool.ts";
 import { WORK_CHANNEL, WorkListener } from "./work-listener.ts";
@@ -512,7 +513,7 @@ export class PostgresStore implements Store {
     for (const ep of endpointRows) endpointsOf.set(ep.tenant_id, [...(endpointsOf.get(ep.tenant_id) ?? []), ep]);
 
     const ev = { tenants: [] as string[], ids: [] as string[], types: [] as string[], data: [] as string[], at: [] as number[] };
-    const dlv = { ids: [] as string[], tenants: [] as string[], events: [] as string[], endpoints: [] as string[], at: [] as number[] };
+    const dlv = { ids: [] as string[], tenants: [] as string[], events: [] as string[], types: [] as string[], endpoints: [] as string[], at: [] as number[] };
     const results: IngestResult[] = reqs.map((req) => {
       if (!present.has(req.tenantId)) return { kind: "tenant_not_found" };
       const endpoints = endpointsOf.get(req.tenantId) ?? [];
@@ -528,6 +529,7 @@ export class PostgresStore implements Store {
           dlv.ids.push(newId("dlv"));
           dlv.tenants.push(req.tenantId);
           dlv.events.push(e.id);
+          dlv.types.push(e.type);
           dlv.endpoints.push(ep.id);
           dlv.at.push(e.createdAt);
           matched++;
@@ -545,11 +547,12 @@ export class PostgresStore implements Store {
     }
     if (dlv.ids.length > 0) {
       await client.query(
-        `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
-         SELECT d.id, d.tenant_id, d.event_id, d.endpoint_id, 'pending', d.at, d.at, d.at
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])
-           AS d (id, tenant_id, event_id, endpoint_id, at)`,
-        [dlv.ids, dlv.tenants, dlv.events, dlv.endpoints, dlv.at],
+        `INSERT INTO deliveries (id, tenant_id, event_id, event_type, endpoint_id, status, next_attempt_at, created_at,
+           updated_at)
+         SELECT d.id, d.tenant_id, d.event_id, d.event_type, d.endpoint_id, 'pending', d.at, d.at, d.at
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+           AS d (id, tenant_id, event_id, event_type, endpoint_id, at)`,
+        [dlv.ids, dlv.tenants, dlv.events, dlv.types, dlv.endpoints, dlv.at],
       );
       await client.query("SELECT pg_notify($1, '')", [WORK_CHANNEL]);
     }
@@ -610,7 +613,7 @@ export class PostgresStore implements Store {
       ],
     );
     const fresh = new Set(inserted.map((r) => r.id));
-    const dlv = { ids: [] as string[], events: [] as string[], endpoints: [] as string[], times: [] as number[] };
+    const dlv = { ids: [] as string[], events: [] as string[], types: [] as string[], endpoints: [] as string[], times: [] as number[] };
     const matched = new Map<string, number>();
     for (const ev of req.events) {
       if (!fresh.has(ev.id) || matched.has(ev.id)) continue;
@@ -619,6 +622,7 @@ export class PostgresStore implements Store {
         if (!matchesEventType(ep.event_types, ev.type)) continue;
         dlv.ids.push(newId("dlv"));
         dlv.events.push(ev.id);
+        dlv.types.push(ev.type);
         dlv.endpoints.push(ep.id);
         dlv.times.push(ev.createdAt);
         n++;
@@ -627,11 +631,13 @@ export class PostgresStore implements Store {
     }
     if (dlv.ids.length > 0) {
       await client.query(
-        `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
-         SELECT d.id, $1, d.event_id, d.endpoint_id, 'pending', d.at, d.at, d.at
-         FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[]) AS d (id, event_id, endpoint_id, at)
+        `INSERT INTO deliveries (id, tenant_id, event_id, event_type, endpoint_id, status, next_attempt_at, created_at,
+           updated_at)
+         SELECT d.id, $1, d.event_id, d.event_type, d.endpoint_id, 'pending', d.at, d.at, d.at
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+           AS d (id, event_id, event_type, endpoint_id, at)
          ON CONFLICT DO NOTHING`,
-        [req.tenantId, dlv.ids, dlv.events, dlv.endpoints, dlv.times],
+        [req.tenantId, dlv.ids, dlv.events, dlv.types, dlv.endpoints, dlv.times],
       );
     }
     const out: IngestedEvent[] = [];
@@ -675,21 +681,8 @@ export class PostgresStore implements Store {
   }
 
   async listDeliveries(tenantId: string, filter: DeliveryFilter, page: PageRequest): Promise<Page<Delivery>> {
-    const where = ["tenant_id = $1"];
-    const params: unknown[] = [tenantId];
-    const add = (clause: string, value: unknown) => {
-      params.push(value);
-      where.push(clause.replace("?", `$${params.length}`));
-    };
-    if (filter.endpointId) add("endpoint_id = ?", filter.endpointId);
-    if (filter.eventId) add("event_id = ?", filter.eventId);
-    if (filter.statuses && filter.statuses.length > 0) add("status = ANY(?::text[])", filter.statuses);
-    if (page.after) add("id < ?", page.after);
-    params.push(page.limit + 1);
-    const { rows } = await this.pool.query<DeliveryRow>(
-      `SELECT * FROM deliveries WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT $${params.length}`,
-      params,
-    );
+    const { text, values } = deliverySearchSql(tenantId, filter, page);
+    const { rows } = await this.pool.query<DeliveryRow>(text, values);
     return toPage(rows.map(toDelivery), page.limit);
   }
 
@@ -1014,11 +1007,11 @@ export class PostgresStore implements Store {
          RETURNING d.id
        ), inserted AS (
          INSERT INTO attempts (id, delivery_id, attempt, started_at, duration_ms, status_code, response_body, error,
-           error_class, outcome, timeout_ms)
+           error_class, outcome, timeout_ms, request_url, request_headers, response_headers)
          SELECT a.* FROM unnest($10::text[], $1::text[], $11::int[], $12::bigint[], $13::int[], $14::int[], $15::text[],
-             $16::text[], $17::text[], $18::text[], $19::int[])
+             $16::text[], $17::text[], $18::text[], $19::int[], $20::text[], $21::jsonb[], $22::jsonb[])
            AS a (id, delivery_id, attempt, started_at, duration_ms, status_code, response_body, error, error_class,
-             outcome, timeout_ms)
+             outcome, timeout_ms, request_url, request_headers, response_headers)
          WHERE a.id IS NOT NULL AND a.delivery_id IN (SELECT id FROM updated)
        )
        SELECT p.* FROM prior p JOIN updated u ON u.id = p.id`,
@@ -1042,6 +1035,9 @@ export class PostgresStore implements Store {
         a((x) => x.errorClass),
         a((x) => x.outcome),
         a((x) => x.timeoutMs),
+        a((x) => x.requestUrl ?? null),
+        a((x) => (x.requestHeaders ? JSON.stringify(x.requestHeaders) : null)),
+        a((x) => (x.responseHeaders ? JSON.stringify(x.responseHeaders) : null)),
       ],
     );
     return rows;
@@ -1101,10 +1097,11 @@ export class PostgresStore implements Store {
         op.createdAt,
       ]);
       await client.query(
-        `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
-         SELECT d.id, $1, $2, d.endpoint_id, 'pending', $3, $3, $3
+        `INSERT INTO deliveries (id, tenant_id, event_id, event_type, endpoint_id, status, next_attempt_at, created_at,
+           updated_at)
+         SELECT d.id, $1, $2, $6, d.endpoint_id, 'pending', $3, $3, $3
          FROM unnest($4::text[], $5::text[]) AS d (id, endpoint_id)`,
-        [OPERATOR_TENANT_ID, op.id, op.createdAt, matching.map(() => newId("dlv")), matching.map((ep) => ep.id)],
+        [OPERATOR_TENANT_ID, op.id, op.createdAt, matching.map(() => newId("dlv")), matching.map((ep) => ep.id), op.type],
       );
       created = true;
     }

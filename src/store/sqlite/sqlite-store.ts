@@ -6,7 +6,7 @@
 import { EventEmitter } from "node:events";
 import type { Statement } from "better-sqlite3";
 import { initialEndpointState, parseEndpointState, serializeEndpointState } from "../../domain/endpoint-state.ts";
-import { matchesEventType } from "../../domain/event-type-match.ts";
+import { eventTypeCondition, matchesEventType } from "../../domain/event-type-match.ts";
 import { newId } from "../../domain/ids.ts";
 import {
   forwardsToOperator,
@@ -84,6 +84,27 @@ interface ClaimRow {
   endpoint_id: string;
   attempts: number;
   cycle_attempts: number;
+}
+
+/** Named parameters for an attempt row: the optional request and response details as JSON text or null. */
+function attemptParams(a: Attempt): Record<string, unknown> {
+  const jsonOrNull = (v: Record<string, string> | null | undefined) => (v ? JSON.stringify(v) : null);
+  return {
+    id: a.id,
+    deliveryId: a.deliveryId,
+    attempt: a.attempt,
+    startedAt: a.startedAt,
+    durationMs: a.durationMs,
+    statusCode: a.statusCode,
+    responseBody: a.responseBody,
+    error: a.error,
+    errorClass: a.errorClass,
+    outcome: a.outcome,
+    timeoutMs: a.timeoutMs,
+    requestUrl: a.requestUrl ?? null,
+    requestHeaders: jsonOrNull(a.requestHeaders),
+    responseHeaders: jsonOrNull(a.responseHeaders),
+  };
 }
 
 export class SqliteStore implements Store {
@@ -488,8 +509,9 @@ export class SqliteStore implements Store {
         "INSERT INTO events (tenant_id, id, type, data, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
       );
       const insertDelivery = this.sql(
-        `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
-         VALUES (?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT DO NOTHING`,
+        `INSERT INTO deliveries (id, tenant_id, event_id, event_type, endpoint_id, status, next_attempt_at, created_at,
+           updated_at)
+         VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT DO NOTHING`,
       );
       const out: IngestedEvent[] = [];
       for (const ev of req.events) {
@@ -500,7 +522,7 @@ export class SqliteStore implements Store {
         let matched = 0;
         for (const ep of endpoints) {
           if (!matchesEventType(ep.eventTypes, ev.type)) continue;
-          insertDelivery.run(newId("dlv"), req.tenantId, ev.id, ep.id, ev.createdAt, ev.createdAt, ev.createdAt);
+          insertDelivery.run(newId("dlv"), req.tenantId, ev.id, ev.type, ep.id, ev.createdAt, ev.createdAt, ev.createdAt);
           matched++;
         }
         created += matched;
@@ -539,22 +561,24 @@ export class SqliteStore implements Store {
   async listDeliveries(tenantId: string, filter: DeliveryFilter, page: PageRequest): Promise<Page<Delivery>> {
     const where = ["tenant_id = ?"];
     const params: unknown[] = [tenantId];
-    if (filter.endpointId) {
-      where.push("endpoint_id = ?");
-      params.push(filter.endpointId);
-    }
-    if (filter.eventId) {
-      where.push("event_id = ?");
-      params.push(filter.eventId);
+    const add = (clause: string, ...values: unknown[]) => {
+      where.push(clause);
+      params.push(...values);
+    };
+    if (filter.endpointId) add("endpoint_id = ?", filter.endpointId);
+    if (filter.eventId) add("event_id = ?", filter.eventId);
+    if (filter.eventType !== undefined) {
+      const c = eventTypeCondition(filter.eventType);
+      if (c.kind === "exact") add("event_type = ?", c.type);
+      if (c.kind === "range") add("event_type >= ? AND event_type < ?", c.from, c.to);
     }
     if (filter.statuses && filter.statuses.length > 0) {
-      where.push(`status IN (${filter.statuses.map(() => "?").join(", ")})`);
-      params.push(...filter.statuses);
+      add(`status IN (${filter.statuses.map(() => "?").join(", ")})`, ...filter.statuses);
     }
-    if (page.after) {
-      where.push("id < ?");
-      params.push(page.after);
-    }
+    if (filter.since !== undefined) add("created_at >= ?", filter.since);
+    if (filter.until !== undefined) add("created_at < ?", filter.until);
+    if (filter.minAttempts !== undefined) add("attempts >= ?", filter.minAttempts);
+    if (page.after) add("id < ?", page.after);
     params.push(page.limit + 1);
     const rows = this.sql(`SELECT * FROM deliveries WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`).all(
       ...params,
@@ -778,9 +802,9 @@ export class SqliteStore implements Store {
     const prior = this.sql("SELECT last_error FROM deliveries WHERE id = ? AND lease_token = ?");
     const insertAttempt = this.sql(
       `INSERT INTO attempts (id, delivery_id, attempt, started_at, duration_ms, status_code, response_body, error,
-         error_class, outcome, timeout_ms)
+         error_class, outcome, timeout_ms, request_url, request_headers, response_headers)
        VALUES (@id, @deliveryId, @attempt, @startedAt, @durationMs, @statusCode, @responseBody, @error,
-         @errorClass, @outcome, @timeoutMs)`,
+         @errorClass, @outcome, @timeoutMs, @requestUrl, @requestHeaders, @responseHeaders)`,
     );
     let work = false;
     this.db.transaction(() => {
@@ -803,7 +827,7 @@ export class SqliteStore implements Store {
         }) as { tenant_id: string; event_id: string; endpoint_id: string } | undefined;
         // A lost lease means another worker owns the delivery now; its record wins.
         if (!row) continue;
-        if (r.attempt) insertAttempt.run(r.attempt);
+        if (r.attempt) insertAttempt.run(attemptParams(r.attempt));
         const disabledEndpoint = r.disableEndpoint ? this.applyDisable(r.disableEndpoint, r.now) : false;
         const ops = operationalEventsFor({
           record: r,
@@ -881,11 +905,12 @@ export class SqliteStore implements Store {
         op.createdAt,
       );
       const insertDelivery = this.sql(
-        `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
-         VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)`,
+        `INSERT INTO deliveries (id, tenant_id, event_id, event_type, endpoint_id, status, next_attempt_at, created_at,
+           updated_at)
+         VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
       );
       for (const ep of matching) {
-        insertDelivery.run(newId("dlv"), OPERATOR_TENANT_ID, op.id, ep.id, op.createdAt, op.createdAt, op.createdAt);
+        insertDelivery.run(newId("dlv"), OPERATOR_TENANT_ID, op.id, op.type, ep.id, op.createdAt, op.createdAt, op.createdAt);
       }
       created = true;
     }
