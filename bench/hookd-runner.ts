@@ -64,6 +64,8 @@ export async function hookdEnv(databaseUrl: string): Promise<HookdEnv> {
       HOOKD_HOST: "127.0.0.1",
       HOOKD_PORT: String(await freePort()),
       HOOKD_ADMIN_KEY: adminKey,
+      // Required with PostgreSQL (and shared by the API and worker processes of one run).
+      HOOKD_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
       HOOKD_ALLOWED_NETWORKS: "127.0.0.0/8",
     },
   };

@@ -32,6 +32,7 @@ const STORES = (process.env.CHAOS_STORES ?? "sqlite,postgres").split(",").map((s
 const PG_RESTART = process.env.CHAOS_PG_RESTART !== "0";
 const DRAIN_TIMEOUT_MS = 180_000;
 const ADMIN = `chaos-admin-${randomBytes(8).toString("hex")}`;
+const ENCRYPTION_KEY = randomBytes(32).toString("base64");
 
 const log = (msg: string) => process.stdout.write(`[chaos ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -112,6 +113,8 @@ async function run(store: "sqlite" | "postgres"): Promise<boolean> {
     HOOKD_HOST: "127.0.0.1",
     HOOKD_PORT: String(port),
     HOOKD_ADMIN_KEY: ADMIN,
+    // Required with PostgreSQL; the same for every process of the run, restarts included.
+    HOOKD_ENCRYPTION_KEY: ENCRYPTION_KEY,
     HOOKD_ALLOWED_NETWORKS: "127.0.0.0/8",
     HOOKD_RETRY_SCHEDULE: "0,1,1,2,2,3",
     HOOKD_LEASE_MARGIN_MS: "1000",

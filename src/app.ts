@@ -26,6 +26,9 @@ import { createOutboundAgent } from "./outbound/agent.ts";
 import { createEgressPolicy } from "./outbound/egress-policy.ts";
 import type { AddressResolver } from "./outbound/target-check.ts";
 import { Metrics } from "./observability/metrics.ts";
+import { openSecretBox } from "./secrets/keyring.ts";
+import { describeUnreadable, resealSecrets } from "./secrets/reseal.ts";
+import type { SecretBox } from "./secrets/secret-box.ts";
 import { PostgresStore } from "./store/postgres/postgres-store.ts";
 import { SqliteStore } from "./store/sqlite/sqlite-store.ts";
 import type { Store } from "./store/store.ts";
@@ -50,6 +53,8 @@ export interface AppOptions {
   log: Logger;
   /** Outbound dispatcher override (tests); defaults to the guarded keep-alive agent. */
   dispatcher?: Dispatcher;
+  /** The clock of the endpoint service and the worker (tests move it to see a secret's overlap end). */
+  now?: () => number;
   /**
    * Name resolver override (tests, to simulate DNS rebinding): used by the registration check and the outbound
    * agent's connect-time lookup alike; every address it returns is still judged by the egress policy.
@@ -58,6 +63,25 @@ export interface AppOptions {
 }
 
 export class RoleError extends Error {}
+
+/** Stored secrets that none of the configured keys opens: serving would fail their deliveries, so hookd refuses. */
+export class UnreadableSecretsError extends Error {}
+
+/**
+ * Secrets stored in the clear by a hookd from before encryption at rest are sealed here, at every start (a no-op
+ * once done; concurrent starts are safe, see reseal.ts). The same pass checks that every stored secret names a key
+ * this process has, so a wrong or missing HOOKD_ENCRYPTION_KEY stops the start instead of failing deliveries later.
+ */
+async function sealLegacySecrets(store: Store, box: SecretBox, now: number, log: Logger): Promise<void> {
+  const report = await resealSecrets(store, box, { scope: "legacy", now });
+  if (Object.keys(report.unreadable).length > 0) {
+    throw new UnreadableSecretsError(
+      `endpoint secrets are encrypted with keys this process does not have (${describeUnreadable(report.unreadable)}). ` +
+        "Set HOOKD_ENCRYPTION_KEY to the key they were encrypted with, or list it in HOOKD_PREVIOUS_ENCRYPTION_KEYS.",
+    );
+  }
+  if (report.rewritten > 0) log.info({ count: report.rewritten }, "encrypted endpoint secrets that were stored in the clear");
+}
 
 export function createStore(config: Config, log: Logger): Store {
   if (storeKind(config) === "sqlite") return SqliteStore.open(config.databaseUrl);
@@ -110,6 +134,9 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
         "Use `hookd serve` without --role, or set HOOKD_DATABASE_URL=postgres://...",
     );
   }
+  // Before touching the store, so a missing key fails at once rather than after waiting for PostgreSQL.
+  const secretBox = openSecretBox(config, log);
+  const now = opts.now ?? Date.now;
   const store = createStore(config, log);
   let server: FastifyInstance | null = null;
   let worker: DeliveryWorker | null = null;
@@ -117,9 +144,11 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
   let agent: Dispatcher | null = null;
   try {
     await migrateWithRetry(store, log);
+    await sealLegacySecrets(store, secretBox, now(), log);
     const generatedAdminKey = await ensureAdminKey(store, config.adminKey, Date.now());
     const generatedOperatorSecret = await ensureOperatorSink(
       store,
+      secretBox,
       { url: config.operatorWebhookUrl, secret: config.operatorWebhookSecret },
       Date.now(),
     );
@@ -142,7 +171,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
         {
           auth,
           tenants,
-          endpoints: new EndpointService(store, policy, Date.now, isolationSettings(config).breaker),
+          endpoints: new EndpointService(store, policy, secretBox, now, isolationSettings(config).breaker),
           events: new EventService(store),
           deliveries: new DeliveryService(store),
           apiKeys: new ApiKeyService(store, tenants, auth),
@@ -165,7 +194,9 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
         store,
         dispatcher: agent,
         policy,
+        secretBox,
         log,
+        now,
         concurrency: config.workerConcurrency,
         batchSize: config.claimBatchSize,
         leaseMarginMs: config.leaseMarginMs,

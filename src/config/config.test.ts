@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -91,6 +92,9 @@ describe("loadConfig", () => {
       pollIntervalMs: 50,
       shutdownGraceMs: 0,
       pgPoolSize: 3,
+      encryptionKey: null,
+      previousEncryptionKeys: [],
+      newEncryptionKey: null,
       breakerFailurePercent: 50,
       breakerMinAttempts: 10,
       breakerWindowMs: 60_000,
@@ -157,6 +161,33 @@ describe("loadConfig", () => {
     expect(err.problems).toHaveLength(1);
     expect(err.problems[0]).toContain(name);
     expect(err.problems[0]).toContain(JSON.stringify(value));
+  });
+
+  it("accepts encryption keys that are base64 of exactly 32 bytes", () => {
+    const a = randomBytes(32).toString("base64");
+    const b = randomBytes(32).toString("base64");
+    const config = loadConfig({
+      HOOKD_ENCRYPTION_KEY: a,
+      HOOKD_PREVIOUS_ENCRYPTION_KEYS: ` ${b} , ${a}`,
+      HOOKD_NEW_ENCRYPTION_KEY: b,
+    });
+    expect(config.encryptionKey).toBe(a);
+    expect(config.previousEncryptionKeys).toEqual([b, a]);
+    expect(config.newEncryptionKey).toBe(b);
+  });
+
+  it.each([
+    ["HOOKD_ENCRYPTION_KEY", randomBytes(16).toString("base64"), "exactly 32 bytes"],
+    ["HOOKD_ENCRYPTION_KEY", randomBytes(32).toString("hex"), "exactly 32 bytes"],
+    ["HOOKD_ENCRYPTION_KEY", randomBytes(32).toString("base64url"), "standard base64"],
+    ["HOOKD_NEW_ENCRYPTION_KEY", "not a key", "standard base64"],
+    ["HOOKD_PREVIOUS_ENCRYPTION_KEYS", `${randomBytes(32).toString("base64")},short`, "standard base64"],
+  ])("rejects %s that is not a 32-byte key, without echoing the value", (name, value, why) => {
+    const err = configError({ [name]: value });
+    expect(err.problems).toHaveLength(1);
+    expect(err.problems[0]).toContain(name);
+    expect(err.problems[0]).toContain(why);
+    expect(err.message).not.toContain(value.split(",").pop());
   });
 
   it("reports every bad value together in one ConfigError", () => {

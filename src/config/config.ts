@@ -5,6 +5,7 @@
  */
 import { parseRetrySchedule } from "../delivery/retry-schedule.ts";
 import { parseCidrList } from "../outbound/network-policy.ts";
+import { parseMasterKey } from "../secrets/master-key.ts";
 import { DEFAULT_ALLOWED_PORTS, type PortRange, parsePortList } from "../outbound/port-list.ts";
 import { parseSecret } from "../signing/secret.ts";
 
@@ -26,6 +27,9 @@ export interface Config {
   pollIntervalMs: number;
   shutdownGraceMs: number;
   pgPoolSize: number;
+  encryptionKey: string | null;
+  previousEncryptionKeys: readonly string[];
+  newEncryptionKey: string | null;
   breakerFailurePercent: number;
   breakerMinAttempts: number;
   breakerWindowMs: number;
@@ -50,6 +54,8 @@ interface Setting<K extends keyof Config> {
   /** The default as it would be written in the environment, when that is not simply `String(default)`. */
   defaultText?: string;
   parse: (raw: string) => Config[K];
+  /** Never echo the value in an error message (keys). */
+  sensitive?: boolean;
 }
 
 function int(min: number, max: number): (raw: string) => number {
@@ -62,6 +68,9 @@ function int(min: number, max: number): (raw: string) => number {
 }
 
 const text = (raw: string): string => raw;
+
+/** A master key: validated here so a bad one is reported with the other settings, kept as its text. */
+const masterKey = (raw: string): string => parseMasterKey(raw).bytes.toString("base64");
 
 function bool(raw: string): boolean {
   if (raw === "true" || raw === "1") return true;
@@ -137,6 +146,30 @@ export const SETTINGS = [
   { env: "HOOKD_POLL_INTERVAL_MS", key: "pollIntervalMs", doc: "Idle poll for scheduled retries (new events wake workers at once).", default: 500, parse: int(10, 60_000) },
   { env: "HOOKD_SHUTDOWN_GRACE_MS", key: "shutdownGraceMs", doc: "On SIGTERM, how long in-flight requests may finish before their leases are released.", default: 10_000, parse: int(0, 300_000) },
   { env: "HOOKD_PG_POOL_SIZE", key: "pgPoolSize", doc: "PostgreSQL connections per process.", default: 10, parse: int(1, 200) },
+  {
+    env: "HOOKD_ENCRYPTION_KEY",
+    key: "encryptionKey",
+    doc: "Base64 of 32 random bytes (openssl rand -base64 32): encrypts endpoint secrets. Required with PostgreSQL; embedded, a key file beside the database is generated when unset.",
+    default: null,
+    parse: masterKey,
+    sensitive: true,
+  },
+  {
+    env: "HOOKD_PREVIOUS_ENCRYPTION_KEYS",
+    key: "previousEncryptionKeys",
+    doc: "Comma-separated older encryption keys that still decrypt (never encrypt), while a key rotation is rolled out.",
+    default: Object.freeze([] as string[]),
+    parse: (raw: string) => Object.freeze(raw.split(",").map((k) => masterKey(k.trim()))),
+    sensitive: true,
+  },
+  {
+    env: "HOOKD_NEW_ENCRYPTION_KEY",
+    key: "newEncryptionKey",
+    doc: "Read only by `hookd rotate-encryption-key`: the key to re-encrypt every endpoint secret under.",
+    default: null,
+    parse: masterKey,
+    sensitive: true,
+  },
   {
     env: "HOOKD_BREAKER_FAILURE_PERCENT",
     key: "breakerFailurePercent",
@@ -264,7 +297,8 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
     try {
       out[setting.key] = setting.parse(raw);
     } catch (err) {
-      problems.push(`${setting.env}=${JSON.stringify(raw)}: ${(err as Error).message}`);
+      const shown = "sensitive" in setting && setting.sensitive ? "(value not shown)" : JSON.stringify(raw);
+      problems.push(`${setting.env}=${shown}: ${(err as Error).message}`);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);

@@ -20,7 +20,10 @@ function delivery(overrides: Partial<ClaimedDelivery> = {}, endpoint: Partial<Cl
     event: { type: "invoice.paid", dataJson: '{"amount":1}', createdAt: NOW - 60_000 },
     endpoint: {
       url: "https://example.com/hook",
-      secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+      signatureScheme: "hmac_sha256",
+      sealedSecret: "hkenc1:0011223344556677:not-opened-by-these-tests",
+      previousSealedSecret: null,
+      previousSecretExpiresAt: null,
       headers: {},
       timeoutMs: 15_000,
       retryScheduleS: null,

@@ -3,7 +3,13 @@ import { describe, expect, it } from "vitest";
 import { generateSecret } from "../signing/secret.ts";
 import type { ClaimedDelivery } from "../store/store.ts";
 import { VERSION } from "../version.ts";
+import { generateMasterKey } from "../secrets/master-key.ts";
+import { SecretBox } from "../secrets/secret-box.ts";
 import { RESERVED_HEADERS, prepareRequest, renderBody } from "./prepare.ts";
+import { RequestSigner } from "./sign-request.ts";
+
+const box = new SecretBox(generateMasterKey());
+const signer = new RequestSigner(box);
 
 const CREATED_AT = Date.UTC(2024, 2, 10, 8, 30, 15, 123);
 
@@ -17,7 +23,17 @@ function delivery(headers: Record<string, string> = {}, secret: string = generat
     cycleAttempts: 2,
     leaseToken: "lease",
     event: { type: "invoice.paid", dataJson: '{ "amount" : 4200, "note":"caf\\u00e9" }', createdAt: CREATED_AT },
-    endpoint: { url: "https://example.com/hook", secret, headers, timeoutMs: 10_000, retryScheduleS: null, disabled: false },
+    endpoint: {
+      url: "https://example.com/hook",
+      signatureScheme: "hmac_sha256",
+      sealedSecret: box.seal(secret, "ep_1"),
+      previousSealedSecret: null,
+      previousSecretExpiresAt: null,
+      headers,
+      timeoutMs: 10_000,
+      retryScheduleS: null,
+      disabled: false,
+    },
   };
 }
 
@@ -42,7 +58,7 @@ describe("renderBody", () => {
 describe("prepareRequest", () => {
   it("sends the rendered body to the endpoint URL", () => {
     const d = delivery();
-    const req = prepareRequest(d, Date.now());
+    const req = prepareRequest(d, Date.now(), signer);
     expect(req.url).toBe("https://example.com/hook");
     expect(req.body).toBe(
       `{"id":"evt_0001","type":"invoice.paid","timestamp":"${new Date(CREATED_AT).toISOString()}","data":${d.event.dataJson}}`,
@@ -52,7 +68,7 @@ describe("prepareRequest", () => {
 
   it("sets the protocol headers", () => {
     const now = 1_700_000_123_999;
-    const req = prepareRequest(delivery(), now);
+    const req = prepareRequest(delivery(), now, signer);
     expect(req.attempt).toBe(3);
     expect(req.headers["webhook-id"]).toBe("evt_0001");
     expect(req.headers["webhook-timestamp"]).toBe("1700000123");
@@ -65,8 +81,8 @@ describe("prepareRequest", () => {
 
   it("keeps the body byte-identical across attempts while timestamp and signature change", () => {
     const d = delivery();
-    const a = prepareRequest(d, 1_700_000_000_000);
-    const b = prepareRequest({ ...d, attempts: 3 }, 1_700_000_060_000);
+    const a = prepareRequest(d, 1_700_000_000_000, signer);
+    const b = prepareRequest({ ...d, attempts: 3 }, 1_700_000_060_000, signer);
     expect(b.body).toBe(a.body);
     expect(b.headers["webhook-attempt"]).toBe("4");
     expect(b.headers["webhook-signature"]).not.toBe(a.headers["webhook-signature"]);
@@ -74,18 +90,18 @@ describe("prepareRequest", () => {
 
   it("produces a signature the standardwebhooks reference library accepts", () => {
     const secret = generateSecret();
-    const req = prepareRequest(delivery({}, secret), Date.now());
+    const req = prepareRequest(delivery({}, secret), Date.now(), signer);
     const payload = new Webhook(secret).verify(req.body, req.headers);
     expect(payload).toEqual(JSON.parse(req.body));
   });
 
   it("produces a signature another secret does not verify", () => {
-    const req = prepareRequest(delivery({}, generateSecret()), Date.now());
+    const req = prepareRequest(delivery({}, generateSecret()), Date.now(), signer);
     expect(() => new Webhook(generateSecret()).verify(req.body, req.headers)).toThrow();
   });
 
   it("sends the endpoint's custom headers", () => {
-    const req = prepareRequest(delivery({ "X-Api-Token": "t0k", "x-team": "billing" }), Date.now());
+    const req = prepareRequest(delivery({ "X-Api-Token": "t0k", "x-team": "billing" }), Date.now(), signer);
     expect(req.headers["x-api-token"]).toBe("t0k");
     expect(req.headers["x-team"]).toBe("billing");
   });
@@ -106,7 +122,7 @@ describe("prepareRequest", () => {
       "X-Kept": "yes",
     };
     const now = Date.now();
-    const req = prepareRequest(delivery(hostile, secret), now);
+    const req = prepareRequest(delivery(hostile, secret), now, signer);
     expect(req.headers["webhook-id"]).toBe("evt_0001");
     expect(req.headers["webhook-timestamp"]).toBe(String(Math.floor(now / 1000)));
     expect(req.headers["webhook-attempt"]).toBe("3");

@@ -3,11 +3,10 @@
  * than re-serialised, so it is byte-identical on every retry; only webhook-timestamp, the signature and
  * webhook-attempt change between attempts. Endpoint headers go first and can never replace the protocol headers.
  */
-import { parseSecret } from "../signing/secret.ts";
-import { signPayload } from "../signing/standard-webhooks.ts";
 import type { ClaimedDelivery } from "../store/store.ts";
 import { VERSION } from "../version.ts";
 import { isReservedHeader, RESERVED_HEADERS } from "../domain/endpoint-headers.ts";
+import type { RequestSigner } from "./sign-request.ts";
 
 export const USER_AGENT = `hookd/${VERSION}`;
 
@@ -21,25 +20,12 @@ export interface PreparedRequest {
   attempt: number;
 }
 
-const keyCache = new Map<string, Buffer>();
-
-/** Decoding a secret is cheap but runs per request; a small cache keeps it off the hot path. */
-function keyFor(secret: string): Buffer {
-  let key = keyCache.get(secret);
-  if (!key) {
-    if (keyCache.size > 10_000) keyCache.clear();
-    key = parseSecret(secret);
-    keyCache.set(secret, key);
-  }
-  return key;
-}
-
 export function renderBody(eventId: string, type: string, createdAt: number, dataJson: string): string {
   const timestamp = new Date(createdAt).toISOString();
   return `{"id":${JSON.stringify(eventId)},"type":${JSON.stringify(type)},"timestamp":"${timestamp}","data":${dataJson}}`;
 }
 
-export function prepareRequest(d: ClaimedDelivery, nowMs: number): PreparedRequest {
+export function prepareRequest(d: ClaimedDelivery, nowMs: number, signer: RequestSigner): PreparedRequest {
   const body = renderBody(d.eventId, d.event.type, d.event.createdAt, d.event.dataJson);
   const timestampS = Math.floor(nowMs / 1000);
   const attempt = d.attempts + 1;
@@ -52,7 +38,7 @@ export function prepareRequest(d: ClaimedDelivery, nowMs: number): PreparedReque
   headers["user-agent"] = USER_AGENT;
   headers["webhook-id"] = d.eventId;
   headers["webhook-timestamp"] = String(timestampS);
-  headers["webhook-signature"] = signPayload(keyFor(d.endpoint.secret), d.eventId, timestampS, body);
+  headers["webhook-signature"] = signer.signatureHeader(d, timestampS, body, nowMs);
   headers["webhook-attempt"] = String(attempt);
   return { url: d.endpoint.url, headers, body, attempt };
 }

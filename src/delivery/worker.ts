@@ -14,18 +14,22 @@ import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import type { DeliveryObserver } from "../observability/metrics.ts";
 import type { EgressPolicy } from "../outbound/egress-policy.ts";
+import type { SecretBox } from "../secrets/secret-box.ts";
 import type { ClaimedDelivery, IsolationPolicy, Store } from "../store/store.ts";
 import { classify } from "./classify.ts";
 import { disabledEndpointState, nextState } from "./next-state.ts";
 import { prepareRequest } from "./prepare.ts";
 import { RecordBatcher } from "./record-batcher.ts";
 import { sendRequest } from "./send.ts";
+import { RequestSigner } from "./sign-request.ts";
 import { WakeSignal } from "./wake-signal.ts";
 
 export interface WorkerOptions {
   store: Store;
   dispatcher: Dispatcher;
   policy: EgressPolicy;
+  /** Opens the endpoints' encrypted signing secrets. */
+  secretBox: SecretBox;
   log: Logger;
   concurrency: number;
   batchSize: number;
@@ -52,6 +56,7 @@ export class DeliveryWorker {
   private readonly released: { id: string; leaseToken: string }[] = [];
   private unsubscribe: (() => void) | null = null;
   private readonly now: () => number;
+  private readonly signer: RequestSigner;
   /** New work was signalled since the last claim started. */
   private workArrived = false;
   /** Requests finished since the last claim started, and how many must finish before they wake the loop. */
@@ -60,6 +65,7 @@ export class DeliveryWorker {
 
   constructor(private readonly opts: WorkerOptions) {
     this.recorder = new RecordBatcher(opts.store, opts.log, opts.isolation);
+    this.signer = new RequestSigner(opts.secretBox);
     this.now = opts.now ?? Date.now;
   }
 
@@ -154,7 +160,7 @@ export class DeliveryWorker {
       return;
     }
     const startedAt = this.now();
-    const prepared = prepareRequest(d, startedAt);
+    const prepared = prepareRequest(d, startedAt, this.signer);
     const controller = new AbortController();
     this.controllers.add(controller);
     const sent = await sendRequest(prepared, {

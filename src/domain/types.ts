@@ -13,14 +13,27 @@ export interface Tenant {
   updatedAt: number;
 }
 
+/** How an endpoint's requests are signed: Standard Webhooks `v1` (HMAC-SHA256) or `v1a` (Ed25519). */
+export type SignatureScheme = "hmac_sha256" | "ed25519";
+export const SIGNATURE_SCHEMES: readonly SignatureScheme[] = ["hmac_sha256", "ed25519"];
+
 export interface Endpoint {
   id: string;
   tenantId: string;
   url: string;
   description: string;
   eventTypes: string[];
-  /** `whsec_...`; only the API's create and rotate answers ever show it. */
-  secret: string;
+  signatureScheme: SignatureScheme;
+  /**
+   * The signing secret (`whsec_...` or `whsk_...`) as stored: encrypted by secrets/secret-box.ts. Only the API's
+   * create and rotate answers ever show the plaintext, once.
+   */
+  sealedSecret: string;
+  /** The secret before the last rotation (sealed), signed with as well until `previousSecretExpiresAt`. */
+  previousSealedSecret: string | null;
+  previousSecretExpiresAt: number | null;
+  /** The `whpk_` public key of an ed25519 endpoint; null for HMAC. Not a secret. */
+  publicKey: string | null;
   headers: Record<string, string>;
   timeoutMs: number;
   /** Deliveries in flight at once to this endpoint, across every worker. */

@@ -6,7 +6,7 @@ export const ERROR_CODES = {
   VALIDATION_FAILED: { status: 400, description: "The request body, query or path does not match the schema." },
   INVALID_JSON: { status: 400, description: "The request body is not valid JSON." },
   INVALID_CURSOR: { status: 400, description: "The pagination cursor was not issued by this server." },
-  INVALID_SECRET: { status: 400, description: "An endpoint secret must be `whsec_` plus base64 of 24 to 64 bytes." },
+  INVALID_SECRET: { status: 400, description: "An endpoint secret must be `whsec_` plus base64 of 24 to 64 bytes (HMAC), or `whsk_` plus base64 of a 32-byte Ed25519 seed." },
   INVALID_ENDPOINT_URL: { status: 400, description: "The endpoint URL cannot be parsed as an absolute URL." },
   TENANT_ID_RESERVED: { status: 400, description: "Tenant ids starting with `_hookd` are reserved for hookd itself." },
   UNAUTHORIZED: { status: 401, description: "The Authorization header is missing, malformed or names no valid key." },

@@ -9,9 +9,11 @@ import type {
   DeliveryStatus,
   Endpoint,
   ErrorClass,
+  SignatureScheme,
   StoredEvent,
   Tenant,
 } from "../domain/types.ts";
+import type { StoredEndpointSecrets } from "./store.ts";
 import type { OperationalEvent } from "../domain/operational-events.ts";
 import { newId } from "../domain/ids.ts";
 import type { ApiKeyInfo, AuditEntry, AuditNote, AuditTargetType } from "./store.ts";
@@ -37,6 +39,10 @@ export interface EndpointRow {
   description: string;
   event_types: Json;
   secret: string;
+  signature_scheme: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: number | null;
+  public_key: string | null;
   headers: Json;
   timeout_ms: number;
   max_in_flight: number;
@@ -102,7 +108,11 @@ export function toEndpoint(r: EndpointRow): Endpoint {
     url: r.url,
     description: r.description,
     eventTypes: json(r.event_types),
-    secret: r.secret,
+    signatureScheme: r.signature_scheme as SignatureScheme,
+    sealedSecret: r.secret,
+    previousSealedSecret: r.previous_secret,
+    previousSecretExpiresAt: r.previous_secret_expires_at,
+    publicKey: r.public_key,
     headers: json(r.headers),
     timeoutMs: r.timeout_ms,
     maxInFlight: r.max_in_flight,
@@ -124,7 +134,11 @@ export function endpointParams(e: Endpoint): Record<string, unknown> {
     url: e.url,
     description: e.description,
     event_types: JSON.stringify(e.eventTypes),
-    secret: e.secret,
+    secret: e.sealedSecret,
+    signature_scheme: e.signatureScheme,
+    previous_secret: e.previousSealedSecret,
+    previous_secret_expires_at: e.previousSecretExpiresAt,
+    public_key: e.publicKey,
     headers: JSON.stringify(e.headers),
     timeout_ms: e.timeoutMs,
     max_in_flight: e.maxInFlight,
@@ -185,6 +199,21 @@ export function toEvent(r: EventRow): StoredEvent {
   };
 }
 
+export interface SecretsRow {
+  id: string;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: number | null;
+}
+
+export function toStoredSecrets(r: SecretsRow): StoredEndpointSecrets {
+  return {
+    id: r.id,
+    sealedSecret: r.secret,
+    previousSealedSecret: r.previous_secret,
+    previousSecretExpiresAt: r.previous_secret_expires_at,
+  };
+}
 export interface OperationalEventRow {
   id: string;
   type: string;

@@ -20,6 +20,7 @@ import type {
   Endpoint,
   JsonObject,
   Page,
+  SignatureScheme,
   StoredEvent,
   Tenant,
 } from "../domain/types.ts";
@@ -86,11 +87,38 @@ export type EndpointPatch = Partial<
     | "disabled"
     | "disabledReason"
     | "metadata"
-    | "secret"
+    | "sealedSecret"
+    | "previousSealedSecret"
+    | "previousSecretExpiresAt"
+    | "publicKey"
     | "maxInFlight"
     | "rateLimitPerS"
   >
 >;
+
+/** A new signing secret for an endpoint; the current one becomes the previous one while `previousExpiresAt` lasts. */
+export interface SecretRotation {
+  sealedSecret: string;
+  publicKey: string | null;
+  /** Until when the replaced secret keeps signing; null drops it at once. */
+  previousExpiresAt: number | null;
+}
+
+/** The stored (sealed) secrets of one endpoint, for re-encrypting them under another master key. */
+export interface StoredEndpointSecrets {
+  id: string;
+  sealedSecret: string;
+  previousSealedSecret: string | null;
+  previousSecretExpiresAt: number | null;
+}
+
+/** Replaces an endpoint's stored secrets, but only while they still equal `expected` (compare and set). */
+export interface EndpointSecretsChange {
+  expected: StoredEndpointSecrets;
+  sealedSecret: string;
+  previousSealedSecret: string | null;
+  previousSecretExpiresAt: number | null;
+}
 
 export interface NewEvent {
   id: string;
@@ -159,7 +187,11 @@ export interface ClaimedDelivery {
   event: { type: string; dataJson: string; createdAt: number };
   endpoint: {
     url: string;
-    secret: string;
+    signatureScheme: SignatureScheme;
+    /** Sealed; the worker opens it (secrets/secret-box.ts). */
+    sealedSecret: string;
+    previousSealedSecret: string | null;
+    previousSecretExpiresAt: number | null;
     headers: Record<string, string>;
     timeoutMs: number;
     retryScheduleS: number[] | null;
@@ -312,6 +344,24 @@ export interface Store {
   ): Promise<Endpoint | null>;
   /** Deletes the endpoint with its deliveries and attempts. */
   deleteEndpoint(tenantId: string, id: string, audit?: AuditNote<Endpoint>): Promise<boolean>;
+  /**
+   * In one transaction: the current secret becomes the previous one (or is dropped when `previousExpiresAt` is
+   * null) and the new one takes its place. Returns the endpoint as it is now, or null when it does not exist.
+   */
+  rotateEndpointSecret(
+    tenantId: string,
+    id: string,
+    rotation: SecretRotation,
+    now: number,
+    audit?: AuditNote<Endpoint>,
+  ): Promise<Endpoint | null>;
+  /** Every endpoint's stored secrets (all tenants), in id order after `after`, at most `limit`. */
+  listEndpointSecrets(after: string | null, limit: number): Promise<StoredEndpointSecrets[]>;
+  /**
+   * Applies the changes in one transaction, each only where the row still holds its `expected` secrets (a rotation
+   * through the API meanwhile wins); returns how many were applied.
+   */
+  replaceEndpointSecrets(changes: EndpointSecretsChange[]): Promise<number>;
 
   ingest(request: IngestRequest): Promise<IngestResult>;
   getEvent(tenantId: string, id: string): Promise<StoredEvent | null>;

@@ -18,7 +18,12 @@ export function endpoint(tenantId: string, over: Partial<Endpoint> = {}): Endpoi
     url: "https://example.com/hook",
     description: "",
     eventTypes: ["*"],
-    secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    signatureScheme: "hmac_sha256",
+    // The store keeps sealed secrets as opaque text; the contract never opens them.
+    sealedSecret: `hkenc1:0011223344556677:${newId("ep")}`,
+    previousSealedSecret: null,
+    previousSecretExpiresAt: null,
+    publicKey: null,
     headers: { "x-team": "billing" },
     timeoutMs: 15_000,
     // High, so tests about claiming in general are not about the per-endpoint limit (which has its own tests).

@@ -190,6 +190,127 @@ export function runStoreContract(kind: StoreKind): void {
       });
     });
 
+    describe("endpoint secrets", () => {
+      beforeEach(async () => {
+        await store.insertTenant(tenant("acme"));
+        await store.insertTenant(tenant("globex"));
+      });
+
+      it("round-trips the scheme, the previous secret with its expiry, and the public key", async () => {
+        const ep = endpoint("acme", {
+          signatureScheme: "ed25519",
+          sealedSecret: "sealed-current",
+          previousSealedSecret: "sealed-previous",
+          previousSecretExpiresAt: T0 + 1_000,
+          publicKey: "whpk_public",
+        });
+        await store.insertEndpoint(ep);
+        expect(await store.getEndpoint("acme", ep.id)).toEqual(ep);
+        const patched = await store.updateEndpoint(
+          "acme",
+          ep.id,
+          { sealedSecret: "sealed-set", previousSealedSecret: null, previousSecretExpiresAt: null, publicKey: "whpk_2" },
+          T0 + 1,
+        );
+        expect(patched).toMatchObject({ sealedSecret: "sealed-set", previousSealedSecret: null, publicKey: "whpk_2" });
+        expect(await store.getEndpoint("acme", ep.id)).toEqual(patched);
+      });
+
+      it("rotates: the current secret becomes the previous one until the given time", async () => {
+        const ep = endpoint("acme", { sealedSecret: "s1" });
+        await store.insertEndpoint(ep);
+        const once = await store.rotateEndpointSecret(
+          "acme",
+          ep.id,
+          { sealedSecret: "s2", publicKey: null, previousExpiresAt: T0 + 86_400_000 },
+          T0 + 5,
+        );
+        expect(once).toEqual({
+          ...ep,
+          sealedSecret: "s2",
+          previousSealedSecret: "s1",
+          previousSecretExpiresAt: T0 + 86_400_000,
+          updatedAt: T0 + 5,
+        });
+        expect(await store.getEndpoint("acme", ep.id)).toEqual(once);
+        // Only the secret just replaced is kept: a second rotation ends the first overlap.
+        const twice = await store.rotateEndpointSecret(
+          "acme",
+          ep.id,
+          { sealedSecret: "s3", publicKey: "whpk_3", previousExpiresAt: T0 + 10 },
+          T0 + 6,
+        );
+        expect(twice).toMatchObject({ sealedSecret: "s3", previousSealedSecret: "s2", previousSecretExpiresAt: T0 + 10, publicKey: "whpk_3" });
+        // Without an overlap the old secret is dropped at once.
+        const hard = await store.rotateEndpointSecret("acme", ep.id, { sealedSecret: "s4", publicKey: null, previousExpiresAt: null }, T0 + 7);
+        expect(hard).toMatchObject({ sealedSecret: "s4", previousSealedSecret: null, previousSecretExpiresAt: null, publicKey: null });
+        expect(await store.rotateEndpointSecret("globex", ep.id, { sealedSecret: "x", publicKey: null, previousExpiresAt: null }, T0)).toBeNull();
+        expect((await store.getEndpoint("acme", ep.id))?.sealedSecret).toBe("s4");
+      });
+
+      it("hands a claimed delivery both secrets and the overlap's end", async () => {
+        const ep = endpoint("acme", { sealedSecret: "s1", signatureScheme: "ed25519" });
+        await store.insertEndpoint(ep);
+        await store.rotateEndpointSecret("acme", ep.id, { sealedSecret: "s2", publicKey: "whpk_2", previousExpiresAt: T0 + 99 }, T0);
+        await store.ingest(ingestRequest("acme", [event()]));
+        const [claimed] = await claim(T0);
+        expect(claimed?.endpoint).toMatchObject({
+          signatureScheme: "ed25519",
+          sealedSecret: "s2",
+          previousSealedSecret: "s1",
+          previousSecretExpiresAt: T0 + 99,
+        });
+      });
+
+      it("lists every tenant's stored secrets in id order, in pages", async () => {
+        const eps = [endpoint("acme"), endpoint("globex"), endpoint("acme", { previousSealedSecret: "p", previousSecretExpiresAt: T0 })];
+        for (const ep of eps) await store.insertEndpoint(ep);
+        const sorted = [...eps].sort((a, b) => (a.id < b.id ? -1 : 1));
+        const first = await store.listEndpointSecrets(null, 2);
+        const rest = await store.listEndpointSecrets(first[1]!.id, 2);
+        expect([...first, ...rest]).toEqual(
+          sorted.map((e) => ({
+            id: e.id,
+            sealedSecret: e.sealedSecret,
+            previousSealedSecret: e.previousSealedSecret,
+            previousSecretExpiresAt: e.previousSecretExpiresAt,
+          })),
+        );
+        expect(await store.listEndpointSecrets(sorted[2]!.id, 2)).toEqual([]);
+      });
+
+      it("replaces stored secrets only where they still hold the expected values", async () => {
+        const a = endpoint("acme", { sealedSecret: "a1" });
+        const b = endpoint("acme", { sealedSecret: "b1", previousSealedSecret: "b0", previousSecretExpiresAt: T0 + 50 });
+        const c = endpoint("globex", { sealedSecret: "c1" });
+        for (const ep of [a, b, c]) await store.insertEndpoint(ep);
+        const [sa, sb, sc] = [a, b, c].map((e) => ({
+          id: e.id,
+          sealedSecret: e.sealedSecret,
+          previousSealedSecret: e.previousSealedSecret,
+          previousSecretExpiresAt: e.previousSecretExpiresAt,
+        }));
+        // c was rotated meanwhile: its change must not apply.
+        await store.rotateEndpointSecret("globex", c.id, { sealedSecret: "c2", publicKey: null, previousExpiresAt: null }, T0);
+        const applied = await store.replaceEndpointSecrets([
+          { expected: sa!, sealedSecret: "a1*", previousSealedSecret: null, previousSecretExpiresAt: null },
+          { expected: sb!, sealedSecret: "b1*", previousSealedSecret: "b0*", previousSecretExpiresAt: T0 + 50 },
+          { expected: sc!, sealedSecret: "c1*", previousSealedSecret: null, previousSecretExpiresAt: null },
+        ]);
+        expect(applied).toBe(2);
+        expect((await store.getEndpoint("acme", a.id))?.sealedSecret).toBe("a1*");
+        expect(await store.getEndpoint("acme", b.id)).toMatchObject({ sealedSecret: "b1*", previousSealedSecret: "b0*", previousSecretExpiresAt: T0 + 50 });
+        expect((await store.getEndpoint("globex", c.id))?.sealedSecret).toBe("c2");
+        // A stale expectation about the previous secret also refuses the change.
+        expect(
+          await store.replaceEndpointSecrets([
+            { expected: { ...sb!, sealedSecret: "b1*" }, sealedSecret: "b1**", previousSealedSecret: null, previousSecretExpiresAt: null },
+          ]),
+        ).toBe(0);
+        expect(await store.replaceEndpointSecrets([])).toBe(0);
+      });
+    });
+
     describe("ingest", () => {
       beforeEach(async () => {
         await store.insertTenant(tenant("acme"));
@@ -218,7 +339,10 @@ export function runStoreContract(kind: StoreKind): void {
         }
         expect(claimed.find((d) => d.endpointId === all.id)?.endpoint).toEqual({
           url: all.url,
-          secret: all.secret,
+          signatureScheme: "hmac_sha256",
+          sealedSecret: all.sealedSecret,
+          previousSealedSecret: null,
+          previousSecretExpiresAt: null,
           headers: all.headers,
           timeoutMs: all.timeoutMs,
           retryScheduleS: null,

@@ -10,6 +10,7 @@ import { createLogger } from "../../src/observability/logger.ts";
 import { Receiver } from "../support/receiver.ts";
 import { cloneTestDatabase } from "../support/postgres.ts";
 import { TcpProxy } from "../support/tcp-proxy.ts";
+import { TEST_ENCRYPTION_KEY } from "../support/encryption-key.ts";
 
 const ADMIN = "outage-admin-key-0123456789";
 
@@ -34,6 +35,7 @@ describe("database outage (postgres)", () => {
         host: "127.0.0.1",
         port: 0,
         adminKey: ADMIN,
+        encryptionKey: TEST_ENCRYPTION_KEY,
         allowedNetworks: ["127.0.0.0/8"],
         retryScheduleS: [0, 1, 1, 1, 1, 1],
         pollIntervalMs: 50,

@@ -9,6 +9,7 @@ import { loadConfig } from "../../src/config/config.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { Receiver } from "../support/receiver.ts";
 import { createTestDatabase, STORE_KINDS, type TestDatabase } from "../support/stores.ts";
+import { TEST_ENCRYPTION_KEY } from "../support/encryption-key.ts";
 
 const ADMIN = "shutdown-admin-key-0123456789";
 
@@ -31,6 +32,7 @@ describe.each(STORE_KINDS)("graceful shutdown (%s)", (kind) => {
         host: "127.0.0.1",
         port: 0,
         adminKey: ADMIN,
+        encryptionKey: TEST_ENCRYPTION_KEY,
         allowedNetworks: ["127.0.0.0/8"],
         pollIntervalMs: 50,
         shutdownGraceMs: 300,

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Receiver } from "../support/receiver.ts";
 import { type HookdProcess, startHookd } from "../support/hookd-process.ts";
 import { createTestDatabase, STORE_KINDS, type TestDatabase } from "../support/stores.ts";
+import { TEST_ENCRYPTION_KEY } from "../support/encryption-key.ts";
 
 const ADMIN = "crash-test-admin-key-0123456789";
 
@@ -41,6 +42,7 @@ describe.each(STORE_KINDS)("kill -9 and restart (%s)", (kind) => {
       HOOKD_HOST: "127.0.0.1",
       HOOKD_PORT: "0",
       HOOKD_ADMIN_KEY: ADMIN,
+      HOOKD_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
       HOOKD_ALLOWED_NETWORKS: "127.0.0.0/8",
       HOOKD_LEASE_MARGIN_MS: "500",
       HOOKD_POLL_INTERVAL_MS: "50",

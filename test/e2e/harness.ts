@@ -10,6 +10,7 @@ import { type App, type AppOptions, createApp } from "../../src/app.ts";
 import { type Config, loadConfig } from "../../src/config/config.ts";
 import { parsePortList } from "../../src/outbound/port-list.ts";
 import { createLogger } from "../../src/observability/logger.ts";
+import { TEST_ENCRYPTION_KEY } from "../support/encryption-key.ts";
 import { Receiver, type ReceiverHandler } from "../support/receiver.ts";
 import { createTestDatabase, type StoreKind, type TestDatabase } from "../support/stores.ts";
 
@@ -152,6 +153,7 @@ export function hookdConfig(databaseUrl: string, overrides: Partial<Config> = {}
       host: "127.0.0.1",
       port: 0,
       adminKey: ADMIN_KEY,
+      encryptionKey: TEST_ENCRYPTION_KEY,
       // Tests deliver to receivers on loopback and name unused low ports (`:9`) for endpoints that never receive;
       // the egress suite sets both back to the production defaults.
       allowedNetworks: ["127.0.0.0/8"],
@@ -165,8 +167,8 @@ export function hookdConfig(databaseUrl: string, overrides: Partial<Config> = {}
   );
 }
 
-/** Options for createApp beyond the config (a test resolver, for instance). */
-export type TestAppOptions = Omit<AppOptions, "role" | "log">;
+/** Options for createApp beyond the config (a test resolver, a clock, a logger to read, for instance). */
+export type TestAppOptions = Omit<AppOptions, "role" | "log"> & Partial<Pick<AppOptions, "log">>;
 
 export async function startHookd(
   databaseUrl: string,

@@ -12,12 +12,17 @@ export function tenantSnapshot(t: Tenant): JsonObject {
   return { id: t.id, name: t.name, metadata: t.metadata };
 }
 
+/** Domain fields logged under the API's name for them (the stored secrets are encrypted, but still redacted). */
+const ENDPOINT_FIELD_NAMES: Record<string, string> = { sealedSecret: "secret", previousSealedSecret: "previous_secret" };
+/** Named like a secret, but not one: when a rotation's overlap ends is worth keeping. */
+const NOT_SECRET = new Set(["previousSecretExpiresAt"]);
+
 export function endpointSnapshot(e: Endpoint): JsonObject {
   const out: JsonObject = {};
   for (const [field, value] of Object.entries(e)) {
     if (field === "createdAt" || field === "updatedAt") continue;
-    const name = field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-    if (/secret|private/i.test(field)) out[name] = REDACTED;
+    const name = ENDPOINT_FIELD_NAMES[field] ?? field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    if (/secret|private/i.test(field) && !NOT_SECRET.has(field)) out[name] = REDACTED;
     else if (field === "headers") out[name] = redactHeaderValues(value as Record<string, string>);
     else out[name] = value;
   }

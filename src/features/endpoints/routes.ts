@@ -1,6 +1,6 @@
 /**
  * /v1/tenants/{tenant_id}/endpoints: CRUD, secret rotation and bulk replay. The secret appears only in the answers
- * to create and rotate-secret.
+ * to create and rotate-secret (endpointToApi has no field for it); everywhere else it is stored encrypted.
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { requireTenantAccess } from "../../http/auth.ts";
@@ -30,8 +30,8 @@ export function endpointRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
 
     app.post(base, { schema: { params: TenantParams, body: CreateEndpointBody } }, async (req, reply) => {
       const actor = await access(req, req.params.tenant_id);
-      const endpoint = await ctx.endpoints.create(req.params.tenant_id, req.body, actor);
-      return reply.status(201).send({ ...endpointToApi(endpoint), secret: endpoint.secret });
+      const { endpoint, secret } = await ctx.endpoints.create(req.params.tenant_id, req.body, actor);
+      return reply.status(201).send({ ...endpointToApi(endpoint), secret });
     });
 
     app.get(base, { schema: { params: TenantParams, querystring: PageQuery } }, async (req) => {
@@ -78,8 +78,9 @@ export function endpointRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
       async (req) => {
         const actor = await access(req, req.params.tenant_id);
         const { tenant_id, endpoint_id } = req.params;
-        const secret = await ctx.endpoints.rotateSecret(tenant_id, endpoint_id, req.body.secret, actor);
-        return { secret };
+        const { endpoint, secret } = await ctx.endpoints.rotateSecret(tenant_id, endpoint_id, req.body, actor);
+        const api = endpointToApi(endpoint);
+        return { secret, public_key: api.public_key, previous_secret_expires_at: api.previous_secret_expires_at };
       },
     );
 

@@ -6,6 +6,7 @@ import {
 } from "../../domain/endpoint-headers.ts";
 import { EVENT_TYPE_FILTER_PATTERN } from "../../domain/event-type-match.ts";
 import { CALLER_ID_PATTERN } from "../../domain/ids.ts";
+import { MAX_SECRET_OVERLAP_S } from "./service.ts";
 import type { Endpoint } from "../../domain/types.ts";
 import type { EndpointHealth } from "../../isolation/health.ts";
 import { iso, Metadata, TEXT_PATTERN } from "../../http/common-schemas.ts";
@@ -39,31 +40,46 @@ const fields = {
   metadata: Metadata,
 };
 
+const EditableEndpointFields = {
+  description: Type.Optional(fields.description),
+  event_types: Type.Optional(fields.event_types),
+  secret: Type.Optional(fields.secret),
+  headers: Type.Optional(fields.headers),
+  timeout_ms: Type.Optional(fields.timeout_ms),
+  max_in_flight: Type.Optional(fields.max_in_flight),
+  rate_limit_per_s: Type.Optional(fields.rate_limit_per_s),
+  retry_schedule_s: Type.Optional(fields.retry_schedule_s),
+  disabled: Type.Optional(fields.disabled),
+  metadata: Type.Optional(fields.metadata),
+};
+
 export const CreateEndpointBody = Type.Object(
   {
     url: fields.url,
-    description: Type.Optional(fields.description),
-    event_types: Type.Optional(fields.event_types),
-    secret: Type.Optional(fields.secret),
-    headers: Type.Optional(fields.headers),
-    timeout_ms: Type.Optional(fields.timeout_ms),
-    max_in_flight: Type.Optional(fields.max_in_flight),
-    rate_limit_per_s: Type.Optional(fields.rate_limit_per_s),
-    retry_schedule_s: Type.Optional(fields.retry_schedule_s),
-    disabled: Type.Optional(fields.disabled),
-    metadata: Type.Optional(fields.metadata),
+    // Chosen once: a receiver verifies one kind of signature, so switching means a new endpoint.
+    signature_scheme: Type.Optional(Type.Union([Type.Literal("hmac_sha256"), Type.Literal("ed25519")])),
+    ...EditableEndpointFields,
   },
   { additionalProperties: false },
 );
 
-export const PatchEndpointBody = Type.Partial(CreateEndpointBody, { additionalProperties: false });
+export const PatchEndpointBody = Type.Object(
+  { url: Type.Optional(fields.url), ...EditableEndpointFields },
+  { additionalProperties: false },
+);
 
 export const EndpointParams = Type.Object({
   tenant_id: Type.String({ pattern: CALLER_ID_PATTERN }),
   endpoint_id: Type.String({ pattern: CALLER_ID_PATTERN }),
 });
 
-export const RotateSecretBody = Type.Object({ secret: Type.Optional(fields.secret) }, { additionalProperties: false });
+export const RotateSecretBody = Type.Object(
+  {
+    secret: Type.Optional(fields.secret),
+    expire_old_after_s: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_SECRET_OVERLAP_S })),
+  },
+  { additionalProperties: false },
+);
 
 export const ReplayEndpointBody = Type.Object(
   {
@@ -80,6 +96,9 @@ export function endpointToApi(e: Endpoint, health?: EndpointHealth) {
     url: e.url,
     description: e.description,
     event_types: e.eventTypes,
+    signature_scheme: e.signatureScheme,
+    public_key: e.publicKey,
+    previous_secret_expires_at: e.previousSecretExpiresAt === null ? null : iso(e.previousSecretExpiresAt),
     headers: e.headers,
     timeout_ms: e.timeoutMs,
     max_in_flight: e.maxInFlight,

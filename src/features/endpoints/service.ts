@@ -6,23 +6,29 @@
 import { isReservedHeader } from "../../domain/endpoint-headers.ts";
 import { validateRetrySchedule } from "../../delivery/retry-schedule.ts";
 import { newId } from "../../domain/ids.ts";
+import type { Endpoint, JsonObject, Page, SignatureScheme } from "../../domain/types.ts";
 import { type BreakerSettings, DEFAULT_BREAKER } from "../../isolation/breaker.ts";
 import { type EndpointHealth, endpointHealth } from "../../isolation/health.ts";
-import type { Endpoint, JsonObject, Page } from "../../domain/types.ts";
 import { AppError } from "../../errors/app-error.ts";
 import { checkMetadata } from "../../http/common-schemas.ts";
 import { checkEndpointUrl, type EgressPolicy } from "../../outbound/egress-policy.ts";
 import { DnsLookupError, EgressBlockedError } from "../../outbound/target-check.ts";
+import type { SecretBox } from "../../secrets/secret-box.ts";
+import { ed25519PublicKey, generateEd25519Secret, parseEd25519Secret } from "../../signing/ed25519.ts";
 import { generateSecret, parseSecret, SecretFormatError } from "../../signing/secret.ts";
 import type { EndpointPatch, PageRequest, Store } from "../../store/store.ts";
 import { endpointAudit } from "../audit/notes.ts";
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
+/** How long a rotated-out secret keeps signing unless the caller says otherwise, and the longest allowed. */
+export const DEFAULT_SECRET_OVERLAP_S = 86_400;
+export const MAX_SECRET_OVERLAP_S = 604_800;
 /** Deliveries in flight at once per endpoint, across all workers, unless the endpoint says otherwise. */
 export const DEFAULT_MAX_IN_FLIGHT = 16;
 
 export interface EndpointInput {
   url: string;
+  signature_scheme?: SignatureScheme | undefined;
   description?: string | undefined;
   event_types?: string[] | undefined;
   secret?: string | undefined;
@@ -35,28 +41,48 @@ export interface EndpointInput {
   metadata?: JsonObject | undefined;
 }
 
+/** An endpoint with the plaintext of the secret it was just given: the only moment the API shows it. */
+export interface EndpointWithSecret {
+  endpoint: Endpoint;
+  secret: string;
+}
+
+export interface RotateSecretInput {
+  secret?: string | undefined;
+  expire_old_after_s?: number | undefined;
+}
+
 export class EndpointService {
   constructor(
     private readonly store: Store,
     private readonly policy: EgressPolicy,
+    /** Encrypts secrets before they reach the store; the service never stores or returns them otherwise. */
+    private readonly secrets: SecretBox,
     private readonly now: () => number = Date.now,
     private readonly breaker: BreakerSettings = DEFAULT_BREAKER,
   ) {}
 
   /** `actorKeyId` (here and below) is the API key making the change, for the audit log. */
-  async create(tenantId: string, input: EndpointInput, actorKeyId: string): Promise<Endpoint> {
+  async create(tenantId: string, input: EndpointInput, actorKeyId: string): Promise<EndpointWithSecret> {
     await this.checkUrl(input.url);
     checkHeaders(input.headers);
     checkSchedule(input.retry_schedule_s);
     checkMetadata(input.metadata);
     const at = this.now();
+    const id = newId("ep");
+    const scheme = input.signature_scheme ?? "hmac_sha256";
+    const secret = secretFor(scheme, input.secret);
     const endpoint: Endpoint = {
-      id: newId("ep"),
+      id,
       tenantId,
       url: input.url,
       description: input.description ?? "",
       eventTypes: dedupe(input.event_types ?? ["*"]),
-      secret: input.secret === undefined ? generateSecret() : checkSecret(input.secret),
+      signatureScheme: scheme,
+      sealedSecret: this.secrets.seal(secret, id),
+      previousSealedSecret: null,
+      previousSecretExpiresAt: null,
+      publicKey: publicKeyFor(scheme, secret),
       headers: input.headers ?? {},
       timeoutMs: input.timeout_ms ?? DEFAULT_TIMEOUT_MS,
       maxInFlight: input.max_in_flight ?? DEFAULT_MAX_IN_FLIGHT,
@@ -69,7 +95,7 @@ export class EndpointService {
       updatedAt: at,
     };
     await this.store.insertEndpoint(endpoint, endpointAudit(actorKeyId, "endpoint.created", at));
-    return endpoint;
+    return { endpoint, secret };
   }
 
   async get(tenantId: string, id: string): Promise<Endpoint> {
@@ -96,7 +122,15 @@ export class EndpointService {
       checkSchedule(input.retry_schedule_s);
       patch.retryScheduleS = input.retry_schedule_s;
     }
-    if (input.secret !== undefined) patch.secret = checkSecret(input.secret);
+    if (input.secret !== undefined) {
+      // Setting the secret directly replaces it at once, without an overlap (rotate-secret is the gentle way).
+      const { signatureScheme } = await this.get(tenantId, id);
+      const secret = secretFor(signatureScheme, input.secret);
+      patch.sealedSecret = this.secrets.seal(secret, id);
+      patch.previousSealedSecret = null;
+      patch.previousSecretExpiresAt = null;
+      patch.publicKey = publicKeyFor(signatureScheme, secret);
+    }
     if (input.description !== undefined) patch.description = input.description;
     if (input.event_types !== undefined) patch.eventTypes = dedupe(input.event_types);
     if (input.timeout_ms !== undefined) patch.timeoutMs = input.timeout_ms;
@@ -145,14 +179,35 @@ export class EndpointService {
     }
   }
 
-  /** Replaces the signing secret; the new one is returned once. Overlapping old and new secrets come later. */
-  async rotateSecret(tenantId: string, id: string, secret: string | undefined, actorKeyId: string): Promise<string> {
-    const next = secret === undefined ? generateSecret() : checkSecret(secret);
+  /**
+   * Gives the endpoint a new signing secret (the caller's or a generated one), returned once. The old secret keeps
+   * signing beside the new one for `expire_old_after_s` (default 24 h, 0 drops it at once), so receivers can switch
+   * without losing a request; only the secret before this rotation is kept, so rotating again within the overlap ends
+   * the older one at once. Audited as `endpoint.secret_rotated` in the same transaction.
+   */
+  async rotateSecret(
+    tenantId: string,
+    id: string,
+    input: RotateSecretInput,
+    actorKeyId: string,
+  ): Promise<EndpointWithSecret> {
+    const { signatureScheme } = await this.get(tenantId, id);
+    const secret = secretFor(signatureScheme, input.secret);
+    const overlapS = input.expire_old_after_s ?? DEFAULT_SECRET_OVERLAP_S;
     const at = this.now();
-    const audit = endpointAudit(actorKeyId, "endpoint.secret_rotated", at);
-    const endpoint = await this.store.updateEndpoint(tenantId, id, { secret: next }, at, audit);
+    const endpoint = await this.store.rotateEndpointSecret(
+      tenantId,
+      id,
+      {
+        sealedSecret: this.secrets.seal(secret, id),
+        publicKey: publicKeyFor(signatureScheme, secret),
+        previousExpiresAt: overlapS > 0 ? at + overlapS * 1000 : null,
+      },
+      at,
+      endpointAudit(actorKeyId, "endpoint.secret_rotated", at),
+    );
     if (!endpoint) throw new AppError("ENDPOINT_NOT_FOUND", `endpoint ${id} not found`);
-    return next;
+    return { endpoint, secret };
   }
 
   async replay(tenantId: string, id: string, status: "dead" | "failed", since: number | null): Promise<number> {
@@ -185,14 +240,21 @@ export class EndpointService {
   }
 }
 
-function checkSecret(secret: string): string {
+/** The caller's secret, checked against the endpoint's scheme, or a fresh one. */
+function secretFor(scheme: SignatureScheme, secret: string | undefined): string {
+  if (secret === undefined) return scheme === "ed25519" ? generateEd25519Secret() : generateSecret();
   try {
-    parseSecret(secret);
+    if (scheme === "ed25519") parseEd25519Secret(secret);
+    else parseSecret(secret);
     return secret;
   } catch (err) {
     if (err instanceof SecretFormatError) throw new AppError("INVALID_SECRET", err.message);
     throw err;
   }
+}
+
+function publicKeyFor(scheme: SignatureScheme, secret: string): string | null {
+  return scheme === "ed25519" ? ed25519PublicKey(secret) : null;
 }
 
 function checkHeaders(headers: Record<string, string> | undefined): void {

@@ -7,8 +7,9 @@
  */
 import { OPERATOR_TENANT_ID } from "../../domain/operational-events.ts";
 import type { Endpoint } from "../../domain/types.ts";
+import type { SecretBox } from "../../secrets/secret-box.ts";
 import { generateSecret } from "../../signing/secret.ts";
-import type { Store } from "../../store/store.ts";
+import type { EndpointPatch, Store } from "../../store/store.ts";
 
 export const OPERATOR_ENDPOINT_ID = "ep_hookd_operator";
 
@@ -18,7 +19,12 @@ export interface OperatorSinkConfig {
 }
 
 /** @returns the signing secret when one was generated here (the caller prints it once), else null. */
-export async function ensureOperatorSink(store: Store, config: OperatorSinkConfig, now: number): Promise<string | null> {
+export async function ensureOperatorSink(
+  store: Store,
+  box: SecretBox,
+  config: OperatorSinkConfig,
+  now: number,
+): Promise<string | null> {
   if (config.url === null) {
     const existing = await store.getEndpoint(OPERATOR_TENANT_ID, OPERATOR_ENDPOINT_ID);
     if (existing && !existing.disabled) {
@@ -47,7 +53,12 @@ export async function ensureOperatorSink(store: Store, config: OperatorSinkConfi
       url: config.url,
       description: "Operational events (HOOKD_OPERATOR_WEBHOOK_URL)",
       eventTypes: ["*"],
-      secret,
+      signatureScheme: "hmac_sha256",
+      // Stored encrypted like every endpoint secret (see secrets/secret-box.ts).
+      sealedSecret: box.seal(secret, OPERATOR_ENDPOINT_ID),
+      previousSealedSecret: null,
+      previousSecretExpiresAt: null,
+      publicKey: null,
       headers: {},
       timeoutMs: 15_000,
       maxInFlight: 16,
@@ -68,13 +79,15 @@ export async function ensureOperatorSink(store: Store, config: OperatorSinkConfi
     }
   }
   const current = await store.getEndpoint(OPERATOR_TENANT_ID, OPERATOR_ENDPOINT_ID);
-  const patch = {
-    url: config.url,
-    secret: config.secret ?? current?.secret ?? generateSecret(),
-    disabled: false,
-    disabledReason: null,
-  };
-  if (current && current.url === patch.url && current.secret === patch.secret && !current.disabled) return null;
+  const currentSecret = current ? box.open(current.sealedSecret, OPERATOR_ENDPOINT_ID) : null;
+  const secret = config.secret ?? currentSecret ?? generateSecret();
+  if (current && current.url === config.url && currentSecret === secret && !current.disabled) return null;
+  const patch: EndpointPatch = { url: config.url, disabled: false, disabledReason: null };
+  if (secret !== currentSecret) {
+    patch.sealedSecret = box.seal(secret, OPERATOR_ENDPOINT_ID);
+    patch.previousSealedSecret = null;
+    patch.previousSecretExpiresAt = null;
+  }
   await store.updateEndpoint(OPERATOR_TENANT_ID, OPERATOR_ENDPOINT_ID, patch, now);
   return null;
 }

@@ -15,7 +15,7 @@ import {
   type OperationalEvent,
   operationalEventToApi,
 } from "../../domain/operational-events.ts";
-import type { Attempt, Delivery, Endpoint, Page, StoredEvent, Tenant } from "../../domain/types.ts";
+import type { Attempt, Delivery, Endpoint, Page, SignatureScheme, StoredEvent, Tenant } from "../../domain/types.ts";
 import {
   type AppliedAttempt,
   mayProduceOperationalEvents,
@@ -31,6 +31,7 @@ import {
   type DeliveryRow,
   type EndpointRow,
   type EventRow,
+  type SecretsRow,
   type OperationalEventRow,
   operationalEventValues,
   type TenantRow,
@@ -40,6 +41,7 @@ import {
   toDelivery,
   toEndpoint,
   toEvent,
+  toStoredSecrets,
   toOperationalEvent,
   toTenant,
 } from "../rows.ts";
@@ -56,6 +58,7 @@ import type {
   DeliveryFilter,
   EndpointHealthRecord,
   EndpointPatch,
+  EndpointSecretsChange,
   IngestedEvent,
   IsolationPolicy,
   IngestRequest,
@@ -64,7 +67,9 @@ import type {
   PageRequest,
   QueueStats,
   ReplayResult,
+  SecretRotation,
   Store,
+  StoredEndpointSecrets,
   TenantPatch,
 } from "../store.ts";
 import { deliverySearchSql } from "./delivery-search.ts";
@@ -90,16 +95,20 @@ async function writeAudit(client: pg.PoolClient | pg.Pool, entry: AuditEntry): P
   await client.query(INSERT_AUDIT, auditParams(entry));
 }
 
+/** The columns an update may change (signature_scheme is fixed at creation), in endpointValues() order. */
 const ENDPOINT_COLUMNS =
-  "url, description, event_types, secret, headers, timeout_ms, retry_schedule_s, disabled, disabled_reason, metadata, " +
-  "max_in_flight, rate_limit_per_s";
+  "url, description, event_types, secret, previous_secret, previous_secret_expires_at, public_key, headers, " +
+  "timeout_ms, retry_schedule_s, disabled, disabled_reason, metadata, max_in_flight, rate_limit_per_s";
 
 function endpointValues(e: Endpoint): unknown[] {
   return [
     e.url,
     e.description,
     JSON.stringify(e.eventTypes),
-    e.secret,
+    e.sealedSecret,
+    e.previousSealedSecret,
+    e.previousSecretExpiresAt,
+    e.publicKey,
     JSON.stringify(e.headers),
     e.timeoutMs,
     e.retryScheduleS === null ? null : JSON.stringify(e.retryScheduleS),
@@ -122,7 +131,10 @@ interface ClaimRow {
   data: string;
   event_created_at: number;
   url: string;
+  signature_scheme: SignatureScheme;
   secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: number | null;
   headers: Record<string, string>;
   timeout_ms: number;
   retry_schedule_s: number[] | null;
@@ -300,12 +312,20 @@ export class PostgresStore implements Store {
     await inTransaction(this.pool, async (client) => {
       await client.query(
         `WITH ep AS (
-           INSERT INTO endpoints (id, tenant_id, ${ENDPOINT_COLUMNS}, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+           INSERT INTO endpoints (id, tenant_id, signature_scheme, ${ENDPOINT_COLUMNS}, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
            RETURNING id
          )
-         INSERT INTO endpoint_state (endpoint_id, data, updated_at) SELECT id, $17, $15 FROM ep`,
-        [e.id, e.tenantId, ...endpointValues(e), e.createdAt, e.updatedAt, serializeEndpointState(initialEndpointState())],
+         INSERT INTO endpoint_state (endpoint_id, data, updated_at) SELECT id, $21, $19 FROM ep`,
+        [
+          e.id,
+          e.tenantId,
+          e.signatureScheme,
+          ...endpointValues(e),
+          e.createdAt,
+          e.updatedAt,
+          serializeEndpointState(initialEndpointState()),
+        ],
       );
       if (audit) {
         await writeAudit(client, auditEntryFor(audit, { type: "endpoint", id: e.id, tenantId: e.tenantId }, null, e));
@@ -346,7 +366,7 @@ export class PostgresStore implements Store {
       const next: Endpoint = { ...before, ...patch, updatedAt: now };
       await client.query(
         `UPDATE endpoints SET (${ENDPOINT_COLUMNS}, updated_at) = ($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-           $15) WHERE tenant_id = $1 AND id = $2`,
+           $15, $16, $17, $18) WHERE tenant_id = $1 AND id = $2`,
         [tenantId, id, ...endpointValues(next), now],
       );
       if (next.disabled !== rows[0].disabled) {
@@ -371,6 +391,62 @@ export class PostgresStore implements Store {
       }
       return true;
     });
+  }
+
+  async rotateEndpointSecret(
+    tenantId: string,
+    id: string,
+    rotation: SecretRotation,
+    now: number,
+    audit?: AuditNote<Endpoint>,
+  ): Promise<Endpoint | null> {
+    return inTransaction(this.pool, async (client) => {
+      // The row lock orders concurrent rotations: each one moves the secret the previous one set.
+      const { rows: before } = await client.query<EndpointRow>(
+        "SELECT * FROM endpoints WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+        [tenantId, id],
+      );
+      if (!before[0]) return null;
+      const { rows } = await client.query<EndpointRow>(
+        `UPDATE endpoints SET previous_secret = CASE WHEN $3::bigint IS NULL THEN NULL ELSE secret END,
+           previous_secret_expires_at = $3, secret = $4, public_key = $5, updated_at = $6
+         WHERE tenant_id = $1 AND id = $2 RETURNING *`,
+        [tenantId, id, rotation.previousExpiresAt, rotation.sealedSecret, rotation.publicKey, now],
+      );
+      const after = toEndpoint(rows[0]!);
+      if (audit) {
+        await writeAudit(client, auditEntryFor(audit, { type: "endpoint", id, tenantId }, toEndpoint(before[0]), after));
+      }
+      return after;
+    });
+  }
+
+  async listEndpointSecrets(after: string | null, limit: number): Promise<StoredEndpointSecrets[]> {
+    const { rows } = await this.pool.query<SecretsRow>(
+      "SELECT id, secret, previous_secret, previous_secret_expires_at FROM endpoints WHERE id > $1 ORDER BY id LIMIT $2",
+      [after ?? "", limit],
+    );
+    return rows.map(toStoredSecrets);
+  }
+
+  async replaceEndpointSecrets(changes: EndpointSecretsChange[]): Promise<number> {
+    if (changes.length === 0) return 0;
+    const { rowCount } = await this.pool.query(
+      `UPDATE endpoints e SET secret = c.secret, previous_secret = c.previous, previous_secret_expires_at = c.expires
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[])
+         AS c (id, secret, previous, expires, expected_secret, expected_previous)
+       WHERE e.id = c.id AND e.secret = c.expected_secret
+         AND e.previous_secret IS NOT DISTINCT FROM c.expected_previous`,
+      [
+        changes.map((c) => c.expected.id),
+        changes.map((c) => c.sealedSecret),
+        changes.map((c) => c.previousSealedSecret),
+        changes.map((c) => c.previousSecretExpiresAt),
+        changes.map((c) => c.expected.sealedSecret),
+        changes.map((c) => c.expected.previousSealedSecret),
+      ],
+    );
+    return rowCount ?? 0;
   }
 
   /**
@@ -756,7 +832,10 @@ export class PostgresStore implements Store {
         event: { type: r.type, dataJson: r.data, createdAt: r.event_created_at },
         endpoint: {
           url: r.url,
-          secret: r.secret,
+          signatureScheme: r.signature_scheme,
+          sealedSecret: r.secret,
+          previousSealedSecret: r.previous_secret,
+          previousSecretExpiresAt: r.previous_secret_expires_at,
           headers: r.headers,
           timeoutMs: timeoutOf.get(r.endpoint_id) ?? r.timeout_ms,
           retryScheduleS: r.retry_schedule_s,
@@ -1227,7 +1306,8 @@ WITH q AS (
   RETURNING d.id, d.tenant_id, d.event_id, d.endpoint_id, d.attempts, d.cycle_attempts, chosen.k, chosen.pos
 )
 SELECT c.*, e.type, e.data, e.created_at AS event_created_at,
-  ep.url, ep.secret, ep.headers, ep.timeout_ms, ep.retry_schedule_s, ep.disabled
+  ep.url, ep.signature_scheme, ep.secret, ep.previous_secret, ep.previous_secret_expires_at, ep.headers, ep.timeout_ms,
+  ep.retry_schedule_s, ep.disabled
 FROM claimed c
 JOIN events e ON e.tenant_id = c.tenant_id AND e.id = c.event_id
 JOIN endpoints ep ON ep.id = c.endpoint_id

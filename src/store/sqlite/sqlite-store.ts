@@ -28,6 +28,7 @@ import {
   type EndpointRow,
   type EventRow,
   endpointParams,
+  type SecretsRow,
   type OperationalEventRow,
   operationalEventValues,
   type TenantRow,
@@ -37,6 +38,7 @@ import {
   toDelivery,
   toEndpoint,
   toEvent,
+  toStoredSecrets,
   toOperationalEvent,
   toTenant,
 } from "../rows.ts";
@@ -52,6 +54,7 @@ import type {
   DeliveryFilter,
   EndpointHealthRecord,
   EndpointPatch,
+  EndpointSecretsChange,
   IngestedEvent,
   IsolationPolicy,
   IngestRequest,
@@ -60,7 +63,9 @@ import type {
   PageRequest,
   QueueStats,
   ReplayResult,
+  SecretRotation,
   Store,
+  StoredEndpointSecrets,
   TenantPatch,
 } from "../store.ts";
 import { interleaveFair, NO_ISOLATION, shareOf, visitLimit } from "../fair-claim.ts";
@@ -289,12 +294,12 @@ export class SqliteStore implements Store {
   /** The endpoint row and its isolation state row, always together. */
   private insertEndpointRow(e: Endpoint): void {
     this.sql(
-      `INSERT INTO endpoints (id, tenant_id, url, description, event_types, secret, headers, timeout_ms,
-         max_in_flight, rate_limit_per_s, retry_schedule_s, disabled, disabled_reason, metadata, created_at,
-         updated_at)
-       VALUES (@id, @tenant_id, @url, @description, @event_types, @secret, @headers, @timeout_ms,
-         @max_in_flight, @rate_limit_per_s, @retry_schedule_s, @disabled, @disabled_reason, @metadata, @created_at,
-         @updated_at)`,
+      `INSERT INTO endpoints (id, tenant_id, url, description, event_types, secret, signature_scheme, previous_secret,
+         previous_secret_expires_at, public_key, headers, timeout_ms, max_in_flight, rate_limit_per_s, retry_schedule_s,
+         disabled, disabled_reason, metadata, created_at, updated_at)
+       VALUES (@id, @tenant_id, @url, @description, @event_types, @secret, @signature_scheme, @previous_secret,
+         @previous_secret_expires_at, @public_key, @headers, @timeout_ms, @max_in_flight, @rate_limit_per_s,
+         @retry_schedule_s, @disabled, @disabled_reason, @metadata, @created_at, @updated_at)`,
     ).run(endpointParams(e));
     this.sql("INSERT INTO endpoint_state (endpoint_id, data, updated_at) VALUES (?, ?, ?)").run(
       e.id,
@@ -337,7 +342,8 @@ export class SqliteStore implements Store {
       if (audit) this.audit(auditEntryFor(audit, { type: "endpoint", id, tenantId }, before, next));
       this.sql(
         `UPDATE endpoints SET url = @url, description = @description, event_types = @event_types, secret = @secret,
-           headers = @headers, timeout_ms = @timeout_ms, max_in_flight = @max_in_flight,
+           previous_secret = @previous_secret, previous_secret_expires_at = @previous_secret_expires_at,
+           public_key = @public_key, headers = @headers, timeout_ms = @timeout_ms, max_in_flight = @max_in_flight,
            rate_limit_per_s = @rate_limit_per_s, retry_schedule_s = @retry_schedule_s, disabled = @disabled,
            disabled_reason = @disabled_reason, metadata = @metadata, updated_at = @updated_at
          WHERE id = @id AND tenant_id = @tenant_id`,
@@ -364,6 +370,64 @@ export class SqliteStore implements Store {
       if (audit) this.audit(auditEntryFor(audit, { type: "endpoint", id, tenantId }, toEndpoint(row), null));
       return true;
     })();
+  }
+
+  async rotateEndpointSecret(
+    tenantId: string,
+    id: string,
+    rotation: SecretRotation,
+    now: number,
+    audit?: AuditNote<Endpoint>,
+  ): Promise<Endpoint | null> {
+    return this.db.transaction(() => {
+      const before = this.sql("SELECT * FROM endpoints WHERE tenant_id = ? AND id = ?").get(tenantId, id) as
+        | EndpointRow
+        | undefined;
+      if (!before) return null;
+      const row = this.sql(
+        `UPDATE endpoints SET previous_secret = CASE WHEN @expires IS NULL THEN NULL ELSE secret END,
+           previous_secret_expires_at = @expires, secret = @secret, public_key = @public_key, updated_at = @now
+         WHERE tenant_id = @tenant_id AND id = @id RETURNING *`,
+      ).get({
+        expires: rotation.previousExpiresAt,
+        secret: rotation.sealedSecret,
+        public_key: rotation.publicKey,
+        now,
+        tenant_id: tenantId,
+        id,
+      }) as EndpointRow;
+      const after = toEndpoint(row);
+      if (audit) this.audit(auditEntryFor(audit, { type: "endpoint", id, tenantId }, toEndpoint(before), after));
+      return after;
+    }).immediate();
+  }
+
+  async listEndpointSecrets(after: string | null, limit: number): Promise<StoredEndpointSecrets[]> {
+    const rows = this.sql(
+      "SELECT id, secret, previous_secret, previous_secret_expires_at FROM endpoints WHERE id > ? ORDER BY id LIMIT ?",
+    ).all(after ?? "", limit) as SecretsRow[];
+    return rows.map(toStoredSecrets);
+  }
+
+  async replaceEndpointSecrets(changes: EndpointSecretsChange[]): Promise<number> {
+    const update = this.sql(
+      `UPDATE endpoints SET secret = @secret, previous_secret = @previous, previous_secret_expires_at = @expires
+       WHERE id = @id AND secret = @expected_secret AND previous_secret IS @expected_previous`,
+    );
+    return this.db.transaction(() => {
+      let applied = 0;
+      for (const c of changes) {
+        applied += update.run({
+          secret: c.sealedSecret,
+          previous: c.previousSealedSecret,
+          expires: c.previousSecretExpiresAt,
+          id: c.expected.id,
+          expected_secret: c.expected.sealedSecret,
+          expected_previous: c.expected.previousSealedSecret,
+        }).changes;
+      }
+      return applied;
+    }).immediate();
   }
 
   /**
@@ -667,7 +731,10 @@ export class SqliteStore implements Store {
           const ep = toEndpoint(endpointStmt.get(r.endpoint_id) as EndpointRow);
           endpoint = {
             url: ep.url,
-            secret: ep.secret,
+            signatureScheme: ep.signatureScheme,
+            sealedSecret: ep.sealedSecret,
+            previousSealedSecret: ep.previousSealedSecret,
+            previousSecretExpiresAt: ep.previousSecretExpiresAt,
             headers: ep.headers,
             timeoutMs: e.timeoutMs,
             retryScheduleS: ep.retryScheduleS,

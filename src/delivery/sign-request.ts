@@ -1,0 +1,62 @@
+/**
+ * The `webhook-signature` value of one request: the endpoint's secret is opened (decrypted) here, on the worker, and
+ * used as an HMAC key (`v1`) or an Ed25519 signing key (`v1a`) by its scheme. While a rotation's overlap lasts the
+ * header carries two signatures, the new secret's first and the old one's second, space-separated as Standard
+ * Webhooks prescribes, so a receiver that knows either secret accepts the request. After `previousSecretExpiresAt`
+ * only the new one is sent.
+ *
+ * Opening a secret is one AES-GCM decryption plus a key import; a small cache keyed by the sealed value (unique per
+ * encryption, so a rotated or re-encrypted secret is simply a new entry) keeps that off the per-request path.
+ */
+import type { KeyObject } from "node:crypto";
+import type { SignatureScheme } from "../domain/types.ts";
+import type { SecretBox } from "../secrets/secret-box.ts";
+import { parseEd25519Secret, signEd25519 } from "../signing/ed25519.ts";
+import { parseSecret } from "../signing/secret.ts";
+import { signPayload } from "../signing/standard-webhooks.ts";
+import type { ClaimedDelivery } from "../store/store.ts";
+
+type SigningKey = { scheme: "hmac_sha256"; key: Buffer } | { scheme: "ed25519"; key: KeyObject };
+
+const CACHE_LIMIT = 10_000;
+
+export class RequestSigner {
+  private readonly cache = new Map<string, SigningKey>();
+
+  constructor(private readonly box: SecretBox) {}
+
+  /**
+   * @throws {SecretUnsealError} when a secret cannot be opened (its master key is not configured); the worker then
+   *   leaves the delivery to be retried rather than sending it unsigned.
+   */
+  signatureHeader(d: ClaimedDelivery, timestampS: number, body: string, nowMs: number): string {
+    const ep = d.endpoint;
+    const sealed = [ep.sealedSecret];
+    if (ep.previousSealedSecret !== null && ep.previousSecretExpiresAt !== null && nowMs < ep.previousSecretExpiresAt) {
+      sealed.push(ep.previousSealedSecret);
+    }
+    return sealed
+      .map((s) => {
+        const k = this.keyFor(d.endpointId, ep.signatureScheme, s);
+        return k.scheme === "ed25519"
+          ? signEd25519(k.key, d.eventId, timestampS, body)
+          : signPayload(k.key, d.eventId, timestampS, body);
+      })
+      .join(" ");
+  }
+
+  private keyFor(endpointId: string, scheme: SignatureScheme, sealed: string): SigningKey {
+    const cacheKey = `${endpointId}\0${scheme}\0${sealed}`;
+    let key = this.cache.get(cacheKey);
+    if (!key) {
+      const secret = this.box.open(sealed, endpointId);
+      key =
+        scheme === "ed25519"
+          ? { scheme, key: parseEd25519Secret(secret) }
+          : { scheme: "hmac_sha256", key: parseSecret(secret) };
+      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+      this.cache.set(cacheKey, key);
+    }
+    return key;
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Encryption at rest for endpoint signing secrets: AES-256-GCM under a master key, one random 96-bit nonce per
+ * encryption. The endpoint id is the associated data, so a ciphertext copied into another endpoint's row does not
+ * decrypt there. A sealed value reads
+ *
+ *   hkenc1:<key id>:<base64 of nonce (12 bytes) | ciphertext | tag (16 bytes)>
+ *
+ * The key id (see master-key.ts) says which master key sealed it, so a keyring of the current key plus older ones
+ * can open values sealed before a key rotation while sealing only with the current key.
+ *
+ * Values without the prefix are secrets stored in the clear by hookd before encryption existed. open() returns them
+ * as they are, so a row written by an older process during a rolling upgrade still delivers; start-up re-seals every
+ * such row (see reseal.ts), so they do not stay in the clear.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import type { MasterKey } from "./master-key.ts";
+
+const PREFIX = "hkenc1:";
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+
+/** A sealed value that cannot be opened: unknown key, wrong row, or tampered. Never contains secret material. */
+export class SecretUnsealError extends Error {
+  constructor(
+    message: string,
+    /** The key id the value names, when it names one hookd does not have. */
+    readonly missingKeyId: string | null = null,
+  ) {
+    super(message);
+    this.name = "SecretUnsealError";
+  }
+}
+
+function associatedData(endpointId: string): Buffer {
+  return Buffer.from(`hookd endpoint secret\0${endpointId}`, "utf8");
+}
+
+export class SecretBox {
+  private readonly byId = new Map<string, MasterKey>();
+
+  /**
+   * @param current seals every new value
+   * @param older open values sealed before a rotation; never used to seal
+   */
+  constructor(
+    readonly current: MasterKey,
+    older: readonly MasterKey[] = [],
+  ) {
+    for (const key of [current, ...older]) this.byId.set(key.id, key);
+  }
+
+  /** Key ids this box can open, the current one first. */
+  get keyIds(): string[] {
+    return [...this.byId.keys()];
+  }
+
+  /** @example box.seal("whsec_...", "ep_01J...") // "hkenc1:3f0c...:..." */
+  seal(plaintext: string, endpointId: string): string {
+    const nonce = randomBytes(NONCE_BYTES);
+    const cipher = createCipheriv("aes-256-gcm", this.current.bytes, nonce, { authTagLength: TAG_BYTES });
+    cipher.setAAD(associatedData(endpointId));
+    const body = Buffer.concat([nonce, cipher.update(plaintext, "utf8"), cipher.final(), cipher.getAuthTag()]);
+    return `${PREFIX}${this.current.id}:${body.toString("base64")}`;
+  }
+
+  /**
+   * The plaintext of a stored value (a legacy clear value is returned as is).
+   * @throws {SecretUnsealError} when the key is unknown or the value was altered or belongs to another endpoint
+   */
+  open(stored: string, endpointId: string): string {
+    if (!isSealed(stored)) return stored;
+    const keyId = sealedKeyId(stored);
+    if (keyId === null) throw new SecretUnsealError(`endpoint ${endpointId}'s secret is malformed`);
+    const key = this.byId.get(keyId);
+    if (!key) {
+      throw new SecretUnsealError(
+        `endpoint ${endpointId}'s secret is encrypted with master key ${keyId}, which is not configured`,
+        keyId,
+      );
+    }
+    const body = Buffer.from(stored.slice(PREFIX.length + keyId.length + 1), "base64");
+    if (body.length < NONCE_BYTES + TAG_BYTES) throw new SecretUnsealError(`endpoint ${endpointId}'s secret is malformed`);
+    try {
+      const decipher = createDecipheriv("aes-256-gcm", key.bytes, body.subarray(0, NONCE_BYTES), {
+        authTagLength: TAG_BYTES,
+      });
+      decipher.setAAD(associatedData(endpointId));
+      decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
+      return Buffer.concat([decipher.update(body.subarray(NONCE_BYTES, body.length - TAG_BYTES)), decipher.final()]).toString(
+        "utf8",
+      );
+    } catch {
+      throw new SecretUnsealError(`endpoint ${endpointId}'s secret does not decrypt (altered, or moved from another row)`);
+    }
+  }
+
+  /** True when the value is sealed under the current key, i.e. re-sealing would change nothing but the nonce. */
+  isCurrent(stored: string): boolean {
+    return sealedKeyId(stored) === this.current.id;
+  }
+}
+
+export function isSealed(stored: string): boolean {
+  return stored.startsWith(PREFIX);
+}
+
+/** The master key id a sealed value names, or null for a legacy clear value. */
+export function sealedKeyId(stored: string): string | null {
+  if (!isSealed(stored)) return null;
+  const end = stored.indexOf(":", PREFIX.length);
+  return end < 0 ? null : stored.slice(PREFIX.length, end);
+}
