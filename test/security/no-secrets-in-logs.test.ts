@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { ADMIN_KEY, Api, eventually, type Json } from "../e2e/harness.ts";
+import { TEST_ENCRYPTION_KEY } from "../support/encryption-key.ts";
 import { startHookd } from "../support/hookd-process.ts";
 import { Receiver } from "../support/receiver.ts";
 import { createTestDatabase, STORE_KINDS, type TestDatabase } from "../support/stores.ts";
@@ -51,6 +52,7 @@ describe.each(STORE_KINDS)("no secrets in logs, attempt logs or later answers (%
       HOOKD_RETRY_SCHEDULE: "0,1,1,1",
       HOOKD_POLL_INTERVAL_MS: "50",
       HOOKD_LOG_LEVEL: "debug",
+      HOOKD_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
     });
     let logs = hookd.output();
     const capture = (chunk: Buffer) => {
@@ -151,6 +153,7 @@ describe.each(STORE_KINDS)("no secrets in logs, attempt logs or later answers (%
       "endpoint B rotated secret": rotatedB.secret,
       "endpoint gone secret": epGone.secret,
       "malformed secret": badSecret,
+      "master encryption key": TEST_ENCRYPTION_KEY,
     };
     for (const [name, value] of Object.entries({ ...secrets })) {
       if (value.startsWith("whsec_")) secrets[`${name} without prefix`] = value.slice("whsec_".length);
