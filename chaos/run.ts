@@ -119,6 +119,11 @@ async function run(store: "sqlite" | "postgres"): Promise<boolean> {
     HOOKD_RETRY_SCHEDULE: "0,1,1,2,2,3",
     HOOKD_LEASE_MARGIN_MS: "1000",
     HOOKD_POLL_INTERVAL_MS: "100",
+    // The verdict needs every delivery to end (delivered or dead) within the drain. An open circuit breaker postpones
+    // a dead endpoint's deliveries without spending attempts, by design, so the dropping receiver would never drain:
+    // this suite tests durability under kills, not the breaker (which has its own tests), so it never opens here.
+    HOOKD_BREAKER_MIN_ATTEMPTS: "100000",
+    HOOKD_BREAKER_TIMEOUTS: "1000",
   };
   const apiRole = store === "postgres" ? ["serve", "--role", "api"] : ["serve"];
   let api = await startHookd(env, apiRole);
