@@ -24,7 +24,8 @@ import type {
   StoredEvent,
   Tenant,
 } from "../domain/types.ts";
-import type { EndpointState } from "../domain/endpoint-state.ts";
+import type { BreakerState, EndpointState } from "../domain/endpoint-state.ts";
+import type { AttemptStatsTotals } from "../domain/attempt-stats.ts";
 
 export interface PageRequest {
   limit: number;
@@ -288,6 +289,12 @@ export interface QueueStats {
   attemptsLastMinute: number;
 }
 
+/** Deliveries still waiting for a successful attempt, counted live. */
+export interface DeliveryBacklog {
+  pending: number;
+  failed: number;
+}
+
 export type ReplayResult = "replayed" | "not_found" | "in_flight" | "already_pending" | "payload_expunged";
 
 export interface Store {
@@ -412,6 +419,19 @@ export interface Store {
   listOperationalEvents(filter: OperationalEventFilter, page: PageRequest): Promise<Page<OperationalEvent>>;
 
   queueStats(now: number): Promise<QueueStats>;
+
+  /**
+   * Delivery stats. recordAttempts adds every landed HTTP attempt to its endpoint's row for the minute the attempt
+   * started (in the same transaction); this sums the rows of one endpoint, or of every endpoint of the tenant when
+   * `endpointId` is null, for the minutes in [from, to).
+   */
+  attemptStats(tenantId: string, endpointId: string | null, from: number, to: number): Promise<AttemptStatsTotals>;
+  /** Pending and failed deliveries of one endpoint (the caller checked it belongs to the tenant), or of the tenant. */
+  deliveryBacklog(tenantId: string, endpointId: string | null): Promise<DeliveryBacklog>;
+  /** Endpoints per stored breaker state, across all tenants (every state present, 0 when none). */
+  countEndpointsByBreaker(): Promise<Record<BreakerState, number>>;
+  /** Retention: deletes up to `limit` per-minute stats rows of minutes before `before`; returns how many. */
+  deleteAttemptStatsBefore(before: number, limit: number): Promise<number>;
 
   /**
    * Retention. Drops one event's payload now (idempotent); its deliveries still waiting become dead ("payload

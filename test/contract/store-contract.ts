@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { AttemptRecord, ClaimedDelivery, Store } from "../../src/store/store.ts";
 import type { StoreKind, TestDatabase } from "../support/stores.ts";
 import { createTestDatabase } from "../support/stores.ts";
+import { attemptStatsCases } from "./attempt-stats-contract.ts";
 import { runDeliveryLogContract } from "./delivery-log-contract.ts";
 import { endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
 import { keysAndAuditContract } from "./keys-and-audit-contract.ts";
@@ -759,6 +760,7 @@ export function runStoreContract(kind: StoreKind): void {
     describe("operational events", () => operationalEventCases(() => store));
     describe("queue stats", () => queueStatsCases(() => store));
     describe("retention", () => retentionCases(() => store));
+    describe("attempt stats", () => attemptStatsCases(() => store));
   });
   runDeliveryLogContract(kind);
 }

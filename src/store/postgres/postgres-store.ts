@@ -6,6 +6,8 @@
 import { EventEmitter } from "node:events";
 import type pg from "pg";
 import { initialEndpointState, parseEndpointState, serializeEndpointState } from "../../domain/endpoint-state.ts";
+import type { BreakerState } from "../../domain/endpoint-state.ts";
+import type { AttemptStatsTotals } from "../../domain/attempt-stats.ts";
 import { matchesEventType } from "../../domain/event-type-match.ts";
 import { newId } from "../../domain/ids.ts";
 import {
@@ -21,6 +23,7 @@ import {
   mayProduceOperationalEvents,
   operationalEventsFor,
 } from "../attempt-operational-events.ts";
+import { breakerCounts, toTotals } from "../attempt-stats-columns.ts";
 import { toPage } from "../paging.ts";
 import {
   type ApiKeyRow,
@@ -65,6 +68,7 @@ import type {
   IngestResult,
   OperationalEventFilter,
   PageRequest,
+  DeliveryBacklog,
   QueueStats,
   ReplayResult,
   SecretRotation,
@@ -72,6 +76,14 @@ import type {
   StoredEndpointSecrets,
   TenantPatch,
 } from "../store.ts";
+import {
+  attemptStatsCte,
+  attemptStatsParams,
+  attemptStatsSql,
+  BREAKER_COUNTS_SQL,
+  DELETE_STATS_SQL,
+  deliveryBacklogSql,
+} from "./attempt-stats.ts";
 import { deliverySearchSql } from "./delivery-search.ts";
 import { migratePostgres } from "./migrate.ts";
 import { createPool, inTransaction } from "./pool.ts";
@@ -1013,7 +1025,7 @@ export class PostgresStore implements Store {
            AS a (id, delivery_id, attempt, started_at, duration_ms, status_code, response_body, error, error_class,
              outcome, timeout_ms, request_url, request_headers, response_headers)
          WHERE a.id IS NOT NULL AND a.delivery_id IN (SELECT id FROM updated)
-       )
+       ), ${attemptStatsCte(23)}
        SELECT p.* FROM prior p JOIN updated u ON u.id = p.id`,
       [
         col((r) => r.deliveryId),
@@ -1038,6 +1050,7 @@ export class PostgresStore implements Store {
         a((x) => x.requestUrl ?? null),
         a((x) => (x.requestHeaders ? JSON.stringify(x.requestHeaders) : null)),
         a((x) => (x.responseHeaders ? JSON.stringify(x.responseHeaders) : null)),
+        ...attemptStatsParams(records),
       ],
     );
     return rows;
@@ -1145,6 +1158,28 @@ export class PostgresStore implements Store {
       dead: r.dead,
       attemptsLastMinute: r.recent,
     };
+  }
+
+  async attemptStats(tenantId: string, endpointId: string | null, from: number, to: number): Promise<AttemptStatsTotals> {
+    const { text, values } = attemptStatsSql(tenantId, endpointId, from, to);
+    const { rows } = await this.pool.query<Record<string, number>>(text, values);
+    return toTotals(rows[0] ?? {});
+  }
+
+  async deliveryBacklog(tenantId: string, endpointId: string | null): Promise<DeliveryBacklog> {
+    const { text, values } = deliveryBacklogSql(tenantId, endpointId);
+    const { rows } = await this.pool.query<{ pending: number; failed: number }>(text, values);
+    return { pending: rows[0]?.pending ?? 0, failed: rows[0]?.failed ?? 0 };
+  }
+
+  async countEndpointsByBreaker(): Promise<Record<BreakerState, number>> {
+    const { rows } = await this.pool.query<{ state: string; count: number }>(BREAKER_COUNTS_SQL);
+    return breakerCounts(rows);
+  }
+
+  async deleteAttemptStatsBefore(before: number, limit: number): Promise<number> {
+    const { rowCount } = await this.pool.query(DELETE_STATS_SQL, [before, limit]);
+    return rowCount ?? 0;
   }
 
   async expungeEventPayload(tenantId: string, eventId: string, now: number): Promise<boolean> {

@@ -6,6 +6,8 @@
 import { EventEmitter } from "node:events";
 import type { Statement } from "better-sqlite3";
 import { initialEndpointState, parseEndpointState, serializeEndpointState } from "../../domain/endpoint-state.ts";
+import type { BreakerState } from "../../domain/endpoint-state.ts";
+import type { AttemptStatsTotals } from "../../domain/attempt-stats.ts";
 import { eventTypeCondition, matchesEventType } from "../../domain/event-type-match.ts";
 import { newId } from "../../domain/ids.ts";
 import {
@@ -17,6 +19,7 @@ import {
 } from "../../domain/operational-events.ts";
 import type { Attempt, Delivery, Endpoint, Page, StoredEvent, Tenant } from "../../domain/types.ts";
 import { mayRecover, operationalEventsFor } from "../attempt-operational-events.ts";
+import { breakerCounts, groupStats, toTotals } from "../attempt-stats-columns.ts";
 import { toPage } from "../paging.ts";
 import {
   type ApiKeyRow,
@@ -61,6 +64,7 @@ import type {
   IngestResult,
   OperationalEventFilter,
   PageRequest,
+  DeliveryBacklog,
   QueueStats,
   ReplayResult,
   SecretRotation,
@@ -69,6 +73,14 @@ import type {
   TenantPatch,
 } from "../store.ts";
 import { interleaveFair, NO_ISOLATION, shareOf, visitLimit } from "../fair-claim.ts";
+import {
+  backlogSql,
+  BREAKER_COUNTS_SQL,
+  DELETE_STATS_SQL,
+  ENDPOINT_STATS_SQL,
+  TENANT_STATS_SQL,
+  UPSERT_STATS_SQL,
+} from "./attempt-stats.ts";
 import { migrateSqlite, openSqlite, type SqliteDatabase, sqlitePathFromUrl } from "./open-database.ts";
 
 class EventConflict extends Error {
@@ -842,9 +854,20 @@ export class SqliteStore implements Store {
         group.records.push(r);
         landed.set(row.endpoint_id, group);
       }
+      this.recordAttemptStats(landed);
       if (isolation && this.observeEndpoints(landed, isolation)) work = true;
     }).immediate();
     if (work) this.work.emit("work");
+  }
+
+  /** Adds the landed HTTP attempts to their endpoints' per-minute stats: one upsert per (endpoint, minute). */
+  private recordAttemptStats(landed: Map<string, { tenantId: string; records: AttemptRecord[] }>): void {
+    const cells = [...landed].flatMap(([endpointId, g]) =>
+      g.records.flatMap((r) => (r.attempt ? [{ tenantId: g.tenantId, endpointId, attempt: r.attempt }] : [])),
+    );
+    if (cells.length === 0) return;
+    const upsert = this.sql(UPSERT_STATS_SQL);
+    for (const g of groupStats(cells)) upsert.run(g.tenantId, g.endpointId, g.minute, ...g.counts);
   }
 
   async recordOperationalEvent(event: OperationalEvent): Promise<void> {
@@ -1014,6 +1037,30 @@ export class SqliteStore implements Store {
       dead: dead.n,
       attemptsLastMinute: recent.n,
     };
+  }
+
+  async attemptStats(tenantId: string, endpointId: string | null, from: number, to: number): Promise<AttemptStatsTotals> {
+    const row =
+      endpointId === null
+        ? this.sql(TENANT_STATS_SQL).get(tenantId, from, to)
+        : this.sql(ENDPOINT_STATS_SQL).get(endpointId, from, to, tenantId);
+    return toTotals((row ?? {}) as Record<string, number>);
+  }
+
+  async deliveryBacklog(tenantId: string, endpointId: string | null): Promise<DeliveryBacklog> {
+    const row =
+      endpointId === null
+        ? this.sql(backlogSql("tenant_id")).get(tenantId)
+        : this.sql(backlogSql("endpoint_id")).get(endpointId);
+    return row as DeliveryBacklog;
+  }
+
+  async countEndpointsByBreaker(): Promise<Record<BreakerState, number>> {
+    return breakerCounts(this.sql(BREAKER_COUNTS_SQL).all() as { state: string; count: number }[]);
+  }
+
+  async deleteAttemptStatsBefore(before: number, limit: number): Promise<number> {
+    return this.sql(DELETE_STATS_SQL).run(before, limit).changes;
   }
 
   async expungeEventPayload(tenantId: string, eventId: string, now: number): Promise<boolean> {
