@@ -19,6 +19,7 @@ import { ensureOperatorSink } from "./features/operational-events/operator-sink.
 import { OperationalEventService } from "./features/operational-events/service.ts";
 import { RetentionJob } from "./features/retention/retention-job.ts";
 import { RetentionService } from "./features/retention/service.ts";
+import { StatsService } from "./features/stats/service.ts";
 import { TenantService } from "./features/tenants/service.ts";
 import { Authenticator } from "./http/auth.ts";
 import { buildServer } from "./http/build-server.ts";
@@ -32,6 +33,7 @@ import type { SecretBox } from "./secrets/secret-box.ts";
 import { PostgresStore } from "./store/postgres/postgres-store.ts";
 import { SqliteStore } from "./store/sqlite/sqlite-store.ts";
 import type { Store } from "./store/store.ts";
+import type { BreakerState } from "./domain/endpoint-state.ts";
 import { isStoreUnavailable } from "./store/unavailable.ts";
 
 export interface App {
@@ -163,6 +165,9 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       tenantLabels: config.metricsTenantLabels,
       queueStats: (now) => store.queueStats(now),
     });
+    metrics.setBreakerSource(async () =>
+      Object.entries(await store.countEndpointsByBreaker()).map(([state, count]) => ({ state: state as BreakerState, count })),
+    );
     let url: string | null = null;
     if (role === "all" || role === "api") {
       const tenants = new TenantService(store);
@@ -180,6 +185,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
           metrics,
           metricsAuth: config.metricsAuth,
           retention: new RetentionService(store),
+          stats: new StatsService(store),
           ready: () => store.ping(),
         },
         log,
@@ -213,6 +219,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
         log,
         retentionDays: config.retentionDays,
         bodyRetentionDays: config.attemptBodyRetentionDays,
+        intervalMs: config.retentionIntervalMs,
       });
       retention.start();
     }

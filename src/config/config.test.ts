@@ -72,6 +72,7 @@ describe("loadConfig", () => {
       HOOKD_METRICS_TENANT_LABELS: "true",
       HOOKD_RETENTION_DAYS: "7",
       HOOKD_ATTEMPT_BODY_RETENTION_DAYS: "2",
+      HOOKD_RETENTION_INTERVAL_MS: "60000",
     });
     expect(config).toEqual({
       databaseUrl: "postgres://user:pw@db:5432/hookd",
@@ -109,6 +110,7 @@ describe("loadConfig", () => {
       metricsTenantLabels: true,
       retentionDays: 7,
       attemptBodyRetentionDays: 2,
+      retentionIntervalMs: 60_000,
     });
     expect(storeKind(config)).toBe("postgres");
   });

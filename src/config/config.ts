@@ -44,6 +44,7 @@ export interface Config {
   metricsTenantLabels: boolean;
   retentionDays: number;
   attemptBodyRetentionDays: number | null;
+  retentionIntervalMs: number;
 }
 
 interface Setting<K extends keyof Config> {
@@ -270,6 +271,13 @@ export const SETTINGS = [
     doc: "Clear attempt response bodies older than this many days (shorter than HOOKD_RETENTION_DAYS); unset: the same.",
     default: null,
     parse: int(1, 36_500),
+  },
+  {
+    env: "HOOKD_RETENTION_INTERVAL_MS",
+    key: "retentionIntervalMs",
+    doc: "How often each worker process runs the retention job (payloads, attempts, bodies, idempotency keys, stats).",
+    default: 600_000,
+    parse: int(1_000, 86_400_000),
   },
 ] as const satisfies readonly Setting<keyof Config>[];
 

@@ -1,12 +1,14 @@
 /**
  * The retention job: expunges event payloads and deletes attempt rows older than HOOKD_RETENTION_DAYS, and clears
  * attempt response bodies older than HOOKD_ATTEMPT_BODY_RETENTION_DAYS, keeping every delivery's summary (status,
- * attempt count, last status code and error). It works in small batches, each its own short statement, and yields
+ * attempt count, last status code and error). Per-minute stats aggregates go once they are older than the longest
+ * stats window (plus a day), expired idempotency keys after their window. It works in small batches, each its own short statement, and yields
  * between them, so it never holds locks long enough to stall ingest or delivery. Every worker process runs it; the
  * batches are idempotent (and skip locked rows on PostgreSQL), so several runners only share the work.
  */
 import type { Logger } from "pino";
 import type { Store } from "../../store/store.ts";
+import { STATS_RETENTION_MS } from "../../domain/attempt-stats.ts";
 import { IDEMPOTENCY_WINDOW_MS } from "../events/service.ts";
 
 const DAY_MS = 86_400_000;
@@ -19,6 +21,7 @@ export interface RetentionOptions {
   /** null: the same as retentionDays. */
   bodyRetentionDays: number | null;
   batchSize?: number;
+  /** Between the end of one pass and the start of the next (HOOKD_RETENTION_INTERVAL_MS). */
   intervalMs?: number;
   now?: () => number;
 }
@@ -28,6 +31,7 @@ export interface RetentionResult {
   attempts: number;
   bodiesScanned: number;
   idempotencyKeys: number;
+  attemptStats: number;
 }
 
 export class RetentionJob {
@@ -71,7 +75,7 @@ export class RetentionJob {
   }
 
   private async pass(): Promise<RetentionResult> {
-    const result: RetentionResult = { payloads: 0, attempts: 0, bodiesScanned: 0, idempotencyKeys: 0 };
+    const result: RetentionResult = { payloads: 0, attempts: 0, bodiesScanned: 0, idempotencyKeys: 0, attemptStats: 0 };
     const days = this.opts.retentionDays;
     const bodyDays = Math.min(this.opts.bodyRetentionDays ?? days, days || Number.POSITIVE_INFINITY);
     const now = this.now();
@@ -86,6 +90,8 @@ export class RetentionJob {
     result.idempotencyKeys = await this.repeat(() =>
       store.deleteIdempotencyKeysBefore(now - IDEMPOTENCY_WINDOW_MS, this.batch),
     );
+    // Stats aggregates are only read within the longest stats window, so they go after it whatever the retention.
+    result.attemptStats = await this.repeat(() => store.deleteAttemptStatsBefore(now - STATS_RETENTION_MS, this.batch));
     if (Number.isFinite(bodyDays) && bodyDays > 0) {
       const cutoff = now - bodyDays * DAY_MS;
       for (;;) {
@@ -100,7 +106,7 @@ export class RetentionJob {
         await yieldToOthers();
       }
     }
-    if (result.payloads + result.attempts + result.idempotencyKeys > 0) this.opts.log.info({ ...result }, "retention pass done");
+    if (result.payloads + result.attempts + result.idempotencyKeys + result.attemptStats > 0) this.opts.log.info({ ...result }, "retention pass done");
     return result;
   }
 
