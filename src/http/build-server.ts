@@ -14,6 +14,7 @@ import { eventRoutes } from "../features/events/routes.ts";
 import { healthRoutes } from "../features/health/routes.ts";
 import { metricsRoutes } from "../features/metrics/routes.ts";
 import { retentionRoutes } from "../features/retention/routes.ts";
+import { statsRoutes } from "../features/stats/routes.ts";
 import { operationalEventRoutes } from "../features/operational-events/routes.ts";
 import { tenantRoutes } from "../features/tenants/routes.ts";
 import { AppError } from "../errors/app-error.ts";
@@ -86,5 +87,6 @@ export async function buildServer(ctx: ApiContext, log: Logger): Promise<Fastify
   await app.register(operationalEventRoutes(ctx));
   await app.register(metricsRoutes(ctx));
   await app.register(retentionRoutes(ctx));
+  await app.register(statsRoutes(ctx));
   return app;
 }

@@ -9,6 +9,7 @@
  */
 import { type TSchema, Type } from "typebox";
 import { OperationalEventPage } from "../features/operational-events/schemas.ts";
+import { StatsSchema } from "../features/stats/schemas.ts";
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Time = Type.String({ format: "date-time" });
@@ -206,6 +207,9 @@ export const RESPONSES: Record<string, Record<number, TSchema>> = {
     }),
   },
   [`POST ${t}/deliveries/:delivery_id/replay`]: { 202: DeliverySchema },
+
+  [`GET ${t}/endpoints/:endpoint_id/stats`]: { 200: StatsSchema },
+  [`GET ${t}/stats`]: { 200: StatsSchema },
 
   "GET /v1/operational-events": { 200: OperationalEventPage },
 };

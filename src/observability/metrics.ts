@@ -39,7 +39,7 @@ export interface MetricsOptions {
   now?: () => number;
 }
 
-/** Breaker states per endpoint, provided by the isolation feature when it exists. */
+/** Endpoints per breaker state across all tenants, read from the store at scrape time (app.ts wires it). */
 export type BreakerStateSource = () => Promise<{ state: "closed" | "open" | "half_open"; count: number }[]>;
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -119,7 +119,7 @@ export class Metrics implements DeliveryObserver {
     if (o.outcome === "success") this.endToEnd.observe(Math.max(0, o.finishedAt - o.eventCreatedAt) / 1000);
   }
 
-  /** The isolation feature plugs its breaker states in here; until then the gauge reports nothing. */
+  /** Feeds hookd_breaker_endpoints; without a source (a process with no store) the gauge reports nothing. */
   setBreakerSource(source: BreakerStateSource): void {
     this.breakerSource = source;
   }
@@ -194,7 +194,7 @@ export class Metrics implements DeliveryObserver {
     });
     new Gauge({
       name: "hookd_breaker_endpoints",
-      help: "Endpoints per circuit-breaker state (reported once endpoint breakers exist).",
+      help: "Endpoints per circuit-breaker state (closed, open, half_open), across all tenants.",
       labelNames: ["state"],
       registers,
       async collect() {

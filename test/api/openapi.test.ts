@@ -117,6 +117,10 @@ describe.each(STORE_KINDS)("served OpenAPI and docs (%s)", (kind) => {
       await api.post(`/v1/tenants/${tid}/endpoints/${eid}/replay`, {}),
     );
 
+    const epStats = await api.get(`/v1/tenants/${tid}/endpoints/${eid}/stats?window=1h`);
+    expect(epStats.body.attempts).toBeGreaterThan(0);
+    await check(`GET ${t}/endpoints/:endpoint_id/stats`, epStats);
+    await check(`GET ${t}/stats`, await api.get(`/v1/tenants/${tid}/stats`));
     const key = await api.post(`/v1/tenants/${tid}/api-keys`, {});
     await check(`POST ${t}/api-keys`, key);
     await check(`GET ${t}/api-keys`, await api.get(`/v1/tenants/${tid}/api-keys`));

@@ -134,6 +134,12 @@ const ROUTES: Record<string, RouteCase> = {
     ok: 204,
     request: (w) => ({ path: `${t(w)}/api-keys/${w.spareKeyId}` }),
   },
+  "GET /v1/tenants/:tenant_id/endpoints/:endpoint_id/stats": {
+    access: "tenant",
+    ok: 200,
+    request: (w) => ({ path: `${t(w)}/endpoints/${w.endpointId}/stats?window=1h` }),
+  },
+  "GET /v1/tenants/:tenant_id/stats": { access: "tenant", ok: 200, request: (w) => ({ path: `${t(w)}/stats` }) },
   "DELETE /v1/tenants/:tenant_id/events/:event_id/payload": {
     access: "tenant",
     ok: 204,
