@@ -56,11 +56,15 @@ describe.each(STORE_KINDS)("retention (%s)", (kind) => {
       now: () => now,
     });
     // Nothing is old yet.
-    expect(await job.runOnce()).toMatchObject({ payloads: 0, attempts: 0 });
+    expect(await job.runOnce()).toMatchObject({ payloads: 0, attempts: 0, attemptStats: 0 });
+    const stats = () => h.api.expectGet(`/v1/tenants/${tenant}/stats`);
+    expect((await stats()).attempts).toBe(1);
     expect((await h.api.getDelivery(tenant, deliveryId)).attempts[0].response_body).toBe("received");
 
     now += 8 * DAY;
-    await job.runOnce();
+    // Stats counters go after 8 days, the longest stats window (7 days) plus one, whatever HOOKD_RETENTION_DAYS says.
+    expect((await job.runOnce()).attemptStats).toBeGreaterThanOrEqual(1);
+    expect((await stats()).attempts).toBe(0);
     const d8 = await h.api.getDelivery(tenant, deliveryId);
     expect(d8.attempts).toHaveLength(1);
     expect(d8.attempts[0].response_body).toBeNull();
