@@ -3,6 +3,8 @@
 -- adds to them in the transaction that records the attempts, so a stats window is read from at most one row per
 -- endpoint and minute instead of the attempt log. Deleting an endpoint (or its tenant) removes its rows; the
 -- retention job deletes rows older than 8 days (the longest window is 7) through the index on minute.
+-- No backfill from the attempt log: summing up to 8 days of attempts inside a start-up migration would hold the
+-- migration lock for minutes on a busy install. The counters fill from the upgrade on.
 CREATE TABLE endpoint_attempt_stats (
   endpoint_id TEXT NOT NULL REFERENCES endpoints (id) ON DELETE CASCADE,
   minute INTEGER NOT NULL,
