@@ -1,4 +1,7 @@
-import { Type } from "typebox";
+/**
+ * The stats query (one window name) and the answer's shape, shared by the endpoint and the tenant route.
+ */
+import { type TSchema, Type } from "typebox";
 import { DEFAULT_STATS_WINDOW, OUTCOME_CLASSES, STATS_WINDOWS, type StatsWindow } from "../../domain/attempt-stats.ts";
 
 export const StatsQuery = Type.Object(
@@ -16,11 +19,11 @@ export const StatsQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const Nullable = <T extends ReturnType<typeof Type.Number>>(t: T) => Type.Union([t, Type.Null()]);
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const LatencyMs = Nullable(Type.Number({ description: "Interpolated within its latency bucket (see README)." }));
 
 export const StatsSchema = Type.Object({
-  window: Type.String(),
+  window: Type.Union(Object.keys(STATS_WINDOWS).map((w) => Type.Literal(w))),
   from: Type.String({ format: "date-time", description: "Start of the first minute counted." }),
   to: Type.String({ format: "date-time", description: "End (exclusive) of the current minute." }),
   attempts: Type.Integer({ description: "HTTP attempts started in the window." }),
