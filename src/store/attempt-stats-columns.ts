@@ -1,7 +1,8 @@
 /**
- * The columns of endpoint_attempt_stats (one row per endpoint and minute; migration 000010 in both adapters) and the
- * conversions both adapters share: which counters one attempt adds to, and a summed row back to domain totals.
- * Every counter column is summed on upsert and on read, so adding a column here and in the migrations is all it takes.
+ * The columns of endpoint_attempt_stats (one row per endpoint and minute; created by the `*_endpoint_attempt_stats.sql`
+ * migration of both adapters) and the conversions both adapters share: which counters one attempt adds to, and a
+ * summed row back to domain totals. Every counter column is summed on upsert and on read, so adding a column here and
+ * in the migrations is all it takes.
  */
 import {
   type AttemptStatsTotals,
