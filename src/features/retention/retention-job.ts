@@ -2,9 +2,10 @@
  * The retention job: expunges event payloads and deletes attempt rows older than HOOKD_RETENTION_DAYS, and clears
  * attempt response bodies older than HOOKD_ATTEMPT_BODY_RETENTION_DAYS, keeping every delivery's summary (status,
  * attempt count, last status code and error). Per-minute stats aggregates go once they are older than the longest
- * stats window (plus a day), expired idempotency keys after their window. It works in small batches, each its own short statement, and yields
- * between them, so it never holds locks long enough to stall ingest or delivery. Every worker process runs it; the
- * batches are idempotent (and skip locked rows on PostgreSQL), so several runners only share the work.
+ * stats window (plus a day), expired idempotency keys after their window. It works in small batches, each its own
+ * short statement, and yields between them, so it never holds locks long enough to stall ingest or delivery. Every
+ * worker process runs it; the batches are idempotent (and skip locked rows on PostgreSQL), so several runners only
+ * share the work.
  */
 import type { Logger } from "pino";
 import type { Store } from "../../store/store.ts";
@@ -106,7 +107,8 @@ export class RetentionJob {
         await yieldToOthers();
       }
     }
-    if (result.payloads + result.attempts + result.idempotencyKeys + result.attemptStats > 0) this.opts.log.info({ ...result }, "retention pass done");
+    const removed = result.payloads + result.attempts + result.idempotencyKeys + result.attemptStats;
+    if (removed > 0) this.opts.log.info({ ...result }, "retention pass done");
     return result;
   }
 
