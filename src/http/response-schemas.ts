@@ -8,6 +8,7 @@
  * missing here is not silently dropped from answers; the OpenAPI test checks real answers against these schemas.
  */
 import { type TSchema, Type } from "typebox";
+import { EVENT_TYPE_RESPONSES } from "../features/event-types/schemas.ts";
 import { OperationalEventPage } from "../features/operational-events/schemas.ts";
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
@@ -208,4 +209,5 @@ export const RESPONSES: Record<string, Record<number, TSchema>> = {
   [`POST ${t}/deliveries/:delivery_id/replay`]: { 202: DeliverySchema },
 
   "GET /v1/operational-events": { 200: OperationalEventPage },
+  ...EVENT_TYPE_RESPONSES,
 };
