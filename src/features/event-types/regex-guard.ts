@@ -12,7 +12,7 @@
 export const MAX_PATTERN_LENGTH = 256;
 
 interface Group {
-  /** The group holds a quantifier that repeats (max above one) or an alternation. */
+  /** The group can match in more than one way: it holds a variable quantifier (`*`, `+`, `?`, `{1,3}`) or an alternation. */
   risky: boolean;
 }
 
@@ -44,6 +44,9 @@ export function unsafePatternReason(pattern: string): string | null {
     if (c === "(") {
       stack.push({ risky: false });
       lastAtomRiskyGroup = false;
+      // Skip the group's kind (`?:`, `?=`, `?!`, `?<=`, `?<!`, `?<name>`), so its `?` is not read as a quantifier.
+      const kind = /^\?(:|=|!|<=|<!|<[A-Za-z_$][\w$]*>)/.exec(pattern.slice(i + 1));
+      if (kind) i += kind[0].length;
       continue;
     }
     if (c === ")") {
@@ -63,7 +66,8 @@ export function unsafePatternReason(pattern: string): string | null {
       if (repeats.max > 1 && lastAtomRiskyGroup) {
         return "a repeated group contains repetition or alternation (catastrophic backtracking)";
       }
-      if (repeats.max > 1) top.risky = true;
+      // A fixed count (`{2}`) matches one way only; anything variable gives the engine choices to backtrack over.
+      if (repeats.min !== repeats.max) top.risky = true;
       i += repeats.length - 1;
       // A lazy or possessive marker after the quantifier is part of it.
       if (pattern[i + 1] === "?") i++;
@@ -75,14 +79,16 @@ export function unsafePatternReason(pattern: string): string | null {
   return null;
 }
 
-/** A quantifier starting at `i`: `*`, `+`, `?` or `{n}`, `{n,}`, `{n,m}`; its largest count and its length. */
-function repetitionAt(pattern: string, i: number): { max: number; length: number } | null {
+/** A quantifier starting at `i`: `*`, `+`, `?` or `{n}`, `{n,}`, `{n,m}`; its counts and its length. */
+function repetitionAt(pattern: string, i: number): { min: number; max: number; length: number } | null {
   const c = pattern[i];
-  if (c === "*" || c === "+") return { max: Infinity, length: 1 };
-  if (c === "?") return { max: 1, length: 1 };
+  if (c === "*") return { min: 0, max: Infinity, length: 1 };
+  if (c === "+") return { min: 1, max: Infinity, length: 1 };
+  if (c === "?") return { min: 0, max: 1, length: 1 };
   if (c !== "{") return null;
   const m = /^\{(\d+)(,(\d*))?\}/.exec(pattern.slice(i));
   if (!m) return null;
-  const max = m[2] === undefined ? Number(m[1]) : m[3] === "" ? Infinity : Number(m[3]);
-  return { max, length: m[0].length };
+  const min = Number(m[1]);
+  const max = m[2] === undefined ? min : m[3] === "" ? Infinity : Number(m[3]);
+  return { min, max, length: m[0].length };
 }
