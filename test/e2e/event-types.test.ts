@@ -4,8 +4,9 @@
  * PATCH at once, hostile schemas refused with a 4xx, and HOOKD_STRICT_EVENT_TYPES for endpoints and publishing.
  */
 import { describe, expect, it } from "vitest";
+import { CATALOGUE_TTL_MS } from "../../src/features/event-types/catalogue.ts";
 import { STORE_KINDS } from "../support/stores.ts";
-import { type Api, type Json, useHookd } from "./harness.ts";
+import { Api, eventually, type Json, startHookd, useHookd } from "./harness.ts";
 
 const INVOICE_SCHEMA = {
   type: "object",
@@ -349,5 +350,26 @@ describe.each(STORE_KINDS)("strict event types end to end (%s)", (kind) => {
     await h.api.publish(tenant, { type: "invoice.old", data: {} });
     await receiver.waitFor(2);
     expect(receiver.received.map((r) => JSON.parse(r.body).type).sort()).toEqual(["invoice.old", "invoice.paid"]);
+  });
+});
+
+describe("event types across processes (postgres)", () => {
+  const h = useHookd("postgres");
+
+  it("reaches another API process within the catalogue TTL", async () => {
+    const other = await startHookd(h.db.url);
+    try {
+      const otherApi = new Api(other.url!);
+      const tenant = await h.tenant();
+      const publishThere = (data: Json) => otherApi.post(`/v1/tenants/${tenant}/events`, { type: "invoice.paid", data });
+      await h.api.expectPost(`/v1/tenants/${tenant}/event-types`, { name: "invoice.paid", schema: { type: "object", required: ["a"] } }, 201);
+      // The other process may have cached the empty catalogue just before: within the TTL it starts validating.
+      await eventually(async () => expect((await publishThere({})).status).toBe(422), CATALOGUE_TTL_MS * 2, 200);
+      await h.api.patch(`/v1/tenants/${tenant}/event-types/invoice.paid`, { schema: { type: "object", required: ["b"] } });
+      await eventually(async () => expect((await publishThere({ b: 1 })).status).toBe(202), CATALOGUE_TTL_MS * 2, 200);
+      expect((await publishThere({ a: 1 })).status).toBe(422);
+    } finally {
+      await other.close();
+    }
   });
 });
