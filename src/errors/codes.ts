@@ -45,7 +45,7 @@ export const ERROR_CODES = {
   INVALID_SCHEMA: {
     status: 422,
     description:
-      "The event type's schema cannot be used: it does not compile as JSON Schema draft 2020-12 (strict: unknown keywords and formats are errors), or it breaks a limit (64 KiB, 32 levels, references only as `#/...` pointers within the schema and never recursive, at most 10,000 subschemas once references are expanded, no nested repetition or backreferences in patterns). The message says which.",
+      "The event type's schema cannot be used: it does not compile as JSON Schema draft 2020-12 (strict: unknown keywords and formats are errors), or it breaks a limit (64 KiB, 32 levels, references only as `#/...` pointers within the schema and never recursive, at most 10,000 subschemas once references are expanded, no nested repetition or backreferences in patterns, `uniqueItems` over objects or arrays only with `maxItems` <= 100). The message says which.",
   },
   SCHEMA_VALIDATION_FAILED: {
     status: 422,

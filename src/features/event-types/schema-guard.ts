@@ -10,7 +10,9 @@
  *   data, so payload schemas are finite trees;
  * - at most 10,000 subschemas once every reference is expanded (a small document can name one definition twice at
  *   each of 200 levels: 2^200 checks);
- * - `pattern` and `patternProperties` pass the backtracking check in regex-guard.ts.
+ * - `pattern` and `patternProperties` pass the backtracking check in regex-guard.ts;
+ * - `uniqueItems` compares every pair of items unless they are declared scalars (ajv then uses a hash), so over
+ *   objects or arrays it needs a `maxItems` of at most MAX_UNIQUE_ITEMS.
  *
  * Everything else (unknown keywords, formats, malformed regular expressions) is left to ajv's strict compile.
  */
@@ -20,6 +22,8 @@ import { unsafePatternReason } from "./regex-guard.ts";
 export const MAX_SCHEMA_BYTES = 64 * 1024;
 export const MAX_SCHEMA_DEPTH = 32;
 export const MAX_EXPANDED_SUBSCHEMAS = 10_000;
+/** 100 items are 4,950 comparisons; a 256 KB event could otherwise hold 40,000 `{}` and ask for 800 million. */
+export const MAX_UNIQUE_ITEMS = 100;
 
 /** Keywords whose value is one subschema, an array of them, or an object of them (draft 2020-12). */
 const ONE = ["not", "if", "then", "else", "items", "contains", "additionalProperties", "propertyNames", "unevaluatedItems", "unevaluatedProperties"];
@@ -98,6 +102,11 @@ class ExpansionCounter {
       throw new SchemaRefused(`$id and $schema are allowed only at the root (found at ${at})`);
     }
     if (typeof s.pattern === "string") this.checkPattern(s.pattern, `${at}/pattern`);
+    if (s.uniqueItems === true && !hasScalarItems(s) && !(typeof s.maxItems === "number" && s.maxItems <= MAX_UNIQUE_ITEMS)) {
+      throw new SchemaRefused(
+        `uniqueItems at ${at} needs "items" with a scalar "type" or a "maxItems" of at most ${MAX_UNIQUE_ITEMS}`,
+      );
+    }
     for (const pattern of Object.keys(asObject(s.patternProperties))) this.checkPattern(pattern, `${at}/patternProperties`);
   }
 
@@ -126,6 +135,13 @@ class ExpansionCounter {
     }
     return node;
   }
+}
+
+/** What ajv's uniqueItems can check with a hash instead of comparing pairs: items typed, and never as object or array. */
+function hasScalarItems(s: Record<string, unknown>): boolean {
+  const type = asObject(s.items).type;
+  const types = Array.isArray(type) ? type : type === undefined ? [] : [type];
+  return types.length > 0 && types.every((t) => typeof t === "string" && t !== "object" && t !== "array");
 }
 
 function asObject(value: unknown): Record<string, unknown> {
