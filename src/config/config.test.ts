@@ -73,6 +73,7 @@ describe("loadConfig", () => {
       HOOKD_RETENTION_DAYS: "7",
       HOOKD_ATTEMPT_BODY_RETENTION_DAYS: "2",
       HOOKD_RETENTION_INTERVAL_MS: "60000",
+      HOOKD_STRICT_EVENT_TYPES: "true",
     });
     expect(config).toEqual({
       databaseUrl: "postgres://user:pw@db:5432/hookd",
@@ -111,6 +112,7 @@ describe("loadConfig", () => {
       retentionDays: 7,
       attemptBodyRetentionDays: 2,
       retentionIntervalMs: 60_000,
+      strictEventTypes: true,
     });
     expect(storeKind(config)).toBe("postgres");
   });

@@ -45,6 +45,7 @@ export interface Config {
   retentionDays: number;
   attemptBodyRetentionDays: number | null;
   retentionIntervalMs: number;
+  strictEventTypes: boolean;
 }
 
 interface Setting<K extends keyof Config> {
@@ -278,6 +279,13 @@ export const SETTINGS = [
     doc: "How often each worker process runs the retention job (payloads, attempts, bodies, idempotency keys, stats).",
     default: 600_000,
     parse: int(1_000, 86_400_000),
+  },
+  {
+    env: "HOOKD_STRICT_EVENT_TYPES",
+    key: "strictEventTypes",
+    doc: "true: events must have a type the tenant declared, and endpoints may subscribe only to declared, unarchived types.",
+    default: false,
+    parse: bool,
   },
 ] as const satisfies readonly Setting<keyof Config>[];
 

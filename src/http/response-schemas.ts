@@ -8,6 +8,7 @@
  * missing here is not silently dropped from answers; the OpenAPI test checks real answers against these schemas.
  */
 import { type TSchema, Type } from "typebox";
+import { EVENT_TYPE_RESPONSES } from "../features/event-types/schemas.ts";
 import { OperationalEventPage } from "../features/operational-events/schemas.ts";
 import { StatsSchema } from "../features/stats/schemas.ts";
 
@@ -212,4 +213,5 @@ export const RESPONSES: Record<string, Record<number, TSchema>> = {
   [`GET ${t}/stats`]: { 200: StatsSchema },
 
   "GET /v1/operational-events": { 200: OperationalEventPage },
+  ...EVENT_TYPE_RESPONSES,
 };

@@ -82,6 +82,9 @@ import {
   UPSERT_STATS_SQL,
 } from "./attempt-stats.ts";
 import { migrateSqlite, openSqlite, type SqliteDatabase, sqlitePathFromUrl } from "./open-database.ts";
+import { SqliteEventTypes } from "./event-types.ts";
+import type { EventType, EventTypeSummary } from "../../domain/event-type.ts";
+import type { EventTypePatch } from "../store.ts";
 
 class EventConflict extends Error {
   constructor(readonly eventId: string) {
@@ -124,8 +127,11 @@ export class SqliteStore implements Store {
   private readonly work = new EventEmitter();
   private readonly statements = new Map<string, Statement<unknown[]>>();
 
+  private readonly eventTypes: SqliteEventTypes;
+
   private constructor(private readonly db: SqliteDatabase) {
     this.work.setMaxListeners(0);
+    this.eventTypes = new SqliteEventTypes(db, (text) => this.sql(text), (entry) => this.audit(entry));
   }
 
   /** @example const store = SqliteStore.open("sqlite:./data/hookd.db") */
@@ -440,6 +446,36 @@ export class SqliteStore implements Store {
       }
       return applied;
     }).immediate();
+  }
+
+  async insertEventType(t: EventType, audit?: AuditNote<EventType>): Promise<boolean> {
+    return this.eventTypes.insert(t, audit);
+  }
+
+  async getEventType(tenantId: string, name: string): Promise<EventType | null> {
+    return this.eventTypes.get(tenantId, name);
+  }
+
+  async listEventTypes(tenantId: string, includeArchived: boolean, page: PageRequest): Promise<Page<EventType>> {
+    return this.eventTypes.list(tenantId, includeArchived, page);
+  }
+
+  async listEventTypeSummaries(tenantId: string): Promise<EventTypeSummary[]> {
+    return this.eventTypes.summaries(tenantId);
+  }
+
+  async updateEventType(
+    tenantId: string,
+    name: string,
+    patch: EventTypePatch,
+    now: number,
+    audit?: AuditNote<EventType>,
+  ): Promise<EventType | null> {
+    return this.eventTypes.update(tenantId, name, patch, now, audit);
+  }
+
+  async deleteEventType(tenantId: string, name: string, audit?: AuditNote<EventType>): Promise<boolean> {
+    return this.eventTypes.delete(tenantId, name, audit);
   }
 
   /**
