@@ -6,7 +6,7 @@ import { monotonicFactory } from "ulid";
 
 const nextUlid = monotonicFactory();
 
-export type IdPrefix = "ten" | "ep" | "evt" | "dlv" | "atm" | "key" | "msg" | "oev" | "aud";
+export type IdPrefix = "ten" | "ep" | "evt" | "dlv" | "atm" | "key" | "msg" | "oev" | "aud" | "task";
 
 /**
  * @example newId("evt") // "evt_01JD7Z6M0Q3X2N4K8V5R9T1B2C"

@@ -13,6 +13,7 @@ import { endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
 import { keysAndAuditContract } from "./keys-and-audit-contract.ts";
 import { operationalEventCases, queueStatsCases } from "./operational-events-contract.ts";
 import { retentionCases } from "./retention-contract.ts";
+import { taskCases } from "./tasks-contract.ts";
 
 /** Fixture endpoints time out after 15 s; with this margin every lease lasts exactly 30 s. */
 const MARGIN = 15_000;
@@ -759,6 +760,7 @@ export function runStoreContract(kind: StoreKind): void {
     describe("operational events", () => operationalEventCases(() => store));
     describe("queue stats", () => queueStatsCases(() => store));
     describe("retention", () => retentionCases(() => store));
+    describe("tasks", () => taskCases(() => store));
   });
   runDeliveryLogContract(kind);
 }
