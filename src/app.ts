@@ -19,6 +19,9 @@ import { ensureOperatorSink } from "./features/operational-events/operator-sink.
 import { OperationalEventService } from "./features/operational-events/service.ts";
 import { RetentionJob } from "./features/retention/retention-job.ts";
 import { RetentionService } from "./features/retention/service.ts";
+import { TaskRunner } from "./features/tasks/task-runner.ts";
+import { TaskService } from "./features/tasks/service.ts";
+import { TestSendService } from "./features/test-send/service.ts";
 import { TenantService } from "./features/tenants/service.ts";
 import { Authenticator } from "./http/auth.ts";
 import { buildServer } from "./http/build-server.ts";
@@ -141,6 +144,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
   let server: FastifyInstance | null = null;
   let worker: DeliveryWorker | null = null;
   let retention: RetentionJob | null = null;
+  let taskRunner: TaskRunner | null = null;
   let agent: Dispatcher | null = null;
   try {
     await migrateWithRetry(store, log);
@@ -163,6 +167,9 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       tenantLabels: config.metricsTenantLabels,
       queueStats: (now) => store.queueStats(now),
     });
+    // Every role runs background tasks (features/tasks): an API process starts the ones it queues at once.
+    taskRunner = new TaskRunner({ store, log, now });
+    const runner = taskRunner;
     let url: string | null = null;
     if (role === "all" || role === "api") {
       const tenants = new TenantService(store);
@@ -180,6 +187,8 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
           metrics,
           metricsAuth: config.metricsAuth,
           retention: new RetentionService(store),
+          tasks: new TaskService(store, () => runner.wake(), now),
+          testSend: new TestSendService(store, now),
           ready: () => store.ping(),
         },
         log,
@@ -216,12 +225,14 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       });
       retention.start();
     }
+    taskRunner.start();
 
     let closing: Promise<void> | null = null;
     const close = () => {
       closing ??= (async () => {
         await server?.close();
         await retention?.stop();
+        await taskRunner?.stop();
         await worker?.stop();
         if (agent && !opts.dispatcher) await agent.close();
         await store.close();
@@ -231,6 +242,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     return { store, server, worker, metrics, url, generatedAdminKey, generatedOperatorSecret, close };
   } catch (err) {
     await server?.close().catch(() => undefined);
+    await taskRunner?.stop().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw err;
   }

@@ -9,6 +9,8 @@ import type { EventService } from "../features/events/service.ts";
 import type { OperationalEventService } from "../features/operational-events/service.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { RetentionService } from "../features/retention/service.ts";
+import type { TaskService } from "../features/tasks/service.ts";
+import type { TestSendService } from "../features/test-send/service.ts";
 import type { TenantService } from "../features/tenants/service.ts";
 import type { Authenticator } from "./auth.ts";
 
@@ -23,6 +25,8 @@ export interface ApiContext {
   operationalEvents: OperationalEventService;
   metrics: Metrics;
   retention: RetentionService;
+  tasks: TaskService;
+  testSend: TestSendService;
   /** "none": GET /metrics needs no key; "admin": it needs the admin key. */
   metricsAuth: "none" | "admin";
   ready: () => Promise<void>;

@@ -9,6 +9,8 @@
  */
 import { type TSchema, Type } from "typebox";
 import { OperationalEventPage } from "../features/operational-events/schemas.ts";
+import { TaskPage, TaskSchema } from "../features/tasks/schemas.ts";
+import { TestSendResult } from "../features/test-send/schemas.ts";
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Time = Type.String({ format: "date-time" });
@@ -208,4 +210,9 @@ export const RESPONSES: Record<string, Record<number, TSchema>> = {
   [`POST ${t}/deliveries/:delivery_id/replay`]: { 202: DeliverySchema },
 
   "GET /v1/operational-events": { 200: OperationalEventPage },
+
+  [`POST ${t}/endpoints/:endpoint_id/test`]: { 202: TestSendResult },
+  [`POST ${t}/endpoints/:endpoint_id/recover`]: { 202: TaskSchema },
+  [`GET ${t}/tasks`]: { 200: TaskPage },
+  [`GET ${t}/tasks/:task_id`]: { 200: TaskSchema },
 };
