@@ -116,7 +116,10 @@ export class HookdProcess {
     args: string[] = ["serve"],
     timeoutMs = 60_000,
   ): Promise<HookdProcess> {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
+    // BENCH_HOOKD_NODE_ARGS passes extra node flags to every hookd process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+    // to profile a run (the profile is written when hookd exits on SIGTERM).
+    const nodeArgs = (process.env.BENCH_HOOKD_NODE_ARGS ?? "").split(" ").filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "src/main.ts", ...args], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? "", HOOKD_LOG_LEVEL: "info", ...env },
       stdio: ["ignore", "pipe", "pipe"],

@@ -77,6 +77,7 @@ import type {
 } from "../store.ts";
 import { deliverySearchSql } from "./delivery-search.ts";
 import { migratePostgres } from "./migrate.ts";
+import { appendRecords, DeferredObservations, type RecordsByEndpoint } from "./deferred-observations.ts";
 import { createPool, inTransaction } from "./pool.ts";
 import { PostgresTasks } from "./task-queries.ts";
 import { WORK_CHANNEL, WorkListener } from "./work-listener.ts";
@@ -158,6 +159,9 @@ export class PostgresStore implements Store {
   private readonly work = new EventEmitter();
   private listener: WorkListener | null = null;
   private readonly tasks: PostgresTasks;
+  /** Attempts whose fold into endpoint state waits for the state's lock (see deferred-observations.ts). */
+  private readonly deferred = new DeferredObservations();
+  private lastIsolation: IsolationPolicy | null = null;
 
   constructor(private readonly options: PostgresStoreOptions) {
     this.pool = createPool(options.url, options.poolSize, options.onError);
@@ -174,6 +178,7 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.foldDeferred().catch(() => undefined);
     this.work.removeAllListeners();
     await this.listener?.close();
     this.listener = null;
@@ -817,11 +822,28 @@ export class PostgresStore implements Store {
    * Every step is index seeks bounded by the endpoints visited and the rows taken: the backlog's size never enters.
    */
   async claimDue(req: ClaimRequest): Promise<ClaimedDelivery[]> {
+    // Every endpoint the walk found may be locked by another claim or by a recorder folding attempts (both hold the
+    // lock for a few milliseconds). Coming back empty-handed would send the worker to sleep for its poll interval
+    // although work is due, so a claim that only met locks tries again after a short pause.
+    for (let round = 0; ; round++) {
+      const { claimed, contended } = await this.claimOnce(req);
+      if (claimed.length > 0 || !contended || round >= CLAIM_LOCK_RETRIES) return claimed;
+      await new Promise((r) => setTimeout(r, 2 ** round));
+    }
+  }
+
+  private async claimOnce(req: ClaimRequest): Promise<{ claimed: ClaimedDelivery[]; contended: boolean }> {
     const isolation = req.isolation ?? NO_ISOLATION;
     const visit = visitLimit(req.limit);
     return inTransaction(this.pool, async (client) => {
-      const { rows: candidates } = await client.query<WalkRow>(WALK_SQL, [this.claimCursor, visit]);
-      if (candidates.length === 0) return [];
+      const { rows: walkRows } = await client.query<WalkRow>({
+        name: "hookd_claim_walk",
+        text: WALK_SQL,
+        values: [this.claimCursor, visit],
+      });
+      const candidates = walkRows.filter((c) => c.endpoint_id !== null);
+      const contended = (walkRows[0]?.walked ?? 0) > candidates.length;
+      if (candidates.length === 0) return { claimed: [], contended };
       const walked = candidates.map((c) => c.endpoint_id);
       this.claimCursor = candidates.length >= visit ? (walked.at(-1) ?? "") : (walked[0] ?? "");
       const share = shareOf(req.limit, candidates.length);
@@ -840,15 +862,11 @@ export class PostgresStore implements Store {
       });
       const quotas = admissions.map((a) => Math.max(0, Math.min(a.quota, share, req.limit)));
       const { rows } = quotas.some((q) => q > 0)
-        ? await client.query<ClaimRow>(CLAIM_SQL, [
-            walked,
-            quotas,
-            walked.map((_, i) => i),
-            req.now,
-            req.limit,
-            req.leaseToken,
-            req.leaseMarginMs,
-          ])
+        ? await client.query<ClaimRow>({
+            name: "hookd_claim_take",
+            text: CLAIM_SQL,
+            values: [walked, quotas, walked.map((_, i) => i), req.now, req.limit, req.leaseToken, req.leaseMarginMs],
+          })
         : { rows: [] as ClaimRow[] };
       const claimed = new Map<string, number>();
       for (const r of rows) claimed.set(r.endpoint_id, (claimed.get(r.endpoint_id) ?? 0) + 1);
@@ -870,7 +888,7 @@ export class PostgresStore implements Store {
         );
       }
       const timeoutOf = new Map(walked.map((id, i) => [id, admissions[i]?.timeoutMs ?? 0]));
-      return rows.map((r) => ({
+      const deliveries = rows.map((r): ClaimedDelivery => ({
         id: r.id,
         tenantId: r.tenant_id,
         eventId: r.event_id,
@@ -891,7 +909,10 @@ export class PostgresStore implements Store {
           disabled: r.disabled,
         },
       }));
-    });
+      return { claimed: deliveries, contended };
+      // Not durable: a claim only writes leases; one lost in a server crash leaves its deliveries due again, which
+      // at-least-once allows (the next durable commit flushes the WAL in order anyway).
+    }, false);
   }
 
   /**
@@ -904,40 +925,66 @@ export class PostgresStore implements Store {
     // transaction. A batch that may disable an endpoint, produce an operational event or change endpoint state runs
     // in one, so those land with their attempt.
     const observing = isolation !== undefined && records.some((r) => r.attempt);
-    if (observing || records.some(mayProduceOperationalEvents)) {
-      await inTransaction(this.pool, async (client) => {
-        const applied = await this.recordWithSideEffects(client, records);
-        if (isolation) await this.observeEndpoints(client, records, applied, isolation);
-      });
-    } else {
+    if (!observing && !records.some(mayProduceOperationalEvents)) {
       await this.recordIn(this.pool, records);
+      return;
     }
+    if (isolation) this.lastIsolation = isolation;
+    const carried = isolation ? this.deferred.takeAll() : new Map();
+    let unfolded: RecordsByEndpoint;
+    try {
+      unfolded = await inTransaction(this.pool, async (client) => {
+        const applied = await this.recordWithSideEffects(client, records);
+        if (!isolation) return new Map();
+        const groups = carried;
+        for (const r of records) {
+          const at = applied.get(r.deliveryId);
+          if (at) appendRecords(groups, at.endpoint_id, at.tenant_id, [r], r.now);
+        }
+        return this.observeEndpoints(client, groups, isolation, false);
+      });
+    } catch (err) {
+      this.deferred.restore(carried, Date.now());
+      throw err;
+    }
+    this.deferred.restore(unfolded, Date.now());
   }
 
   /**
-   * Folds the landed attempts into each endpoint's shared state under its row lock (taken in endpoint id order, so
-   * two recorders never deadlock), and disables an endpoint whose attempts have failed for too long.
+   * Folds attempts into each endpoint's shared state under its row lock, and disables an endpoint whose attempts have
+   * failed for too long. Locks are taken in endpoint id order, so two recorders never deadlock. An endpoint whose
+   * state a claim holds right now is skipped (SKIP LOCKED) and its records are returned, to be folded with the next
+   * batch (deferred-observations.ts), unless `wait` is set or it has waited too often already.
    */
   private async observeEndpoints(
     client: pg.PoolClient,
-    records: AttemptRecord[],
-    applied: Map<string, { tenant_id: string; endpoint_id: string }>,
+    groups: RecordsByEndpoint,
     isolation: IsolationPolicy,
-  ): Promise<void> {
-    const groups = new Map<string, { tenantId: string; records: AttemptRecord[] }>();
-    for (const r of records) {
-      const at = applied.get(r.deliveryId);
-      if (!at) continue;
-      const g = groups.get(at.endpoint_id) ?? { tenantId: at.tenant_id, records: [] };
-      g.records.push(r);
-      groups.set(at.endpoint_id, g);
-    }
-    if (groups.size === 0) return;
+    wait: boolean,
+  ): Promise<RecordsByEndpoint> {
+    const unfolded: RecordsByEndpoint = new Map();
+    if (groups.size === 0) return unfolded;
     const ids = [...groups.keys()].sort();
-    const { rows } = await client.query<{ endpoint_id: string; data: string }>(
-      "SELECT endpoint_id, data FROM endpoint_state WHERE endpoint_id = ANY($1::text[]) ORDER BY endpoint_id FOR UPDATE",
-      [ids],
-    );
+    const { rows } = await client.query<{ endpoint_id: string; data: string }>({
+      name: "hookd_fold_lock",
+      text: "SELECT endpoint_id, data FROM endpoint_state WHERE endpoint_id = ANY($1::text[]) ORDER BY endpoint_id FOR UPDATE SKIP LOCKED",
+      values: [ids],
+    });
+    const locked = new Set(rows.map((r) => r.endpoint_id));
+    const mustWait = ids.filter((id) => !locked.has(id) && (wait || (groups.get(id)?.records.length ?? 0) >= this.deferred.forceAfter));
+    if (mustWait.length > 0) {
+      const waited = await client.query<{ endpoint_id: string; data: string }>(
+        "SELECT endpoint_id, data FROM endpoint_state WHERE endpoint_id = ANY($1::text[]) ORDER BY endpoint_id FOR UPDATE",
+        [mustWait],
+      );
+      rows.push(...waited.rows);
+      for (const r of waited.rows) locked.add(r.endpoint_id);
+    }
+    for (const id of ids) {
+      const g = groups.get(id);
+      // Waiting for a state lock, or (when even a waiting lock found no row) an endpoint deleted meanwhile.
+      if (g && !locked.has(id) && !mustWait.includes(id)) unfolded.set(id, g);
+    }
     const outIds: string[] = [];
     const outData: string[] = [];
     const ops: OperationalEvent[] = [];
@@ -958,11 +1005,23 @@ export class PostgresStore implements Store {
       }
     }
     if (ops.length > 0) await this.insertOperationalEvents(client, ops);
-    await client.query(
-      `UPDATE endpoint_state s SET data = u.data, updated_at = $3
-       FROM unnest($1::text[], $2::text[]) AS u (id, data) WHERE s.endpoint_id = u.id`,
-      [outIds, outData, now],
-    );
+    if (outIds.length > 0) {
+      await client.query({
+        name: "hookd_fold_write",
+        text: `UPDATE endpoint_state s SET data = u.data, updated_at = $3
+               FROM unnest($1::text[], $2::text[]) AS u (id, data) WHERE s.endpoint_id = u.id`,
+        values: [outIds, outData, now],
+      });
+    }
+    return unfolded;
+  }
+
+  /** Folds what is still deferred, waiting for the locks (shutdown: nothing may stay behind in memory). */
+  private async foldDeferred(): Promise<void> {
+    const isolation = this.lastIsolation;
+    if (!isolation || this.deferred.size === 0) return;
+    const carried = this.deferred.takeAll();
+    await inTransaction(this.pool, (client) => this.observeEndpoints(client, carried, isolation, true));
   }
 
   /**
@@ -1041,8 +1100,10 @@ export class PostgresStore implements Store {
   ): Promise<{ id: string; tenant_id: string; event_id: string; endpoint_id: string; had_failure: boolean }[]> {
     const col = <T>(f: (r: AttemptRecord) => T) => records.map(f);
     const a = <T>(f: (r: NonNullable<AttemptRecord["attempt"]>) => T) => records.map((r) => (r.attempt ? f(r.attempt) : null));
-    const { rows } = await db.query(
-      `WITH input AS (
+    // Named: prepared once per connection, so the hot path skips parsing and planning.
+    const { rows } = await db.query({
+      name: "hookd_record_attempts",
+      text: `WITH input AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::int[], $6::int[], $7::int[],
            $8::text[], $9::bigint[]) AS t (id, token, status, next_at, attempts, cycle, code, err, now)
        ), prior AS (
@@ -1064,7 +1125,7 @@ export class PostgresStore implements Store {
          WHERE a.id IS NOT NULL AND a.delivery_id IN (SELECT id FROM updated)
        )
        SELECT p.* FROM prior p JOIN updated u ON u.id = p.id`,
-      [
+      values: [
         col((r) => r.deliveryId),
         col((r) => r.leaseToken),
         col((r) => r.status),
@@ -1088,7 +1149,7 @@ export class PostgresStore implements Store {
         a((x) => (x.requestHeaders ? JSON.stringify(x.requestHeaders) : null)),
         a((x) => (x.responseHeaders ? JSON.stringify(x.responseHeaders) : null)),
       ],
-    );
+    });
     return rows;
   }
 
@@ -1276,13 +1337,19 @@ export class PostgresStore implements Store {
   }
 }
 
+/** How often a claim that found every due endpoint locked tries again (after 1, 2, 4 ... ms) before giving up. */
+const CLAIM_LOCK_RETRIES = 4;
+
 interface WalkRow {
+  /** null on the one row the walk returns when it locked no endpoint. */
   endpoint_id: string;
   data: string;
   max_in_flight: number;
   rate_limit_per_s: number | null;
   timeout_ms: number;
   disabled: boolean;
+  /** Endpoints with due work the walk visited, locked or not: more than the rows means some were skipped. */
+  walked: number;
 }
 
 /**
@@ -1309,11 +1376,15 @@ WITH RECURSIVE fwd (eid, n) AS (
 ), walked AS (
   SELECT eid, n FROM (SELECT eid, n FROM fwd UNION ALL SELECT eid, n FROM wrap) w
   WHERE eid IS NOT NULL ORDER BY n LIMIT $2
+), locked AS (
+  SELECT w.n, s.endpoint_id, s.data, ep.max_in_flight, ep.rate_limit_per_s, ep.timeout_ms, ep.disabled
+  FROM walked w JOIN endpoint_state s ON s.endpoint_id = w.eid JOIN endpoints ep ON ep.id = s.endpoint_id
+  FOR UPDATE OF s SKIP LOCKED
 )
-SELECT s.endpoint_id, s.data, ep.max_in_flight, ep.rate_limit_per_s, ep.timeout_ms, ep.disabled
-FROM walked w JOIN endpoint_state s ON s.endpoint_id = w.eid JOIN endpoints ep ON ep.id = s.endpoint_id
-ORDER BY w.n
-FOR UPDATE OF s SKIP LOCKED`;
+SELECT l.endpoint_id, l.data, l.max_in_flight, l.rate_limit_per_s, l.timeout_ms, l.disabled,
+  (SELECT count(*) FROM walked)::int AS walked
+FROM (SELECT 1) one LEFT JOIN locked l ON true
+ORDER BY l.n`;
 
 /**
  * The claim proper. Params: $1 endpoint ids, $2 their quotas, $3 their walk positions, $4 now, $5 limit,
@@ -1322,10 +1393,11 @@ FOR UPDATE OF s SKIP LOCKED`;
 const CLAIM_SQL = `
 WITH q AS (
   SELECT * FROM unnest($1::text[], $2::int[], $3::int[]) AS q (endpoint_id, quota, pos)
-), capped AS (
+), capped AS MATERIALIZED (
   SELECT q.endpoint_id, q.pos, ep.timeout_ms,
-    least(q.quota, ep.max_in_flight - (SELECT count(*) FROM deliveries l
-      WHERE l.endpoint_id = q.endpoint_id AND l.lease_token IS NOT NULL AND l.locked_until > $4))::int AS quota
+    least(q.quota, ep.max_in_flight - (SELECT count(*) FROM (SELECT 1 FROM deliveries l
+      WHERE l.endpoint_id = q.endpoint_id AND l.lease_token IS NOT NULL AND l.locked_until > $4
+      ORDER BY l.locked_until DESC LIMIT ep.max_in_flight) live))::int AS quota
   FROM q JOIN endpoints ep ON ep.id = q.endpoint_id
   WHERE q.quota > 0
 ), picked AS (
