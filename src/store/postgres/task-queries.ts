@@ -27,6 +27,20 @@ import {
 import { inTransaction } from "./pool.ts";
 import { WORK_CHANNEL } from "./work-listener.ts";
 
+/** What a recover will do: its total, and the newest delivery id it goes up to. Params: endpoint, since, until. */
+export const RECOVER_COUNT = `SELECT count(*)::int AS n, max(id) AS bound FROM deliveries
+  WHERE endpoint_id = $1 AND status IN ('failed', 'dead') AND created_at >= $2 AND created_at < $3`;
+
+/**
+ * The next batch of a recover, oldest first, locked. Params: endpoint, cursor (exclusive), bound (inclusive), since,
+ * until, limit. Answered from deliveries_recoverable (test/contract/postgres-delivery-plans.test.ts checks).
+ */
+export const RECOVER_BATCH = `SELECT d.id, d.lease_token, d.locked_until, e.payload_expunged_at FROM deliveries d
+  JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
+  WHERE d.endpoint_id = $1 AND d.status IN ('failed', 'dead') AND d.id > $2 AND d.id <= $3
+    AND d.created_at >= $4 AND d.created_at < $5
+  ORDER BY d.id LIMIT $6 FOR UPDATE OF d`;
+
 const SAVE_TASK = `UPDATE tasks SET ${TASK_UPDATE_COLUMNS.map((c, i) => `${c} = $${i + 2}`).join(", ")} WHERE id = $1`;
 
 async function save(client: pg.PoolClient, r: TaskRow): Promise<void> {
@@ -103,19 +117,14 @@ export class PostgresTasks {
       } else if (row.total === null) {
         const { since, until } = recoverWindow(row);
         const { rows: counted } = await client.query<{ n: number; bound: string | null }>(
-          `SELECT count(*)::int AS n, max(id) AS bound FROM deliveries
-           WHERE endpoint_id = $1 AND status IN ('failed', 'dead') AND created_at >= $2 AND created_at < $3`,
+          RECOVER_COUNT,
           [row.endpoint_id, since, until],
         );
         next = started(row, counted[0]?.n ?? 0, counted[0]?.bound ?? null, req.leaseMs, req.now);
       } else {
         const { since, until } = recoverWindow(row);
         const { rows } = await client.query<RecoverCandidate>(
-          `SELECT d.id, d.lease_token, d.locked_until, e.payload_expunged_at FROM deliveries d
-           JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
-           WHERE d.endpoint_id = $1 AND d.status IN ('failed', 'dead') AND d.id > $2 AND d.id <= $3
-             AND d.created_at >= $4 AND d.created_at < $5
-           ORDER BY d.id LIMIT $6 FOR UPDATE OF d`,
+          RECOVER_BATCH,
           [row.endpoint_id, row.cursor_id ?? "", row.bound_id ?? "", since, until, req.limit],
         );
         const split = splitBatch(rows, req.now);
