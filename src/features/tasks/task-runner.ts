@@ -121,13 +121,12 @@ export class TaskRunner {
   private idle(ms: number): Promise<void> {
     if (this.woken || this.stopping) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
+      const done = () => {
         clearTimeout(timer);
-        self.wakeIdle = null;
+        this.wakeIdle = null;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.wakeIdle = done;
     });
   }
