@@ -15,6 +15,9 @@ import { AuditService } from "./features/audit/service.ts";
 import { DeliveryService } from "./features/deliveries/service.ts";
 import { EndpointService } from "./features/endpoints/service.ts";
 import { EventService } from "./features/events/service.ts";
+import { EventTypeCatalogue } from "./features/event-types/catalogue.ts";
+import { IngestCheck } from "./features/event-types/ingest-check.ts";
+import { EventTypeService } from "./features/event-types/service.ts";
 import { ensureOperatorSink } from "./features/operational-events/operator-sink.ts";
 import { OperationalEventService } from "./features/operational-events/service.ts";
 import { RetentionJob } from "./features/retention/retention-job.ts";
@@ -174,12 +177,14 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     if (role === "all" || role === "api") {
       const tenants = new TenantService(store);
       const auth = new Authenticator(store, log);
+      const eventTypeCatalogue = new EventTypeCatalogue(store, log);
       server = await buildServer(
         {
           auth,
           tenants,
           endpoints: new EndpointService(store, policy, secretBox, now, isolationSettings(config).breaker),
-          events: new EventService(store),
+          events: new EventService(store, Date.now, new IngestCheck(eventTypeCatalogue, config.strictEventTypes)),
+          eventTypes: new EventTypeService(store, eventTypeCatalogue, config.strictEventTypes),
           deliveries: new DeliveryService(store),
           apiKeys: new ApiKeyService(store, tenants, auth),
           audit: new AuditService(store, tenants),

@@ -72,6 +72,7 @@ describe("loadConfig", () => {
       HOOKD_METRICS_TENANT_LABELS: "true",
       HOOKD_RETENTION_DAYS: "7",
       HOOKD_ATTEMPT_BODY_RETENTION_DAYS: "2",
+      HOOKD_STRICT_EVENT_TYPES: "true",
     });
     expect(config).toEqual({
       databaseUrl: "postgres://user:pw@db:5432/hookd",
@@ -109,6 +110,7 @@ describe("loadConfig", () => {
       metricsTenantLabels: true,
       retentionDays: 7,
       attemptBodyRetentionDays: 2,
+      strictEventTypes: true,
     });
     expect(storeKind(config)).toBe("postgres");
   });

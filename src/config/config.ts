@@ -44,6 +44,7 @@ export interface Config {
   metricsTenantLabels: boolean;
   retentionDays: number;
   attemptBodyRetentionDays: number | null;
+  strictEventTypes: boolean;
 }
 
 interface Setting<K extends keyof Config> {
@@ -270,6 +271,13 @@ export const SETTINGS = [
     doc: "Clear attempt response bodies older than this many days (shorter than HOOKD_RETENTION_DAYS); unset: the same.",
     default: null,
     parse: int(1, 36_500),
+  },
+  {
+    env: "HOOKD_STRICT_EVENT_TYPES",
+    key: "strictEventTypes",
+    doc: "true: events must have a type the tenant declared, and endpoints may subscribe only to declared, unarchived types.",
+    default: false,
+    parse: bool,
   },
 ] as const satisfies readonly Setting<keyof Config>[];
 

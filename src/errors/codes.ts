@@ -18,7 +18,9 @@ export const ERROR_CODES = {
   DELIVERY_NOT_FOUND: { status: 404, description: "The tenant has no delivery with this id." },
   API_KEY_NOT_FOUND: { status: 404, description: "The tenant has no API key with this id." },
   TASK_NOT_FOUND: { status: 404, description: "The tenant has no task with this id." },
+  EVENT_TYPE_NOT_FOUND: { status: 404, description: "The tenant has declared no event type with this name." },
   TENANT_ALREADY_EXISTS: { status: 409, description: "A tenant with this id already exists." },
+  EVENT_TYPE_EXISTS: { status: 409, description: "The tenant has already declared an event type with this name." },
   EVENT_ID_CONFLICT: {
     status: 409,
     description: "An event with this id already exists with a different type or data.",
@@ -45,6 +47,22 @@ export const ERROR_CODES = {
       "hookd may not deliver to this URL: a scheme other than http(s), credentials, a port outside HOOKD_ALLOWED_PORTS, plain http under HOOKD_REQUIRE_HTTPS, a non-canonical IPv4 spelling, or a host that is or resolves to a loopback, private, link-local or other special address. The message says which.",
   },
   ENDPOINT_URL_UNRESOLVABLE: { status: 422, description: "The endpoint URL's host name does not resolve." },
+  INVALID_SCHEMA: {
+    status: 422,
+    description:
+      "The event type's schema cannot be used: it does not compile as JSON Schema draft 2020-12 (strict: unknown keywords and formats are errors), or it breaks a limit (64 KiB, 32 levels, references only as `#/...` pointers within the schema and never recursive, at most 10,000 subschemas once references are expanded, no nested repetition or backreferences in patterns, `uniqueItems` over objects or arrays only with `maxItems` <= 100). The message says which.",
+  },
+  SCHEMA_VALIDATION_FAILED: {
+    status: 422,
+    description:
+      "An event's `data` does not match the schema declared for its type; nothing was written. `details` lists up to 20 problems as `{index?, type, instance_path, message}` (`index` is the event's position in a batch).",
+  },
+  UNKNOWN_EVENT_TYPE: {
+    status: 422,
+    description:
+      "With HOOKD_STRICT_EVENT_TYPES: the event's type is not declared, or an endpoint subscribes to a type that is not declared (or is archived), or to a wildcard that matches no declared type.",
+  },
+  EVENT_TYPE_LIMIT_REACHED: { status: 422, description: "The tenant has declared the most event types allowed (1000)." },
   SERVICE_UNAVAILABLE: { status: 503, description: "The store is unreachable; retry after the Retry-After delay." },
   INTERNAL_ERROR: { status: 500, description: "An unexpected server fault; the log has the details." },
 } as const satisfies Record<string, { status: number; description: string }>;

@@ -11,6 +11,7 @@ import { auditRoutes } from "../features/audit/routes.ts";
 import { deliveryRoutes } from "../features/deliveries/routes.ts";
 import { endpointRoutes } from "../features/endpoints/routes.ts";
 import { eventRoutes } from "../features/events/routes.ts";
+import { eventTypeRoutes } from "../features/event-types/routes.ts";
 import { healthRoutes } from "../features/health/routes.ts";
 import { metricsRoutes } from "../features/metrics/routes.ts";
 import { retentionRoutes } from "../features/retention/routes.ts";
@@ -82,6 +83,7 @@ export async function buildServer(ctx: ApiContext, log: Logger): Promise<Fastify
   await app.register(tenantRoutes(ctx));
   await app.register(endpointRoutes(ctx));
   await app.register(eventRoutes(ctx));
+  await app.register(eventTypeRoutes(ctx));
   await app.register(deliveryRoutes(ctx));
   await app.register(apiKeyRoutes(ctx));
   await app.register(auditRoutes(ctx));

@@ -6,6 +6,7 @@ import type { AuditService } from "../features/audit/service.ts";
 import type { DeliveryService } from "../features/deliveries/service.ts";
 import type { EndpointService } from "../features/endpoints/service.ts";
 import type { EventService } from "../features/events/service.ts";
+import type { EventTypeService } from "../features/event-types/service.ts";
 import type { OperationalEventService } from "../features/operational-events/service.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { RetentionService } from "../features/retention/service.ts";
@@ -19,6 +20,7 @@ export interface ApiContext {
   tenants: TenantService;
   endpoints: EndpointService;
   events: EventService;
+  eventTypes: EventTypeService;
   deliveries: DeliveryService;
   apiKeys: ApiKeyService;
   audit: AuditService;

@@ -12,10 +12,11 @@ export function encodeCursor(lastId: string | null): string | null {
   return lastId === null ? null : Buffer.from(`v1:${lastId}`, "utf8").toString("base64url");
 }
 
-export function decodeCursor(cursor: string | undefined): string | null {
+/** @param pattern what the decoded value must look like: an id, unless the listing pages by something else. */
+export function decodeCursor(cursor: string | undefined, pattern: RegExp = CURSOR_ID): string | null {
   if (cursor === undefined || cursor === "") return null;
   const text = Buffer.from(cursor, "base64url").toString("utf8");
-  if (!text.startsWith("v1:") || !CURSOR_ID.test(text.slice(3))) {
+  if (!text.startsWith("v1:") || !pattern.test(text.slice(3))) {
     throw new AppError("INVALID_CURSOR", "cursor is not valid");
   }
   return text.slice(3);

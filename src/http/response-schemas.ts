@@ -8,6 +8,7 @@
  * missing here is not silently dropped from answers; the OpenAPI test checks real answers against these schemas.
  */
 import { type TSchema, Type } from "typebox";
+import { EVENT_TYPE_RESPONSES } from "../features/event-types/schemas.ts";
 import { OperationalEventPage } from "../features/operational-events/schemas.ts";
 import { TaskPage, TaskSchema } from "../features/tasks/schemas.ts";
 import { TestSendResult } from "../features/test-send/schemas.ts";
@@ -215,4 +216,5 @@ export const RESPONSES: Record<string, Record<number, TSchema>> = {
   [`POST ${t}/endpoints/:endpoint_id/recover`]: { 202: TaskSchema },
   [`GET ${t}/tasks`]: { 200: TaskPage },
   [`GET ${t}/tasks/:task_id`]: { 200: TaskSchema },
+  ...EVENT_TYPE_RESPONSES,
 };

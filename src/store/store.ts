@@ -26,6 +26,7 @@ import type {
 } from "../domain/types.ts";
 import type { EndpointState } from "../domain/endpoint-state.ts";
 import type { Task, TaskKind } from "../domain/tasks.ts";
+import type { EventType, EventTypeSummary } from "../domain/event-type.ts";
 
 export interface PageRequest {
   limit: number;
@@ -47,7 +48,7 @@ export interface ApiKeyInfo extends ApiKeyRecord {
   lastUsedAt: number | null;
 }
 
-export type AuditTargetType = "tenant" | "endpoint" | "api_key";
+export type AuditTargetType = "tenant" | "endpoint" | "api_key" | "event_type";
 
 /** One row of the audit log. `before` and `after` are redacted snapshots (never secrets or key material). */
 export interface AuditEntry {
@@ -96,6 +97,8 @@ export type EndpointPatch = Partial<
     | "rateLimitPerS"
   >
 >;
+
+export type EventTypePatch = Partial<Pick<EventType, "description" | "schema" | "archived" | "revision">>;
 
 /** A new signing secret for an endpoint; the current one becomes the previous one while `previousExpiresAt` lasts. */
 export interface SecretRotation {
@@ -394,6 +397,22 @@ export interface Store {
    * through the API meanwhile wins); returns how many were applied.
    */
   replaceEndpointSecrets(changes: EndpointSecretsChange[]): Promise<number>;
+
+  /** Declares a type in the tenant's catalogue; false when the tenant has one of that name already. */
+  insertEventType(eventType: EventType, audit?: AuditNote<EventType>): Promise<boolean>;
+  getEventType(tenantId: string, name: string): Promise<EventType | null>;
+  /** By name (bytewise order); `page.after` is a name. Archived types only with `includeArchived`. */
+  listEventTypes(tenantId: string, includeArchived: boolean, page: PageRequest): Promise<Page<EventType>>;
+  /** The whole catalogue without schemas, archived types included: what the ingest cache keeps. */
+  listEventTypeSummaries(tenantId: string): Promise<EventTypeSummary[]>;
+  updateEventType(
+    tenantId: string,
+    name: string,
+    patch: EventTypePatch,
+    now: number,
+    audit?: AuditNote<EventType>,
+  ): Promise<EventType | null>;
+  deleteEventType(tenantId: string, name: string, audit?: AuditNote<EventType>): Promise<boolean>;
 
   ingest(request: IngestRequest): Promise<IngestResult>;
   getEvent(tenantId: string, id: string): Promise<StoredEvent | null>;

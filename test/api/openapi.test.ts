@@ -131,6 +131,11 @@ describe.each(STORE_KINDS)("served OpenAPI and docs (%s)", (kind) => {
     await check(`POST ${t}/api-keys`, key);
     await check(`GET ${t}/api-keys`, await api.get(`/v1/tenants/${tid}/api-keys`));
     await check(`GET ${t}/audit-log`, await api.get(`/v1/tenants/${tid}/audit-log`));
+    await check(`POST ${t}/event-types`, await api.post(`/v1/tenants/${tid}/event-types`, { name: "a.b", schema: { type: "object" } }));
+    await check(`GET ${t}/event-types`, await api.get(`/v1/tenants/${tid}/event-types`));
+    await check(`GET ${t}/event-types/:name`, await api.get(`/v1/tenants/${tid}/event-types/a.b`));
+    await check(`PATCH ${t}/event-types/:name`, await api.patch(`/v1/tenants/${tid}/event-types/a.b`, { schema: null }));
+    expect((await api.delete(`/v1/tenants/${tid}/event-types/a.b`)).status).toBe(204);
     await api.patch(`/v1/tenants/${tid}/endpoints/${eid}`, { disabled: true });
     const ops = await api.get(`/v1/operational-events?tenant_id=${tid}`);
     expect(ops.body.data.length).toBeGreaterThan(0);

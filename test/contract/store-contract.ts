@@ -10,6 +10,7 @@ import type { StoreKind, TestDatabase } from "../support/stores.ts";
 import { createTestDatabase } from "../support/stores.ts";
 import { runDeliveryLogContract } from "./delivery-log-contract.ts";
 import { endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
+import { eventTypesContract } from "./event-types-contract.ts";
 import { keysAndAuditContract } from "./keys-and-audit-contract.ts";
 import { operationalEventCases, queueStatsCases } from "./operational-events-contract.ts";
 import { retentionCases } from "./retention-contract.ts";
@@ -101,6 +102,7 @@ export function runStoreContract(kind: StoreKind): void {
     });
 
     keysAndAuditContract(() => store);
+    eventTypesContract(() => store);
 
     describe("tenants", () => {
       it("inserts once, refuses a duplicate id, and round-trips every field", async () => {

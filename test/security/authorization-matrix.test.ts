@@ -26,6 +26,7 @@ interface World {
   eventId: string;
   deliveryId: string;
   taskId: string;
+  eventTypeName: string;
 }
 
 interface RouteCase {
@@ -157,6 +158,27 @@ const ROUTES: Record<string, RouteCase> = {
     request: (w) => ({ path: `${t(w)}/events/${w.eventId}/payload` }),
   },
   "GET /v1/operational-events": { access: "admin", ok: 200, request: () => ({ path: "/v1/operational-events" }) },
+  "POST /v1/tenants/:tenant_id/event-types": {
+    access: "tenant",
+    ok: 201,
+    request: (w) => ({ path: `${t(w)}/event-types`, body: { name: "matrix.new", schema: { type: "object" } } }),
+  },
+  "GET /v1/tenants/:tenant_id/event-types": { access: "tenant", ok: 200, request: (w) => ({ path: `${t(w)}/event-types` }) },
+  "GET /v1/tenants/:tenant_id/event-types/:name": {
+    access: "tenant",
+    ok: 200,
+    request: (w) => ({ path: `${t(w)}/event-types/${w.eventTypeName}` }),
+  },
+  "PATCH /v1/tenants/:tenant_id/event-types/:name": {
+    access: "tenant",
+    ok: 200,
+    request: (w) => ({ path: `${t(w)}/event-types/${w.eventTypeName}`, body: { description: "changed", archived: true } }),
+  },
+  "DELETE /v1/tenants/:tenant_id/event-types/:name": {
+    access: "tenant",
+    ok: 204,
+    request: (w) => ({ path: `${t(w)}/event-types/${w.eventTypeName}` }),
+  },
   "GET /v1/tenants/:tenant_id/audit-log": { access: "tenant", ok: 200, request: (w) => ({ path: `${t(w)}/audit-log` }) },
 };
 
@@ -188,6 +210,7 @@ describe.each(STORE_KINDS)("authorisation matrix (%s)", (kind) => {
     expect((await h.api.get(`/v1/tenants/${tenantId}`, { key: revoked.key })).status).toBe(200);
     expect((await h.api.delete(`/v1/tenants/${tenantId}/api-keys/${revoked.id}`)).status).toBe(204);
     const ep = await h.api.createEndpoint(tenantId, { url: receiverUrl, event_types: ["matrix.*"] });
+    const eventType = await h.api.expectPost(`/v1/tenants/${tenantId}/event-types`, { name: "matrix.declared" }, 201);
     const ev = await h.api.publish(tenantId, { type: "matrix.setup", data: { n: 1 } });
     const delivery = await h.api.onlyDeliveryOf(tenantId, ev.id);
     await h.api.waitForDelivery(tenantId, delivery.id, (d) => d.status === "succeeded");
@@ -202,12 +225,22 @@ describe.each(STORE_KINDS)("authorisation matrix (%s)", (kind) => {
       eventId: ev.id,
       deliveryId: delivery.id,
       taskId: task.id,
+      eventTypeName: eventType.name,
     };
   }
 
   /** Everything an admin can read about the tenant; a refused call must leave it identical. */
   async function snapshot(w: World): Promise<unknown> {
-    const paths = ["", "/endpoints", `/endpoints/${w.endpointId}`, "/api-keys", "/deliveries?limit=250", "/audit-log?limit=250", "/tasks?limit=250"];
+    const paths = [
+      "",
+      "/endpoints",
+      `/endpoints/${w.endpointId}`,
+      "/api-keys",
+      "/deliveries?limit=250",
+      "/audit-log?limit=250",
+      "/tasks?limit=250",
+      "/event-types?include_archived=true",
+    ];
     const out: unknown[] = [];
     for (const p of paths) {
       const res = await h.api.get(`${t(w)}${p}`);

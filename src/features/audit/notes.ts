@@ -5,9 +5,10 @@
  * @example
  *   await store.updateEndpoint(tid, eid, { secret }, now, endpointAudit(principal.keyId, "endpoint.secret_rotated", now));
  */
+import type { EventType } from "../../domain/event-type.ts";
 import type { Endpoint, Tenant } from "../../domain/types.ts";
 import type { ApiKeyInfo, AuditNote } from "../../store/store.ts";
-import { apiKeySnapshot, endpointSnapshot, tenantSnapshot } from "./snapshots.ts";
+import { apiKeySnapshot, endpointSnapshot, eventTypeSnapshot, tenantSnapshot } from "./snapshots.ts";
 
 export type AuditAction =
   | "tenant.created"
@@ -19,7 +20,10 @@ export type AuditAction =
   | "endpoint.secret_rotated"
   | "endpoint.enabled"
   | "api_key.created"
-  | "api_key.revoked";
+  | "api_key.revoked"
+  | "event_type.created"
+  | "event_type.updated"
+  | "event_type.deleted";
 
 export function tenantAudit(actorKeyId: string, action: AuditAction, at: number): AuditNote<Tenant> {
   return { actorKeyId, action, at, snapshot: tenantSnapshot };
@@ -31,4 +35,8 @@ export function endpointAudit(actorKeyId: string, action: AuditAction, at: numbe
 
 export function apiKeyAudit(actorKeyId: string, action: AuditAction, at: number): AuditNote<ApiKeyInfo> {
   return { actorKeyId, action, at, snapshot: apiKeySnapshot };
+}
+
+export function eventTypeAudit(actorKeyId: string, action: AuditAction, at: number): AuditNote<EventType> {
+  return { actorKeyId, action, at, snapshot: eventTypeSnapshot };
 }

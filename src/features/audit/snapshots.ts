@@ -3,6 +3,7 @@
  * secret. Signing secrets (any field whose name mentions a secret, so fields added later are covered too), custom
  * header values (they often carry the receiver's credentials) and key hashes are never written to the log.
  */
+import type { EventType } from "../../domain/event-type.ts";
 import type { Endpoint, JsonObject, Tenant } from "../../domain/types.ts";
 import type { ApiKeyInfo } from "../../store/store.ts";
 
@@ -31,6 +32,11 @@ export function endpointSnapshot(e: Endpoint): JsonObject {
 
 export function apiKeySnapshot(k: ApiKeyInfo): JsonObject {
   return { id: k.id, tenant_id: k.tenantId, revoked_at: k.revokedAt };
+}
+
+/** A schema holds no secrets, and the log is where "who changed the contract to what" is answered. */
+export function eventTypeSnapshot(t: EventType): JsonObject {
+  return { name: t.name, description: t.description, schema: t.schema, archived: t.archived };
 }
 
 function redactHeaderValues(headers: Record<string, string>): Record<string, string> {

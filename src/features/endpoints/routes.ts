@@ -30,6 +30,7 @@ export function endpointRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
 
     app.post(base, { schema: { params: TenantParams, body: CreateEndpointBody } }, async (req, reply) => {
       const actor = await access(req, req.params.tenant_id);
+      await ctx.eventTypes.assertSubscribable(req.params.tenant_id, req.body.event_types ?? ["*"]);
       const { endpoint, secret } = await ctx.endpoints.create(req.params.tenant_id, req.body, actor);
       return reply.status(201).send({ ...endpointToApi(endpoint), secret });
     });
@@ -63,6 +64,7 @@ export function endpointRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
 
     app.patch(`${base}/:endpoint_id`, { schema: { params: EndpointParams, body: PatchEndpointBody } }, async (req) => {
       const actor = await access(req, req.params.tenant_id);
+      if (req.body.event_types) await ctx.eventTypes.assertSubscribable(req.params.tenant_id, req.body.event_types);
       return endpointToApi(await ctx.endpoints.update(req.params.tenant_id, req.params.endpoint_id, req.body, actor));
     });
 

@@ -7,6 +7,7 @@ import { newId } from "../../domain/ids.ts";
 import type { Delivery, StoredEvent } from "../../domain/types.ts";
 import { AppError } from "../../errors/app-error.ts";
 import type { IngestedEvent, NewEvent, Store } from "../../store/store.ts";
+import type { IngestCheck } from "../event-types/ingest-check.ts";
 import { MAX_EVENT_BYTES } from "./schemas.ts";
 
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
@@ -23,6 +24,8 @@ export class EventService {
   constructor(
     private readonly store: Store,
     private readonly now: () => number = Date.now,
+    /** Declared types and their schemas (strict mode, validation); without it every type is accepted as is. */
+    private readonly typeCheck?: IngestCheck,
   ) {}
 
   /**
@@ -38,6 +41,7 @@ export class EventService {
     render: (events: IngestedEvent[]) => string,
   ): Promise<PublishResult> {
     assertUniqueIds(inputs);
+    await this.typeCheck?.check(tenantId, inputs, shape === "batch");
     const at = this.now();
     const events: NewEvent[] = inputs.map((input, index) => {
       const dataJson = JSON.stringify(input.data);

@@ -80,6 +80,9 @@ import { migratePostgres } from "./migrate.ts";
 import { appendRecords, DeferredObservations, type RecordsByEndpoint } from "./deferred-observations.ts";
 import { createPool, inTransaction } from "./pool.ts";
 import { PostgresTasks } from "./task-queries.ts";
+import { PostgresEventTypes } from "./event-types.ts";
+import type { EventType, EventTypeSummary } from "../../domain/event-type.ts";
+import type { EventTypePatch } from "../store.ts";
 import { WORK_CHANNEL, WorkListener } from "./work-listener.ts";
 import type { Task } from "../../domain/tasks.ts";
 
@@ -163,10 +166,13 @@ export class PostgresStore implements Store {
   private readonly deferred = new DeferredObservations();
   private lastIsolation: IsolationPolicy | null = null;
 
+  private readonly eventTypes: PostgresEventTypes;
+
   constructor(private readonly options: PostgresStoreOptions) {
     this.pool = createPool(options.url, options.poolSize, options.onError);
     this.work.setMaxListeners(0);
     this.tasks = new PostgresTasks(this.pool);
+    this.eventTypes = new PostgresEventTypes(this.pool, writeAudit);
   }
 
   async migrate(): Promise<void> {
@@ -459,6 +465,36 @@ export class PostgresStore implements Store {
       ],
     );
     return rowCount ?? 0;
+  }
+
+  insertEventType(t: EventType, audit?: AuditNote<EventType>): Promise<boolean> {
+    return this.eventTypes.insert(t, audit);
+  }
+
+  getEventType(tenantId: string, name: string): Promise<EventType | null> {
+    return this.eventTypes.get(tenantId, name);
+  }
+
+  listEventTypes(tenantId: string, includeArchived: boolean, page: PageRequest): Promise<Page<EventType>> {
+    return this.eventTypes.list(tenantId, includeArchived, page);
+  }
+
+  listEventTypeSummaries(tenantId: string): Promise<EventTypeSummary[]> {
+    return this.eventTypes.summaries(tenantId);
+  }
+
+  updateEventType(
+    tenantId: string,
+    name: string,
+    patch: EventTypePatch,
+    now: number,
+    audit?: AuditNote<EventType>,
+  ): Promise<EventType | null> {
+    return this.eventTypes.update(tenantId, name, patch, now, audit);
+  }
+
+  deleteEventType(tenantId: string, name: string, audit?: AuditNote<EventType>): Promise<boolean> {
+    return this.eventTypes.delete(tenantId, name, audit);
   }
 
   /**

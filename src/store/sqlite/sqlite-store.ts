@@ -75,6 +75,9 @@ import type { Task } from "../../domain/tasks.ts";
 import { interleaveFair, NO_ISOLATION, shareOf, visitLimit } from "../fair-claim.ts";
 import { migrateSqlite, openSqlite, type SqliteDatabase, sqlitePathFromUrl } from "./open-database.ts";
 import { SqliteTasks } from "./task-queries.ts";
+import { SqliteEventTypes } from "./event-types.ts";
+import type { EventType, EventTypeSummary } from "../../domain/event-type.ts";
+import type { EventTypePatch } from "../store.ts";
 
 class EventConflict extends Error {
   constructor(readonly eventId: string) {
@@ -118,9 +121,12 @@ export class SqliteStore implements Store {
   private readonly statements = new Map<string, Statement<unknown[]>>();
   private readonly tasks: SqliteTasks;
 
+  private readonly eventTypes: SqliteEventTypes;
+
   private constructor(private readonly db: SqliteDatabase) {
     this.work.setMaxListeners(0);
     this.tasks = new SqliteTasks(db, () => this.work.emit("work"));
+    this.eventTypes = new SqliteEventTypes(db, (text) => this.sql(text), (entry) => this.audit(entry));
   }
 
   /** @example const store = SqliteStore.open("sqlite:./data/hookd.db") */
@@ -435,6 +441,36 @@ export class SqliteStore implements Store {
       }
       return applied;
     }).immediate();
+  }
+
+  async insertEventType(t: EventType, audit?: AuditNote<EventType>): Promise<boolean> {
+    return this.eventTypes.insert(t, audit);
+  }
+
+  async getEventType(tenantId: string, name: string): Promise<EventType | null> {
+    return this.eventTypes.get(tenantId, name);
+  }
+
+  async listEventTypes(tenantId: string, includeArchived: boolean, page: PageRequest): Promise<Page<EventType>> {
+    return this.eventTypes.list(tenantId, includeArchived, page);
+  }
+
+  async listEventTypeSummaries(tenantId: string): Promise<EventTypeSummary[]> {
+    return this.eventTypes.summaries(tenantId);
+  }
+
+  async updateEventType(
+    tenantId: string,
+    name: string,
+    patch: EventTypePatch,
+    now: number,
+    audit?: AuditNote<EventType>,
+  ): Promise<EventType | null> {
+    return this.eventTypes.update(tenantId, name, patch, now, audit);
+  }
+
+  async deleteEventType(tenantId: string, name: string, audit?: AuditNote<EventType>): Promise<boolean> {
+    return this.eventTypes.delete(tenantId, name, audit);
   }
 
   /**

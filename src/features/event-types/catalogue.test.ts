@@ -1,0 +1,110 @@
+/**
+ * The ingest cache on a real SQLite store: catalogues are served from memory within the TTL (a change written behind
+ * its back stays invisible until then), forget() and the TTL reload them, validators are compiled once per revision,
+ * and a stored schema that no longer compiles is logged and not enforced rather than failing ingest.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { EventType } from "../../domain/event-type.ts";
+import { createLogger } from "../../observability/logger.ts";
+import { SqliteStore } from "../../store/sqlite/sqlite-store.ts";
+import { CATALOGUE_TTL_MS, EventTypeCatalogue } from "./catalogue.ts";
+
+const T0 = 1_800_000_000_000;
+
+function eventType(name: string, over: Partial<EventType> = {}): EventType {
+  return {
+    tenantId: "acme",
+    name,
+    description: "",
+    schema: { type: "object", required: ["a"] },
+    archived: false,
+    revision: `${name}-r1`,
+    createdAt: T0,
+    updatedAt: T0,
+    ...over,
+  };
+}
+
+describe("EventTypeCatalogue", () => {
+  let dir: string;
+  let store: SqliteStore;
+  let clock: number;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "hookd-catalogue-"));
+    store = SqliteStore.open(`sqlite:${join(dir, "hookd.db")}`);
+    await store.migrate();
+    await store.insertTenant({ id: "acme", name: "Acme", metadata: {}, createdAt: T0, updatedAt: T0 });
+    clock = T0;
+  });
+
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("serves a tenant's catalogue from memory for the TTL, and reloads it after the TTL or forget()", async () => {
+    const catalogue = new EventTypeCatalogue(store, undefined, () => clock);
+    const first = await catalogue.catalogue("acme");
+    expect(first.size).toBe(0);
+    // Written straight to the store, as another process would: this process does not see it yet.
+    await store.insertEventType(eventType("a.one"));
+    clock += CATALOGUE_TTL_MS;
+    expect(await catalogue.catalogue("acme")).toBe(first);
+    clock += 1;
+    const reloaded = await catalogue.catalogue("acme");
+    expect([...reloaded.keys()]).toEqual(["a.one"]);
+
+    await store.insertEventType(eventType("a.two"));
+    expect(await catalogue.catalogue("acme")).toBe(reloaded);
+    catalogue.forget("acme");
+    expect([...(await catalogue.catalogue("acme")).keys()].sort()).toEqual(["a.one", "a.two"]);
+  });
+
+  it("compiles a type's schema once per revision", async () => {
+    const catalogue = new EventTypeCatalogue(store, undefined, () => clock);
+    await store.insertEventType(eventType("a.one"));
+    const summary = (await catalogue.catalogue("acme")).get("a.one")!;
+    const validate = await catalogue.validator("acme", summary);
+    expect(await catalogue.validator("acme", summary)).toBe(validate);
+    expect(validate!({})).toEqual([{ instance_path: "", message: "must have required property 'a'" }]);
+    expect(validate!({ a: 1 })).toEqual([]);
+
+    await store.updateEventType("acme", "a.one", { schema: { type: "object", required: ["b"] }, revision: "a.one-r2" }, T0 + 1);
+    catalogue.forget("acme");
+    const next = (await catalogue.catalogue("acme")).get("a.one")!;
+    expect(next.revision).toBe("a.one-r2");
+    const revalidate = await catalogue.validator("acme", next);
+    expect(revalidate).not.toBe(validate);
+    expect(revalidate!({ a: 1 })).toEqual([{ instance_path: "", message: "must have required property 'b'" }]);
+
+    await store.updateEventType("acme", "a.one", { schema: null, revision: "a.one-r3" }, T0 + 2);
+    expect(await catalogue.validator("acme", { ...next, revision: "a.one-r3" })).toBeNull();
+  });
+
+  it("logs a stored schema that does not compile and leaves the type unenforced", async () => {
+    const lines: string[] = [];
+    const log = createLogger(
+      "warn",
+      new Writable({
+        write(chunk, _enc, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      }),
+    );
+    const catalogue = new EventTypeCatalogue(store, log, () => clock);
+    // The store keeps what it is given; only the service checks schemas. A recursive one stands for any schema an
+    // older, looser hookd might have saved.
+    await store.insertEventType(eventType("a.loop", { schema: { properties: { x: { $ref: "#" } } } }));
+    const summary = (await catalogue.catalogue("acme")).get("a.loop")!;
+    expect(await catalogue.validator("acme", summary)).toBeNull();
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({ level: 40, tenant_id: "acme", event_type: "a.loop", msg: expect.stringContaining("not enforced") }),
+    ]);
+  });
+});
