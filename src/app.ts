@@ -178,12 +178,13 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       const tenants = new TenantService(store);
       const auth = new Authenticator(store, log);
       const eventTypeCatalogue = new EventTypeCatalogue(store, log);
+      const typeCheck = new IngestCheck(eventTypeCatalogue, config.strictEventTypes);
       server = await buildServer(
         {
           auth,
           tenants,
           endpoints: new EndpointService(store, policy, secretBox, now, isolationSettings(config).breaker),
-          events: new EventService(store, Date.now, new IngestCheck(eventTypeCatalogue, config.strictEventTypes)),
+          events: new EventService(store, Date.now, typeCheck),
           eventTypes: new EventTypeService(store, eventTypeCatalogue, config.strictEventTypes),
           deliveries: new DeliveryService(store),
           apiKeys: new ApiKeyService(store, tenants, auth),
@@ -193,7 +194,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
           metricsAuth: config.metricsAuth,
           retention: new RetentionService(store),
           tasks: new TaskService(store, () => runner.wake(), now),
-          testSend: new TestSendService(store, now),
+          testSend: new TestSendService(store, now, typeCheck),
           ready: () => store.ping(),
         },
         log,

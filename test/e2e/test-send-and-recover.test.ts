@@ -53,6 +53,24 @@ describe.each(STORE_KINDS)("test send (%s)", (kind) => {
     expect(body).toMatchObject({ type: "invoice.paid", data: { amount: 4200 } });
   });
 
+  it("holds a named event type to its declared schema, as a publish is; the default type needs none", async () => {
+    const tenant = await h.tenant();
+    const target = await h.receiver(answer(204));
+    const ep = await h.api.createEndpoint(tenant, { url: target.url });
+    await h.api.expectPost(
+      `/v1/tenants/${tenant}/event-types`,
+      { name: "invoice.paid", schema: { type: "object", required: ["amount"] } },
+      201,
+    );
+    const path = `/v1/tenants/${tenant}/endpoints/${ep.id}/test`;
+    const bad = await h.api.post(path, { event_type: "invoice.paid", data: { note: "no amount" } });
+    expect([bad.status, bad.body.code]).toEqual([422, "SCHEMA_VALIDATION_FAILED"]);
+    expect(await h.api.deliveriesOf(tenant)).toEqual([]);
+    await h.api.expectPost(path, { event_type: "invoice.paid", data: { amount: 1 } }, 202);
+    await h.api.expectPost(path, {}, 202);
+    expect(await h.api.deliveriesOf(tenant)).toHaveLength(2);
+  });
+
   it("refuses an unknown or disabled endpoint and bad input with stable codes", async () => {
     const tenant = await h.tenant();
     const ep = await h.api.createEndpoint(tenant, { url: "http://127.0.0.1:9/", disabled: true });

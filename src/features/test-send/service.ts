@@ -6,6 +6,7 @@
 import { newId } from "../../domain/ids.ts";
 import { AppError } from "../../errors/app-error.ts";
 import type { Store } from "../../store/store.ts";
+import type { IngestCheck } from "../event-types/ingest-check.ts";
 import { MAX_EVENT_BYTES } from "../events/schemas.ts";
 import { TEST_EVENT_TYPE } from "./schemas.ts";
 
@@ -18,11 +19,19 @@ export class TestSendService {
   constructor(
     private readonly store: Store,
     private readonly now: () => number = Date.now,
+    /**
+     * The event-type catalogue's check, as publishing applies it, for a type the caller names (strict mode, schema).
+     * The default `hookd.test` is hookd's own type and never needs declaring.
+     */
+    private readonly typeCheck?: IngestCheck,
   ) {}
 
   /** @returns the new event's id and its one delivery's id. */
   async send(tenantId: string, endpointId: string, input: TestSendInput): Promise<{ eventId: string; deliveryId: string }> {
-    const dataJson = JSON.stringify(input.data ?? { test: true });
+    const type = input.event_type ?? TEST_EVENT_TYPE;
+    const data = input.data ?? { test: true };
+    if (type !== TEST_EVENT_TYPE) await this.typeCheck?.check(tenantId, [{ type, data }], false);
+    const dataJson = JSON.stringify(data);
     if (Buffer.byteLength(dataJson) > MAX_EVENT_BYTES) {
       throw new AppError("PAYLOAD_TOO_LARGE", `event data is larger than ${MAX_EVENT_BYTES} bytes`);
     }
@@ -30,7 +39,7 @@ export class TestSendService {
     const deliveryId = newId("dlv");
     const result = await this.store.ingest({
       tenantId,
-      events: [{ id: eventId, generatedId: true, type: input.event_type ?? TEST_EVENT_TYPE, dataJson, createdAt: this.now() }],
+      events: [{ id: eventId, generatedId: true, type, dataJson, createdAt: this.now() }],
       idempotency: null,
       renderResponse: () => "",
       target: { endpointId, deliveryId },
