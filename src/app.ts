@@ -23,6 +23,9 @@ import { OperationalEventService } from "./features/operational-events/service.t
 import { RetentionJob } from "./features/retention/retention-job.ts";
 import { RetentionService } from "./features/retention/service.ts";
 import { StatsService } from "./features/stats/service.ts";
+import { TaskRunner } from "./features/tasks/task-runner.ts";
+import { TaskService } from "./features/tasks/service.ts";
+import { TestSendService } from "./features/test-send/service.ts";
 import { TenantService } from "./features/tenants/service.ts";
 import { Authenticator } from "./http/auth.ts";
 import { buildServer } from "./http/build-server.ts";
@@ -146,6 +149,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
   let server: FastifyInstance | null = null;
   let worker: DeliveryWorker | null = null;
   let retention: RetentionJob | null = null;
+  let taskRunner: TaskRunner | null = null;
   let agent: Dispatcher | null = null;
   try {
     await migrateWithRetry(store, log);
@@ -171,17 +175,21 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     metrics.setBreakerSource(async () =>
       Object.entries(await store.countEndpointsByBreaker()).map(([state, count]) => ({ state: state as BreakerState, count })),
     );
+    // Every role runs background tasks (features/tasks): an API process starts the ones it queues at once.
+    taskRunner = new TaskRunner({ store, log, now });
+    const runner = taskRunner;
     let url: string | null = null;
     if (role === "all" || role === "api") {
       const tenants = new TenantService(store);
       const auth = new Authenticator(store, log);
       const eventTypeCatalogue = new EventTypeCatalogue(store, log);
+      const typeCheck = new IngestCheck(eventTypeCatalogue, config.strictEventTypes);
       server = await buildServer(
         {
           auth,
           tenants,
           endpoints: new EndpointService(store, policy, secretBox, now, isolationSettings(config).breaker),
-          events: new EventService(store, Date.now, new IngestCheck(eventTypeCatalogue, config.strictEventTypes)),
+          events: new EventService(store, Date.now, typeCheck),
           eventTypes: new EventTypeService(store, eventTypeCatalogue, config.strictEventTypes),
           deliveries: new DeliveryService(store),
           apiKeys: new ApiKeyService(store, tenants, auth),
@@ -191,6 +199,8 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
           metricsAuth: config.metricsAuth,
           retention: new RetentionService(store),
           stats: new StatsService(store),
+          tasks: new TaskService(store, () => runner.wake(), now),
+          testSend: new TestSendService(store, now, typeCheck),
           ready: () => store.ping(),
         },
         log,
@@ -228,12 +238,14 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       });
       retention.start();
     }
+    taskRunner.start();
 
     let closing: Promise<void> | null = null;
     const close = () => {
       closing ??= (async () => {
         await server?.close();
         await retention?.stop();
+        await taskRunner?.stop();
         await worker?.stop();
         if (agent && !opts.dispatcher) await agent.close();
         await store.close();
@@ -243,6 +255,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     return { store, server, worker, metrics, url, generatedAdminKey, generatedOperatorSecret, close };
   } catch (err) {
     await server?.close().catch(() => undefined);
+    await taskRunner?.stop().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw err;
   }

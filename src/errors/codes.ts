@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   EVENT_NOT_FOUND: { status: 404, description: "The tenant has no event with this id." },
   DELIVERY_NOT_FOUND: { status: 404, description: "The tenant has no delivery with this id." },
   API_KEY_NOT_FOUND: { status: 404, description: "The tenant has no API key with this id." },
+  TASK_NOT_FOUND: { status: 404, description: "The tenant has no task with this id." },
   EVENT_TYPE_NOT_FOUND: { status: 404, description: "The tenant has declared no event type with this name." },
   TENANT_ALREADY_EXISTS: { status: 409, description: "A tenant with this id already exists." },
   EVENT_TYPE_EXISTS: { status: 409, description: "The tenant has already declared an event type with this name." },
@@ -30,6 +31,10 @@ export const ERROR_CODES = {
     description: "The event's payload was expunged (retention or on request), so its deliveries cannot be replayed.",
   },
   DELIVERY_ALREADY_PENDING: { status: 409, description: "The delivery is already queued for an attempt." },
+  ENDPOINT_DISABLED: {
+    status: 409,
+    description: "The endpoint is disabled, so nothing can be sent to it (a test send or a recover); enable it first.",
+  },
   PAYLOAD_TOO_LARGE: { status: 413, description: "The request body, or one event in it, is larger than allowed." },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, description: "Request bodies must be application/json." },
   IDEMPOTENCY_KEY_MISMATCH: {

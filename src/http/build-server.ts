@@ -18,6 +18,8 @@ import { retentionRoutes } from "../features/retention/routes.ts";
 import { statsRoutes } from "../features/stats/routes.ts";
 import { operationalEventRoutes } from "../features/operational-events/routes.ts";
 import { tenantRoutes } from "../features/tenants/routes.ts";
+import { taskRoutes } from "../features/tasks/routes.ts";
+import { testSendRoutes } from "../features/test-send/routes.ts";
 import { AppError } from "../errors/app-error.ts";
 import type { ApiContext } from "./context.ts";
 import { registerOpenApi } from "./openapi.ts";
@@ -90,5 +92,7 @@ export async function buildServer(ctx: ApiContext, log: Logger): Promise<Fastify
   await app.register(metricsRoutes(ctx));
   await app.register(retentionRoutes(ctx));
   await app.register(statsRoutes(ctx));
+  await app.register(testSendRoutes(ctx));
+  await app.register(taskRoutes(ctx));
   return app;
 }

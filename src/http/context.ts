@@ -11,6 +11,8 @@ import type { OperationalEventService } from "../features/operational-events/ser
 import type { Metrics } from "../observability/metrics.ts";
 import type { RetentionService } from "../features/retention/service.ts";
 import type { StatsService } from "../features/stats/service.ts";
+import type { TaskService } from "../features/tasks/service.ts";
+import type { TestSendService } from "../features/test-send/service.ts";
 import type { TenantService } from "../features/tenants/service.ts";
 import type { Authenticator } from "./auth.ts";
 
@@ -27,6 +29,8 @@ export interface ApiContext {
   metrics: Metrics;
   retention: RetentionService;
   stats: StatsService;
+  tasks: TaskService;
+  testSend: TestSendService;
   /** "none": GET /metrics needs no key; "admin": it needs the admin key. */
   metricsAuth: "none" | "admin";
   ready: () => Promise<void>;

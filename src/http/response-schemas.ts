@@ -11,6 +11,8 @@ import { type TSchema, Type } from "typebox";
 import { EVENT_TYPE_RESPONSES } from "../features/event-types/schemas.ts";
 import { OperationalEventPage } from "../features/operational-events/schemas.ts";
 import { StatsSchema } from "../features/stats/schemas.ts";
+import { TaskPage, TaskSchema } from "../features/tasks/schemas.ts";
+import { TestSendResult } from "../features/test-send/schemas.ts";
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Time = Type.String({ format: "date-time" });
@@ -213,5 +215,10 @@ export const RESPONSES: Record<string, Record<number, TSchema>> = {
   [`GET ${t}/stats`]: { 200: StatsSchema },
 
   "GET /v1/operational-events": { 200: OperationalEventPage },
+
+  [`POST ${t}/endpoints/:endpoint_id/test`]: { 202: TestSendResult },
+  [`POST ${t}/endpoints/:endpoint_id/recover`]: { 202: TaskSchema },
+  [`GET ${t}/tasks`]: { 200: TaskPage },
+  [`GET ${t}/tasks/:task_id`]: { 200: TaskSchema },
   ...EVENT_TYPE_RESPONSES,
 };

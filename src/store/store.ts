@@ -26,6 +26,7 @@ import type {
 } from "../domain/types.ts";
 import type { BreakerState, EndpointState } from "../domain/endpoint-state.ts";
 import type { AttemptStatsTotals } from "../domain/attempt-stats.ts";
+import type { Task, TaskKind } from "../domain/tasks.ts";
 import type { EventType, EventTypeSummary } from "../domain/event-type.ts";
 
 export interface PageRequest {
@@ -156,7 +157,10 @@ export type IngestResult =
   /** A caller-chosen event id exists already with another type or data. */
   | { kind: "event_conflict"; eventId: string }
   /** Checked inside the transaction, so a tenant deleted meanwhile cannot leave orphans. */
-  | { kind: "tenant_not_found" };
+  | { kind: "tenant_not_found" }
+  /** Only with a `target`: the endpoint does not exist (or belongs to another tenant), or is disabled; nothing written. */
+  | { kind: "target_not_found" }
+  | { kind: "target_disabled" };
 
 export interface IngestRequest {
   tenantId: string;
@@ -164,6 +168,12 @@ export interface IngestRequest {
   idempotency: IdempotencyRequest | null;
   /** Serialises the 202 body once the events are known, so it can be stored with the idempotency key. */
   renderResponse: (events: IngestedEvent[]) => string;
+  /**
+   * A test send (the request then carries one event): the event gets exactly one delivery, with this id, to this
+   * endpoint, whatever the endpoint subscribes to, and no other endpoint gets one. The endpoint is checked in the
+   * ingest transaction.
+   */
+  target?: { endpointId: string; deliveryId: string };
 }
 
 export interface DeliveryFilter {
@@ -298,6 +308,28 @@ export interface DeliveryBacklog {
   failed: number;
 }
 
+/** Claims one runnable task: queued, or running with a lease that has run out (its runner died or stopped). */
+export interface TaskClaim {
+  /** Only these kinds, so a process never claims a task kind it cannot run (a newer version's). */
+  kinds: TaskKind[];
+  leaseToken: string;
+  leaseMs: number;
+  now: number;
+}
+
+export interface RecoverBatchRequest {
+  taskId: string;
+  leaseToken: string;
+  /** Deliveries per batch, i.e. per transaction. */
+  limit: number;
+  /** The lease is renewed to now + leaseMs by every batch. */
+  leaseMs: number;
+  now: number;
+}
+
+/** lease_lost: the task is gone, finished, or another runner holds it; this runner must let it go. */
+export type RecoverBatchResult = { kind: "lease_lost" } | { kind: "progress" | "finished"; task: Task };
+
 export type ReplayResult = "replayed" | "not_found" | "in_flight" | "already_pending" | "payload_expunged";
 
 export interface Store {
@@ -406,6 +438,25 @@ export interface Store {
     since: number | null,
     now: number,
   ): Promise<number>;
+
+  /** Background tasks (domain/tasks.ts); see docs/architecture.md, "Background tasks". */
+  insertTask(task: Task): Promise<void>;
+  getTask(tenantId: string, id: string): Promise<Task | null>;
+  /** Newest first. */
+  listTasks(tenantId: string, page: PageRequest): Promise<Page<Task>>;
+  /** Leases the oldest runnable task (status becomes running), or null when there is none. */
+  claimTask(claim: TaskClaim): Promise<Task | null>;
+  /**
+   * One step of an `endpoint.recover` task, in one transaction, only while `leaseToken` holds. The first step counts
+   * `total` (the endpoint's failed and dead deliveries in the window) and fixes the newest of them as the task's end;
+   * each later step takes the next `limit` of those deliveries by id after the task's cursor, requeues the ones not
+   * in flight and not expunged, skips the others, and advances cursor, done, requeued and skipped together, so a
+   * crash between steps repeats nothing and loses nothing. A step that finds nothing left finishes the task; an
+   * endpoint deleted or disabled meanwhile fails it. Requeued deliveries wake the workers.
+   */
+  runRecoverBatch(request: RecoverBatchRequest): Promise<RecoverBatchResult>;
+  /** Ends this runner's lease now (clean shutdown), so another process takes the task over without waiting. */
+  releaseTask(id: string, leaseToken: string, now: number): Promise<void>;
 
   /**
    * Leases due deliveries fairly: endpoints with due work are visited round robin (a bounded number per claim,

@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { generateOpenApi } from "../../src/http/openapi-document.ts";
 import { RESPONSES } from "../../src/http/response-schemas.ts";
 import { registeredRoutes } from "../../src/http/route-registry.ts";
-import { type Json, useHookd } from "../e2e/harness.ts";
+import { eventually, type Json, useHookd } from "../e2e/harness.ts";
 import { answer } from "../support/receiver.ts";
 import { STORE_KINDS } from "../support/stores.ts";
 
@@ -116,6 +116,16 @@ describe.each(STORE_KINDS)("served OpenAPI and docs (%s)", (kind) => {
       `POST ${t}/endpoints/:endpoint_id/replay`,
       await api.post(`/v1/tenants/${tid}/endpoints/${eid}/replay`, {}),
     );
+    await check(`POST ${t}/endpoints/:endpoint_id/test`, await api.post(`/v1/tenants/${tid}/endpoints/${eid}/test`, {}));
+    const recover = await api.post(`/v1/tenants/${tid}/endpoints/${eid}/recover`, { since: "2026-01-01T00:00:00Z" });
+    await check(`POST ${t}/endpoints/:endpoint_id/recover`, recover);
+    const finished = await eventually(async () => {
+      const res = await api.get(`/v1/tenants/${tid}/tasks/${recover.body.id}`);
+      expect(res.body.status).toBe("succeeded");
+      return res;
+    });
+    await check(`GET ${t}/tasks/:task_id`, finished);
+    await check(`GET ${t}/tasks`, await api.get(`/v1/tenants/${tid}/tasks`));
 
     const epStats = await api.get(`/v1/tenants/${tid}/endpoints/${eid}/stats?window=1h`);
     expect(epStats.body.attempts).toBeGreaterThan(0);

@@ -8,6 +8,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deliverySearchSql } from "../../src/store/postgres/delivery-search.ts";
 import { PostgresStore } from "../../src/store/postgres/postgres-store.ts";
+import { RECOVER_BATCH, RECOVER_COUNT } from "../../src/store/postgres/task-queries.ts";
 import type { DeliveryFilter } from "../../src/store/store.ts";
 import { cloneTestDatabase } from "../support/postgres.ts";
 
@@ -108,6 +109,22 @@ describe("Postgres delivery search plans", () => {
     expect(scans.length).toBeGreaterThan(0);
     for (const s of scans) expect(s["Node Type"]).not.toBe("Seq Scan");
     if (goodIndexes) expect(scans.some((s) => goodIndexes.includes(s["Index Name"] ?? ""))).toBe(true);
+  });
+
+  it("counts and walks an endpoint's failed and dead deliveries for a recover from deliveries_recoverable", async () => {
+    const explain = async (text: string, values: unknown[]) => {
+      const { rows } = await client.query(`EXPLAIN (FORMAT JSON) ${text}`, values);
+      return scansOfDeliveries(nodes((rows[0]["QUERY PLAN"] as { Plan: PlanNode }[])[0]!.Plan));
+    };
+    const window = [T0, Number.MAX_SAFE_INTEGER];
+    for (const scans of [
+      await explain(RECOVER_COUNT, ["ep_3", ...window]),
+      await explain(RECOVER_BATCH, ["ep_3", "", "dlv_99999999", ...window, 500]),
+      await explain(RECOVER_BATCH, ["ep_3", "dlv_00030000", "dlv_99999999", ...window, 500]),
+    ]) {
+      for (const s of scans) expect(s["Node Type"]).not.toBe("Seq Scan");
+      expect(scans.map((s) => s["Index Name"])).toContain("deliveries_recoverable");
+    }
   });
 
   it("keeps using the index on later pages (the cursor is a bound on id)", async () => {

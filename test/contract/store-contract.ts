@@ -15,6 +15,7 @@ import { eventTypesContract } from "./event-types-contract.ts";
 import { keysAndAuditContract } from "./keys-and-audit-contract.ts";
 import { operationalEventCases, queueStatsCases } from "./operational-events-contract.ts";
 import { retentionCases } from "./retention-contract.ts";
+import { taskCases } from "./tasks-contract.ts";
 
 /** Fixture endpoints time out after 15 s; with this margin every lease lasts exactly 30 s. */
 const MARGIN = 15_000;
@@ -763,6 +764,7 @@ export function runStoreContract(kind: StoreKind): void {
     describe("queue stats", () => queueStatsCases(() => store));
     describe("retention", () => retentionCases(() => store));
     describe("attempt stats", () => attemptStatsCases(() => store));
+    describe("tasks", () => taskCases(() => store));
   });
   runDeliveryLogContract(kind);
 }

@@ -25,6 +25,7 @@ interface World {
   endpointId: string;
   eventId: string;
   deliveryId: string;
+  taskId: string;
   eventTypeName: string;
 }
 
@@ -97,6 +98,22 @@ const ROUTES: Record<string, RouteCase> = {
     access: "tenant",
     ok: 202,
     request: (w) => ({ path: `${t(w)}/endpoints/${w.endpointId}/replay`, body: {} }),
+  },
+  "POST /v1/tenants/:tenant_id/endpoints/:endpoint_id/test": {
+    access: "tenant",
+    ok: 202,
+    request: (w) => ({ path: `${t(w)}/endpoints/${w.endpointId}/test`, body: {} }),
+  },
+  "POST /v1/tenants/:tenant_id/endpoints/:endpoint_id/recover": {
+    access: "tenant",
+    ok: 202,
+    request: (w) => ({ path: `${t(w)}/endpoints/${w.endpointId}/recover`, body: { since: "2026-01-01T00:00:00Z" } }),
+  },
+  "GET /v1/tenants/:tenant_id/tasks": { access: "tenant", ok: 200, request: (w) => ({ path: `${t(w)}/tasks` }) },
+  "GET /v1/tenants/:tenant_id/tasks/:task_id": {
+    access: "tenant",
+    ok: 200,
+    request: (w) => ({ path: `${t(w)}/tasks/${w.taskId}` }),
   },
   "POST /v1/tenants/:tenant_id/events": {
     access: "tenant",
@@ -203,6 +220,8 @@ describe.each(STORE_KINDS)("authorisation matrix (%s)", (kind) => {
     const ev = await h.api.publish(tenantId, { type: "matrix.setup", data: { n: 1 } });
     const delivery = await h.api.onlyDeliveryOf(tenantId, ev.id);
     await h.api.waitForDelivery(tenantId, delivery.id, (d) => d.status === "succeeded");
+    const task = await h.api.expectPost(`/v1/tenants/${tenantId}/endpoints/${ep.id}/recover`, { since: ev.created_at }, 202);
+    await eventually(async () => expect((await h.api.expectGet(`/v1/tenants/${tenantId}/tasks/${task.id}`)).status).toBe("succeeded"));
     return {
       tenantId,
       ownKey: own.key,
@@ -211,13 +230,23 @@ describe.each(STORE_KINDS)("authorisation matrix (%s)", (kind) => {
       endpointId: ep.id,
       eventId: ev.id,
       deliveryId: delivery.id,
+      taskId: task.id,
       eventTypeName: eventType.name,
     };
   }
 
   /** Everything an admin can read about the tenant; a refused call must leave it identical. */
   async function snapshot(w: World): Promise<unknown> {
-    const paths = ["", "/endpoints", `/endpoints/${w.endpointId}`, "/api-keys", "/deliveries?limit=250", "/audit-log?limit=250", "/event-types?include_archived=true"];
+    const paths = [
+      "",
+      "/endpoints",
+      `/endpoints/${w.endpointId}`,
+      "/api-keys",
+      "/deliveries?limit=250",
+      "/audit-log?limit=250",
+      "/tasks?limit=250",
+      "/event-types?include_archived=true",
+    ];
     const out: unknown[] = [];
     for (const p of paths) {
       const res = await h.api.get(`${t(w)}${p}`);

@@ -71,6 +71,10 @@ export class EventService {
         throw new AppError("TENANT_NOT_FOUND", `tenant ${tenantId} not found`);
       case "event_conflict":
         throw new AppError("EVENT_ID_CONFLICT", `event ${result.eventId} exists with a different type or data`);
+      case "target_not_found":
+      case "target_disabled":
+        // Only a test send names a target (features/test-send); publishing never does.
+        throw new Error(`ingest answered ${result.kind} to a publish`);
     }
   }
 

@@ -70,10 +70,13 @@ import type {
   PageRequest,
   DeliveryBacklog,
   QueueStats,
+  RecoverBatchRequest,
+  RecoverBatchResult,
   ReplayResult,
   SecretRotation,
   Store,
   StoredEndpointSecrets,
+  TaskClaim,
   TenantPatch,
 } from "../store.ts";
 import {
@@ -88,10 +91,12 @@ import { deliverySearchSql } from "./delivery-search.ts";
 import { migratePostgres } from "./migrate.ts";
 import { appendRecords, DeferredObservations, type RecordsByEndpoint } from "./deferred-observations.ts";
 import { createPool, inTransaction } from "./pool.ts";
+import { PostgresTasks } from "./task-queries.ts";
 import { PostgresEventTypes } from "./event-types.ts";
 import type { EventType, EventTypeSummary } from "../../domain/event-type.ts";
 import type { EventTypePatch } from "../store.ts";
 import { WORK_CHANNEL, WorkListener } from "./work-listener.ts";
+import type { Task } from "../../domain/tasks.ts";
 
 class EventConflict extends Error {
   constructor(readonly eventId: string) {
@@ -168,6 +173,7 @@ export class PostgresStore implements Store {
   private readonly pool: pg.Pool;
   private readonly work = new EventEmitter();
   private listener: WorkListener | null = null;
+  private readonly tasks: PostgresTasks;
   /** Attempts whose fold into endpoint state waits for the state's lock (see deferred-observations.ts). */
   private readonly deferred = new DeferredObservations();
   private lastIsolation: IsolationPolicy | null = null;
@@ -177,6 +183,7 @@ export class PostgresStore implements Store {
   constructor(private readonly options: PostgresStoreOptions) {
     this.pool = createPool(options.url, options.poolSize, options.onError);
     this.work.setMaxListeners(0);
+    this.tasks = new PostgresTasks(this.pool);
     this.eventTypes = new PostgresEventTypes(this.pool, writeAudit);
   }
 
@@ -510,7 +517,7 @@ export class PostgresStore implements Store {
    * Other requests take the per-request path below.
    */
   async ingest(req: IngestRequest): Promise<IngestResult> {
-    if (req.idempotency === null && req.events.every((e) => e.generatedId)) {
+    if (req.idempotency === null && req.target === undefined && req.events.every((e) => e.generatedId)) {
       return new Promise((resolve, reject) => {
         this.groupQueue.push({ req, resolve, reject });
         if (this.groupQueue.length === 1) setImmediate(() => this.pumpGroups());
@@ -649,6 +656,16 @@ export class PostgresStore implements Store {
       if (claimed.rowCount !== 1) throw new IdempotencyRace();
     }
 
+    const target = req.target;
+    if (target) {
+      // FOR SHARE: a concurrent disable or delete waits for this commit instead of slipping in between.
+      const { rows } = await client.query<{ disabled: boolean }>(
+        "SELECT disabled FROM endpoints WHERE tenant_id = $1 AND id = $2 FOR SHARE",
+        [req.tenantId, target.endpointId],
+      );
+      if (!rows[0]) return { kind: "target_not_found" };
+      if (rows[0].disabled) return { kind: "target_disabled" };
+    }
     const { rows: endpoints } = await client.query<{ id: string; event_types: string[] }>(
       "SELECT id, event_types FROM endpoints WHERE tenant_id = $1 AND NOT disabled",
       [req.tenantId],
@@ -671,7 +688,15 @@ export class PostgresStore implements Store {
     for (const ev of req.events) {
       if (!fresh.has(ev.id) || matched.has(ev.id)) continue;
       let n = 0;
-      for (const ep of endpoints) {
+      if (target) {
+        dlv.ids.push(target.deliveryId);
+        dlv.events.push(ev.id);
+        dlv.types.push(ev.type);
+        dlv.endpoints.push(target.endpointId);
+        dlv.times.push(ev.createdAt);
+        n = 1;
+      }
+      for (const ep of target ? [] : endpoints) {
         if (!matchesEventType(ep.event_types, ev.type)) continue;
         dlv.ids.push(newId("dlv"));
         dlv.events.push(ev.id);
@@ -802,6 +827,30 @@ export class PostgresStore implements Store {
       if (rowCount) await client.query("SELECT pg_notify($1, '')", [WORK_CHANNEL]);
       return rowCount ?? 0;
     });
+  }
+
+  insertTask(task: Task): Promise<void> {
+    return this.tasks.insert(task);
+  }
+
+  getTask(tenantId: string, id: string): Promise<Task | null> {
+    return this.tasks.get(tenantId, id);
+  }
+
+  listTasks(tenantId: string, page: PageRequest): Promise<Page<Task>> {
+    return this.tasks.list(tenantId, page);
+  }
+
+  claimTask(claim: TaskClaim): Promise<Task | null> {
+    return this.tasks.claim(claim);
+  }
+
+  runRecoverBatch(request: RecoverBatchRequest): Promise<RecoverBatchResult> {
+    return this.tasks.runRecoverBatch(request);
+  }
+
+  releaseTask(id: string, leaseToken: string, now: number): Promise<void> {
+    return this.tasks.release(id, leaseToken, now);
   }
 
   /** Where the next claim's walk over endpoints starts: the round robin's position (per process; see claimDue). */

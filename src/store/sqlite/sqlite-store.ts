@@ -66,12 +66,16 @@ import type {
   PageRequest,
   DeliveryBacklog,
   QueueStats,
+  RecoverBatchRequest,
+  RecoverBatchResult,
   ReplayResult,
   SecretRotation,
   Store,
   StoredEndpointSecrets,
+  TaskClaim,
   TenantPatch,
 } from "../store.ts";
+import type { Task } from "../../domain/tasks.ts";
 import { interleaveFair, NO_ISOLATION, shareOf, visitLimit } from "../fair-claim.ts";
 import {
   backlogSql,
@@ -82,6 +86,7 @@ import {
   UPSERT_STATS_SQL,
 } from "./attempt-stats.ts";
 import { migrateSqlite, openSqlite, type SqliteDatabase, sqlitePathFromUrl } from "./open-database.ts";
+import { SqliteTasks } from "./task-queries.ts";
 import { SqliteEventTypes } from "./event-types.ts";
 import type { EventType, EventTypeSummary } from "../../domain/event-type.ts";
 import type { EventTypePatch } from "../store.ts";
@@ -126,11 +131,13 @@ export class SqliteStore implements Store {
   readonly kind = "sqlite" as const;
   private readonly work = new EventEmitter();
   private readonly statements = new Map<string, Statement<unknown[]>>();
+  private readonly tasks: SqliteTasks;
 
   private readonly eventTypes: SqliteEventTypes;
 
   private constructor(private readonly db: SqliteDatabase) {
     this.work.setMaxListeners(0);
+    this.tasks = new SqliteTasks(db, () => this.work.emit("work"));
     this.eventTypes = new SqliteEventTypes(db, (text) => this.sql(text), (entry) => this.audit(entry));
   }
 
@@ -547,6 +554,15 @@ export class SqliteStore implements Store {
         }
         if (seen) this.sql("DELETE FROM idempotency_keys WHERE tenant_id = ? AND key = ?").run(req.tenantId, idem.key);
       }
+      const target = req.target;
+      if (target) {
+        const ep = this.sql("SELECT disabled FROM endpoints WHERE tenant_id = ? AND id = ?").get(
+          req.tenantId,
+          target.endpointId,
+        ) as { disabled: number } | undefined;
+        if (!ep) return { kind: "target_not_found" };
+        if (ep.disabled) return { kind: "target_disabled" };
+      }
       const endpoints = (
         this.sql("SELECT id, event_types FROM endpoints WHERE tenant_id = ? AND disabled = 0").all(req.tenantId) as {
           id: string;
@@ -568,7 +584,11 @@ export class SqliteStore implements Store {
           continue;
         }
         let matched = 0;
-        for (const ep of endpoints) {
+        if (target) {
+          insertDelivery.run(target.deliveryId, req.tenantId, ev.id, ev.type, target.endpointId, ev.createdAt, ev.createdAt, ev.createdAt);
+          matched = 1;
+        }
+        for (const ep of target ? [] : endpoints) {
           if (!matchesEventType(ep.eventTypes, ev.type)) continue;
           insertDelivery.run(newId("dlv"), req.tenantId, ev.id, ev.type, ep.id, ev.createdAt, ev.createdAt, ev.createdAt);
           matched++;
@@ -686,6 +706,30 @@ export class SqliteStore implements Store {
     ).run({ tenantId, endpointId, status, since: since ?? 0, now });
     if (changes > 0) this.work.emit("work");
     return changes;
+  }
+
+  async insertTask(task: Task): Promise<void> {
+    this.tasks.insert(task);
+  }
+
+  async getTask(tenantId: string, id: string): Promise<Task | null> {
+    return this.tasks.get(tenantId, id);
+  }
+
+  async listTasks(tenantId: string, page: PageRequest): Promise<Page<Task>> {
+    return this.tasks.list(tenantId, page);
+  }
+
+  async claimTask(claim: TaskClaim): Promise<Task | null> {
+    return this.tasks.claim(claim);
+  }
+
+  async runRecoverBatch(request: RecoverBatchRequest): Promise<RecoverBatchResult> {
+    return this.tasks.runRecoverBatch(request);
+  }
+
+  async releaseTask(id: string, leaseToken: string, now: number): Promise<void> {
+    this.tasks.release(id, leaseToken, now);
   }
 
   /** Where the next claim's walk over endpoints starts: the round robin's position (per process; see claimDue). */

@@ -1,0 +1,104 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { eventually } from "../../../test/e2e/harness.ts";
+import { endpoint, event, ingestRequest, T0, tenant } from "../../../test/contract/fixtures.ts";
+import { createTestDatabase, STORE_KINDS, type TestDatabase } from "../../../test/support/stores.ts";
+import { newId } from "../../domain/ids.ts";
+import { newRecoverTask, type Task } from "../../domain/tasks.ts";
+import { createLogger } from "../../observability/logger.ts";
+import type { ClaimedDelivery, Store } from "../../store/store.ts";
+import { TaskRunner } from "./task-runner.ts";
+
+const LEASE = 30_000;
+
+describe.each(STORE_KINDS)("task runner (%s)", (kind) => {
+  let db: TestDatabase;
+  let store: Store;
+  let epId: string;
+  const runners: TaskRunner[] = [];
+  beforeEach(async () => {
+    db = await createTestDatabase(kind);
+    store = await db.open();
+    await store.insertTenant(tenant("acme"));
+    const ep = endpoint("acme");
+    epId = ep.id;
+    await store.insertEndpoint(ep);
+  });
+  afterEach(async () => {
+    for (const r of runners.splice(0)) await r.stop();
+    await store.close();
+    await db.destroy();
+  });
+
+  function runner(now: () => number, over: { pollIntervalMs?: number } = {}): TaskRunner {
+    const r = new TaskRunner({ store, log: createLogger("silent"), now, batchSize: 3, leaseMs: LEASE, pollIntervalMs: 20, ...over });
+    runners.push(r);
+    return r;
+  }
+
+  async function killAll(claimed: ClaimedDelivery[], at: number): Promise<void> {
+    await store.recordAttempts(
+      claimed.map((d) => ({
+        deliveryId: d.id,
+        leaseToken: d.leaseToken,
+        attempt: null,
+        status: "dead" as const,
+        nextAttemptAt: null,
+        attempts: d.attempts,
+        cycleAttempts: d.cycleAttempts,
+        lastStatusCode: 500,
+        lastError: "HTTP 500",
+        now: at,
+        disableEndpoint: null,
+      })),
+    );
+  }
+
+  async function deadDeliveries(n: number): Promise<string[]> {
+    await store.ingest(ingestRequest("acme", Array.from({ length: n }, () => event())));
+    const claimed = await store.claimDue({ limit: 100, leaseMarginMs: 15_000, now: T0, leaseToken: "w0" });
+    await killAll(claimed, T0 + 1);
+    return claimed.map((d) => d.id).sort();
+  }
+
+  async function queue(): Promise<Task> {
+    const task = newRecoverTask(newId("task"), "acme", epId, { since: T0, until: null }, T0 + 10);
+    await store.insertTask(task);
+    return task;
+  }
+
+  const finished = (id: string) =>
+    eventually(async () => {
+      const t = await store.getTask("acme", id);
+      expect(t?.status).toBe("succeeded");
+      return t!;
+    });
+
+  it("takes over a task whose runner died once its lease ran out, and requeues each delivery once", async () => {
+    const ids = await deadDeliveries(7);
+    const task = await queue();
+    // A runner claims it, counts, does one batch of 3, and dies.
+    await store.claimTask({ kinds: ["endpoint.recover"], leaseToken: "dead-runner", leaseMs: LEASE, now: T0 + 100 });
+    await store.runRecoverBatch({ taskId: task.id, leaseToken: "dead-runner", limit: 3, leaseMs: LEASE, now: T0 + 101 });
+    await store.runRecoverBatch({ taskId: task.id, leaseToken: "dead-runner", limit: 3, leaseMs: LEASE, now: T0 + 102 });
+    // The three it requeued fail again meanwhile: requeuing them a second time would bring them back.
+    const retried = await store.claimDue({ limit: 100, leaseMarginMs: 15_000, now: T0 + 103, leaseToken: "w1" });
+    expect(retried.map((d) => d.id).sort()).toEqual(ids.slice(0, 3));
+    await killAll(retried, T0 + 104);
+
+    runner(() => T0 + 102 + LEASE).start();
+    const done = await finished(task.id);
+    expect(done).toMatchObject({ total: 7, done: 7, requeued: 7, skipped: 0, error: null });
+    const statuses = await Promise.all(ids.map(async (id) => (await store.getDelivery("acme", id))!.status));
+    expect(statuses).toEqual(["dead", "dead", "dead", "pending", "pending", "pending", "pending"]);
+  });
+
+  it("starts a task queued in its own process at once, without waiting for a poll", async () => {
+    const ids = await deadDeliveries(2);
+    const r = runner(() => T0 + 1_000, { pollIntervalMs: 3_600_000 });
+    r.start();
+    const task = await queue();
+    r.wake();
+    expect(await finished(task.id)).toMatchObject({ total: 2, done: 2 });
+    for (const id of ids) expect((await store.getDelivery("acme", id))!.status).toBe("pending");
+  });
+});

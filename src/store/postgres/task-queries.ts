@@ -1,0 +1,152 @@
+/**
+ * The tasks table on PostgreSQL. Runners in many processes share it: a claim takes the oldest runnable task with
+ * FOR UPDATE SKIP LOCKED (two runners never take the same one, nor wait on each other), and every step locks the
+ * task row first, so a runner whose lease ran out and a runner that took the task over can never both write a step.
+ * The step's deliveries are locked in id order (FOR UPDATE), so a worker recording one of them meanwhile waits for
+ * the step's commit, or the step for the record's, and either way the status the step decides on is current.
+ */
+import type pg from "pg";
+import type { Task } from "../../domain/tasks.ts";
+import type { Page } from "../../domain/types.ts";
+import { toPage } from "../paging.ts";
+import type { PageRequest, RecoverBatchRequest, RecoverBatchResult, TaskClaim } from "../store.ts";
+import {
+  afterBatch,
+  endpointGoneReason,
+  finished,
+  newTaskRow,
+  type RecoverCandidate,
+  recoverWindow,
+  splitBatch,
+  started,
+  TASK_UPDATE_COLUMNS,
+  type TaskRow,
+  taskUpdateValues,
+  toTask,
+} from "../task-rows.ts";
+import { inTransaction } from "./pool.ts";
+import { WORK_CHANNEL } from "./work-listener.ts";
+
+/** What a recover will do: its total, and the newest delivery id it goes up to. Params: endpoint, since, until. */
+export const RECOVER_COUNT = `SELECT count(*)::int AS n, max(id) AS bound FROM deliveries
+  WHERE endpoint_id = $1 AND status IN ('failed', 'dead') AND created_at >= $2 AND created_at < $3`;
+
+/**
+ * The next batch of a recover, oldest first, locked. Params: endpoint, cursor (exclusive), bound (inclusive), since,
+ * until, limit. Answered from deliveries_recoverable (test/contract/postgres-delivery-plans.test.ts checks).
+ */
+export const RECOVER_BATCH = `SELECT d.id, d.lease_token, d.locked_until, e.payload_expunged_at FROM deliveries d
+  JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
+  WHERE d.endpoint_id = $1 AND d.status IN ('failed', 'dead') AND d.id > $2 AND d.id <= $3
+    AND d.created_at >= $4 AND d.created_at < $5
+  ORDER BY d.id LIMIT $6 FOR UPDATE OF d`;
+
+const SAVE_TASK = `UPDATE tasks SET ${TASK_UPDATE_COLUMNS.map((c, i) => `${c} = $${i + 2}`).join(", ")} WHERE id = $1`;
+
+async function save(client: pg.PoolClient, r: TaskRow): Promise<void> {
+  await client.query(SAVE_TASK, taskUpdateValues(r));
+}
+
+export class PostgresTasks {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async insert(task: Task): Promise<void> {
+    const r = newTaskRow(task);
+    await this.pool.query(
+      `INSERT INTO tasks (id, tenant_id, kind, status, endpoint_id, params, done, total, requeued, skipped, error,
+         created_at, updated_at, finished_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+      [
+        r.id,
+        r.tenant_id,
+        r.kind,
+        r.status,
+        r.endpoint_id,
+        r.params,
+        r.done,
+        r.total,
+        r.requeued,
+        r.skipped,
+        r.error,
+        r.created_at,
+        r.updated_at,
+        r.finished_at,
+      ],
+    );
+  }
+
+  async get(tenantId: string, id: string): Promise<Task | null> {
+    const { rows } = await this.pool.query<TaskRow>("SELECT * FROM tasks WHERE tenant_id = $1 AND id = $2", [tenantId, id]);
+    return rows[0] ? toTask(rows[0]) : null;
+  }
+
+  async list(tenantId: string, page: PageRequest): Promise<Page<Task>> {
+    const { rows } = await this.pool.query<TaskRow>(
+      `SELECT * FROM tasks WHERE tenant_id = $1 AND ($2::text IS NULL OR id < $2) ORDER BY id DESC LIMIT $3`,
+      [tenantId, page.after, page.limit + 1],
+    );
+    return toPage(rows.map(toTask), page.limit);
+  }
+
+  async claim(c: TaskClaim): Promise<Task | null> {
+    const { rows } = await this.pool.query<TaskRow>(
+      `UPDATE tasks SET status = 'running', lease_token = $1, lease_expires_at = $2::bigint + $3::bigint, updated_at = $2
+       WHERE id = (
+         SELECT id FROM tasks WHERE status IN ('queued', 'running') AND kind = ANY($4::text[])
+           AND (status = 'queued' OR lease_expires_at <= $2)
+         ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [c.leaseToken, c.now, c.leaseMs, c.kinds],
+    );
+    return rows[0] ? toTask(rows[0]) : null;
+  }
+
+  async runRecoverBatch(req: RecoverBatchRequest): Promise<RecoverBatchResult> {
+    return inTransaction(this.pool, async (client) => {
+      const { rows: tasks } = await client.query<TaskRow>("SELECT * FROM tasks WHERE id = $1 FOR UPDATE", [req.taskId]);
+      const row = tasks[0];
+      if (!row || row.status !== "running" || row.lease_token !== req.leaseToken) return { kind: "lease_lost" };
+      const { rows: endpoints } = await client.query<{ disabled: boolean }>(
+        "SELECT disabled FROM endpoints WHERE tenant_id = $1 AND id = $2",
+        [row.tenant_id, row.endpoint_id],
+      );
+      const gone = endpointGoneReason(endpoints[0]);
+      let next: TaskRow;
+      if (gone) {
+        next = finished(row, "failed", gone, req.now);
+      } else if (row.total === null) {
+        const { since, until } = recoverWindow(row);
+        const { rows: counted } = await client.query<{ n: number; bound: string | null }>(
+          RECOVER_COUNT,
+          [row.endpoint_id, since, until],
+        );
+        next = started(row, counted[0]?.n ?? 0, counted[0]?.bound ?? null, req.leaseMs, req.now);
+      } else {
+        const { since, until } = recoverWindow(row);
+        const { rows } = await client.query<RecoverCandidate>(
+          RECOVER_BATCH,
+          [row.endpoint_id, row.cursor_id ?? "", row.bound_id ?? "", since, until, req.limit],
+        );
+        const split = splitBatch(rows, req.now);
+        if (split.requeue.length > 0) {
+          await client.query(
+            `UPDATE deliveries SET status = 'pending', next_attempt_at = $2, cycle_attempts = 0, lease_token = NULL,
+               locked_until = NULL, updated_at = $2 WHERE id = ANY($1::text[])`,
+            [split.requeue, req.now],
+          );
+          await client.query("SELECT pg_notify($1, '')", [WORK_CHANNEL]);
+        }
+        next = afterBatch(row, rows, split, req.leaseMs, req.now);
+      }
+      await save(client, next);
+      return { kind: next.status === "running" ? "progress" : "finished", task: toTask(next) };
+    });
+  }
+
+  async release(id: string, leaseToken: string, now: number): Promise<void> {
+    await this.pool.query(
+      "UPDATE tasks SET lease_expires_at = $3, updated_at = $3 WHERE id = $1 AND lease_token = $2 AND status = 'running'",
+      [id, leaseToken, now],
+    );
+  }
+}

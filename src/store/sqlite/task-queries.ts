@@ -1,0 +1,154 @@
+/**
+ * The tasks table on SQLite. Each step runs in one immediate transaction (SQLite has one writer, so the task row and
+ * the deliveries it requeues are changed together with nothing interleaved); the pure parts live in task-rows.ts.
+ */
+import type { Statement } from "better-sqlite3";
+import type { Task } from "../../domain/tasks.ts";
+import type { Page } from "../../domain/types.ts";
+import { toPage } from "../paging.ts";
+import type { PageRequest, RecoverBatchRequest, RecoverBatchResult, TaskClaim } from "../store.ts";
+import {
+  afterBatch,
+  endpointGoneReason,
+  finished,
+  newTaskRow,
+  type RecoverCandidate,
+  recoverWindow,
+  splitBatch,
+  started,
+  TASK_UPDATE_COLUMNS,
+  type TaskRow,
+  taskUpdateValues,
+  toTask,
+} from "../task-rows.ts";
+import type { SqliteDatabase } from "./open-database.ts";
+
+const SAVE_TASK = `UPDATE tasks SET ${TASK_UPDATE_COLUMNS.map((c) => `${c} = ?`).join(", ")} WHERE id = ?`;
+
+export class SqliteTasks {
+  private readonly statements = new Map<string, Statement<unknown[]>>();
+
+  /** `onWork` wakes the in-process delivery workers after a commit that requeued deliveries. */
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly onWork: () => void,
+  ) {}
+
+  private sql(text: string): Statement<unknown[]> {
+    let stmt = this.statements.get(text);
+    if (!stmt) {
+      stmt = this.db.prepare(text);
+      this.statements.set(text, stmt);
+    }
+    return stmt;
+  }
+
+  private save(r: TaskRow): void {
+    const [id, ...rest] = taskUpdateValues(r);
+    this.sql(SAVE_TASK).run(...rest, id);
+  }
+
+  insert(task: Task): void {
+    const r = newTaskRow(task);
+    this.sql(
+      `INSERT INTO tasks (id, tenant_id, kind, status, endpoint_id, params, done, total, requeued, skipped, error,
+         created_at, updated_at, finished_at)
+       VALUES (@id, @tenant_id, @kind, @status, @endpoint_id, @params, @done, @total, @requeued, @skipped, @error,
+         @created_at, @updated_at, @finished_at)`,
+    ).run(r);
+  }
+
+  get(tenantId: string, id: string): Task | null {
+    const row = this.sql("SELECT * FROM tasks WHERE tenant_id = ? AND id = ?").get(tenantId, id) as TaskRow | undefined;
+    return row ? toTask(row) : null;
+  }
+
+  list(tenantId: string, page: PageRequest): Page<Task> {
+    const rows = (
+      page.after
+        ? this.sql("SELECT * FROM tasks WHERE tenant_id = ? AND id < ? ORDER BY id DESC LIMIT ?").all(
+            tenantId,
+            page.after,
+            page.limit + 1,
+          )
+        : this.sql("SELECT * FROM tasks WHERE tenant_id = ? ORDER BY id DESC LIMIT ?").all(tenantId, page.limit + 1)
+    ) as TaskRow[];
+    return toPage(rows.map(toTask), page.limit);
+  }
+
+  claim(c: TaskClaim): Task | null {
+    return this.db
+      .transaction(() => {
+        const kinds = c.kinds.map(() => "?").join(", ");
+        const row = this.sql(
+          `SELECT * FROM tasks WHERE status IN ('queued', 'running') AND kind IN (${kinds})
+             AND (status = 'queued' OR lease_expires_at <= ?)
+           ORDER BY id LIMIT 1`,
+        ).get(...c.kinds, c.now) as TaskRow | undefined;
+        if (!row) return null;
+        const next: TaskRow = {
+          ...row,
+          status: "running",
+          lease_token: c.leaseToken,
+          lease_expires_at: c.now + c.leaseMs,
+          updated_at: c.now,
+        };
+        this.save(next);
+        return toTask(next);
+      })
+      .immediate();
+  }
+
+  runRecoverBatch(req: RecoverBatchRequest): RecoverBatchResult {
+    let requeued = 0;
+    const result = this.db
+      .transaction((): RecoverBatchResult => {
+        const row = this.sql("SELECT * FROM tasks WHERE id = ?").get(req.taskId) as TaskRow | undefined;
+        if (!row || row.status !== "running" || row.lease_token !== req.leaseToken) return { kind: "lease_lost" };
+        const endpoint = this.sql("SELECT disabled FROM endpoints WHERE tenant_id = ? AND id = ?").get(
+          row.tenant_id,
+          row.endpoint_id,
+        ) as { disabled: number } | undefined;
+        const gone = endpointGoneReason(endpoint && { disabled: endpoint.disabled === 1 });
+        let next: TaskRow;
+        if (gone) {
+          next = finished(row, "failed", gone, req.now);
+        } else if (row.total === null) {
+          const { since, until } = recoverWindow(row);
+          const { n, bound } = this.sql(
+            `SELECT count(*) AS n, max(id) AS bound FROM deliveries
+             WHERE endpoint_id = ? AND status IN ('failed', 'dead') AND created_at >= ? AND created_at < ?`,
+          ).get(row.endpoint_id, since, until) as { n: number; bound: string | null };
+          next = started(row, n, bound, req.leaseMs, req.now);
+        } else {
+          const { since, until } = recoverWindow(row);
+          const rows = this.sql(
+            `SELECT d.id, d.lease_token, d.locked_until, e.payload_expunged_at FROM deliveries d
+             JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
+             WHERE d.endpoint_id = ? AND d.status IN ('failed', 'dead') AND d.id > ? AND d.id <= ?
+               AND d.created_at >= ? AND d.created_at < ?
+             ORDER BY d.id LIMIT ?`,
+          ).all(row.endpoint_id, row.cursor_id ?? "", row.bound_id ?? "", since, until, req.limit) as RecoverCandidate[];
+          const split = splitBatch(rows, req.now);
+          const requeue = this.sql(
+            `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, cycle_attempts = 0, lease_token = NULL,
+               locked_until = NULL, updated_at = ? WHERE id = ?`,
+          );
+          for (const id of split.requeue) requeue.run(req.now, req.now, id);
+          requeued = split.requeue.length;
+          next = afterBatch(row, rows, split, req.leaseMs, req.now);
+        }
+        this.save(next);
+        return { kind: next.status === "running" ? "progress" : "finished", task: toTask(next) };
+      })
+      .immediate();
+    if (requeued > 0) this.onWork();
+    return result;
+  }
+
+  release(id: string, leaseToken: string, now: number): void {
+    this.sql(
+      "UPDATE tasks SET lease_expires_at = ?, updated_at = ? WHERE id = ? AND lease_token = ? AND status = 'running'",
+    ).run(now, now, id, leaseToken);
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * The tasks table as both adapters read and write it (the columns are the same in both stores), and the pure step
+ * logic of a recover batch, so the two adapters differ only in their SQL.
+ */
+import type { RecoverParams, Task, TaskKind, TaskStatus } from "../domain/tasks.ts";
+
+export interface TaskRow {
+  id: string;
+  tenant_id: string;
+  kind: string;
+  status: string;
+  endpoint_id: string;
+  params: string;
+  cursor_id: string | null;
+  bound_id: string | null;
+  done: number;
+  total: number | null;
+  requeued: number;
+  skipped: number;
+  lease_token: string | null;
+  lease_expires_at: number | null;
+  error: string | null;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+export function toTask(r: TaskRow): Task {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    kind: r.kind as TaskKind,
+    status: r.status as TaskStatus,
+    endpointId: r.endpoint_id,
+    params: JSON.parse(r.params) as RecoverParams,
+    done: r.done,
+    total: r.total,
+    requeued: r.requeued,
+    skipped: r.skipped,
+    error: r.error,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    finishedAt: r.finished_at,
+  };
+}
+
+/** A new task's row: no cursor, no lease. */
+export function newTaskRow(t: Task): TaskRow {
+  return {
+    id: t.id,
+    tenant_id: t.tenantId,
+    kind: t.kind,
+    status: t.status,
+    endpoint_id: t.endpointId,
+    params: JSON.stringify(t.params),
+    cursor_id: null,
+    bound_id: null,
+    done: t.done,
+    total: t.total,
+    requeued: t.requeued,
+    skipped: t.skipped,
+    lease_token: null,
+    lease_expires_at: null,
+    error: t.error,
+    created_at: t.createdAt,
+    updated_at: t.updatedAt,
+    finished_at: t.finishedAt,
+  };
+}
+
+/** Column order of the full-row UPDATE both adapters use to save a step (id first, as the key). */
+export const TASK_UPDATE_COLUMNS = [
+  "status",
+  "cursor_id",
+  "bound_id",
+  "done",
+  "total",
+  "requeued",
+  "skipped",
+  "lease_token",
+  "lease_expires_at",
+  "error",
+  "updated_at",
+  "finished_at",
+] as const;
+
+export function taskUpdateValues(r: TaskRow): unknown[] {
+  return [r.id, ...TASK_UPDATE_COLUMNS.map((c) => r[c])];
+}
+
+/** The window the recover query filters on; an open end is a time no delivery reaches. */
+export function recoverWindow(r: TaskRow): { since: number; until: number } {
+  const p = JSON.parse(r.params) as RecoverParams;
+  return { since: p.since, until: p.until ?? Number.MAX_SAFE_INTEGER };
+}
+
+/** The row after a step that ends the task. */
+export function finished(r: TaskRow, status: "succeeded" | "failed", error: string | null, now: number): TaskRow {
+  return { ...r, status, error, lease_token: null, lease_expires_at: null, updated_at: now, finished_at: now };
+}
+
+/** A delivery the recover step looked at, with what decides whether it can be requeued. */
+export interface RecoverCandidate {
+  id: string;
+  lease_token: string | null;
+  locked_until: number | null;
+  payload_expunged_at: number | null;
+}
+
+/**
+ * Splits one batch: a delivery leased right now is being attempted (skipped; its worker records the outcome), one
+ * whose payload was expunged cannot be sent again (skipped, as single replay refuses it); every other one is requeued.
+ */
+export function splitBatch(rows: RecoverCandidate[], now: number): { requeue: string[]; skipped: number } {
+  const requeue: string[] = [];
+  for (const d of rows) {
+    const inFlight = d.lease_token !== null && (d.locked_until ?? 0) > now;
+    if (!inFlight && d.payload_expunged_at === null) requeue.push(d.id);
+  }
+  return { requeue, skipped: rows.length - requeue.length };
+}
+
+/**
+ * The row after one batch: cursor past its last delivery, counts advanced, lease renewed. Only an empty batch ends the
+ * task: a short one is not proof of the end on PostgreSQL, where a row changed by a concurrent worker can drop out of
+ * a locking read (and the next batch picks up whatever is left).
+ */
+export function afterBatch(
+  r: TaskRow,
+  rows: RecoverCandidate[],
+  split: { requeue: string[]; skipped: number },
+  leaseMs: number,
+  now: number,
+): TaskRow {
+  const next: TaskRow = {
+    ...r,
+    cursor_id: rows.at(-1)?.id ?? r.cursor_id,
+    done: r.done + rows.length,
+    requeued: r.requeued + split.requeue.length,
+    skipped: r.skipped + split.skipped,
+    lease_expires_at: now + leaseMs,
+    updated_at: now,
+  };
+  return rows.length === 0 ? finished(next, "succeeded", null, now) : next;
+}
+
+/** The row after the first step counted the work: total and end fixed, or finished at once when there is none. */
+export function started(r: TaskRow, total: number, boundId: string | null, leaseMs: number, now: number): TaskRow {
+  const next: TaskRow = { ...r, total, bound_id: boundId, lease_expires_at: now + leaseMs, updated_at: now };
+  return total === 0 ? finished(next, "succeeded", null, now) : next;
+}
+
+/** Why a recover cannot go on: its endpoint went away or was disabled after the task was accepted. */
+export function endpointGoneReason(endpoint: { disabled: boolean } | undefined): string | null {
+  if (!endpoint) return "the endpoint was deleted";
+  if (endpoint.disabled) return "the endpoint was disabled; enable it and start a new recover";
+  return null;
+}
