@@ -7,8 +7,9 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import { type Config, type Role, storeKind } from "./config/config.ts";
-import { DeliveryWorker } from "./delivery/worker.ts";
-import { EndpointIsolation, type IsolationSettings } from "./isolation/policy.ts";
+import { createDeliveryWorker } from "./delivery/create-worker.ts";
+import { ThreadedDeliveryWorker } from "./delivery/thread/threaded-worker.ts";
+import { isolationSettings } from "./isolation/policy.ts";
 import { ensureAdminKey } from "./features/api-keys/bootstrap.ts";
 import { ApiKeyService } from "./features/api-keys/service.ts";
 import { AuditService } from "./features/audit/service.ts";
@@ -45,7 +46,8 @@ import { isStoreUnavailable } from "./store/unavailable.ts";
 export interface App {
   store: Store;
   server: FastifyInstance | null;
-  worker: DeliveryWorker | null;
+  /** The delivery worker in this process, or the handle on the embedded shape's delivery thread. */
+  worker: { stop(): Promise<void> } | null;
   metrics: Metrics;
   /** Base URL of the listening API, when this role serves one. */
   url: string | null;
@@ -68,6 +70,11 @@ export interface AppOptions {
    * agent's connect-time lookup alike; every address it returns is still judged by the egress policy.
    */
   resolver?: AddressResolver;
+  /**
+   * Embedded shape only: deliver from a worker thread with its own SQLite connection (hookd serve turns this on;
+   * HOOKD_DELIVERY_THREAD). Ignored with a dispatcher, resolver or clock override, which cannot cross threads.
+   */
+  deliveryThread?: boolean;
 }
 
 export class RoleError extends Error {}
@@ -118,21 +125,6 @@ async function migrateWithRetry(store: Store, log: Logger): Promise<void> {
   }
 }
 
-export function isolationSettings(config: Config): IsolationSettings {
-  return {
-    breaker: {
-      windowMs: config.breakerWindowMs,
-      minAttempts: config.breakerMinAttempts,
-      failureRatio: config.breakerFailurePercent / 100,
-      consecutiveTimeouts: config.breakerConsecutiveTimeouts,
-      cooldownMs: config.breakerCooldownMs,
-      maxCooldownMs: Math.max(config.breakerMaxCooldownMs, config.breakerCooldownMs),
-    },
-    rampMs: config.recoveryRampMs,
-    autoDisableAfterMs: config.autoDisableAfterMs,
-    adaptiveTimeout: true,
-  };
-}
 
 export async function createApp(config: Config, opts: AppOptions): Promise<App> {
   const { role, log } = opts;
@@ -147,7 +139,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
   const now = opts.now ?? Date.now;
   const store = createStore(config, log);
   let server: FastifyInstance | null = null;
-  let worker: DeliveryWorker | null = null;
+  let worker: { stop(): Promise<void> } | null = null;
   let retention: RetentionJob | null = null;
   let taskRunner: TaskRunner | null = null;
   let agent: Dispatcher | null = null;
@@ -208,26 +200,18 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       url = await server.listen({ host: config.host, port: config.port });
     }
     if (role === "all" || role === "worker") {
-      agent =
-        opts.dispatcher ??
-        createOutboundAgent({ policy: policy.network, ...(policy.resolver ? { resolver: policy.resolver } : {}) });
-      worker = new DeliveryWorker({
-        store,
-        dispatcher: agent,
-        policy,
-        secretBox,
-        log,
-        now,
-        concurrency: config.workerConcurrency,
-        batchSize: config.claimBatchSize,
-        leaseMarginMs: config.leaseMarginMs,
-        pollIntervalMs: config.pollIntervalMs,
-        shutdownGraceMs: config.shutdownGraceMs,
-        retryScheduleS: config.retryScheduleS,
-        isolation: new EndpointIsolation(isolationSettings(config)),
-        observer: metrics,
-      });
-      worker.start();
+      if (opts.deliveryThread && store instanceof SqliteStore && !opts.dispatcher && !opts.resolver && !opts.now) {
+        const threaded = new ThreadedDeliveryWorker(config, store, metrics, log);
+        await threaded.start();
+        worker = threaded;
+      } else {
+        agent =
+          opts.dispatcher ??
+          createOutboundAgent({ policy: policy.network, ...(policy.resolver ? { resolver: policy.resolver } : {}) });
+        const inProcess = createDeliveryWorker(config, { store, dispatcher: agent, policy, secretBox, log, now, observer: metrics });
+        inProcess.start();
+        worker = inProcess;
+      }
       // Retention runs beside the delivery work: every worker process, in small idempotent batches.
       retention = new RetentionJob({
         store,

@@ -11,7 +11,7 @@ export async function runServe(config: Config, role: Role): Promise<number> {
   process.on("unhandledRejection", (err) => log.error({ err }, "unhandled promise rejection"));
   let app: Awaited<ReturnType<typeof createApp>>;
   try {
-    app = await createApp(config, { role, log });
+    app = await createApp(config, { role, log, deliveryThread: config.deliveryThread });
   } catch (err) {
     if (err instanceof RoleError) {
       process.stderr.write(`hookd: ${err.message}\n`);

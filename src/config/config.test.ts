@@ -74,6 +74,7 @@ describe("loadConfig", () => {
       HOOKD_ATTEMPT_BODY_RETENTION_DAYS: "2",
       HOOKD_RETENTION_INTERVAL_MS: "60000",
       HOOKD_STRICT_EVENT_TYPES: "true",
+      HOOKD_DELIVERY_THREAD: "false",
     });
     expect(config).toEqual({
       databaseUrl: "postgres://user:pw@db:5432/hookd",
@@ -113,6 +114,7 @@ describe("loadConfig", () => {
       attemptBodyRetentionDays: 2,
       retentionIntervalMs: 60_000,
       strictEventTypes: true,
+      deliveryThread: false,
     });
     expect(storeKind(config)).toBe("postgres");
   });

@@ -46,6 +46,7 @@ export interface Config {
   attemptBodyRetentionDays: number | null;
   retentionIntervalMs: number;
   strictEventTypes: boolean;
+  deliveryThread: boolean;
 }
 
 interface Setting<K extends keyof Config> {
@@ -285,6 +286,13 @@ export const SETTINGS = [
     key: "strictEventTypes",
     doc: "true: events must have a type the tenant declared, and endpoints may subscribe only to declared, unarchived types.",
     default: false,
+    parse: bool,
+  },
+  {
+    env: "HOOKD_DELIVERY_THREAD",
+    key: "deliveryThread",
+    doc: "Embedded (SQLite) serve only: deliver from a worker thread with its own connection, so ingest and delivery use two cores.",
+    default: true,
     parse: bool,
   },
 ] as const satisfies readonly Setting<keyof Config>[];

@@ -9,6 +9,7 @@
  * observe: folds each attempt into the breaker, the latency history and the failure streak, pauses on 429 with
  * Retry-After, and asks for the endpoint to be disabled once every attempt has failed for autoDisableAfterMs.
  */
+import type { Config } from "../config/config.ts";
 import type { EndpointState } from "../domain/endpoint-state.ts";
 import type { Admission, AttemptRecord, EndpointCandidate, IsolationPolicy } from "../store/store.ts";
 import { ADAPTIVE_SAMPLES, adaptiveTimeoutMs } from "./adaptive-timeout.ts";
@@ -107,4 +108,21 @@ function formatDuration(ms: number): string {
   if (ms % 86_400_000 === 0) return `${ms / 86_400_000} days`;
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000} hours`;
   return `${Math.round(ms / 1000)} s`;
+}
+
+/** The isolation rules as the settings (HOOKD_BREAKER_* and kin) configure them. */
+export function isolationSettings(config: Config): IsolationSettings {
+  return {
+    breaker: {
+      windowMs: config.breakerWindowMs,
+      minAttempts: config.breakerMinAttempts,
+      failureRatio: config.breakerFailurePercent / 100,
+      consecutiveTimeouts: config.breakerConsecutiveTimeouts,
+      cooldownMs: config.breakerCooldownMs,
+      maxCooldownMs: Math.max(config.breakerMaxCooldownMs, config.breakerCooldownMs),
+    },
+    rampMs: config.recoveryRampMs,
+    autoDisableAfterMs: config.autoDisableAfterMs,
+    adaptiveTimeout: true,
+  };
 }

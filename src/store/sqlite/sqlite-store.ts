@@ -1216,4 +1216,12 @@ export class SqliteStore implements Store {
     this.work.on("work", onWork);
     return () => this.work.off("work", onWork);
   }
+
+  /**
+   * Tells this connection's subscribers that another connection to the same file committed new work (the delivery
+   * thread's store hears of the API thread's ingests this way; SQLite itself has no notification).
+   */
+  notifyWork(): void {
+    this.work.emit("work");
+  }
 }
