@@ -38,6 +38,20 @@ describe("unsafePatternReason", () => {
     expect(unsafePatternReason(pattern)).toBeNull();
   });
 
+  it.each(["a*a*a*b", ".*.*.*x", "^\\d*\\d*\\d*\\d*$", "a*a*a*a*a*a*b", "^[a-z]+[0-9]+[a-z]{1,200}$"])(
+    "refuses more variable quantifiers than the budget allows: %s",
+    (pattern) => {
+      expect(unsafePatternReason(pattern)).toMatch(/too many variable quantifiers/);
+    },
+  );
+
+  it.each(["a*a*b", "^[^@]{1,64}@[a-z]{1,16}\\.[a-z]{2,6}$", "^x?y?z?[a-z]+$"])(
+    "accepts up to two unbounded quantifiers or small bounded ones: %s",
+    (pattern) => {
+      expect(unsafePatternReason(pattern)).toBeNull();
+    },
+  );
+
   it("refuses very long patterns", () => {
     expect(unsafePatternReason("a".repeat(MAX_PATTERN_LENGTH))).toBeNull();
     expect(unsafePatternReason("a".repeat(MAX_PATTERN_LENGTH + 1))).toMatch(/limited to/);

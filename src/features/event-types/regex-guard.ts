@@ -3,13 +3,21 @@
  * every event at ingest on the API's event loop, and V8's backtracking engine can take exponential time on a hostile
  * pattern (`^(a+)+$` against "aaaa...!"), which would stall every tenant served by the process. So patterns where a
  * repeated group itself repeats or alternates (star height above one: the classic catastrophic shapes) and
- * backreferences are refused when the schema is saved. Patterns with only single-level repetition can still
- * backtrack polynomially; that work is bounded by the event size limit, and a `maxLength` next to the `pattern`
- * bounds it further.
+ * backreferences are refused when the schema is saved. Patterns with only single-level repetition still backtrack
+ * polynomially: n^(k+1) steps for k variable quantifiers in a row (`a*a*a*a*b` on 255 characters is seconds, six of
+ * them hours). Patterns only ever see strings of at most 256 characters (schema-compiler.ts), so each variable
+ * quantifier can take at most 257 different counts; the product of those counts over the whole pattern is held under
+ * QUANTIFIER_BUDGET, which keeps the worst case near 256^3 steps (milliseconds). In practice: at most two unbounded
+ * quantifiers (`*`, `+`, `{n,}`), or more with small bounds (`[a-z]{1,16}`).
  */
 
 /** Longer patterns are refused outright: payload patterns are short, and the check below is a sketch of a parser. */
 export const MAX_PATTERN_LENGTH = 256;
+
+/** Longest subject a pattern is run on (schema-compiler.ts MAX_PATTERN_SUBJECT), so the most counts a quantifier has. */
+const SUBJECT_LIMIT = 256;
+/** Product of the counts every variable quantifier can take: two unbounded ones (257^2) fit, a third does not. */
+export const QUANTIFIER_BUDGET = 2 ** 17;
 
 interface Group {
   /** The group can match in more than one way: it holds a variable quantifier (`*`, `+`, `?`, `{1,3}`) or an alternation. */
@@ -23,6 +31,8 @@ interface Group {
 export function unsafePatternReason(pattern: string): string | null {
   if (pattern.length > MAX_PATTERN_LENGTH) return `patterns are limited to ${MAX_PATTERN_LENGTH} characters`;
   const stack: Group[] = [{ risky: false }];
+  /** Ways the variable quantifiers seen so far can split a subject, bounded by the subject's length. */
+  let choices = 1;
   /** Whether the atom just before the current position is a group that was risky. */
   let lastAtomRiskyGroup = false;
   for (let i = 0; i < pattern.length; i++) {
@@ -67,7 +77,13 @@ export function unsafePatternReason(pattern: string): string | null {
         return "a repeated group contains repetition or alternation (catastrophic backtracking)";
       }
       // A fixed count (`{2}`) matches one way only; anything variable gives the engine choices to backtrack over.
-      if (repeats.min !== repeats.max) top.risky = true;
+      if (repeats.min !== repeats.max) {
+        top.risky = true;
+        choices *= Math.min(repeats.max, SUBJECT_LIMIT) - Math.min(repeats.min, SUBJECT_LIMIT) + 1;
+        if (choices > QUANTIFIER_BUDGET) {
+          return "too many variable quantifiers (polynomial backtracking): use at most two of *, + and {n,}, or bound the others, like {1,16}";
+        }
+      }
       i += repeats.length - 1;
       // A lazy or possessive marker after the quantifier is part of it.
       if (pattern[i + 1] === "?") i++;
