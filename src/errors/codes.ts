@@ -35,6 +35,10 @@ export const ERROR_CODES = {
     status: 409,
     description: "The endpoint is disabled, so nothing can be sent to it (a test send or a recover); enable it first.",
   },
+  RECOVER_IN_PROGRESS: {
+    status: 409,
+    description: "The endpoint has a recover task queued or running already; one at a time per endpoint.",
+  },
   PAYLOAD_TOO_LARGE: { status: 413, description: "The request body, or one event in it, is larger than allowed." },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, description: "Request bodies must be application/json." },
   IDEMPOTENCY_KEY_MISMATCH: {

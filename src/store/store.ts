@@ -440,7 +440,8 @@ export interface Store {
   ): Promise<number>;
 
   /** Background tasks (domain/tasks.ts); see docs/architecture.md, "Background tasks". */
-  insertTask(task: Task): Promise<void>;
+  /** false (and nothing written) when the task's endpoint has a task queued or running already. */
+  insertTask(task: Task): Promise<boolean>;
   getTask(tenantId: string, id: string): Promise<Task | null>;
   /** Newest first. */
   listTasks(tenantId: string, page: PageRequest): Promise<Page<Task>>;

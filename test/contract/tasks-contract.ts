@@ -60,9 +60,9 @@ export function taskCases(getStore: () => Store): void {
     return claimed.filter((d) => d.endpointId === epId).map((d) => d.id).sort();
   }
 
-  async function queueRecover(since = T0, until: number | null = null, at = T0 + 10_000): Promise<Task> {
-    const task = newRecoverTask(newId("task"), "acme", epId, { since, until }, at);
-    await store.insertTask(task);
+  async function queueRecover(since = T0, until: number | null = null, at = T0 + 10_000, on = epId): Promise<Task> {
+    const task = newRecoverTask(newId("task"), "acme", on, { since, until }, at);
+    expect(await store.insertTask(task)).toBe(true);
     return task;
   }
 
@@ -106,8 +106,10 @@ export function taskCases(getStore: () => Store): void {
 
   describe("recover tasks", () => {
     it("stores, reads and lists tasks per tenant, newest first", async () => {
+      const other = endpoint("acme");
+      await store.insertEndpoint(other);
       const a = await queueRecover(T0, null, T0 + 1);
-      const b = await queueRecover(T0, T0 + 5, T0 + 2);
+      const b = await queueRecover(T0, T0 + 5, T0 + 2, other.id);
       expect(await store.getTask("acme", a.id)).toEqual(a);
       expect(await store.getTask("other", a.id)).toBeNull();
       const first = await store.listTasks("acme", { limit: 1, after: null });
@@ -266,6 +268,19 @@ export function taskCases(getStore: () => Store): void {
       await store.claimTask({ kinds: ["endpoint.recover"], leaseToken: "A", leaseMs: LEASE, now: T0 + 20_000 });
       const r = await store.runRecoverBatch({ taskId: task.id, leaseToken: "A", limit: 10, leaseMs: LEASE, now: T0 + 20_001 });
       expect(r).toMatchObject({ kind: "finished", task: { status: "succeeded", total: 0, done: 0 } });
+    });
+
+    it("keeps one recover queued or running per endpoint; the next may start once it finished", async () => {
+      const first = await queueRecover();
+      const second = newRecoverTask(newId("task"), "acme", epId, { since: T0, until: null }, T0 + 10_001);
+      expect(await store.insertTask(second)).toBe(false);
+      expect(await store.getTask("acme", second.id)).toBeNull();
+      await store.claimTask({ kinds: ["endpoint.recover"], leaseToken: "A", leaseMs: LEASE, now: T0 + 20_000 });
+      // Still refused while the first one runs.
+      expect(await store.insertTask(second)).toBe(false);
+      await store.runRecoverBatch({ taskId: first.id, leaseToken: "A", limit: 10, leaseMs: LEASE, now: T0 + 20_001 });
+      expect((await store.getTask("acme", first.id))?.status).toBe("succeeded");
+      expect(await store.insertTask(second)).toBe(true);
     });
 
     it("wakes the workers when a batch requeues deliveries", async () => {

@@ -144,10 +144,11 @@ describe.each(STORE_KINDS)("recover (%s)", (kind) => {
 
   it("lists tasks newest first with cursor paging, and keeps each tenant's to itself", async () => {
     const tenant = await h.tenant();
-    const ep = await h.api.createEndpoint(tenant, { url: "http://127.0.0.1:9/" });
     const since = new Date().toISOString();
     const made: string[] = [];
+    // One endpoint each: an endpoint has at most one recover queued or running.
     for (let i = 0; i < 3; i++) {
+      const ep = await h.api.createEndpoint(tenant, { url: "http://127.0.0.1:9/" });
       made.push((await h.api.expectPost(`/v1/tenants/${tenant}/endpoints/${ep.id}/recover`, { since }, 202)).id);
     }
     const first = await h.api.expectGet(`/v1/tenants/${tenant}/tasks?limit=2`);

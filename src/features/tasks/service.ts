@@ -33,7 +33,12 @@ export class TaskService {
       throw new AppError("ENDPOINT_DISABLED", `endpoint ${endpointId} is disabled; enable it before recovering`);
     }
     const task = newRecoverTask(newId("task"), tenantId, endpointId, { since, until }, this.now());
-    await this.store.insertTask(task);
+    if (!(await this.store.insertTask(task))) {
+      throw new AppError(
+        "RECOVER_IN_PROGRESS",
+        `a recover of endpoint ${endpointId} is queued or running already; wait for it to finish (GET .../tasks)`,
+      );
+    }
     this.wake();
     return task;
   }

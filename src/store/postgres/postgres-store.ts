@@ -829,7 +829,7 @@ export class PostgresStore implements Store {
     });
   }
 
-  insertTask(task: Task): Promise<void> {
+  insertTask(task: Task): Promise<boolean> {
     return this.tasks.insert(task);
   }
 

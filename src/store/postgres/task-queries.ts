@@ -50,12 +50,14 @@ async function save(client: pg.PoolClient, r: TaskRow): Promise<void> {
 export class PostgresTasks {
   constructor(private readonly pool: pg.Pool) {}
 
-  async insert(task: Task): Promise<void> {
+  /** false when the endpoint has a task queued or running already (tasks_one_active_per_endpoint). */
+  async insert(task: Task): Promise<boolean> {
     const r = newTaskRow(task);
-    await this.pool.query(
+    const { rowCount } = await this.pool.query(
       `INSERT INTO tasks (id, tenant_id, kind, status, endpoint_id, params, done, total, requeued, skipped, error,
          created_at, updated_at, finished_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+       ON CONFLICT DO NOTHING`,
       [
         r.id,
         r.tenant_id,
@@ -73,6 +75,7 @@ export class PostgresTasks {
         r.finished_at,
       ],
     );
+    return rowCount === 1;
   }
 
   async get(tenantId: string, id: string): Promise<Task | null> {

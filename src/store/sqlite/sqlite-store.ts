@@ -708,8 +708,8 @@ export class SqliteStore implements Store {
     return changes;
   }
 
-  async insertTask(task: Task): Promise<void> {
-    this.tasks.insert(task);
+  async insertTask(task: Task): Promise<boolean> {
+    return this.tasks.insert(task);
   }
 
   async getTask(tenantId: string, id: string): Promise<Task | null> {

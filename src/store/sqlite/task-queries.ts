@@ -48,14 +48,16 @@ export class SqliteTasks {
     this.sql(SAVE_TASK).run(...rest, id);
   }
 
-  insert(task: Task): void {
+  /** false when the endpoint has a task queued or running already (tasks_one_active_per_endpoint). */
+  insert(task: Task): boolean {
     const r = newTaskRow(task);
-    this.sql(
+    return this.sql(
       `INSERT INTO tasks (id, tenant_id, kind, status, endpoint_id, params, done, total, requeued, skipped, error,
          created_at, updated_at, finished_at)
        VALUES (@id, @tenant_id, @kind, @status, @endpoint_id, @params, @done, @total, @requeued, @skipped, @error,
-         @created_at, @updated_at, @finished_at)`,
-    ).run(r);
+         @created_at, @updated_at, @finished_at)
+       ON CONFLICT DO NOTHING`,
+    ).run(r).changes === 1;
   }
 
   get(tenantId: string, id: string): Task | null {
