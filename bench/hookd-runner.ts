@@ -67,6 +67,8 @@ export async function hookdEnv(databaseUrl: string): Promise<HookdEnv> {
       // Required with PostgreSQL (and shared by the API and worker processes of one run).
       HOOKD_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
       HOOKD_ALLOWED_NETWORKS: "127.0.0.0/8",
+      // Compare with the worker on the main thread: BENCH_DELIVERY_THREAD=false.
+      ...(process.env.BENCH_DELIVERY_THREAD ? { HOOKD_DELIVERY_THREAD: process.env.BENCH_DELIVERY_THREAD } : {}),
     },
   };
 }

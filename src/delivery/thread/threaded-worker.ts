@@ -16,6 +16,8 @@ import type { SqliteStore } from "../../store/sqlite/sqlite-store.ts";
 import type { DeliveryThreadData, FromThread, ToThread } from "./messages.ts";
 
 const RESTART_AFTER_MS = 1_000;
+/** Old-generation heap of the delivery thread (its live data is a few MB; the rest is garbage waiting for GC). */
+const THREAD_HEAP_MB = 64;
 
 export class ThreadedDeliveryWorker {
   private thread: Worker | null = null;
@@ -44,7 +46,12 @@ export class ThreadedDeliveryWorker {
 
   private spawn(): Promise<void> {
     const data: DeliveryThreadData = { entry: new URL("./delivery-thread.ts", import.meta.url).href, config: this.config };
-    const thread = new Worker(new URL("./boot.mjs", import.meta.url), { workerData: data });
+    const thread = new Worker(new URL("./boot.mjs", import.meta.url), {
+      workerData: data,
+      // The delivery loop holds at most a claim batch and the requests in flight; without a cap V8 lets a second
+      // heap grow as freely as the main one and the process passed 300 MB under load.
+      resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB, maxYoungGenerationSizeMb: 8 },
+    });
     this.thread = thread;
     return new Promise((resolve, reject) => {
       thread.on("message", (m: FromThread) => {
