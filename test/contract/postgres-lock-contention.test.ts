@@ -7,6 +7,7 @@
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { EndpointState } from "../../src/domain/endpoint-state.ts";
+import { PostgresStore } from "../../src/store/postgres/postgres-store.ts";
 import type { AttemptRecord, ClaimedDelivery, IsolationPolicy, Store } from "../../src/store/store.ts";
 import { createTestDatabase, type TestDatabase } from "../support/stores.ts";
 import { endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
@@ -116,5 +117,27 @@ describe("PostgreSQL endpoint-state lock contention", () => {
     await holder.query("COMMIT");
     const claimed = await store.claimDue({ limit: 10, leaseMarginMs: 15_000, now: T0 + 2, leaseToken: "t2", isolation: counting });
     expect(claimed).toHaveLength(4);
+  });
+
+  it("lets two processes record attempts of one endpoint in the same minute without waiting on one stats row", async () => {
+    const a = new PostgresStore({ url: db.url, poolSize: 2, onError: () => undefined, statsShard: 1 });
+    const b = new PostgresStore({ url: db.url, poolSize: 2, onError: () => undefined, statsShard: 2 });
+    try {
+      const claimedA = await a.claimDue({ limit: 2, leaseMarginMs: 15_000, now: T0 + 1, leaseToken: "ta" });
+      const claimedB = await b.claimDue({ limit: 2, leaseMarginMs: 15_000, now: T0 + 1, leaseToken: "tb" });
+      expect(claimedA.length + claimedB.length).toBe(4);
+      await a.recordAttempts(claimedA.map((d) => success(d, T0 + 10)));
+      // Process A is in the middle of recording more: it holds its stats row for this minute.
+      await holder.query("BEGIN");
+      await holder.query("SELECT 1 FROM endpoint_attempt_stats WHERE endpoint_id = $1 AND shard = 1 FOR UPDATE", [endpointId]);
+      expect(await within(b.recordAttempts(claimedB.map((d) => success(d, T0 + 20))), 5_000)).toBeUndefined();
+      await holder.query("COMMIT");
+      // The minute's stats are the sum of both processes' rows.
+      const stats = await store.attemptStats("acme", endpointId, T0 - 60_000, T0 + 60_000);
+      expect(stats.attempts).toBe(4);
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 });

@@ -12,26 +12,26 @@ import { BUCKET_OFFSET, STATS_COUNTERS, statsCell, SUMMED_COUNTERS } from "../at
  * deliveries into their endpoint's minute rows, one upsert per (endpoint, minute), in endpoint then minute order so
  * concurrent recorders lock shared rows in the same order. Being part of the record statement, it commits with it.
  * Params, from `$p`: delivery ids, minute starts, counter index of the outcome class, counter index of the latency
- * bucket (attemptStatsParams, one entry per HTTP attempt).
+ * bucket (attemptStatsParams, one entry per HTTP attempt), then this process's shard (see the migration).
  */
 export function attemptStatsCte(p: number): string {
   const counts = STATS_COUNTERS.map((_c, i) =>
     i === 0 ? "count(*)" : `count(*) FILTER (WHERE s.${i < BUCKET_OFFSET ? "class" : "bucket"} = ${i})`,
   );
   return `attempt_stats AS (
-         INSERT INTO endpoint_attempt_stats AS t (tenant_id, endpoint_id, minute, ${STATS_COUNTERS.join(", ")})
-         SELECT pr.tenant_id, pr.endpoint_id, s.minute, ${counts.join(", ")}
+         INSERT INTO endpoint_attempt_stats AS t (tenant_id, endpoint_id, minute, shard, ${STATS_COUNTERS.join(", ")})
+         SELECT pr.tenant_id, pr.endpoint_id, s.minute, $${p + 4}::smallint, ${counts.join(", ")}
          FROM unnest($${p}::text[], $${p + 1}::bigint[], $${p + 2}::int[], $${p + 3}::int[]) AS s (id, minute, class, bucket)
            JOIN prior pr ON pr.id = s.id
          WHERE s.id IN (SELECT id FROM updated)
          GROUP BY pr.tenant_id, pr.endpoint_id, s.minute
          ORDER BY pr.endpoint_id, s.minute
-         ON CONFLICT (endpoint_id, minute) DO UPDATE SET ${STATS_COUNTERS.map((c) => `${c} = t.${c} + excluded.${c}`).join(", ")}
+         ON CONFLICT (endpoint_id, minute, shard) DO UPDATE SET ${STATS_COUNTERS.map((c) => `${c} = t.${c} + excluded.${c}`).join(", ")}
        )`;
 }
 
-/** The four arrays attemptStatsCte reads; records without an HTTP attempt are left out. */
-export function attemptStatsParams(records: AttemptRecord[]): unknown[] {
+/** The four arrays attemptStatsCte reads (records without an HTTP attempt are left out), then the shard. */
+export function attemptStatsParams(records: AttemptRecord[], shard: number): unknown[] {
   const ids: string[] = [];
   const minutes: number[] = [];
   const classes: number[] = [];
@@ -44,7 +44,7 @@ export function attemptStatsParams(records: AttemptRecord[]): unknown[] {
     classes.push(cell.classIndex);
     buckets.push(cell.bucketIndex);
   }
-  return [ids, minutes, classes, buckets];
+  return [ids, minutes, classes, buckets, shard];
 }
 
 /**

@@ -3,6 +3,7 @@
  * with FOR UPDATE SKIP LOCKED, so concurrent claimers never wait on each other's rows and never take the same one;
  * completions of a batch are written with one statement over unnest() arrays instead of a round trip per delivery.
  */
+import { randomInt } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type pg from "pg";
 import { initialEndpointState, parseEndpointState, serializeEndpointState } from "../../domain/endpoint-state.ts";
@@ -166,6 +167,8 @@ export interface PostgresStoreOptions {
   url: string;
   poolSize: number;
   onError: (err: Error) => void;
+  /** The stats row this store adds to in each minute; random unless a test pins it. */
+  statsShard?: number;
 }
 
 export class PostgresStore implements Store {
@@ -177,10 +180,13 @@ export class PostgresStore implements Store {
   /** Attempts whose fold into endpoint state waits for the state's lock (see deferred-observations.ts). */
   private readonly deferred = new DeferredObservations();
   private lastIsolation: IsolationPolicy | null = null;
+  /** This process's row of each stats minute (000012_endpoint_attempt_stats.sql): no lock shared with other workers. */
+  private readonly statsShard: number;
 
   private readonly eventTypes: PostgresEventTypes;
 
   constructor(private readonly options: PostgresStoreOptions) {
+    this.statsShard = options.statsShard ?? randomInt(STATS_SHARDS);
     this.pool = createPool(options.url, options.poolSize, options.onError);
     this.work.setMaxListeners(0);
     this.tasks = new PostgresTasks(this.pool);
@@ -1196,7 +1202,7 @@ export class PostgresStore implements Store {
         a((x) => x.requestUrl ?? null),
         a((x) => (x.requestHeaders ? JSON.stringify(x.requestHeaders) : null)),
         a((x) => (x.responseHeaders ? JSON.stringify(x.responseHeaders) : null)),
-        ...attemptStatsParams(records),
+        ...attemptStatsParams(records, this.statsShard),
       ],
     });
     return rows;
@@ -1407,6 +1413,9 @@ export class PostgresStore implements Store {
     return () => this.work.off("work", onWork);
   }
 }
+
+/** Stats rows per endpoint and minute: enough that a handful of worker processes rarely share one. */
+const STATS_SHARDS = 16;
 
 /** How often a claim that found every due endpoint locked tries again (after 1, 2, 4 ... ms) before giving up. */
 const CLAIM_LOCK_RETRIES = 4;

@@ -55,7 +55,10 @@ CREATE TABLE endpoint_attempt_stats (
   ms_upto_45000 integer NOT NULL DEFAULT 0,
   ms_upto_60000 integer NOT NULL DEFAULT 0,
   ms_over_60000 integer NOT NULL DEFAULT 0,
-  PRIMARY KEY (endpoint_id, minute)
+  -- Each process adds to its own row of a minute (a shard picked at random when the store opens), so worker
+  -- processes recording attempts of one busy endpoint never wait for each other's row lock; reads sum the shards.
+  shard smallint NOT NULL DEFAULT 0,
+  PRIMARY KEY (endpoint_id, minute, shard)
 ) WITH (fillfactor = 70);
 CREATE INDEX endpoint_attempt_stats_by_tenant ON endpoint_attempt_stats (tenant_id, minute);
 CREATE INDEX endpoint_attempt_stats_by_minute ON endpoint_attempt_stats (minute);
