@@ -103,6 +103,11 @@ export class SqliteTasks {
 
   runRecoverBatch(req: RecoverBatchRequest): RecoverBatchResult {
     let requeued = 0;
+    // The first step counts everything the task will do. That count grows with the endpoint's failures, so it runs
+    // as a plain read before the write transaction: inside it, it would hold SQLite's one write lock (every ingest
+    // and every attempt record) for as long as it takes. The task row is checked again under the lock.
+    const pending = this.sql("SELECT * FROM tasks WHERE id = ?").get(req.taskId) as TaskRow | undefined;
+    const counted = pending && pending.total === null && pending.lease_token === req.leaseToken ? this.countRecoverable(pending) : null;
     const result = this.db
       .transaction((): RecoverBatchResult => {
         const row = this.sql("SELECT * FROM tasks WHERE id = ?").get(req.taskId) as TaskRow | undefined;
@@ -116,11 +121,7 @@ export class SqliteTasks {
         if (gone) {
           next = finished(row, "failed", gone, req.now);
         } else if (row.total === null) {
-          const { since, until } = recoverWindow(row);
-          const { n, bound } = this.sql(
-            `SELECT count(*) AS n, max(id) AS bound FROM deliveries
-             WHERE endpoint_id = ? AND status IN ('failed', 'dead') AND created_at >= ? AND created_at < ?`,
-          ).get(row.endpoint_id, since, until) as { n: number; bound: string | null };
+          const { n, bound } = counted ?? this.countRecoverable(row);
           next = started(row, n, bound, req.leaseMs, req.now);
         } else {
           const { since, until } = recoverWindow(row);
@@ -146,6 +147,14 @@ export class SqliteTasks {
       .immediate();
     if (requeued > 0) this.onWork();
     return result;
+  }
+
+  private countRecoverable(row: TaskRow): { n: number; bound: string | null } {
+    const { since, until } = recoverWindow(row);
+    return this.sql(
+      `SELECT count(*) AS n, max(id) AS bound FROM deliveries
+       WHERE endpoint_id = ? AND status IN ('failed', 'dead') AND created_at >= ? AND created_at < ?`,
+    ).get(row.endpoint_id, since, until) as { n: number; bound: string | null };
   }
 
   release(id: string, leaseToken: string, now: number): void {
