@@ -6,6 +6,7 @@
 import type { FastifyError, FastifyInstance } from "fastify";
 import { AppError, isAppError } from "../errors/app-error.ts";
 import type { ErrorCode } from "../errors/codes.ts";
+import { isForeignKeyViolation } from "../store/constraint-errors.ts";
 import { isStoreUnavailable } from "../store/unavailable.ts";
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -16,8 +17,9 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: "VALIDATION_FAILED",
 };
 
-function toAppError(err: FastifyError): AppError | null {
+export function toAppError(err: FastifyError): AppError | null {
   if (isAppError(err)) return err;
+  if (isForeignKeyViolation(err)) return new AppError("TENANT_NOT_FOUND", "the tenant was deleted while the request ran");
   if (err.validation) {
     const details = err.validation.map((v) => ({
       path: `${err.validationContext ?? "body"}${v.instancePath}`,
