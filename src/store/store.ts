@@ -503,6 +503,8 @@ export interface Store {
   countEndpointsByBreaker(): Promise<Record<BreakerState, number>>;
   /** Retention: deletes up to `limit` per-minute stats rows of minutes before `before`; returns how many. */
   deleteAttemptStatsBefore(before: number, limit: number): Promise<number>;
+  /** Retention: deletes up to `limit` tasks that finished before `before` (never a queued or running one). */
+  deleteFinishedTasksBefore(before: number, limit: number): Promise<number>;
 
   /**
    * Retention. Drops one event's payload now (idempotent); its deliveries still waiting become dead ("payload

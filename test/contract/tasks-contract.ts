@@ -270,6 +270,20 @@ export function taskCases(getStore: () => Store): void {
       expect(r).toMatchObject({ kind: "finished", task: { status: "succeeded", total: 0, done: 0 } });
     });
 
+    it("retention deletes finished tasks older than the cutoff and never a queued or running one", async () => {
+      const other = endpoint("acme");
+      await store.insertEndpoint(other);
+      const done = await queueRecover();
+      await store.claimTask({ kinds: ["endpoint.recover"], leaseToken: "A", leaseMs: LEASE, now: T0 + 20_000 });
+      await store.runRecoverBatch({ taskId: done.id, leaseToken: "A", limit: 10, leaseMs: LEASE, now: T0 + 20_001 });
+      const waiting = await queueRecover(T0, null, T0 + 10_000, other.id);
+      // Finished at T0 + 20,001: a cutoff at that instant keeps it, one after removes it.
+      expect(await store.deleteFinishedTasksBefore(T0 + 20_001, 10)).toBe(0);
+      expect(await store.deleteFinishedTasksBefore(T0 + 999_000, 10)).toBe(1);
+      expect(await store.getTask("acme", done.id)).toBeNull();
+      expect((await store.getTask("acme", waiting.id))?.status).toBe("queued");
+    });
+
     it("keeps one recover queued or running per endpoint; the next may start once it finished", async () => {
       const first = await queueRecover();
       const second = newRecoverTask(newId("task"), "acme", epId, { since: T0, until: null }, T0 + 10_001);

@@ -33,6 +33,7 @@ export interface RetentionResult {
   bodiesScanned: number;
   idempotencyKeys: number;
   attemptStats: number;
+  tasks: number;
 }
 
 export class RetentionJob {
@@ -76,7 +77,7 @@ export class RetentionJob {
   }
 
   private async pass(): Promise<RetentionResult> {
-    const result: RetentionResult = { payloads: 0, attempts: 0, bodiesScanned: 0, idempotencyKeys: 0, attemptStats: 0 };
+    const result: RetentionResult = { payloads: 0, attempts: 0, bodiesScanned: 0, idempotencyKeys: 0, attemptStats: 0, tasks: 0 };
     const days = this.opts.retentionDays;
     const bodyDays = Math.min(this.opts.bodyRetentionDays ?? days, days || Number.POSITIVE_INFINITY);
     const now = this.now();
@@ -85,6 +86,8 @@ export class RetentionJob {
       const cutoff = now - days * DAY_MS;
       result.payloads = await this.repeat(() => store.expungePayloadsBefore(cutoff, this.batch, now));
       result.attempts = await this.repeat(() => store.deleteAttemptsBefore(cutoff, this.batch));
+      // Finished recover tasks are history like attempts; queued and running ones are never touched.
+      result.tasks = await this.repeat(() => store.deleteFinishedTasksBefore(cutoff, this.batch));
     }
     // Idempotency keys outlive their purpose after the window whatever the retention setting: a key is only ever
     // looked up within it, and keeping them would grow the table (stored answers included) without bound.
@@ -107,7 +110,7 @@ export class RetentionJob {
         await yieldToOthers();
       }
     }
-    const removed = result.payloads + result.attempts + result.idempotencyKeys + result.attemptStats;
+    const removed = result.payloads + result.attempts + result.idempotencyKeys + result.attemptStats + result.tasks;
     if (removed > 0) this.opts.log.info({ ...result }, "retention pass done");
     return result;
   }

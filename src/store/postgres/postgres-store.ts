@@ -1334,6 +1334,15 @@ export class PostgresStore implements Store {
     return rowCount ?? 0;
   }
 
+  async deleteFinishedTasksBefore(before: number, limit: number): Promise<number> {
+    const { rowCount } = await this.pool.query(
+      `DELETE FROM tasks WHERE id IN (
+         SELECT id FROM tasks WHERE status IN ('succeeded', 'failed') AND finished_at < $1 ORDER BY finished_at LIMIT $2)`,
+      [before, limit],
+    );
+    return rowCount ?? 0;
+  }
+
   async expungeEventPayload(tenantId: string, eventId: string, now: number): Promise<boolean> {
     return inTransaction(this.pool, async (client) => {
       const { rowCount } = await client.query(

@@ -1155,6 +1155,13 @@ export class SqliteStore implements Store {
     return this.sql(DELETE_STATS_SQL).run(before, limit).changes;
   }
 
+  async deleteFinishedTasksBefore(before: number, limit: number): Promise<number> {
+    return this.sql(
+      `DELETE FROM tasks WHERE id IN (
+         SELECT id FROM tasks WHERE status IN ('succeeded', 'failed') AND finished_at < ? ORDER BY finished_at LIMIT ?)`,
+    ).run(before, limit).changes;
+  }
+
   async expungeEventPayload(tenantId: string, eventId: string, now: number): Promise<boolean> {
     return this.db.transaction(() => {
       const { changes } = this.sql(
