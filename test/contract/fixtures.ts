@@ -2,8 +2,8 @@
  * Builders for contract-suite rows: valid defaults, overridable per test.
  */
 import { newId } from "../../src/domain/ids.ts";
-import type { Endpoint, Tenant } from "../../src/domain/types.ts";
-import type { IngestRequest, NewEvent } from "../../src/store/store.ts";
+import type { AttemptOutcome, DeliveryStatus, Endpoint, Tenant } from "../../src/domain/types.ts";
+import type { AttemptRecord, ClaimedDelivery, IngestRequest, NewEvent } from "../../src/store/store.ts";
 
 export const T0 = 1_800_000_000_000;
 
@@ -57,6 +57,61 @@ export function ingestRequest(tenantId: string, events: NewEvent[], over: Partia
     events,
     idempotency: null,
     renderResponse: (evs) => JSON.stringify(evs.map((e) => e.id)),
+    ...over,
+  };
+}
+
+/** What one HTTP attempt of a claimed delivery looked like, for `attemptRecord`. */
+export interface AttemptShape {
+  /** HTTP status of the answer; a 2xx succeeds. */
+  status: number;
+  durationMs?: number;
+  responseBody?: string | null;
+  /** Default: when the record is made. */
+  startedAt?: number;
+  /** Default: success for a 2xx, retry otherwise. */
+  outcome?: AttemptOutcome;
+  /** What the delivery becomes. Default: succeeded for a 2xx, else failed and due again at once. */
+  deliveryStatus?: DeliveryStatus;
+}
+
+/**
+ * The record a worker writes after one attempt on a claimed delivery (attempt row and next state), as the contract
+ * suites need it; `over` replaces any top-level field.
+ */
+export function attemptRecord(
+  d: ClaimedDelivery,
+  now: number,
+  shape: AttemptShape,
+  over: Partial<AttemptRecord> = {},
+): AttemptRecord {
+  const ok = shape.status >= 200 && shape.status < 300;
+  const error = ok ? null : `HTTP ${shape.status}`;
+  const status = shape.deliveryStatus ?? (ok ? "succeeded" : "failed");
+  return {
+    deliveryId: d.id,
+    leaseToken: d.leaseToken,
+    attempt: {
+      id: `atm_${d.id}_${d.attempts + 1}`,
+      deliveryId: d.id,
+      attempt: d.attempts + 1,
+      startedAt: shape.startedAt ?? now,
+      durationMs: shape.durationMs ?? 5,
+      statusCode: shape.status,
+      responseBody: shape.responseBody ?? null,
+      error,
+      errorClass: ok ? null : "http_status",
+      outcome: shape.outcome ?? (ok ? "success" : "retry"),
+      timeoutMs: 15_000,
+    },
+    status,
+    nextAttemptAt: status === "failed" ? now : null,
+    attempts: d.attempts + 1,
+    cycleAttempts: d.cycleAttempts + 1,
+    lastStatusCode: shape.status,
+    lastError: error,
+    now,
+    disableEndpoint: null,
     ...over,
   };
 }

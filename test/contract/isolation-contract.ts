@@ -9,36 +9,12 @@ import { type EndpointState, initialEndpointState } from "../../src/domain/endpo
 import type { Endpoint } from "../../src/domain/types.ts";
 import type { AttemptRecord, ClaimedDelivery, IsolationPolicy, Store } from "../../src/store/store.ts";
 import { createTestDatabase, type StoreKind, type TestDatabase } from "../support/stores.ts";
-import { endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
+import { attemptRecord, endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
 
 const MARGIN = 15_000;
 
 function record(d: ClaimedDelivery, now: number, ok: boolean): AttemptRecord {
-  return {
-    deliveryId: d.id,
-    leaseToken: d.leaseToken,
-    attempt: {
-      id: `atm_${d.id}_${d.attempts + 1}`,
-      deliveryId: d.id,
-      attempt: d.attempts + 1,
-      startedAt: now - 5,
-      durationMs: 5,
-      statusCode: ok ? 200 : 500,
-      responseBody: null,
-      error: ok ? null : "HTTP 500",
-      errorClass: ok ? null : "http_status",
-      outcome: ok ? "success" : "retry",
-      timeoutMs: 15_000,
-    },
-    status: ok ? "succeeded" : "failed",
-    nextAttemptAt: ok ? null : now,
-    attempts: d.attempts + 1,
-    cycleAttempts: d.cycleAttempts + 1,
-    lastStatusCode: ok ? 200 : 500,
-    lastError: ok ? null : "HTTP 500",
-    now,
-    disableEndpoint: null,
-  };
+  return attemptRecord(d, now, { status: ok ? 200 : 500, durationMs: 5, startedAt: now - 5 });
 }
 
 /** A policy with a fixed quota per endpoint that counts claims into the state, and counts observed attempts. */

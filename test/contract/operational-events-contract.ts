@@ -5,36 +5,20 @@
 import { beforeEach, expect, it } from "vitest";
 import { newOperationalEvent, OPERATOR_TENANT_ID } from "../../src/domain/operational-events.ts";
 import type { AttemptRecord, ClaimedDelivery, Store } from "../../src/store/store.ts";
-import { endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
+import { attemptRecord, endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
 
 function record(d: ClaimedDelivery, now: number, outcome: "success" | "retry" | "dead" | "gone"): AttemptRecord {
   const ok = outcome === "success";
-  const code = ok ? 200 : outcome === "gone" ? 410 : 500;
-  return {
-    deliveryId: d.id,
-    leaseToken: d.leaseToken,
-    attempt: {
-      id: `atm_${d.id}_${d.attempts + 1}`,
-      deliveryId: d.id,
-      attempt: d.attempts + 1,
-      startedAt: now,
-      durationMs: 5,
-      statusCode: code,
-      responseBody: null,
-      error: ok ? null : `HTTP ${code}`,
-      errorClass: ok ? null : "http_status",
-      outcome: ok ? "success" : outcome === "retry" ? "retry" : "permanent",
-      timeoutMs: 15_000,
-    },
-    status: ok ? "succeeded" : outcome === "retry" ? "failed" : "dead",
-    nextAttemptAt: outcome === "retry" ? now : null,
-    attempts: d.attempts + 1,
-    cycleAttempts: d.cycleAttempts + 1,
-    lastStatusCode: code,
-    lastError: ok ? null : `HTTP ${code}`,
+  return attemptRecord(
+    d,
     now,
-    disableEndpoint: outcome === "gone" ? { tenantId: d.tenantId, endpointId: d.endpointId, reason: "410 Gone" } : null,
-  };
+    {
+      status: ok ? 200 : outcome === "gone" ? 410 : 500,
+      outcome: ok ? "success" : outcome === "retry" ? "retry" : "permanent",
+      deliveryStatus: ok ? "succeeded" : outcome === "retry" ? "failed" : "dead",
+    },
+    { disableEndpoint: outcome === "gone" ? { tenantId: d.tenantId, endpointId: d.endpointId, reason: "410 Gone" } : null },
+  );
 }
 
 export function operationalEventCases(getStore: () => Store): void {

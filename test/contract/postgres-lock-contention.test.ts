@@ -10,7 +10,7 @@ import type { EndpointState } from "../../src/domain/endpoint-state.ts";
 import { PostgresStore } from "../../src/store/postgres/postgres-store.ts";
 import type { AttemptRecord, ClaimedDelivery, IsolationPolicy, Store } from "../../src/store/store.ts";
 import { createTestDatabase, type TestDatabase } from "../support/stores.ts";
-import { endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
+import { attemptRecord, endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
 
 /** Admits everything and counts observed attempts into the state, so a test can see which records were folded. */
 const counting: IsolationPolicy = {
@@ -19,31 +19,7 @@ const counting: IsolationPolicy = {
 };
 
 function success(d: ClaimedDelivery, now: number): AttemptRecord {
-  return {
-    deliveryId: d.id,
-    leaseToken: d.leaseToken,
-    attempt: {
-      id: `atm_${d.id}_1`,
-      deliveryId: d.id,
-      attempt: 1,
-      startedAt: now - 5,
-      durationMs: 5,
-      statusCode: 204,
-      responseBody: null,
-      error: null,
-      errorClass: null,
-      outcome: "success",
-      timeoutMs: 15_000,
-    },
-    status: "succeeded",
-    nextAttemptAt: null,
-    attempts: 1,
-    cycleAttempts: 1,
-    lastStatusCode: 204,
-    lastError: null,
-    now,
-    disableEndpoint: null,
-  };
+  return attemptRecord(d, now, { status: 204, startedAt: now - 5 });
 }
 
 /** Resolves with what `p` gave, or with "still waiting" if it has not settled within `ms`. */

@@ -5,36 +5,12 @@
  */
 import { beforeEach, expect, it } from "vitest";
 import type { AttemptRecord, ClaimedDelivery, Store } from "../../src/store/store.ts";
-import { endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
+import { attemptRecord, endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
 
 const DAY = 86_400_000;
 
 function attempt(d: ClaimedDelivery, now: number, ok: boolean): AttemptRecord {
-  return {
-    deliveryId: d.id,
-    leaseToken: d.leaseToken,
-    attempt: {
-      id: `atm_${d.id}_${d.attempts + 1}`,
-      deliveryId: d.id,
-      attempt: d.attempts + 1,
-      startedAt: now,
-      durationMs: 3,
-      statusCode: ok ? 200 : 500,
-      responseBody: ok ? "fine" : "broken",
-      error: ok ? null : "HTTP 500",
-      errorClass: ok ? null : "http_status",
-      outcome: ok ? "success" : "retry",
-      timeoutMs: 15_000,
-    },
-    status: ok ? "succeeded" : "failed",
-    nextAttemptAt: ok ? null : now,
-    attempts: d.attempts + 1,
-    cycleAttempts: d.cycleAttempts + 1,
-    lastStatusCode: ok ? 200 : 500,
-    lastError: ok ? null : "HTTP 500",
-    now,
-    disableEndpoint: null,
-  };
+  return attemptRecord(d, now, { status: ok ? 200 : 500, durationMs: 3, responseBody: ok ? "fine" : "broken" });
 }
 
 export function retentionCases(getStore: () => Store): void {

@@ -10,7 +10,7 @@ import type { StoreKind, TestDatabase } from "../support/stores.ts";
 import { createTestDatabase } from "../support/stores.ts";
 import { attemptStatsCases } from "./attempt-stats-contract.ts";
 import { runDeliveryLogContract } from "./delivery-log-contract.ts";
-import { endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
+import { attemptRecord, endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
 import { eventTypesContract } from "./event-types-contract.ts";
 import { keysAndAuditContract } from "./keys-and-audit-contract.ts";
 import { operationalEventCases, queueStatsCases } from "./operational-events-contract.ts";
@@ -22,32 +22,7 @@ const MARGIN = 15_000;
 const LEASE = 30_000;
 
 function success(d: ClaimedDelivery, now: number, over: Partial<AttemptRecord> = {}): AttemptRecord {
-  return {
-    deliveryId: d.id,
-    leaseToken: d.leaseToken,
-    attempt: {
-      id: `atm_${d.id}_${d.attempts + 1}`,
-      deliveryId: d.id,
-      attempt: d.attempts + 1,
-      startedAt: now,
-      durationMs: 12,
-      statusCode: 200,
-      responseBody: "ok",
-      error: null,
-      errorClass: null,
-      outcome: "success",
-      timeoutMs: 15_000,
-    },
-    status: "succeeded",
-    nextAttemptAt: null,
-    attempts: d.attempts + 1,
-    cycleAttempts: d.cycleAttempts + 1,
-    lastStatusCode: 200,
-    lastError: null,
-    now,
-    disableEndpoint: null,
-    ...over,
-  };
+  return attemptRecord(d, now, { status: 200, durationMs: 12, responseBody: "ok" }, over);
 }
 
 function failure(d: ClaimedDelivery, now: number, status: "failed" | "dead", nextAttemptAt: number | null) {

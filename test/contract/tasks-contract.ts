@@ -7,36 +7,12 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { newId } from "../../src/domain/ids.ts";
 import { newRecoverTask, type Task } from "../../src/domain/tasks.ts";
 import type { AttemptRecord, ClaimedDelivery, Store } from "../../src/store/store.ts";
-import { endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
+import { attemptRecord, endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
 
 const LEASE = 30_000;
 
 function dead(d: ClaimedDelivery, now: number): AttemptRecord {
-  return {
-    deliveryId: d.id,
-    leaseToken: d.leaseToken,
-    attempt: {
-      id: `atm_${d.id}_${d.attempts + 1}`,
-      deliveryId: d.id,
-      attempt: d.attempts + 1,
-      startedAt: now,
-      durationMs: 3,
-      statusCode: 500,
-      responseBody: "broken",
-      error: "HTTP 500",
-      errorClass: "http_status",
-      outcome: "retry",
-      timeoutMs: 15_000,
-    },
-    status: "dead",
-    nextAttemptAt: null,
-    attempts: d.attempts + 1,
-    cycleAttempts: d.cycleAttempts + 1,
-    lastStatusCode: 500,
-    lastError: "HTTP 500",
-    now,
-    disableEndpoint: null,
-  };
+  return attemptRecord(d, now, { status: 500, durationMs: 3, responseBody: "broken", deliveryStatus: "dead" });
 }
 
 export function taskCases(getStore: () => Store): void {
