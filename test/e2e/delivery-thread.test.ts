@@ -71,6 +71,25 @@ describe("delivery thread wake-up (sqlite)", () => {
   });
 });
 
+describe("delivery thread crash (sqlite)", () => {
+  const h = useHookd("sqlite", {}, { deliveryThread: true });
+
+  it("starts a new thread when the delivery thread dies, and delivers what was published meanwhile", async () => {
+    const tenant = await h.tenant();
+    const r = await h.receiver(answer(200));
+    await h.api.createEndpoint(tenant, { url: r.url, event_types: ["c.*"] });
+    await h.api.publish(tenant, { type: "c.before", data: {} });
+    await r.waitFor(1);
+    // Kill the thread from outside, as a fatal error inside it would (nothing is in flight now).
+    const handle = h.app.worker as unknown as { thread: { terminate(): Promise<number> } | null };
+    expect(handle.thread).not.toBeNull();
+    await handle.thread!.terminate();
+    const during = await h.api.publish(tenant, { type: "c.after", data: {} });
+    await r.waitFor(2, 10_000);
+    expect(r.received[1]!.headers["webhook-id"]).toBe(during.id);
+  });
+});
+
 describe("delivery thread shutdown (sqlite)", () => {
   const h = useHookd("sqlite", { shutdownGraceMs: 5_000 }, { deliveryThread: true });
 
