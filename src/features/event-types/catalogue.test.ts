@@ -107,4 +107,22 @@ describe("EventTypeCatalogue", () => {
       expect.objectContaining({ level: 40, tenant_id: "acme", event_type: "a.loop", msg: expect.stringContaining("not enforced") }),
     ]);
   });
+
+  it("keeps the schema bytes behind cached validators within its budget, dropping the oldest first", async () => {
+    // Three schemas of about 400 bytes against a 1,000-byte budget: the third evicts the first.
+    const big = (field: string) => ({ type: "object", required: [field], description: "x".repeat(360) });
+    const catalogue = new EventTypeCatalogue(store, undefined, () => clock, CATALOGUE_TTL_MS, 1_000);
+    for (const name of ["b.one", "b.two", "b.three"]) await store.insertEventType(eventType(name, { schema: big(name) }));
+    const types = await catalogue.catalogue("acme");
+    const first = await catalogue.validator("acme", types.get("b.one")!);
+    const second = await catalogue.validator("acme", types.get("b.two")!);
+    expect(catalogue.cachedSchemaBytes).toBeGreaterThan(700);
+    await catalogue.validator("acme", types.get("b.three")!);
+    expect(catalogue.cachedSchemaBytes).toBeLessThanOrEqual(1_000);
+    // The newest two are still cached; the oldest was dropped and is compiled afresh when asked for again.
+    expect(await catalogue.validator("acme", types.get("b.two")!)).toBe(second);
+    const again = await catalogue.validator("acme", types.get("b.one")!);
+    expect(again).not.toBe(first);
+    expect(again!({})).toEqual([{ instance_path: "", message: "must have required property 'b.one'" }]);
+  });
 });

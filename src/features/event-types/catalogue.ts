@@ -19,6 +19,11 @@ import { compileEventSchema, type EventValidator } from "./schema-compiler.ts";
 export const CATALOGUE_TTL_MS = 5_000;
 const MAX_CACHED_TENANTS = 10_000;
 const MAX_CACHED_VALIDATORS = 2_000;
+/**
+ * Budget for the schema source behind the cached validators. A compiled validator is code of roughly the schema's
+ * size and more, and schemas may be 64 KiB each: without a byte budget 2,000 of them could take gigabytes.
+ */
+const MAX_CACHED_SCHEMA_BYTES = 16 * 1024 * 1024;
 
 export type TenantCatalogue = ReadonlyMap<string, EventTypeSummary>;
 
@@ -26,12 +31,16 @@ export class EventTypeCatalogue {
   private readonly tenants = new Map<string, { at: number; catalogue: Promise<TenantCatalogue> }>();
   /** null: the stored schema no longer compiles (see validator()). */
   private readonly validators = new Map<string, Promise<EventValidator | null>>();
+  /** Schema source length behind each cached validator (entries still compiling count 0), and their sum. */
+  private readonly sizes = new Map<string, number>();
+  private cachedBytes = 0;
 
   constructor(
     private readonly store: Store,
     private readonly log?: Pick<Logger, "warn">,
     private readonly now: () => number = Date.now,
     private readonly ttlMs: number = CATALOGUE_TTL_MS,
+    private readonly maxSchemaBytes: number = MAX_CACHED_SCHEMA_BYTES,
   ) {}
 
   /** The tenant's declared types by name (archived ones included), at most ttlMs old. */
@@ -61,17 +70,40 @@ export class EventTypeCatalogue {
     const key = `${tenantId}\u0000${type.name}\u0000${type.revision}`;
     let validator = this.validators.get(key);
     if (!validator) {
-      if (this.validators.size >= MAX_CACHED_VALIDATORS) {
-        // Maps iterate in insertion order: drop the oldest entry.
-        this.validators.delete(this.validators.keys().next().value!);
-      }
-      validator = this.compile(tenantId, type.name);
-      this.validators.set(key, validator);
-      validator.catch(() => {
-        if (this.validators.get(key) === validator) this.validators.delete(key);
+      this.evict(MAX_CACHED_VALIDATORS - 1, this.maxSchemaBytes);
+      const compiling = this.compile(tenantId, type.name).then(({ validator: v, bytes }) => {
+        if (this.validators.get(key) === compiling) {
+          this.sizes.set(key, bytes);
+          this.cachedBytes += bytes;
+          this.evict(MAX_CACHED_VALIDATORS, this.maxSchemaBytes);
+        }
+        return v;
       });
+      validator = compiling;
+      this.validators.set(key, compiling);
+      compiling.catch(() => this.drop(key, compiling));
     }
     return validator;
+  }
+
+  /** Drops the oldest validators (Maps iterate in insertion order) until both limits hold; the newest always stays. */
+  private evict(maxEntries: number, maxBytes: number): void {
+    while (this.validators.size > Math.max(maxEntries, 1) || (this.cachedBytes > maxBytes && this.validators.size > 1)) {
+      const oldest = this.validators.keys().next().value!;
+      this.drop(oldest, this.validators.get(oldest)!);
+    }
+  }
+
+  private drop(key: string, entry: Promise<EventValidator | null>): void {
+    if (this.validators.get(key) !== entry) return;
+    this.validators.delete(key);
+    this.cachedBytes -= this.sizes.get(key) ?? 0;
+    this.sizes.delete(key);
+  }
+
+  /** Schema bytes behind the cached validators (for tests of the budget). */
+  get cachedSchemaBytes(): number {
+    return this.cachedBytes;
   }
 
   /** Drops the tenant's cached catalogue, so a change made by this process applies to its next request. */
@@ -79,16 +111,17 @@ export class EventTypeCatalogue {
     this.tenants.delete(tenantId);
   }
 
-  private async compile(tenantId: string, name: string): Promise<EventValidator | null> {
+  private async compile(tenantId: string, name: string): Promise<{ validator: EventValidator | null; bytes: number }> {
     // Read now, not from the summary: the type may have changed since; a newer schema is only more correct.
     const type = await this.store.getEventType(tenantId, name);
-    if (!type?.schema) return null;
+    if (!type?.schema) return { validator: null, bytes: 0 };
+    const bytes = JSON.stringify(type.schema).length;
     try {
-      return compileEventSchema(type.schema);
+      return { validator: compileEventSchema(type.schema), bytes };
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       this.log?.warn({ tenant_id: tenantId, event_type: name, err }, "stored event-type schema does not compile; not enforced");
-      return null;
+      return { validator: null, bytes: 0 };
     }
   }
 }
