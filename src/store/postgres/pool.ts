@@ -65,19 +65,10 @@ export async function withClient<T>(pool: pg.Pool, fn: (client: pg.PoolClient) =
 }
 
 /** Runs `fn` in a transaction on one pooled client, rolling back on any error. */
-/**
- * Runs `fn` in a transaction. `durable: false` lets COMMIT return before the WAL reaches disk (synchronous_commit
- * off, for this transaction only): only for writes whose loss in a server crash is harmless, such as leases.
- */
-export async function inTransaction<T>(
-  pool: pg.Pool,
-  fn: (client: pg.PoolClient) => Promise<T>,
-  durable = true,
-): Promise<T> {
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   return withClient(pool, async (client) => {
     try {
-      // One round trip either way: both statements go in one simple-protocol query.
-      await client.query(durable ? "BEGIN" : "BEGIN; SET LOCAL synchronous_commit = off");
+      await client.query("BEGIN");
       const result = await fn(client);
       await client.query("COMMIT");
       return result;

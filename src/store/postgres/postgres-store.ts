@@ -964,9 +964,10 @@ export class PostgresStore implements Store {
         },
       }));
       return { claimed: deliveries, contended };
-      // Not durable: a claim only writes leases; one lost in a server crash leaves its deliveries due again, which
-      // at-least-once allows (the next durable commit flushes the WAL in order anyway).
-    }, false);
+      // Durable, unlike the SQLite claim: the database server can crash while the worker lives on. A lease lost in
+      // that crash would make the worker's record miss its lease token, and the attempt it had made would go
+      // unlogged (the delivery itself would still be retried).
+    });
   }
 
   /**
