@@ -15,7 +15,11 @@ import type { DeliveryObserver } from "../../observability/metrics.ts";
 import type { SqliteStore } from "../../store/sqlite/sqlite-store.ts";
 import type { DeliveryThreadData, FromThread, ToThread } from "./messages.ts";
 
+/** First restart after 1 s; a thread that keeps dying waits twice as long each time, up to a minute. */
 const RESTART_AFTER_MS = 1_000;
+const MAX_RESTART_AFTER_MS = 60_000;
+/** A thread that ran this long before it died counts as healthy: the next restart waits the first delay again. */
+const HEALTHY_RUN_MS = 60_000;
 /** Old-generation heap of the delivery thread (its live data is a few MB; the rest is garbage waiting for GC). */
 const THREAD_HEAP_MB = 64;
 
@@ -25,6 +29,8 @@ export class ThreadedDeliveryWorker {
   private unsubscribe: (() => void) | null = null;
   private stopped: (() => void) | null = null;
   private restartTimer: NodeJS.Timeout | null = null;
+  private restartDelayMs = RESTART_AFTER_MS;
+  private spawnedAt = 0;
 
   constructor(
     private readonly config: Config,
@@ -46,6 +52,7 @@ export class ThreadedDeliveryWorker {
 
   private spawn(): Promise<void> {
     const data: DeliveryThreadData = { entry: new URL("./delivery-thread.ts", import.meta.url).href, config: this.config };
+    this.spawnedAt = Date.now();
     const thread = new Worker(new URL("./boot.mjs", import.meta.url), {
       workerData: data,
       // The delivery loop holds at most a claim batch and the requests in flight; without a cap V8 lets a second
@@ -68,11 +75,14 @@ export class ThreadedDeliveryWorker {
         if (this.thread === thread) this.thread = null;
         this.stopped?.();
         if (this.stopping) return;
-        this.log.error({ code, restart_in_ms: RESTART_AFTER_MS }, "delivery thread exited; starting it again");
+        if (Date.now() - this.spawnedAt >= HEALTHY_RUN_MS) this.restartDelayMs = RESTART_AFTER_MS;
+        const delay = this.restartDelayMs;
+        this.restartDelayMs = Math.min(delay * 2, MAX_RESTART_AFTER_MS);
+        this.log.error({ code, restart_in_ms: delay }, "delivery thread exited; starting it again");
         this.restartTimer = setTimeout(() => {
           this.restartTimer = null;
           this.spawn().catch((err) => this.log.error({ err }, "restarting the delivery thread failed"));
-        }, RESTART_AFTER_MS);
+        }, delay);
       });
     });
   }
