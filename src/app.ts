@@ -200,7 +200,9 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       url = await server.listen({ host: config.host, port: config.port });
     }
     if (role === "all" || role === "worker") {
-      if (opts.deliveryThread && store instanceof SqliteStore && !opts.dispatcher && !opts.resolver && !opts.now) {
+      // An in-memory database exists only on the connection that made it: a thread would open an empty one.
+      const sharedFile = !/^sqlite:(\/\/)?:memory:$/.test(config.databaseUrl);
+      if (opts.deliveryThread && store instanceof SqliteStore && sharedFile && !opts.dispatcher && !opts.resolver && !opts.now) {
         const threaded = new ThreadedDeliveryWorker(config, store, metrics, log);
         await threaded.start();
         worker = threaded;

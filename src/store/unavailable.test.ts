@@ -5,7 +5,7 @@ const withCode = (code: string) => Object.assign(new Error("x"), { code });
 
 describe("isStoreUnavailable", () => {
   it("treats unreachable, timed-out and full stores as retryable", () => {
-    for (const code of ["ECONNREFUSED", "57P01", "57014", "55P03", "08006", "SQLITE_FULL", "SQLITE_IOERR_WRITE"]) {
+    for (const code of ["ECONNREFUSED", "57P01", "57014", "55P03", "08006", "SQLITE_FULL", "SQLITE_IOERR_WRITE", "SQLITE_BUSY_SNAPSHOT"]) {
       expect(isStoreUnavailable(withCode(code)), code).toBe(true);
     }
     expect(isStoreUnavailable(new Error("Query read timeout"))).toBe(true);

@@ -23,7 +23,8 @@ const UNAVAILABLE_CODES = new Set([
 export function isStoreUnavailable(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown };
   if (typeof e?.code === "string") {
-    if (UNAVAILABLE_CODES.has(e.code) || e.code.startsWith("08") || e.code.startsWith("SQLITE_IOERR")) return true;
+    // Extended SQLite codes too: SQLITE_BUSY_SNAPSHOT (another connection wrote since this one read) is as transient.
+    if (UNAVAILABLE_CODES.has(e.code) || e.code.startsWith("08") || e.code.startsWith("SQLITE_IOERR") || e.code.startsWith("SQLITE_BUSY")) return true;
   }
   return typeof e?.message === "string" && /Connection terminated|timeout exceeded when trying to connect|Query read timeout/.test(e.message);
 }

@@ -76,6 +76,16 @@ describe("PostgreSQL endpoint-state lock contention", () => {
     expect(await foldedAttempts()).toBe(4);
   });
 
+  it("waits for the state lock to fold a failure, so the next claim sees the breaker's input", async () => {
+    const claimed = await store.claimDue({ limit: 10, leaseMarginMs: 15_000, now: T0 + 1, leaseToken: "t1", isolation: counting });
+    await holdStateLock();
+    const recording = store.recordAttempts([attemptRecord(claimed[0]!, T0 + 10, { status: 503 })], counting);
+    expect(await within(recording, 500)).toBe("still waiting");
+    await holder.query("COMMIT");
+    await recording;
+    expect(await foldedAttempts()).toBe(1);
+  });
+
   it("folds deferred attempts when the store closes", async () => {
     const claimed = await store.claimDue({ limit: 10, leaseMarginMs: 15_000, now: T0 + 1, leaseToken: "t1", isolation: counting });
     await holdStateLock();
@@ -105,7 +115,9 @@ describe("PostgreSQL endpoint-state lock contention", () => {
       await a.recordAttempts(claimedA.map((d) => success(d, T0 + 10)));
       // Process A is in the middle of recording more: it holds its stats row for this minute.
       await holder.query("BEGIN");
-      await holder.query("SELECT 1 FROM endpoint_attempt_stats WHERE endpoint_id = $1 AND shard = 1 FOR UPDATE", [endpointId]);
+      const held = await holder.query("SELECT 1 FROM endpoint_attempt_stats WHERE endpoint_id = $1 AND shard = 1 FOR UPDATE", [endpointId]);
+      // A's attempts really are in shard 1's row, so the lock above is the one B would queue behind without shards.
+      expect(held.rowCount).toBe(1);
       expect(await within(b.recordAttempts(claimedB.map((d) => success(d, T0 + 20))), 5_000)).toBeUndefined();
       await holder.query("COMMIT");
       // The minute's stats are the sum of both processes' rows.

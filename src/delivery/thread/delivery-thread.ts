@@ -71,4 +71,5 @@ try {
 } catch (err) {
   log.error({ err }, "delivery thread failed to start");
   send({ type: "failed", message: err instanceof Error ? err.message : String(err) });
+  port.close();
 }

@@ -20,8 +20,15 @@ const RESTART_AFTER_MS = 1_000;
 const MAX_RESTART_AFTER_MS = 60_000;
 /** A thread that ran this long before it died counts as healthy: the next restart waits the first delay again. */
 const HEALTHY_RUN_MS = 60_000;
-/** Old-generation heap of the delivery thread (its live data is a few MB; the rest is garbage waiting for GC). */
-const THREAD_HEAP_MB = 64;
+/**
+ * Old-generation heap of the delivery thread: a base plus room for every delivery in flight and every claimed one
+ * waiting to be sent to carry a 256 KiB event twice over (its data and the rendered body, UTF-16 at worst). Without
+ * a cap V8 grows a second heap as freely as the main one; with one too tight, large events would kill the thread
+ * mid-batch again and again.
+ */
+function threadHeapMb(concurrency: number): number {
+  return 64 + 2 * concurrency;
+}
 
 export class ThreadedDeliveryWorker {
   private thread: Worker | null = null;
@@ -43,7 +50,16 @@ export class ThreadedDeliveryWorker {
   /** Resolves once the thread runs its worker (or rejects when it could not start). */
   async start(): Promise<void> {
     this.unsubscribe = this.store.subscribeWork(() => this.post({ type: "work" }));
-    await this.spawn();
+    try {
+      await this.spawn();
+    } catch (err) {
+      // Failing to start at all is the caller's error to report; no restart loop or thread is left behind.
+      this.stopping = true;
+      this.unsubscribe?.();
+      if (this.restartTimer) clearTimeout(this.restartTimer);
+      await this.thread?.terminate();
+      throw err;
+    }
   }
 
   private post(m: ToThread): void {
@@ -55,9 +71,8 @@ export class ThreadedDeliveryWorker {
     this.spawnedAt = Date.now();
     const thread = new Worker(new URL("./boot.mjs", import.meta.url), {
       workerData: data,
-      // The delivery loop holds at most a claim batch and the requests in flight; without a cap V8 lets a second
-      // heap grow as freely as the main one and the process passed 300 MB under load.
-      resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB, maxYoungGenerationSizeMb: 8 },
+      // A small young generation is what keeps the process under 300 MB in the bench; uncapped, it peaked at 368.
+      resourceLimits: { maxOldGenerationSizeMb: threadHeapMb(this.config.workerConcurrency), maxYoungGenerationSizeMb: 8 },
     });
     this.thread = thread;
     return new Promise((resolve, reject) => {

@@ -2,7 +2,9 @@
  * Attempt records whose fold into endpoint state had to wait. Recording attempts must never queue behind a claim
  * that holds an endpoint's state lock (on a busy endpoint that wait was most of the delivery time), so the recorder
  * locks endpoint_state with SKIP LOCKED and keeps the records of a locked endpoint here, in arrival order, to fold
- * them with its next batch. The attempt rows themselves are already committed; only the statistics wait.
+ * them with its next batch. The attempt rows themselves are already committed; only the statistics wait. Only
+ * batches of plain successes wait this way: a failure (the breaker) or a 429 (the pause) waits for the lock, since
+ * the very next claim must see it.
  *
  * What is kept here is per process and lost if the process dies: the breaker then sees a few attempts fewer, which
  * the sliding window absorbs. Records of an endpoint that stays locked for long, or that was deleted, are bounded:

@@ -991,7 +991,9 @@ export class PostgresStore implements Store {
       unfolded = await inTransaction(this.pool, async (client) => {
         const applied = await this.recordWithSideEffects(client, records);
         if (!isolation) return new Map();
-        const groups = carried;
+        // A copy: if this transaction rolls back, `carried` goes back as it was, without this batch's records
+        // (the batcher retries the batch itself, which would add them a second time).
+        const groups: RecordsByEndpoint = new Map([...carried].map(([id, g]) => [id, { ...g, records: [...g.records] }]));
         for (const r of records) {
           const at = applied.get(r.deliveryId);
           if (at) appendRecords(groups, at.endpoint_id, at.tenant_id, [r], r.now);
@@ -1026,7 +1028,13 @@ export class PostgresStore implements Store {
       values: [ids],
     });
     const locked = new Set(rows.map((r) => r.endpoint_id));
-    const mustWait = ids.filter((id) => !locked.has(id) && (wait || (groups.get(id)?.records.length ?? 0) >= this.deferred.forceAfter));
+    const mustWait = ids.filter((id) => {
+      if (locked.has(id)) return false;
+      const records = groups.get(id)?.records ?? [];
+      // Only successes may wait for a later batch: a failure can open the breaker and a 429 pauses the endpoint,
+      // and both must hold for the very next claim.
+      return wait || records.length >= this.deferred.forceAfter || records.some((r) => !isPlainSuccess(r));
+    });
     if (mustWait.length > 0) {
       const waited = await client.query<{ endpoint_id: string; data: string }>(
         "SELECT endpoint_id, data FROM endpoint_state WHERE endpoint_id = ANY($1::text[]) ORDER BY endpoint_id FOR UPDATE",
@@ -1426,6 +1434,11 @@ export class PostgresStore implements Store {
 
 /** Stats rows per endpoint and minute: enough that a handful of worker processes rarely share one. */
 const STATS_SHARDS = 16;
+
+/** An attempt that succeeded and asks nothing of the endpoint's state beyond counting it. */
+function isPlainSuccess(r: AttemptRecord): boolean {
+  return r.attempt?.outcome === "success" && !r.endpointPauseMs && r.disableEndpoint === null;
+}
 
 /** How often a claim that found every due endpoint locked tries again (after 1, 2, 4 ... ms) before giving up. */
 const CLAIM_LOCK_RETRIES = 4;

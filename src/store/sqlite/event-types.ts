@@ -34,7 +34,7 @@ export class SqliteEventTypes {
       if (result.changes !== 1) return false;
       if (audit) this.audit(auditEntryFor(audit, target(t.tenantId, t.name), null, t));
       return true;
-    })();
+    }).immediate();
   }
 
   get(tenantId: string, name: string): EventType | null {

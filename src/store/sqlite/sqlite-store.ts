@@ -197,7 +197,7 @@ export class SqliteStore implements Store {
         const after = { ...key, revokedAt: null, lastUsedAt: null };
         this.audit(auditEntryFor(audit, { type: "api_key", id: key.id, tenantId: key.tenantId }, null, after));
       }
-    })();
+    }).immediate();
   }
 
   async listApiKeys(tenantId: string, page: PageRequest): Promise<Page<ApiKeyInfo>> {
@@ -226,7 +226,7 @@ export class SqliteStore implements Store {
       const after = { ...before, revokedAt: now };
       if (audit) this.audit(auditEntryFor(audit, { type: "api_key", id, tenantId }, before, after));
       return after;
-    })();
+    }).immediate();
   }
 
   async touchApiKey(id: string, now: number): Promise<void> {
@@ -266,7 +266,7 @@ export class SqliteStore implements Store {
       if (result.changes !== 1) return false;
       if (audit) this.audit(auditEntryFor(audit, { type: "tenant", id: t.id, tenantId: t.id }, null, t));
       return true;
-    })();
+    }).immediate();
   }
 
   async getTenant(id: string): Promise<Tenant | null> {
@@ -296,7 +296,7 @@ export class SqliteStore implements Store {
         id,
       );
       return next;
-    })();
+    }).immediate();
   }
 
   async deleteTenant(id: string, audit?: AuditNote<Tenant>): Promise<boolean> {
@@ -306,14 +306,14 @@ export class SqliteStore implements Store {
       this.sql("DELETE FROM tenants WHERE id = ?").run(id);
       if (audit) this.audit(auditEntryFor(audit, { type: "tenant", id, tenantId: id }, toTenant(row), null));
       return true;
-    })();
+    }).immediate();
   }
 
   async insertEndpoint(e: Endpoint, audit?: AuditNote<Endpoint>): Promise<void> {
     this.db.transaction(() => {
       this.insertEndpointRow(e);
       if (audit) this.audit(auditEntryFor(audit, { type: "endpoint", id: e.id, tenantId: e.tenantId }, null, e));
-    })();
+    }).immediate();
   }
 
   /** The endpoint row and its isolation state row, always together. */
@@ -394,7 +394,7 @@ export class SqliteStore implements Store {
       this.sql("DELETE FROM endpoints WHERE tenant_id = ? AND id = ?").run(tenantId, id);
       if (audit) this.audit(auditEntryFor(audit, { type: "endpoint", id, tenantId }, toEndpoint(row), null));
       return true;
-    })();
+    }).immediate();
   }
 
   async rotateEndpointSecret(
