@@ -15,7 +15,7 @@ import {
 import type { EndpointState } from "../../src/domain/endpoint-state.ts";
 import type { Attempt, Endpoint } from "../../src/domain/types.ts";
 import type { AttemptRecord, ClaimedDelivery, IsolationPolicy, Store } from "../../src/store/store.ts";
-import { endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
+import { attemptRecord, endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
 
 const MINUTE = 60_000;
 
@@ -31,34 +31,20 @@ interface Shape {
 const ok = (ms: number, at?: number): Shape => ({ ms, status: 200, ...(at === undefined ? {} : { at }) });
 
 function record(d: ClaimedDelivery, now: number, s: Shape): AttemptRecord {
-  const success = s.status !== undefined && s.status >= 200 && s.status < 300;
-  const errorClass = success ? null : (s.errorClass ?? "http_status");
-  const error = success ? null : s.status !== undefined ? `HTTP ${s.status}` : `${errorClass} failure`;
-  return {
-    deliveryId: d.id,
-    leaseToken: d.leaseToken,
-    attempt: {
-      id: `atm_${d.id}_${d.attempts + 1}`,
-      deliveryId: d.id,
-      attempt: d.attempts + 1,
-      startedAt: s.at ?? now,
-      durationMs: s.ms,
-      statusCode: s.status ?? null,
-      responseBody: null,
-      error,
-      errorClass,
-      outcome: success ? "success" : s.status !== undefined && s.status < 500 ? "permanent" : "retry",
-      timeoutMs: 15_000,
-    },
-    status: success ? "succeeded" : "failed",
-    nextAttemptAt: success ? null : now + 3_600_000,
-    attempts: d.attempts + 1,
-    cycleAttempts: d.cycleAttempts + 1,
-    lastStatusCode: s.status ?? null,
-    lastError: error,
+  const status = s.status ?? null;
+  const success = status !== null && status >= 200 && status < 300;
+  return attemptRecord(
+    d,
     now,
-    disableEndpoint: null,
-  };
+    {
+      status,
+      durationMs: s.ms,
+      startedAt: s.at ?? now,
+      ...(s.errorClass ? { errorClass: s.errorClass } : {}),
+      outcome: success ? "success" : status !== null && status < 500 ? "permanent" : "retry",
+    },
+    { nextAttemptAt: success ? null : now + 3_600_000 },
+  );
 }
 
 /** The totals a list of attempts should add up to, computed independently of the store. */

@@ -2,7 +2,7 @@
  * Builders for contract-suite rows: valid defaults, overridable per test.
  */
 import { newId } from "../../src/domain/ids.ts";
-import type { AttemptOutcome, DeliveryStatus, Endpoint, Tenant } from "../../src/domain/types.ts";
+import type { Attempt, AttemptOutcome, DeliveryStatus, Endpoint, Tenant } from "../../src/domain/types.ts";
 import type { AttemptRecord, ClaimedDelivery, IngestRequest, NewEvent } from "../../src/store/store.ts";
 
 export const T0 = 1_800_000_000_000;
@@ -63,8 +63,10 @@ export function ingestRequest(tenantId: string, events: NewEvent[], over: Partia
 
 /** What one HTTP attempt of a claimed delivery looked like, for `attemptRecord`. */
 export interface AttemptShape {
-  /** HTTP status of the answer; a 2xx succeeds. */
-  status: number;
+  /** HTTP status of the answer (a 2xx succeeds), or null when none came (see errorClass). */
+  status: number | null;
+  /** Default: http_status for an answer that is not a 2xx. */
+  errorClass?: Attempt["errorClass"];
   durationMs?: number;
   responseBody?: string | null;
   /** Default: when the record is made. */
@@ -85,8 +87,9 @@ export function attemptRecord(
   shape: AttemptShape,
   over: Partial<AttemptRecord> = {},
 ): AttemptRecord {
-  const ok = shape.status >= 200 && shape.status < 300;
-  const error = ok ? null : `HTTP ${shape.status}`;
+  const ok = shape.status !== null && shape.status >= 200 && shape.status < 300;
+  const errorClass = ok ? null : (shape.errorClass ?? "http_status");
+  const error = ok ? null : shape.status !== null ? `HTTP ${shape.status}` : `${errorClass} failure`;
   const status = shape.deliveryStatus ?? (ok ? "succeeded" : "failed");
   return {
     deliveryId: d.id,
@@ -100,7 +103,7 @@ export function attemptRecord(
       statusCode: shape.status,
       responseBody: shape.responseBody ?? null,
       error,
-      errorClass: ok ? null : "http_status",
+      errorClass,
       outcome: shape.outcome ?? (ok ? "success" : "retry"),
       timeoutMs: 15_000,
     },

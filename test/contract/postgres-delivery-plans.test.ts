@@ -7,37 +7,19 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deliverySearchSql } from "../../src/store/postgres/delivery-search.ts";
-import { PostgresStore } from "../../src/store/postgres/postgres-store.ts";
 import { RECOVER_BATCH, RECOVER_COUNT } from "../../src/store/postgres/task-queries.ts";
 import type { DeliveryFilter } from "../../src/store/store.ts";
-import { cloneTestDatabase } from "../support/postgres.ts";
+import { openPlanDatabase, type PlanNode, planNodes } from "../support/query-plans.ts";
 
 const N = 60_000;
 const T0 = 1_800_000_000_000;
 
-interface PlanNode {
-  "Node Type": string;
-  "Relation Name"?: string;
-  "Index Name"?: string;
-  Plans?: PlanNode[];
-}
-
-function nodes(plan: PlanNode): PlanNode[] {
-  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
-}
-
 describe("Postgres delivery search plans", () => {
-  let drop: () => Promise<void>;
   let client: pg.Client;
+  let close: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    const db = await cloneTestDatabase();
-    drop = db.drop;
-    const store = new PostgresStore({ url: db.url, poolSize: 1, onError: () => undefined });
-    await store.migrate();
-    await store.close();
-    client = new pg.Client({ connectionString: db.url });
-    await client.connect();
+    ({ client, close } = await openPlanDatabase());
     await client.query(`INSERT INTO tenants VALUES ('big', 'Big', '{}', ${T0}, ${T0}), ('small', 'Small', '{}', ${T0}, ${T0})`);
     await client.query(
       `INSERT INTO endpoints (id, tenant_id, url, description, event_types, secret, headers, timeout_ms, disabled,
@@ -71,14 +53,13 @@ describe("Postgres delivery search plans", () => {
   }, 120_000);
 
   afterAll(async () => {
-    await client?.end();
-    await drop?.();
+    await close?.();
   });
 
   async function plan(filter: DeliveryFilter, after: string | null = null): Promise<PlanNode[]> {
     const { text, values } = deliverySearchSql("big", filter, { limit: 50, after });
     const { rows } = await client.query(`EXPLAIN (FORMAT JSON) ${text}`, values);
-    return nodes((rows[0]["QUERY PLAN"] as { Plan: PlanNode }[])[0]!.Plan);
+    return planNodes(rows);
   }
 
   function scansOfDeliveries(all: PlanNode[]): PlanNode[] {
@@ -114,7 +95,7 @@ describe("Postgres delivery search plans", () => {
   it("counts and walks an endpoint's failed and dead deliveries for a recover from deliveries_recoverable", async () => {
     const explain = async (text: string, values: unknown[]) => {
       const { rows } = await client.query(`EXPLAIN (FORMAT JSON) ${text}`, values);
-      return scansOfDeliveries(nodes((rows[0]["QUERY PLAN"] as { Plan: PlanNode }[])[0]!.Plan));
+      return scansOfDeliveries(planNodes(rows));
     };
     const window = [T0, Number.MAX_SAFE_INTEGER];
     for (const scans of [

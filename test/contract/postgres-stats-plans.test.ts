@@ -8,37 +8,19 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { STATS_WINDOWS, type StatsWindow, windowBounds } from "../../src/domain/attempt-stats.ts";
 import { attemptStatsSql, DELETE_STATS_SQL, deliveryBacklogSql } from "../../src/store/postgres/attempt-stats.ts";
-import { PostgresStore } from "../../src/store/postgres/postgres-store.ts";
-import { cloneTestDatabase } from "../support/postgres.ts";
+import { openPlanDatabase, type PlanNode, planNodes } from "../support/query-plans.ts";
 
 const T0 = 1_800_000_000_000;
 const DAY = 86_400_000;
 /** "Now" for the windows: the end of the seeded 8 days. */
 const NOW = T0 + 8 * DAY;
 
-interface PlanNode {
-  "Node Type": string;
-  "Relation Name"?: string;
-  "Index Name"?: string;
-  Plans?: PlanNode[];
-}
-
-function nodes(plan: PlanNode): PlanNode[] {
-  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
-}
-
 describe("Postgres stats plans", () => {
-  let drop: () => Promise<void>;
   let client: pg.Client;
+  let close: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    const db = await cloneTestDatabase();
-    drop = db.drop;
-    const store = new PostgresStore({ url: db.url, poolSize: 1, onError: () => undefined });
-    await store.migrate();
-    await store.close();
-    client = new pg.Client({ connectionString: db.url });
-    await client.connect();
+    ({ client, close } = await openPlanDatabase());
     await client.query(`INSERT INTO tenants VALUES ('big', 'Big', '{}', ${T0}, ${T0}), ('crowd', 'Crowd', '{}', ${T0}, ${T0})`);
     await client.query(
       `INSERT INTO endpoints (id, tenant_id, url, description, event_types, secret, headers, timeout_ms, disabled,
@@ -73,13 +55,12 @@ describe("Postgres stats plans", () => {
   }, 120_000);
 
   afterAll(async () => {
-    await client?.end();
-    await drop?.();
+    await close?.();
   });
 
   async function plan(text: string, values: unknown[]): Promise<PlanNode[]> {
     const { rows } = await client.query(`EXPLAIN (FORMAT JSON) ${text}`, values);
-    return nodes((rows[0]["QUERY PLAN"] as { Plan: PlanNode }[])[0]!.Plan);
+    return planNodes(rows);
   }
 
   function scansOf(all: PlanNode[], table: string): PlanNode[] {
