@@ -24,6 +24,12 @@ export async function runServe(config: Config, role: Role): Promise<number> {
       `\nhookd: generated an admin API key. It is shown only this once (only its hash is stored):\n\n  ${app.generatedAdminKey}\n\n`,
     );
   }
+  if (!app.generatedAdminKey && config.adminKey === null && role !== "worker") {
+    process.stdout.write(
+      "\nhookd: the admin API key was printed at the first start (only its hash is stored). Lost it? " +
+        "`npm run hookd -- admin-key create` mints another, or set HOOKD_ADMIN_KEY.\n\n",
+    );
+  }
   if (app.generatedOperatorSecret) {
     process.stdout.write(
       `\nhookd: generated the operator webhook's signing secret (set HOOKD_OPERATOR_WEBHOOK_SECRET to choose one):\n\n  ${app.generatedOperatorSecret}\n\n`,

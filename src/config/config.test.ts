@@ -21,7 +21,7 @@ describe("loadConfig", () => {
     const config = loadConfig({});
     expect(config.databaseUrl).toBe("sqlite:./data/hookd.db");
     expect(config.port).toBe(8080);
-    expect(config.host).toBe("0.0.0.0");
+    expect(config.host).toBe("127.0.0.1");
     expect(config.adminKey).toBeNull();
     expect(config.retryScheduleS).toHaveLength(8);
     expect(config.retryScheduleS[0]).toBe(0);

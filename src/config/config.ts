@@ -92,7 +92,13 @@ export const SETTINGS = [
       return raw;
     },
   },
-  { env: "HOOKD_HOST", key: "host", doc: "Address the HTTP API listens on.", default: "0.0.0.0", parse: text },
+  {
+    env: "HOOKD_HOST",
+    key: "host",
+    doc: "Address the HTTP API listens on: loopback by default; 0.0.0.0 (all interfaces) in a container or behind a proxy.",
+    default: "127.0.0.1",
+    parse: text,
+  },
   { env: "HOOKD_PORT", key: "port", doc: "Port the HTTP API listens on (0 picks a free one).", default: 8080, parse: int(0, 65535) },
   {
     env: "HOOKD_ADMIN_KEY",

@@ -11,7 +11,11 @@ export const ERROR_CODES = {
   TENANT_ID_RESERVED: { status: 400, description: "Tenant ids starting with `_hookd` are reserved for hookd itself." },
   UNAUTHORIZED: { status: 401, description: "The Authorization header is missing, malformed or names no valid key." },
   FORBIDDEN: { status: 403, description: "The key is valid but may not perform this action." },
-  NOT_FOUND: { status: 404, description: "No route matches the method and path." },
+  NOT_FOUND: { status: 404, description: "No route has this path." },
+  METHOD_NOT_ALLOWED: {
+    status: 405,
+    description: "The path exists but not with this method; the `Allow` header lists the methods it takes.",
+  },
   TENANT_NOT_FOUND: { status: 404, description: "No tenant has this id." },
   ENDPOINT_NOT_FOUND: { status: 404, description: "The tenant has no endpoint with this id." },
   EVENT_NOT_FOUND: { status: 404, description: "The tenant has no event with this id." },

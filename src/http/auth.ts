@@ -45,8 +45,13 @@ export class Authenticator {
 
   private async lookup(request: FastifyRequest): Promise<Principal> {
     const header = request.headers.authorization;
-    const match = typeof header === "string" ? BEARER.exec(header) : null;
-    if (!match?.[1]) throw new AppError("UNAUTHORIZED", "send Authorization: Bearer <api key>");
+    if (typeof header !== "string" || header.trim() === "") {
+      throw new AppError("UNAUTHORIZED", "no API key: send the header Authorization: Bearer <api key>");
+    }
+    const match = BEARER.exec(header);
+    if (!match?.[1]) {
+      throw new AppError("UNAUTHORIZED", "the Authorization header must be `Bearer <api key>` with a key hookd issued");
+    }
     const hash = hashApiKey(match[1]);
     const now = this.now();
     let entry = this.cache.get(hash);
@@ -68,7 +73,7 @@ export class Authenticator {
         });
       }
     }
-    if (!entry.principal) throw new AppError("UNAUTHORIZED", "the API key is not valid");
+    if (!entry.principal) throw new AppError("UNAUTHORIZED", "the API key is not valid: it is unknown or was revoked");
     return entry.principal;
   }
 

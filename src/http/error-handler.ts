@@ -8,6 +8,8 @@ import { AppError, isAppError } from "../errors/app-error.ts";
 import type { ErrorCode } from "../errors/codes.ts";
 import { isForeignKeyViolation } from "../store/constraint-errors.ts";
 import { isStoreUnavailable } from "../store/unavailable.ts";
+import { methodsForPath } from "./allowed-methods.ts";
+import { registeredRoutes } from "./route-registry.ts";
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: "PAYLOAD_TOO_LARGE",
@@ -28,6 +30,9 @@ export function toAppError(err: FastifyError): AppError | null {
     return new AppError("VALIDATION_FAILED", `request ${err.validationContext ?? "body"} is invalid`, details);
   }
   const mapped = err.code ? FASTIFY_CODES[err.code] : undefined;
+  if (mapped === "UNSUPPORTED_MEDIA_TYPE") {
+    return new AppError(mapped, `${err.message}: send the body as JSON with the header content-type: application/json`);
+  }
   if (mapped) return new AppError(mapped, err.message);
   if (err instanceof SyntaxError || (err.statusCode === 400 && /JSON/i.test(err.message))) {
     return new AppError("INVALID_JSON", "request body is not valid JSON");
@@ -57,6 +62,14 @@ export function installErrorHandler(app: FastifyInstance): void {
     return reply.status(500).send({ code: "INTERNAL_ERROR", message: "internal server error" });
   });
   app.setNotFoundHandler((request, reply) => {
-    reply.status(404).send({ code: "NOT_FOUND", message: `no route for ${request.method} ${request.url.split("?")[0]}` });
+    const path = request.url.split("?")[0] ?? "";
+    const allowed = methodsForPath(registeredRoutes(app), path);
+    if (allowed.length > 0) {
+      return reply
+        .status(405)
+        .header("allow", allowed.join(", "))
+        .send({ code: "METHOD_NOT_ALLOWED", message: `${path} takes ${allowed.join(", ")}, not ${request.method}` });
+    }
+    return reply.status(404).send({ code: "NOT_FOUND", message: `no route for ${request.method} ${path}` });
   });
 }

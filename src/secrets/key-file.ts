@@ -4,7 +4,7 @@
  * the middle never leaves a secret that no listed key opens). Written with mode 0600 through a temporary file and a
  * rename, so a reader sees the old file or the new one, never half of one.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { type MasterKey, masterKeyText, parseMasterKey } from "./master-key.ts";
 
@@ -45,6 +45,8 @@ export function keyFileIsExposed(path: string): boolean {
  */
 export function writeKeyFile(path: string, keys: readonly MasterKey[], exclusive = false): void {
   const text = `${keys.map(masterKeyText).join("\n")}\n`;
+  // The key is written before the database is opened, so on a first start its folder may not exist yet.
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   if (exclusive) {
     const fd = openSync(path, "wx", 0o600);
     try {

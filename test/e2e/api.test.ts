@@ -138,6 +138,8 @@ describe.each(STORE_KINDS)("API end to end (%s)", (kind) => {
         headers: { "content-type": "text/plain" },
       });
       expectError(textBody, 415, "UNSUPPORTED_MEDIA_TYPE");
+      // The message says how to fix it.
+      expect(textBody.body.message).toContain("content-type: application/json");
       expect(await h.api.deliveriesOf(tenant)).toHaveLength(0);
     });
 
@@ -236,6 +238,15 @@ describe.each(STORE_KINDS)("API end to end (%s)", (kind) => {
         401,
         "UNAUTHORIZED",
       );
+      // Each case says what is wrong: no key at all, a header of the wrong shape, or a key hookd does not know.
+      const messages = new Set([
+        (await h.api.get("/v1/tenants", { key: null })).body.message,
+        (await h.api.get("/v1/tenants", { key: "short" })).body.message,
+        (await h.api.get("/v1/tenants", { key: "wrong-key-but-long-enough" })).body.message,
+      ]);
+      expect(messages.size).toBe(3);
+      expect((await h.api.get("/v1/tenants", { key: null })).body.message).toMatch(/no API key/);
+      expect((await h.api.get("/v1/tenants", { key: "wrong-key-but-long-enough" })).body.message).toMatch(/unknown or was revoked/);
       // A publish without a key stores nothing.
       expectError(await h.api.post(`/v1/tenants/${tenant}/events`, { type: "a.b", data: {} }, { key: null }), 401, "UNAUTHORIZED");
       expect(await h.api.deliveriesOf(tenant)).toHaveLength(0);
@@ -276,10 +287,18 @@ describe.each(STORE_KINDS)("API end to end (%s)", (kind) => {
       expect(await h.api.expectGet(`/v1/tenants/${id}`)).toMatchObject({ name: "first" });
     });
 
-    it("an unknown route is 404 NOT_FOUND", async () => {
+    it("an unknown route is 404 NOT_FOUND; a known path with another method is 405 with Allow", async () => {
       expectError(await h.api.get("/v1/nothing-here"), 404, "NOT_FOUND");
       expectError(await h.api.get("/v2/tenants", { key: null }), 404, "NOT_FOUND");
-      expectError(await h.api.call("PUT", "/v1/tenants"), 404, "NOT_FOUND");
+      const put = await h.api.call("PUT", "/v1/tenants");
+      expectError(put, 405, "METHOD_NOT_ALLOWED");
+      expect(put.headers.allow).toBe("GET, HEAD, POST");
+      const tenant = await h.tenant();
+      const del = await h.api.call("POST", `/v1/tenants/${tenant}`);
+      expectError(del, 405, "METHOD_NOT_ALLOWED");
+      expect(del.headers.allow).toBe("DELETE, GET, HEAD, PATCH");
+      // Still authenticated first: without a key, the path's methods are not revealed.
+      expectError(await h.api.call("PUT", "/v1/tenants", { key: null }), 401, "UNAUTHORIZED");
     });
   });
 

@@ -178,6 +178,13 @@ describe.each(STORE_KINDS)("egress (%s)", (kind) => {
       const res = await h.api.post(path, { url, event_types: ["*"] });
       expectForbidden(res, mentions);
     }
+    // A loopback or private refusal names the setting that allows it on purpose; a credentials refusal does not.
+    const loopback = await h.api.post(path, { url: `http://127.0.0.1:${v}/`, event_types: ["*"] });
+    expect(loopback.body.message).toContain("HOOKD_ALLOWED_NETWORKS=127.0.0.0/8");
+    const privateNet = await h.api.post(path, { url: "http://10.0.0.1/", event_types: ["*"] });
+    expect(privateNet.body.message).toContain("HOOKD_ALLOWED_NETWORKS=10.0.0.1/32");
+    const creds = await h.api.post(path, { url: "http://user:pass@public.test/", event_types: ["*"] });
+    expect(creds.body.message).not.toContain("HOOKD_ALLOWED_NETWORKS");
     // The same rules hold on PATCH.
     const ok = await h.api.createEndpoint(tenant, { url: "http://public.test/hook" });
     for (const [url, mentions] of forbidden.slice(0, 5)) {

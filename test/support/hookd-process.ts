@@ -16,9 +16,18 @@ export interface HookdProcess {
   stop: () => Promise<number | null>;
 }
 
-export async function startHookd(env: Record<string, string>, args: string[] = ["serve"]): Promise<HookdProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
-    cwd: ROOT,
+/**
+ * @param opts.cwd where the process runs (default: the repository); relative paths such as the default database
+ *   `./data/hookd.db` resolve from there.
+ */
+export async function startHookd(
+  env: Record<string, string>,
+  args: string[] = ["serve"],
+  opts: { cwd?: string } = {},
+): Promise<HookdProcess> {
+  // tsx is resolved from the repository whatever the working directory.
+  const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), `${ROOT}src/main.ts`, ...args], {
+    cwd: opts.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? "", HOOKD_LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

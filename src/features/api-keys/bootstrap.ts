@@ -26,3 +26,14 @@ export async function ensureAdminKey(store: Store, configured: string | null, no
   await store.putApiKey({ id: newId("key"), tenantId: null, hash: hashApiKey(key), createdAt: now });
   return key;
 }
+
+/**
+ * Mints one more admin key (the `hookd admin-key create` command): the way back in for an operator who lost the key
+ * printed at the first start. Existing keys keep working; revoke a lost one through the API once you are in.
+ */
+export async function createAdminKey(store: Store, now: number): Promise<{ id: string; key: string }> {
+  const key = generateAdminKey();
+  const id = newId("key");
+  await store.putApiKey({ id, tenantId: null, hash: hashApiKey(key), createdAt: now });
+  return { id, key };
+}

@@ -230,7 +230,7 @@ export class EndpointService {
       await checkEndpointUrl(url, this.policy);
     } catch (err) {
       if (err instanceof EgressBlockedError) {
-        throw new AppError("ENDPOINT_URL_FORBIDDEN", `url refused (${err.reason}): ${err.message}`);
+        throw new AppError("ENDPOINT_URL_FORBIDDEN", `url refused (${err.reason}): ${err.message}${allowHint(err)}`);
       }
       if (err instanceof DnsLookupError) {
         throw new AppError("ENDPOINT_URL_UNRESOLVABLE", `host ${err.host} does not resolve`);
@@ -278,4 +278,17 @@ function checkSchedule(schedule: number[] | null | undefined): void {
 
 function dedupe(types: string[]): string[] {
   return [...new Set(types)];
+}
+
+/**
+ * A refused address that an operator may allow on purpose (loopback, private ranges) names the setting that does
+ * it, since that is what a developer trying hookd on one machine needs to hear; unsafe forms (credentials, ports,
+ * schemes) get no such hint.
+ */
+function allowHint(err: EgressBlockedError): string {
+  if (err.address === undefined || !["loopback", "private", "link_local", "cgnat", "unspecified"].includes(err.reason)) {
+    return "";
+  }
+  const example = err.reason === "loopback" ? "127.0.0.0/8" : err.address.includes(":") ? `${err.address}/128` : `${err.address}/32`;
+  return `; hookd refuses such addresses unless the operator allows them with HOOKD_ALLOWED_NETWORKS (for example HOOKD_ALLOWED_NETWORKS=${example})`;
 }
