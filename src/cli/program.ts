@@ -1,7 +1,7 @@
 /**
  * The `hookd` command line: one commander program whose commands each call a function in cli/ and resolve to an
  * exit status. Configuration stays in the environment (config/ reads it); `hookd <command> --help` lists every
- * setting with its default, so the help and the README's table never disagree.
+ * setting with its default, so the help and docs/configuration.md never disagree.
  */
 import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";

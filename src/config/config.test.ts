@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ConfigError, SETTINGS, loadConfig, storeKind } from "./config.ts";
 
-const README = fileURLToPath(new URL("../../README.md", import.meta.url));
+const CONFIGURATION_DOC = fileURLToPath(new URL("../../docs/configuration.md", import.meta.url));
 
 function configError(env: Record<string, string>): ConfigError {
   try {
@@ -242,10 +242,44 @@ describe("SETTINGS", () => {
     }
   });
 
-  it("are all documented in README.md's configuration table", () => {
-    const readme = readFileSync(README, "utf8");
-    const tableRows = readme.split("\n").filter((line) => line.trimStart().startsWith("|"));
-    const missing = SETTINGS.map((s) => s.env).filter((env) => !tableRows.some((row) => row.includes(`\`${env}\``)));
-    expect(missing).toEqual([]);
+  describe("docs/configuration.md's table", () => {
+    /** The `| variable | default | meaning |` rows: variable name and default cell, in order. */
+    function documentedRows(): { env: string; defaultCell: string }[] {
+      const lines = readFileSync(CONFIGURATION_DOC, "utf8").split("\n");
+      const header = lines.findIndex((l) => /^\|\s*variable\s*\|\s*default\s*\|\s*meaning\s*\|/.test(l));
+      expect(header, "docs/configuration.md has no | variable | default | meaning | table").toBeGreaterThan(-1);
+      const rows: { env: string; defaultCell: string }[] = [];
+      for (const line of lines.slice(header + 2)) {
+        if (!line.startsWith("|")) break;
+        const cells = line.split(" | ");
+        const env = /^\| `(HOOKD_[A-Z0-9_]+)`$/.exec(cells[0] ?? "")?.[1];
+        expect(env, `a row that does not start with a backticked setting: ${line}`).toBeDefined();
+        rows.push({ env: env!, defaultCell: (cells[1] ?? "").trim() });
+      }
+      return rows;
+    }
+
+    it("lists every setting exactly once, and nothing that is not one", () => {
+      const documented = documentedRows().map((r) => r.env);
+      expect([...documented].sort()).toEqual(SETTINGS.map((s) => s.env).sort());
+    });
+
+    it("shows each setting's default as the environment would spell it", () => {
+      const cells = new Map(documentedRows().map((r) => [r.env, r.defaultCell]));
+      for (const s of SETTINGS) {
+        const cell = cells.get(s.env);
+        const text =
+          "defaultText" in s && s.defaultText !== undefined
+            ? s.defaultText
+            : s.default === null
+              ? null
+              : Array.isArray(s.default)
+                ? s.default.join(",")
+                : String(s.default);
+        // No default (null, or an empty list) is written in words, e.g. "(unset)" or "(none)"; never as a value.
+        if (text === null || text === "") expect(cell, s.env).toMatch(/^\([a-z ]+\)$/);
+        else expect(cell, s.env).toBe(`\`${text}\``);
+      }
+    });
   });
 });

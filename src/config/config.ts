@@ -1,7 +1,7 @@
 /**
  * Every setting hookd reads, with its default and a line of documentation. This is the only module that looks at
  * environment variables: `loadConfig(process.env)` validates all keys at once, reports every problem together and
- * returns a frozen object. The README's configuration table lists the same keys (a test keeps them in step).
+ * returns a frozen object. docs/configuration.md lists the same keys and defaults (a test keeps them in step).
  */
 import { parseRetrySchedule } from "../delivery/retry-schedule.ts";
 import { parseCidrList } from "../outbound/network-policy.ts";

@@ -20,7 +20,7 @@ export const StatsQuery = Type.Object(
 );
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
-const LatencyMs = Nullable(Type.Number({ description: "Interpolated within its latency bucket (see README)." }));
+const LatencyMs = Nullable(Type.Number({ description: "Interpolated within its latency bucket (see docs/api.md#delivery-stats)." }));
 
 export const StatsSchema = Type.Object({
   window: Type.Union(Object.keys(STATS_WINDOWS).map((w) => Type.Literal(w))),
