@@ -37,7 +37,7 @@ import { Metrics } from "./observability/metrics.ts";
 import { openSecretBox } from "./secrets/keyring.ts";
 import { describeUnreadable, resealSecrets } from "./secrets/reseal.ts";
 import type { SecretBox } from "./secrets/secret-box.ts";
-import { PostgresStore } from "./store/postgres/postgres-store.ts";
+import { openPostgresStore } from "./store/postgres/postgres-store.ts";
 import { SqliteStore } from "./store/sqlite/sqlite-store.ts";
 import type { Store } from "./store/store.ts";
 import type { BreakerState } from "./domain/endpoint-state.ts";
@@ -100,7 +100,7 @@ async function sealLegacySecrets(store: Store, box: SecretBox, now: number, log:
 
 export function createStore(config: Config, log: Logger): Store {
   if (storeKind(config) === "sqlite") return SqliteStore.open(config.databaseUrl);
-  return new PostgresStore({
+  return openPostgresStore({
     url: config.databaseUrl,
     poolSize: config.pgPoolSize,
     onError: (err) => log.warn({ err }, "postgres connection error"),
@@ -202,15 +202,17 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     if (role === "all" || role === "worker") {
       // An in-memory database exists only on the connection that made it: a thread would open an empty one.
       const sharedFile = !/^sqlite:(\/\/)?:memory:$/.test(config.databaseUrl);
-      if (opts.deliveryThread && store instanceof SqliteStore && sharedFile && !opts.dispatcher && !opts.resolver && !opts.now) {
-        const threaded = new ThreadedDeliveryWorker(config, store, metrics, log);
+      // Embedded, this process is the only deliverer: endpoints a crashed run still owned are free at once.
+      if (store.kind === "sqlite") await (store as SqliteStore).forgetOwners(Date.now());
+      if (opts.deliveryThread && store.kind === "sqlite" && sharedFile && !opts.dispatcher && !opts.resolver && !opts.now) {
+        const threaded = new ThreadedDeliveryWorker(config, store as SqliteStore, metrics, log);
         await threaded.start();
         worker = threaded;
       } else {
         agent =
           opts.dispatcher ??
           createOutboundAgent({ policy: policy.network, ...(policy.resolver ? { resolver: policy.resolver } : {}) });
-        const inProcess = createDeliveryWorker(config, { store, dispatcher: agent, policy, secretBox, log, now, observer: metrics });
+        const inProcess = createDeliveryWorker(config, { queue: store, dispatcher: agent, policy, secretBox, log, now, observer: metrics });
         inProcess.start();
         worker = inProcess;
       }

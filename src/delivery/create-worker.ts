@@ -9,11 +9,11 @@ import { EndpointIsolation, isolationSettings } from "../isolation/policy.ts";
 import type { DeliveryObserver } from "../observability/metrics.ts";
 import type { EgressPolicy } from "../outbound/egress-policy.ts";
 import type { SecretBox } from "../secrets/secret-box.ts";
-import type { Store } from "../store/store.ts";
+import type { QueuePort } from "../store/ports/queue.ts";
 import { DeliveryWorker } from "./worker.ts";
 
 export interface WorkerDeps {
-  store: Store;
+  queue: QueuePort;
   dispatcher: Dispatcher;
   policy: EgressPolicy;
   secretBox: SecretBox;
@@ -27,7 +27,6 @@ export function createDeliveryWorker(config: Config, deps: WorkerDeps): Delivery
     ...deps,
     ...(deps.now ? { now: deps.now } : {}),
     concurrency: config.workerConcurrency,
-    batchSize: config.claimBatchSize,
     leaseMarginMs: config.leaseMarginMs,
     pollIntervalMs: config.pollIntervalMs,
     shutdownGraceMs: config.shutdownGraceMs,

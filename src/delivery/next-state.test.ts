@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { ClaimedDelivery } from "../store/store.ts";
+import type { ClaimedDelivery } from "./claimed.ts";
 import { classify, type SendResult } from "./classify.ts";
-import { disabledEndpointState, nextState } from "./next-state.ts";
+import { nextState } from "./next-state.ts";
 import type { SendOutcome } from "./send.ts";
 
 const NOW = Date.UTC(2024, 5, 1, 12, 0, 0);
@@ -16,7 +16,6 @@ function delivery(overrides: Partial<ClaimedDelivery> = {}, endpoint: Partial<Cl
     endpointId: "ep_1",
     attempts: 0,
     cycleAttempts: 0,
-    leaseToken: "lease_1",
     event: { type: "invoice.paid", dataJson: '{"amount":1}', createdAt: NOW - 60_000 },
     endpoint: {
       url: "https://example.com/hook",
@@ -27,7 +26,6 @@ function delivery(overrides: Partial<ClaimedDelivery> = {}, endpoint: Partial<Cl
       headers: {},
       timeoutMs: 15_000,
       retryScheduleS: null,
-      disabled: false,
       ...endpoint,
     },
     ...overrides,
@@ -59,8 +57,6 @@ describe("nextState", () => {
     const d = delivery({ attempts: 3, cycleAttempts: 3 });
     const r = run(d, response(200, undefined, "ok"));
     expect(r).toMatchObject({
-      deliveryId: "dlv_1",
-      leaseToken: "lease_1",
       status: "succeeded",
       nextAttemptAt: null,
       attempts: 4,
@@ -68,7 +64,7 @@ describe("nextState", () => {
       lastStatusCode: 200,
       lastError: null,
       now: NOW,
-      disableEndpoint: null,
+      disableReason: null,
     });
     expect(r.attempt).toMatchObject({
       deliveryId: "dlv_1",
@@ -166,7 +162,7 @@ describe("nextState", () => {
     const r = run(delivery(), response(410));
     expect(r.status).toBe("dead");
     expect(r.nextAttemptAt).toBeNull();
-    expect(r.disableEndpoint).toEqual({ tenantId: "acme", endpointId: "ep_1", reason: expect.stringContaining("410") });
+    expect(r.disableReason).toEqual(expect.stringContaining("410"));
     expect(r.attempt).toMatchObject({ outcome: "permanent", statusCode: 410 });
   });
 
@@ -174,7 +170,7 @@ describe("nextState", () => {
     const r = run(delivery(), response(400));
     expect(r.status).toBe("dead");
     expect(r.nextAttemptAt).toBeNull();
-    expect(r.disableEndpoint).toBeNull();
+    expect(r.disableReason).toBeNull();
     expect(r.attempts).toBe(1);
   });
 
@@ -190,7 +186,7 @@ describe("nextState", () => {
   it("a target blocked by egress policy is dead at once", () => {
     const r = run(delivery(), transportError({ kind: "error", errorClass: "ssrf_blocked", message: "blocked" }));
     expect(r.status).toBe("dead");
-    expect(r.disableEndpoint).toBeNull();
+    expect(r.disableReason).toBeNull();
   });
 
   it("a replayed delivery starts the schedule over while attempt numbers carry on", () => {
@@ -205,25 +201,5 @@ describe("nextState", () => {
     const last = run(delivery({ attempts: 10, cycleAttempts: 2 }), response(500));
     expect(last.status).toBe("dead");
     expect(last.attempt?.attempt).toBe(11);
-  });
-});
-
-describe("disabledEndpointState", () => {
-  it("makes the delivery dead without an attempt and keeps its counters", () => {
-    const d = delivery({ attempts: 2, cycleAttempts: 1 }, { disabled: true });
-    const r = disabledEndpointState(d, NOW);
-    expect(r).toEqual({
-      deliveryId: "dlv_1",
-      leaseToken: "lease_1",
-      attempt: null,
-      status: "dead",
-      nextAttemptAt: null,
-      attempts: 2,
-      cycleAttempts: 1,
-      lastStatusCode: null,
-      lastError: "endpoint disabled",
-      now: NOW,
-      disableEndpoint: null,
-    });
   });
 });

@@ -3,7 +3,8 @@
  * time and randomness come in as arguments, so every branch is unit-tested without clocks.
  */
 import { newId } from "../domain/ids.ts";
-import type { AttemptRecord, ClaimedDelivery } from "../store/store.ts";
+import type { Attempt } from "../domain/types.ts";
+import type { ClaimedDelivery } from "./claimed.ts";
 import type { Classification } from "./classify.ts";
 import { nextRetryDelayMs, parseRetryAfterMs, rateLimitedDelayMs } from "./retry-schedule.ts";
 import { loggedRequestHeaders, type PreparedRequest } from "./prepare.ts";
@@ -28,13 +29,29 @@ function storable(text: string | null): string | null {
   return text === null ? null : text.replaceAll("\u0000", "\ufffd");
 }
 
-export function nextState(input: NextStateInput): AttemptRecord {
+/** What one attempt made of a delivery: its attempt row and the delivery's next state. */
+export interface AttemptResult {
+  attempt: Attempt;
+  status: "succeeded" | "failed" | "dead";
+  nextAttemptAt: number | null;
+  attempts: number;
+  cycleAttempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  now: number;
+  /** A 410 Gone: disable the endpoint, with this reason. */
+  disableReason: string | null;
+  /** A 429 with Retry-After: pause the whole endpoint for this long. */
+  endpointPauseMs: number | null;
+}
+
+export function nextState(input: NextStateInput): AttemptResult {
   const { delivery: d, sent, classification: c, now } = input;
   const attempts = d.attempts + 1;
   const cycleAttempts = d.cycleAttempts + 1;
   const statusCode = sent.result.kind === "response" ? sent.result.statusCode : null;
 
-  let status: AttemptRecord["status"] = "succeeded";
+  let status: AttemptResult["status"] = "succeeded";
   let nextAttemptAt: number | null = null;
   // A 429 with Retry-After pauses the whole endpoint, not just this delivery (capped: a receiver cannot park it
   // for longer than an hour).
@@ -55,8 +72,6 @@ export function nextState(input: NextStateInput): AttemptRecord {
   }
 
   return {
-    deliveryId: d.id,
-    leaseToken: d.leaseToken,
     attempt: {
       id: newId("atm"),
       deliveryId: d.id,
@@ -81,26 +96,7 @@ export function nextState(input: NextStateInput): AttemptRecord {
     // A success can carry a note (a followed redirect) in its attempt's error; the delivery's last_error stays empty.
     lastError: c.outcome === "success" ? null : storable(c.error),
     now,
-    disableEndpoint: c.disableEndpoint
-      ? { tenantId: d.tenantId, endpointId: d.endpointId, reason: "endpoint answered 410 Gone" }
-      : null,
+    disableReason: c.disableEndpoint ? "endpoint answered 410 Gone" : null,
     endpointPauseMs,
-  };
-}
-
-/** A delivery claimed for an endpoint that was disabled meanwhile: dead without an attempt, replayable later. */
-export function disabledEndpointState(d: ClaimedDelivery, now: number): AttemptRecord {
-  return {
-    deliveryId: d.id,
-    leaseToken: d.leaseToken,
-    attempt: null,
-    status: "dead",
-    nextAttemptAt: null,
-    attempts: d.attempts,
-    cycleAttempts: d.cycleAttempts,
-    lastStatusCode: null,
-    lastError: "endpoint disabled",
-    now,
-    disableEndpoint: null,
   };
 }

@@ -1,7 +1,7 @@
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { generateSecret } from "../signing/secret.ts";
-import type { ClaimedDelivery } from "../store/store.ts";
+import type { ClaimedDelivery } from "./claimed.ts";
 import { VERSION } from "../version.ts";
 import { generateMasterKey } from "../secrets/master-key.ts";
 import { SecretBox } from "../secrets/secret-box.ts";
@@ -21,7 +21,6 @@ function delivery(headers: Record<string, string> = {}, secret: string = generat
     endpointId: "ep_1",
     attempts: 2,
     cycleAttempts: 2,
-    leaseToken: "lease",
     event: { type: "invoice.paid", dataJson: '{ "amount" : 4200, "note":"caf\\u00e9" }', createdAt: CREATED_AT },
     endpoint: {
       url: "https://example.com/hook",
@@ -32,7 +31,6 @@ function delivery(headers: Record<string, string> = {}, secret: string = generat
       headers,
       timeoutMs: 10_000,
       retryScheduleS: null,
-      disabled: false,
     },
   };
 }

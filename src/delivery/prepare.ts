@@ -3,7 +3,7 @@
  * than re-serialised, so it is byte-identical on every retry; only webhook-timestamp, the signature and
  * webhook-attempt change between attempts. Endpoint headers go first and can never replace the protocol headers.
  */
-import type { ClaimedDelivery } from "../store/store.ts";
+import type { ClaimedDelivery } from "./claimed.ts";
 import { VERSION } from "../version.ts";
 import { isReservedHeader, RESERVED_HEADERS } from "../domain/endpoint-headers.ts";
 import type { RequestSigner } from "./sign-request.ts";

@@ -9,7 +9,7 @@ import {
   verifyEd25519Header,
 } from "../signing/ed25519.ts";
 import { generateSecret } from "../signing/secret.ts";
-import type { ClaimedDelivery } from "../store/store.ts";
+import type { ClaimedDelivery } from "./claimed.ts";
 import { RequestSigner } from "./sign-request.ts";
 
 const box = new SecretBox(generateMasterKey());
@@ -24,7 +24,6 @@ function delivery(current: string, previous: string | null, expiresAt: number | 
     endpointId: "ep_1",
     attempts: 0,
     cycleAttempts: 0,
-    leaseToken: "lease",
     event: { type: "a.b", dataJson: "{}", createdAt: NOW },
     endpoint: {
       url: "https://example.com/hook",
@@ -35,7 +34,6 @@ function delivery(current: string, previous: string | null, expiresAt: number | 
       headers: {},
       timeoutMs: 10_000,
       retryScheduleS: null,
-      disabled: false,
     },
   };
 }

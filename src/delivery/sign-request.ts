@@ -14,7 +14,7 @@ import type { SecretBox } from "../secrets/secret-box.ts";
 import { parseEd25519Secret, signEd25519 } from "../signing/ed25519.ts";
 import { parseSecret } from "../signing/secret.ts";
 import { signPayload } from "../signing/standard-webhooks.ts";
-import type { ClaimedDelivery } from "../store/store.ts";
+import type { ClaimedDelivery } from "./claimed.ts";
 
 type SigningKey = { scheme: "hmac_sha256"; key: Buffer } | { scheme: "ed25519"; key: KeyObject };
 

@@ -1,216 +1,539 @@
 /**
- * The delivery loop. It only composes the steps: claim -> prepare -> send -> classify -> next state -> record.
+ * The delivery worker. It owns endpoints (store/ports/queue.ts) and runs two loops over them:
  *
- * The claim loop never waits on HTTP: it claims at most as many deliveries as it has free slots, starts each one and
- * goes back to claiming, so a slow endpoint occupies one slot for at most its timeout and never the loop itself.
- * When there is nothing due it sleeps until the store signals new work (NOTIFY, or in-process for SQLite) or the
- * poll interval passes (scheduled retries becoming due).
+ * - The send pump, whenever a request finishes or work arrives: round robin over tenants, and within a tenant over
+ *   its endpoints, it starts one request at a time from an endpoint that may send now: work waiting, under its
+ *   concurrency limit, admitted by its isolation rules, owned long enough for the request to finish, and room in the
+ *   worker's capacity (delivery/capacity.ts). Nothing here waits on the database.
+ * - The cycle loop, one cycle at a time: everything that finished since the last cycle is recorded in the next one,
+ *   together with stream acks, state write-backs, renewals, releases, refills and takeovers (one transaction). While
+ *   a cycle runs, outcomes accumulate, so the busier the worker, the larger the batch: group commit without a timer.
  *
- * Shutdown: stop claiming, let in-flight requests finish for up to the grace period, abort the rest and hand their
- * leases back without spending an attempt, write every pending record, and only then return.
+ * Back-pressure: a worker sends only what it fetched and fetches only a little ahead of what it can send, so a slow
+ * database slows delivery down and never makes the worker claim more than it records. A request is started only
+ * when ownership lasts beyond its timeout; if the cycles that renew ownership stall, sending stops instead of risking
+ * a second owner sending the same delivery.
+ *
+ * Shutdown: stop taking endpoints and starting requests, let in-flight requests finish for up to the grace period,
+ * abort the rest (nothing is recorded for them: whoever owns the endpoint next sends them again), then one last cycle
+ * records every outcome and gives every endpoint back.
  */
 import { randomUUID } from "node:crypto";
+import { initialEndpointState } from "../domain/endpoint-state.ts";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
+import { type Sample, nextLimit } from "../isolation/concurrency-limit.ts";
+import type { EndpointIsolation } from "../isolation/policy.ts";
 import type { DeliveryObserver } from "../observability/metrics.ts";
 import type { EgressPolicy } from "../outbound/egress-policy.ts";
 import type { SecretBox } from "../secrets/secret-box.ts";
-import type { ClaimedDelivery, IsolationPolicy, Store } from "../store/store.ts";
-import { classify } from "./classify.ts";
-import { disabledEndpointState, nextState } from "./next-state.ts";
-import { prepareRequest } from "./prepare.ts";
-import { RecordBatcher } from "./record-batcher.ts";
-import { sendRequest } from "./send.ts";
+import type { CycleInput, CycleResult, Outcome, QueuePort, WorkItem } from "../store/ports/queue.ts";
+import { type AttemptRun, runAttempt } from "./attempt.ts";
+import { Capacity } from "./capacity.ts";
+import type { ClaimedDelivery } from "./claimed.ts";
+import { EndpointLane } from "./lane.ts";
 import { RequestSigner } from "./sign-request.ts";
 import { WakeSignal } from "./wake-signal.ts";
 
 export interface WorkerOptions {
-  store: Store;
+  queue: QueuePort;
   dispatcher: Dispatcher;
   policy: EgressPolicy;
   /** Opens the endpoints' encrypted signing secrets. */
   secretBox: SecretBox;
   log: Logger;
+  /** Young requests at once (delivery/capacity.ts). */
   concurrency: number;
-  batchSize: number;
+  /** Open requests at once, young or not; default 16 x concurrency. */
+  maxOpen?: number;
+  /** Open requests at once for one tenant; default a quarter of maxOpen, at least concurrency. */
+  tenantMaxOpen?: number;
+  /** Endpoints owned at once; default 1024. */
+  maxEndpoints?: number;
   leaseMarginMs: number;
   pollIntervalMs: number;
   shutdownGraceMs: number;
   retryScheduleS: readonly number[];
-  /** Per-endpoint rules (breaker, pauses, rate limits, ramp, adaptive timeout), applied in the store's claim. */
-  isolation?: IsolationPolicy;
+  isolation: EndpointIsolation;
   /** Told about every attempt (metrics); delivery code itself knows nothing of Prometheus. */
   observer?: DeliveryObserver;
   now?: () => number;
 }
 
+/** Isolation state is written back at most this often while it only drifts (latencies, tokens). */
+const STATE_WRITE_MS = 1_000;
+/** Endpoints taken over per cycle at most. */
+const TAKEOVER_BATCH = 32;
+/** An endpoint blocked (open breaker, pause) for longer than this is given back rather than held. */
+const HOLD_BLOCKED_MS = 1_000;
+
+interface Recorded {
+  seqs: Set<number>;
+  jobs: Set<string>;
+}
+
+const NONE: Recorded = { seqs: new Set(), jobs: new Set() };
+
+interface Pending {
+  lane: EndpointLane;
+  item: WorkItem;
+  outcome: Outcome;
+}
+
 export class DeliveryWorker {
+  readonly id = randomUUID();
   private running = false;
+  private stopping = false;
+  private readonly lanes = new Map<string, EndpointLane>();
+  /** Tenants in round-robin order, each with its lanes in round-robin order. */
+  private readonly tenants = new Map<string, EndpointLane[]>();
+  private tenantCursor = 0;
+  private pending: Pending[] = [];
+  private readonly capacity: Capacity;
+  private readonly cycleWake = new WakeSignal();
   private loop: Promise<void> | null = null;
-  private readonly inFlight = new Map<string, Promise<void>>();
-  private readonly wake = new WakeSignal();
-  /** Controllers of the requests in flight, aborted together when the shutdown grace period ends. */
+  private readonly inFlight = new Set<Promise<void>>();
   private readonly controllers = new Set<AbortController>();
-  private readonly recorder: RecordBatcher;
-  /** Deliveries aborted by shutdown, with the lease each was claimed under, handed back without an attempt. */
-  private readonly released: { id: string; leaseToken: string }[] = [];
   private unsubscribe: (() => void) | null = null;
   private readonly now: () => number;
   private readonly signer: RequestSigner;
-  /** New work was signalled since the last claim started. */
-  private workArrived = false;
-  /** Requests finished since the last claim started, and how many must finish before they wake the loop. */
-  private freed = 0;
-  private freedTarget = 0;
+  private readonly maxEndpoints: number;
+  /** Work arrived that nobody owns: take over in the next cycle. */
+  private workSignal = true;
+  private nextDueAt: number | null = null;
+  private lastTakeoverAt = 0;
+  private lastRefillAt = 0;
+  private pumpTimer: NodeJS.Timeout | null = null;
+  private pumpTimerAt = Number.POSITIVE_INFINITY;
 
   constructor(private readonly opts: WorkerOptions) {
-    this.recorder = new RecordBatcher(opts.store, opts.log, opts.isolation);
-    this.signer = new RequestSigner(opts.secretBox);
     this.now = opts.now ?? Date.now;
+    this.signer = new RequestSigner(opts.secretBox);
+    const maxOpen = opts.maxOpen ?? opts.concurrency * 16;
+    this.capacity = new Capacity({
+      active: opts.concurrency,
+      open: maxOpen,
+      perTenant: opts.tenantMaxOpen ?? Math.max(opts.concurrency, Math.floor(maxOpen / 4)),
+    });
+    this.maxEndpoints = opts.maxEndpoints ?? 1024;
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.unsubscribe = this.opts.store.subscribeWork(() => {
-      this.workArrived = true;
-      this.wake.notify();
+    this.unsubscribe = this.opts.queue.subscribeWork(() => {
+      this.workSignal = true;
+      this.cycleWake.notify();
     });
-    this.loop = this.claimLoop();
+    this.loop = this.cycleLoop();
   }
 
   get inFlightCount(): number {
     return this.inFlight.size;
   }
 
-  private async claimLoop(): Promise<void> {
+  get ownedEndpoints(): number {
+    return this.lanes.size;
+  }
+
+  // ---- the send pump ----------------------------------------------------------------------------------------------
+
+  private pump(): void {
+    if (!this.running || this.stopping) return;
+    const now = this.now();
+    let wakeAt = Number.POSITIVE_INFINITY;
+    const tenants = [...this.tenants.keys()];
+    let progress = true;
+    while (progress && this.capacity.hasRoom(now)) {
+      progress = false;
+      for (let i = 0; i < tenants.length && this.capacity.hasRoom(now); i++) {
+        const tenantId = tenants[(this.tenantCursor + i) % tenants.length]!;
+        const lanes = this.tenants.get(tenantId);
+        if (!lanes || lanes.length === 0 || !this.capacity.canStart(tenantId, now)) continue;
+        for (let k = 0; k < lanes.length; k++) {
+          const lane = lanes[0]!;
+          // Rotate: the lane looked at goes to the back, so the tenant's next turn starts with another one.
+          lanes.push(lanes.shift()!);
+          const verdict = this.sendOne(lane, now);
+          if (verdict === "sent") {
+            progress = true;
+            break;
+          }
+          if (typeof verdict === "number") wakeAt = Math.min(wakeAt, verdict);
+        }
+      }
+      this.tenantCursor = (this.tenantCursor + 1) % Math.max(1, tenants.length);
+    }
+    if (!this.capacity.hasRoom(now)) wakeAt = Math.min(wakeAt, this.capacity.nextAgeAt() ?? wakeAt);
+    this.schedulePump(wakeAt);
+  }
+
+  private schedulePump(at: number): void {
+    if (!Number.isFinite(at) || at >= this.pumpTimerAt) return;
+    if (this.pumpTimer) clearTimeout(this.pumpTimer);
+    this.pumpTimerAt = at;
+    this.pumpTimer = setTimeout(() => {
+      this.pumpTimer = null;
+      this.pumpTimerAt = Number.POSITIVE_INFINITY;
+      this.pump();
+    }, Math.max(1, at - this.now()));
+    this.pumpTimer.unref?.();
+  }
+
+  /** Starts one request for the lane if it may; otherwise says nothing can go ("no") or when to look again. */
+  private sendOne(lane: EndpointLane, now: number): "sent" | "no" | number {
+    if (lane.lost || lane.config.disabled || lane.disableReason !== null || lane.queued === 0) return "no";
+    if (lane.inFlight >= lane.limit) return "no";
+    const probeLeaseMs = lane.config.timeoutMs + this.opts.leaseMarginMs;
+    const admission = this.opts.isolation.admit(lane.state, lane.config.rateLimitPerS, lane.config.timeoutMs, now, probeLeaseMs);
+    if (admission.kind === "wait") return admission.until;
+    // The request must be able to finish (and its outcome be recorded) while this worker still owns the endpoint.
+    if (now + admission.timeoutMs + this.opts.leaseMarginMs / 2 > lane.ownedUntil) return "no";
+    const item = lane.take();
+    if (!item) return "no";
+    if (admission.state !== lane.state) lane.changeState(admission.state, admission.state.breaker !== lane.state.breaker);
+    const limited = lane.queued > 0 && lane.inFlight + 1 >= lane.limit;
+    lane.inFlight++;
+    const done = this.capacity.start(lane.tenantId, now);
+    const d: ClaimedDelivery = {
+      id: item.deliveryId,
+      tenantId: item.tenantId,
+      eventId: item.eventId,
+      endpointId: item.endpointId,
+      attempts: item.attempts,
+      cycleAttempts: item.cycleAttempts,
+      event: item.event,
+      endpoint: {
+        url: lane.config.url,
+        signatureScheme: lane.config.signatureScheme,
+        sealedSecret: lane.config.sealedSecret,
+        previousSealedSecret: lane.config.previousSealedSecret,
+        previousSecretExpiresAt: lane.config.previousSecretExpiresAt,
+        headers: lane.config.headers,
+        timeoutMs: admission.timeoutMs,
+        retryScheduleS: lane.config.retryScheduleS,
+      },
+    };
+    const controller = new AbortController();
+    this.controllers.add(controller);
+    const task = runAttempt(d, controller, {
+      dispatcher: this.opts.dispatcher,
+      policy: this.opts.policy,
+      signer: this.signer,
+      retryScheduleS: this.opts.retryScheduleS,
+      now: this.now,
+    })
+      .then((run) => this.finished(lane, item, run, limited))
+      .catch((err: unknown) => {
+        // A bug, not a delivery failure: the item stays outstanding, so it is sent again by the endpoint's next owner.
+        this.opts.log.error({ err, delivery_id: item.deliveryId, endpoint_id: item.endpointId }, "delivery processing failed");
+        lane.inFlight = Math.max(0, lane.inFlight - 1);
+      })
+      .finally(() => {
+        this.controllers.delete(controller);
+        this.inFlight.delete(task);
+        done();
+        this.pump();
+      });
+    this.inFlight.add(task);
+    return "sent";
+  }
+
+  private finished(lane: EndpointLane, item: WorkItem, run: AttemptRun, limited: boolean): void {
+    lane.inFlight--;
+    if (run.kind === "aborted" || lane.lost) return;
+    const r = run.result;
+    const now = r.now;
+    const before = lane.state;
+    const observed = this.opts.isolation.observe(lane.state, r.attempt, r.endpointPauseMs, now);
+    // A breaker that changed state or a new pause must reach the store (and other owners) now, not within a second.
+    lane.changeState(observed.state, observed.state.breaker !== before.breaker || observed.state.pausedUntil !== before.pausedUntil);
+    const disable = r.disableReason ?? observed.disableReason;
+    if (disable !== null && lane.disableReason === null) {
+      lane.disableReason = disable;
+      lane.disableCause = r.disableReason !== null ? { deliveryId: item.deliveryId, eventId: item.eventId } : null;
+    }
+    const sample: Sample =
+      r.attempt.errorClass === "timeout"
+        ? { kind: "timeout" }
+        : r.attempt.statusCode !== null
+          ? { kind: "answered", durationMs: r.attempt.durationMs }
+          : { kind: "failed" };
+    lane.limit = nextLimit(lane.limit, lane.config.maxInFlight, sample, Math.min(...lane.state.recentMs), limited);
+    this.pending.push({
+      lane,
+      item,
+      outcome: {
+        owner: lane.owner,
+        tenantId: item.tenantId,
+        deliveryId: item.deliveryId,
+        eventId: item.eventId,
+        source: item.source,
+        attempt: r.attempt,
+        status: r.status,
+        nextAttemptAt: r.nextAttemptAt,
+        attempts: r.attempts,
+        cycleAttempts: r.cycleAttempts,
+        lastStatusCode: r.lastStatusCode,
+        lastError: r.lastError,
+        now,
+        hadFailure: item.hadFailure,
+      },
+    });
+    this.cycleWake.notify();
+    this.opts.observer?.attempted({
+      tenantId: item.tenantId,
+      outcome: run.classification.outcome,
+      status: r.status,
+      durationMs: run.durationMs,
+      eventCreatedAt: item.event.createdAt,
+      finishedAt: now,
+    });
+    const line = {
+      event_id: item.eventId,
+      delivery_id: item.deliveryId,
+      endpoint_id: item.endpointId,
+      tenant_id: item.tenantId,
+      attempt: r.attempts,
+      status_code: r.lastStatusCode,
+      outcome: run.classification.outcome,
+      duration_ms: run.durationMs,
+    };
+    if (run.classification.outcome === "success") this.opts.log.debug(line, "delivered");
+    else this.opts.log.info({ ...line, error: r.lastError, next_status: r.status }, "attempt failed");
+  }
+
+  // ---- the cycle loop ---------------------------------------------------------------------------------------------
+
+  private async cycleLoop(): Promise<void> {
     let backoffMs = 100;
     while (this.running) {
-      const free = this.opts.concurrency - this.inFlight.size;
-      // Claim in worthwhile batches: one claim per freed slot would be one commit per delivery. While requests are
-      // in flight, wait until a quarter of the slots (or a full batch) are free.
-      const worthwhile = Math.min(this.opts.batchSize, Math.ceil(this.opts.concurrency / 4));
-      if (free <= 0 || (this.inFlight.size > 0 && free < worthwhile)) {
-        await this.wake.wait(this.opts.pollIntervalMs);
+      const now = this.now();
+      if (!this.needsCycle(now)) {
+        await this.cycleWake.wait(this.sleepMs(now));
         continue;
       }
-      const limit = Math.min(this.opts.batchSize, free);
-      this.workArrived = false;
-      this.freed = 0;
-      let claimed: ClaimedDelivery[];
+      const { input, taken, written } = this.buildCycle(now, false);
+      let result: CycleResult;
       try {
-        claimed = await this.opts.store.claimDue({
-          limit,
-          leaseMarginMs: this.opts.leaseMarginMs,
-          now: this.now(),
-          // A fresh token per claim, not per process: if this worker claims a delivery again after its earlier
-          // lease ran out (a long store outage), the stale outcome of the first claim can no longer overwrite the
-          // newer one, because only the newest token matches.
-          leaseToken: randomUUID(),
-          ...(this.opts.isolation ? { isolation: this.opts.isolation } : {}),
-        });
+        result = await this.opts.queue.cycle(input);
         backoffMs = 100;
       } catch (err) {
-        this.opts.log.error({ err }, "claiming deliveries failed; retrying");
-        await this.wake.wait(backoffMs);
+        this.pending = [...taken, ...this.pending];
+        this.opts.log.error({ err, outcomes: taken.length }, "delivery cycle failed; retrying");
+        await this.cycleWake.wait(backoffMs);
         backoffMs = Math.min(backoffMs * 2, 5_000);
         continue;
       }
-      for (const d of claimed) this.dispatch(d);
-      // A short claim means every endpoint with due work is at its limit, paused or out of tokens (or nothing is
-      // due). Claiming again after every finished request would be a commit per delivery, so wait for new work, for
-      // a worthwhile share of the requests in flight to finish, or for the poll interval.
-      if (claimed.length < limit) {
-        const enough = Math.max(1, Math.min(worthwhile, Math.ceil(this.inFlight.size / 4)));
-        if (!this.workArrived && this.freed < enough) {
-          this.freedTarget = enough;
-          this.wake.clear();
-          await this.wake.wait(this.opts.pollIntervalMs);
-          this.freedTarget = 0;
-        }
+      this.apply(input, taken, written, result);
+      this.pump();
+    }
+  }
+
+  private sleepMs(now: number): number {
+    let until = now + this.opts.pollIntervalMs;
+    if (this.nextDueAt !== null) until = Math.min(until, Math.max(now + 1, this.nextDueAt));
+    for (const lane of this.lanes.values()) until = Math.min(until, this.renewAt(lane));
+    return Math.max(1, until - now);
+  }
+
+  private renewAt(lane: EndpointLane): number {
+    return lane.ownedUntil - lane.config.timeoutMs - this.opts.leaseMarginMs / 2;
+  }
+
+  private needsCycle(now: number): boolean {
+    if (this.pending.length > 0) return true;
+    if (this.wantsTakeover(now)) return true;
+    if (now - this.lastRefillAt >= this.opts.pollIntervalMs && this.lanes.size > 0) return true;
+    for (const lane of this.lanes.values()) {
+      if (lane.disableReason !== null || this.releaseOf(lane, now) !== null) return true;
+      if (now >= this.renewAt(lane)) return true;
+      if (!lane.drained && this.refillOf(lane) !== null) return true;
+      if (lane.stateDirty && lane.stateWrittenAt === 0) return true;
+    }
+    return false;
+  }
+
+  private wantsTakeover(now: number): boolean {
+    if (this.stopping || this.lanes.size >= this.maxEndpoints || !this.capacity.hasRoom(now)) return false;
+    return this.workSignal || (this.nextDueAt !== null && this.nextDueAt <= now) || now - this.lastTakeoverAt >= this.opts.pollIntervalMs;
+  }
+
+  /**
+   * When the lane should be given back, and from when the endpoint may be sent to again; null to keep it. `recorded`
+   * are the outcomes the same cycle writes: a lane whose last outcomes are among them is given back in that cycle.
+   */
+  private releaseOf(lane: EndpointLane, now: number, recorded: Recorded = NONE): number | null {
+    if (lane.inFlight > 0) return null;
+    if (this.stopping || lane.config.disabled) return now;
+    if (lane.drained && lane.idleAfter(recorded.seqs, recorded.jobs)) return now;
+    const probeLeaseMs = lane.config.timeoutMs + this.opts.leaseMarginMs;
+    const a = this.opts.isolation.admit(lane.state, lane.config.rateLimitPerS, lane.config.timeoutMs, now, probeLeaseMs);
+    if (a.kind === "wait" && a.until - now > HOLD_BLOCKED_MS) return a.until;
+    return null;
+  }
+
+  private refillOf(lane: EndpointLane): { stream: number; jobs: number } | null {
+    if (lane.config.disabled || lane.disableReason !== null) return null;
+    const target = Math.max(4, 2 * lane.limit);
+    const stream = Math.max(0, target - lane.queuedStream);
+    const jobs = Math.max(0, target - lane.queuedJobs);
+    return stream > 0 || jobs > 0 ? { stream, jobs } : null;
+  }
+
+  private buildCycle(now: number, final: boolean): { input: CycleInput; taken: Pending[]; written: Map<string, number> } {
+    const written = new Map<string, number>();
+    const taken = this.pending.filter((p) => !p.lane.lost);
+    this.pending = [];
+    const recorded = new Map<EndpointLane, Recorded>();
+    for (const p of taken) {
+      let r = recorded.get(p.lane);
+      if (!r) recorded.set(p.lane, (r = { seqs: new Set(), jobs: new Set() }));
+      if (p.item.source.kind === "stream") r.seqs.add(p.item.source.seq);
+      else r.jobs.add(p.item.deliveryId);
+    }
+    const input: CycleInput = {
+      worker: this.id,
+      now,
+      outcomes: taken.map((p) => p.outcome),
+      acks: [],
+      states: [],
+      disables: [],
+      renewals: [],
+      releases: [],
+      refills: [],
+      takeover: null,
+    };
+    const pollRefill = now - this.lastRefillAt >= this.opts.pollIntervalMs;
+    for (const lane of this.lanes.values()) {
+      const done = recorded.get(lane) ?? NONE;
+      const ack = lane.ackAfter(done.seqs);
+      if (ack > lane.ackedSeq) input.acks.push({ owner: lane.owner, seq: ack });
+      if (lane.disableReason !== null) {
+        input.disables.push({
+          owner: lane.owner,
+          tenantId: lane.tenantId,
+          reason: lane.disableReason,
+          ...(lane.disableCause ? { cause: lane.disableCause } : {}),
+        });
+      }
+      const release = final ? now : this.releaseOf(lane, now, done);
+      const writeState = lane.stateDirty && (release !== null || now - lane.stateWrittenAt >= STATE_WRITE_MS);
+      if (writeState) {
+        input.states.push({ owner: lane.owner, state: lane.stateToWrite() });
+        written.set(lane.endpointId, lane.stateSeq);
+      }
+      if (release !== null) {
+        input.releases.push({ owner: lane.owner, notBefore: release });
+        continue;
+      }
+      if (now >= this.renewAt(lane)) {
+        input.renewals.push({ owner: lane.owner, until: now + lane.config.timeoutMs + this.opts.leaseMarginMs });
+      }
+      const refill = this.refillOf(lane);
+      if (refill && (!lane.drained || pollRefill || taken.length > 0)) {
+        input.refills.push({
+          owner: lane.owner,
+          afterSeq: lane.streamEnd,
+          streamLimit: refill.stream,
+          jobLimit: refill.jobs,
+          heldJobs: [...lane.heldJobs],
+          configVersion: lane.config.version,
+        });
       }
     }
+    if (!final && this.wantsTakeover(now)) {
+      const target = 2 * this.opts.concurrency;
+      input.takeover = {
+        count: Math.min(TAKEOVER_BATCH, this.maxEndpoints - this.lanes.size),
+        leaseMarginMs: this.opts.leaseMarginMs,
+        streamLimit: Math.min(target, 32),
+        jobLimit: Math.min(target, 32),
+      };
+    }
+    return { input, taken, written };
   }
 
-  private dispatch(d: ClaimedDelivery): void {
-    // Still in flight from an earlier claim whose lease expired: the new lease simply runs out again and the
-    // delivery becomes due once the first attempt is recorded or abandoned. Running both would double-send.
-    if (this.inFlight.has(d.id)) return;
-    const task = this.process(d)
-      .catch((err) => {
-        // A bug, not a delivery failure: leave the lease to expire so the delivery is retried, and say so.
-        this.opts.log.error(
-          { err, event_id: d.eventId, delivery_id: d.id, endpoint_id: d.endpointId, tenant_id: d.tenantId },
-          "delivery processing failed",
-        );
-      })
-      .finally(() => {
-        this.inFlight.delete(d.id);
-        this.freed++;
-        if (this.freed >= this.freedTarget) this.wake.notify();
-      });
-    this.inFlight.set(d.id, task);
+  private apply(input: CycleInput, taken: Pending[], written: Map<string, number>, result: CycleResult): void {
+    const now = input.now;
+    for (const p of taken) p.lane.settled(p.item);
+    for (const a of input.acks) {
+      const lane = this.lanes.get(a.owner.endpointId);
+      if (lane && lane.epoch === a.owner.epoch) lane.ackedSeq = Math.max(lane.ackedSeq, a.seq);
+    }
+    for (const [endpointId, seq] of written) this.lanes.get(endpointId)?.stateWritten(seq, now);
+    for (const d of input.disables) {
+      const lane = this.lanes.get(d.owner.endpointId);
+      if (lane) {
+        lane.disableReason = null;
+        lane.config = { ...lane.config, disabled: true };
+      }
+    }
+    for (const r of input.renewals) {
+      const lane = this.lanes.get(r.owner.endpointId);
+      if (lane) lane.ownedUntil = r.until;
+    }
+    for (const r of input.releases) this.drop(r.owner.endpointId);
+    for (const id of result.lost) {
+      const lane = this.lanes.get(id);
+      if (lane) lane.lost = true;
+      this.drop(id);
+    }
+    for (const c of result.configs) {
+      const lane = this.lanes.get(c.endpointId);
+      if (!lane) continue;
+      // The endpoint was enabled (or its state reset) since this lane read it: start over, as the store did.
+      if (c.stateResetAt > lane.config.stateResetAt) lane.changeState(initialEndpointState(), true);
+      lane.config = c;
+      lane.limit = Math.min(lane.limit, c.maxInFlight);
+    }
+    for (const t of result.taken) {
+      const lane = new EndpointLane({ owner: t.owner, config: t.config, state: t.state, ackedSeq: t.ackedSeq, ownedUntil: t.ownedUntil, now });
+      this.lanes.set(lane.endpointId, lane);
+      const list = this.tenants.get(lane.tenantId) ?? [];
+      list.push(lane);
+      this.tenants.set(lane.tenantId, list);
+    }
+    const refilled = new Set([...input.refills.map((r) => r.owner.endpointId), ...result.taken.map((t) => t.owner.endpointId)]);
+    const gotWork = new Set<string>();
+    for (const item of result.work) {
+      const lane = this.lanes.get(item.endpointId);
+      if (!lane) continue;
+      lane.add(item);
+      gotWork.add(item.endpointId);
+    }
+    for (const e of result.streamEnds) this.lanes.get(e.endpointId)?.seen(e.seq);
+    for (const id of refilled) {
+      const lane = this.lanes.get(id);
+      if (lane) lane.drained = !gotWork.has(id);
+    }
+    if (input.refills.length > 0) this.lastRefillAt = now;
+    if (input.takeover) {
+      this.lastTakeoverAt = now;
+      // A full batch suggests more endpoints are due: keep taking over in the next cycle.
+      this.workSignal = result.taken.length >= input.takeover.count;
+    }
+    this.nextDueAt = result.nextDueAt;
   }
 
-  private async process(d: ClaimedDelivery): Promise<void> {
-    const ctx = { event_id: d.eventId, delivery_id: d.id, endpoint_id: d.endpointId, tenant_id: d.tenantId };
-    if (d.endpoint.disabled) {
-      this.recorder.add(disabledEndpointState(d, this.now()), ctx);
-      this.opts.log.info(ctx, "endpoint disabled; delivery moved to dead");
-      return;
-    }
-    const startedAt = this.now();
-    const prepared = prepareRequest(d, startedAt, this.signer);
-    const controller = new AbortController();
-    this.controllers.add(controller);
-    const sent = await sendRequest(prepared, {
-      dispatcher: this.opts.dispatcher,
-      policy: this.opts.policy,
-      timeoutMs: d.endpoint.timeoutMs,
-      controller,
-    }).finally(() => this.controllers.delete(controller));
-    if (sent.result.kind === "error" && sent.result.errorClass === "aborted") {
-      this.released.push({ id: d.id, leaseToken: d.leaseToken });
-      return;
-    }
-    const classification = classify(sent.result);
-    const record = nextState({
-      delivery: d,
-      sent,
-      classification,
-      startedAt,
-      now: this.now(),
-      defaultScheduleS: this.opts.retryScheduleS,
-      request: prepared,
-    });
-    this.recorder.add(record, ctx);
-    this.opts.observer?.attempted({
-      tenantId: d.tenantId,
-      outcome: classification.outcome,
-      status: record.status,
-      durationMs: sent.durationMs,
-      eventCreatedAt: d.event.createdAt,
-      finishedAt: record.now,
-    });
-    const line = {
-      ...ctx,
-      attempt: prepared.attempt,
-      status_code: record.lastStatusCode,
-      outcome: classification.outcome,
-      duration_ms: sent.durationMs,
-    };
-    if (classification.outcome === "success") this.opts.log.debug(line, "delivered");
-    else this.opts.log.info({ ...line, error: record.lastError, next_status: record.status }, "attempt failed");
+  private drop(endpointId: string): void {
+    const lane = this.lanes.get(endpointId);
+    if (!lane) return;
+    this.lanes.delete(endpointId);
+    const list = this.tenants.get(lane.tenantId);
+    if (!list) return;
+    const i = list.indexOf(lane);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.tenants.delete(lane.tenantId);
   }
 
   /** Graceful stop; see the module comment. */
   async stop(): Promise<void> {
-    if (!this.running) return;
-    this.running = false;
+    if (!this.running || this.stopping) return;
+    this.stopping = true;
     this.unsubscribe?.();
-    this.wake.notify();
-    await this.loop;
-    const all = Promise.allSettled([...this.inFlight.values()]);
+    if (this.pumpTimer) clearTimeout(this.pumpTimer);
+    const all = Promise.allSettled([...this.inFlight]);
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((r) => {
       timer = setTimeout(r, this.opts.shutdownGraceMs);
@@ -219,19 +542,25 @@ export class DeliveryWorker {
     clearTimeout(timer);
     for (const c of this.controllers) c.abort(new Error("worker shutting down"));
     await all;
-    // With the store down the recorder would retry forever and SIGTERM would never finish; after another grace
-    // period give up: unwritten outcomes only mean their leases expire and those deliveries are attempted again.
-    const drained = await Promise.race([
-      this.recorder.drain().then(() => true),
-      new Promise<false>((r) => setTimeout(() => r(false), this.opts.shutdownGraceMs).unref()),
-    ]);
-    if (!drained) this.opts.log.error("attempt records not written before shutdown; those deliveries will be retried");
-    const byToken = new Map<string, string[]>();
-    for (const { id, leaseToken } of this.released) byToken.set(leaseToken, [...(byToken.get(leaseToken) ?? []), id]);
-    for (const [leaseToken, ids] of byToken) {
-      await this.opts.store.releaseLeases(ids, leaseToken, this.now()).catch((err) => {
-        this.opts.log.error({ err }, "releasing leases failed; they will expire instead");
-      });
-    }
+    this.running = false;
+    this.cycleWake.notify();
+    await this.loop;
+    // The last cycle records every outcome and gives every endpoint back. With the store down it would retry for
+    // ever, so after another grace period give up: unrecorded outcomes only mean those deliveries are sent again.
+    const last = (async () => {
+      for (let attempt = 0; ; attempt++) {
+        const { input, taken } = this.buildCycle(this.now(), true);
+        try {
+          await this.opts.queue.cycle(input);
+          return true;
+        } catch (err) {
+          this.pending = [...taken, ...this.pending];
+          this.opts.log.error({ err, attempt }, "final delivery cycle failed; retrying");
+          await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 2_000)));
+        }
+      }
+    })();
+    const done = await Promise.race([last, new Promise<false>((r) => setTimeout(() => r(false), this.opts.shutdownGraceMs).unref())]);
+    if (!done) this.opts.log.error("attempt records not written before shutdown; those deliveries will be sent again");
   }
 }

@@ -39,6 +39,10 @@ export interface EndpointState {
   failingSince: number | null;
   /** Durations of the last attempts (newest last), for p50/p95 health and the adaptive timeout. */
   recentMs: number[];
+  /** Requests open to the endpoint when its owner last wrote this state (the health API shows it). */
+  inFlight: number;
+  /** The owner's concurrency limit for the endpoint (adapts to its latency; at most max_in_flight). */
+  concurrencyLimit: number;
 }
 
 export function initialEndpointState(): EndpointState {
@@ -64,6 +68,8 @@ export function initialEndpointState(): EndpointState {
     lastSuccessAt: null,
     failingSince: null,
     recentMs: [],
+    inFlight: 0,
+    concurrencyLimit: 0,
   };
 }
 

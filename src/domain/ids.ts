@@ -3,7 +3,7 @@
  * sorts by creation time, which the stores use for stable cursor pagination.
  */
 import { randomFillSync } from "node:crypto";
-import { monotonicFactory } from "ulid";
+import { encodeTime, monotonicFactory, ulid } from "ulid";
 
 /**
  * The ULID library asks its random source once per character, and its default source makes a crypto call each time:
@@ -34,3 +34,25 @@ export function newId(prefix: IdPrefix): string {
 
 /** Caller-chosen ids (tenants, events) must be URL-safe and short. */
 export const CALLER_ID_PATTERN = "^[a-zA-Z0-9_-]{1,64}$";
+
+/**
+ * A delivery's id: a ULID whose time is its event's creation time (not the moment the id was made), so the delivery
+ * log's `created_at` windows are ranges of the id index (see deliveryIdBounds) and no index on created_at is needed.
+ * @example newDeliveryId(Date.parse("2026-12-05T12:00:00Z")) // "dlv_01KBQ..."
+ */
+export function newDeliveryId(createdAt: number): string {
+  return `dlv_${ulid(createdAt, pooledRandom)}`;
+}
+
+/**
+ * Bounds on delivery ids for a `created_at` window: every delivery created in [since, until) has an id in
+ * [from, to). `marginMs` widens them for deliveries older than this scheme, whose ids were made a little after their
+ * event; callers still filter on created_at exactly.
+ */
+export function deliveryIdBounds(since: number | undefined, until: number | undefined, marginMs = 60_000): { from: string | null; to: string | null } {
+  const at = (t: number) => `dlv_${encodeTime(Math.min(Math.max(0, t), 281474976710655), 10)}`;
+  return {
+    from: since === undefined ? null : at(since - marginMs),
+    to: until === undefined ? null : at(until + marginMs),
+  };
+}

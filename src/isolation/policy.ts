@@ -1,17 +1,18 @@
 /**
- * The isolation rules hookd applies per endpoint, composed from the pure pieces next to this file. The store calls
- * `admit` while it holds an endpoint's state lock in a claim, and `observe` while it holds it in a record, so every
- * worker process sees and changes one shared state per endpoint.
+ * The isolation rules hookd applies per endpoint, composed from the pure pieces next to this file. The worker that
+ * owns an endpoint (store/ports/queue.ts) is the only one sending to it, so the rules run in its memory: `admit`
+ * before each request, `observe` after each outcome, and the state is written back to the store for whoever owns the
+ * endpoint next and for the health API.
  *
- * admit: a 429 pause or an open breaker admits nothing (the deliveries simply stay due: postponed, no attempt spent);
- * a cooled-down breaker admits one probe; a closed one admits what the token bucket holds when the endpoint has a
- * rate limit or is on its recovery ramp, else everything (max_in_flight and the fair share still apply).
+ * admit: a 429 pause or an open breaker admits nothing until it ends (no attempt is spent); a cooled-down breaker
+ * admits one probe at a time; a closed one admits a request whenever the token bucket holds a token (when the
+ * endpoint has a rate limit or is on its recovery ramp), else always (the concurrency limit still applies).
  * observe: folds each attempt into the breaker, the latency history and the failure streak, pauses on 429 with
  * Retry-After, and asks for the endpoint to be disabled once every attempt has failed for autoDisableAfterMs.
  */
 import type { Config } from "../config/config.ts";
 import type { EndpointState } from "../domain/endpoint-state.ts";
-import type { Admission, AttemptRecord, EndpointCandidate, IsolationPolicy } from "../store/store.ts";
+import type { Attempt } from "../domain/types.ts";
 import { ADAPTIVE_SAMPLES, adaptiveTimeoutMs } from "./adaptive-timeout.ts";
 import { type BreakerSettings, DEFAULT_BREAKER, gate, type Observation, observe } from "./breaker.ts";
 import { rampRatePerS } from "./recovery-ramp.ts";
@@ -33,10 +34,8 @@ export const DEFAULT_ISOLATION: IsolationSettings = {
   adaptiveTimeout: true,
 };
 
-/** How the breaker reads one recorded attempt. */
-export function observationOf(r: AttemptRecord): Observation | null {
-  const a = r.attempt;
-  if (!a) return null;
+/** How the breaker reads one attempt. */
+export function observationOf(a: Attempt): Observation {
   if (a.outcome === "success") return "success";
   if (a.errorClass === "timeout") return "timeout";
   // 429 is the endpoint asking for less, handled by the pause; any other 4xx is an answer about this one request.
@@ -44,57 +43,65 @@ export function observationOf(r: AttemptRecord): Observation | null {
   return "failure";
 }
 
-const NOTHING = (timeoutMs: number): Admission => ({ quota: 0, timeoutMs, settle: () => null });
+/** What the rules say about sending one more request now. */
+export type Admission =
+  /** Send; store `state` (a token spent, a probe marked) once the request has left. */
+  | { kind: "send"; state: EndpointState; timeoutMs: number }
+  /** Not before `until` (a pause, an open breaker, an empty bucket, a probe out). */
+  | { kind: "wait"; until: number };
 
-export class EndpointIsolation implements IsolationPolicy {
-  constructor(private readonly settings: IsolationSettings = DEFAULT_ISOLATION) {}
+export class EndpointIsolation {
+  constructor(readonly settings: IsolationSettings = DEFAULT_ISOLATION) {}
 
-  admit(c: EndpointCandidate, now: number, leaseMs: number): Admission {
-    const timeoutMs = this.settings.adaptiveTimeout ? adaptiveTimeoutMs(c.timeoutMs, c.state.recentMs) : c.timeoutMs;
-    let state = c.state;
-    if (state.pausedUntil > now) return NOTHING(timeoutMs);
-    const g = gate(state, now, leaseMs);
-    if (g.kind === "blocked") return NOTHING(timeoutMs);
-    if (g.kind === "probe") {
-      // Only a probe that really left marks the endpoint as probing; if nothing was due, nothing changes.
-      return { quota: 1, timeoutMs, settle: (n) => (n > 0 ? g.state : null) };
-    }
-    let changed = false;
-    let ramp: number | null = null;
-    if (state.rampFrom !== null) {
-      ramp = rampRatePerS(state.rampTargetPerS, now - state.rampFrom, this.settings.rampMs);
-      if (ramp === null) {
-        state = { ...state, rampFrom: null };
-        changed = true;
-      }
-    }
-    const rate = Math.min(c.rateLimitPerS ?? Number.POSITIVE_INFINITY, ramp ?? Number.POSITIVE_INFINITY);
-    if (!Number.isFinite(rate)) {
-      const settled = changed ? state : null;
-      return { quota: Number.POSITIVE_INFINITY, timeoutMs, settle: () => settled };
-    }
-    const bucket = refill({ tokens: state.tokens, at: state.tokensAt }, rate, now);
-    const base = state;
-    return {
-      quota: available(bucket),
-      timeoutMs,
-      settle: (n) => ({ ...base, tokens: bucket.tokens - n, tokensAt: bucket.at }),
-    };
+  /** The timeout a request uses now: adaptive, never above the configured one. */
+  timeoutMs(configuredMs: number, state: EndpointState): number {
+    return this.settings.adaptiveTimeout ? adaptiveTimeoutMs(configuredMs, state.recentMs) : configuredMs;
   }
 
-  observe(state: EndpointState, records: AttemptRecord[], now: number): { state: EndpointState; disableReason: string | null } {
+  /**
+   * @param probeLeaseMs how long a probe blocks the next one if its answer never comes (its timeout and a margin)
+   */
+  admit(state: EndpointState, rateLimitPerS: number | null, configuredTimeoutMs: number, now: number, probeLeaseMs: number): Admission {
+    const timeoutMs = this.timeoutMs(configuredTimeoutMs, state);
+    if (state.pausedUntil > now) return { kind: "wait", until: state.pausedUntil };
+    const g = gate(state, now, probeLeaseMs);
+    if (g.kind === "blocked") return { kind: "wait", until: state.breaker === "open" ? state.openUntil : state.probeUntil };
+    if (g.kind === "probe") return { kind: "send", state: g.state, timeoutMs };
     let next = state;
-    for (const r of records) {
-      const obs = observationOf(r);
-      if (obs === null || !r.attempt) continue;
-      next = observe(next, obs, r.now, this.settings.breaker);
-      next = { ...next, recentMs: [...next.recentMs, r.attempt.durationMs].slice(-ADAPTIVE_SAMPLES) };
-      if (obs === "success") next = { ...next, lastSuccessAt: r.now, failingSince: null };
-      else next = { ...next, failingSince: next.failingSince ?? r.attempt.startedAt };
-      if (r.endpointPauseMs && r.endpointPauseMs > 0) {
-        next = { ...next, pausedUntil: Math.max(next.pausedUntil, r.now + r.endpointPauseMs) };
-      }
+    let ramp: number | null = null;
+    if (next.rampFrom !== null) {
+      ramp = rampRatePerS(next.rampTargetPerS, now - next.rampFrom, this.settings.rampMs);
+      if (ramp === null) next = { ...next, rampFrom: null };
     }
+    const rate = Math.min(rateLimitPerS ?? Number.POSITIVE_INFINITY, ramp ?? Number.POSITIVE_INFINITY);
+    if (!Number.isFinite(rate)) return { kind: "send", state: next, timeoutMs };
+    const bucket = refill({ tokens: next.tokens, at: next.tokensAt }, rate, now);
+    if (available(bucket) < 1) {
+      // The next whole token arrives after (1 - tokens) / rate seconds.
+      return { kind: "wait", until: now + Math.max(1, Math.ceil(((1 - bucket.tokens) / rate) * 1000)) };
+    }
+    return { kind: "send", state: { ...next, tokens: bucket.tokens - 1, tokensAt: bucket.at }, timeoutMs };
+  }
+
+  /**
+   * The state after one attempt (null: no HTTP attempt was made, nothing to learn), and a reason to disable the
+   * endpoint, if any.
+   */
+  observe(
+    state: EndpointState,
+    attempt: Attempt | null,
+    pauseMs: number | null,
+    now: number,
+  ): { state: EndpointState; disableReason: string | null } {
+    let next = state;
+    if (attempt) {
+      const obs = observationOf(attempt);
+      next = observe(next, obs, now, this.settings.breaker);
+      next = { ...next, recentMs: [...next.recentMs, attempt.durationMs].slice(-ADAPTIVE_SAMPLES) };
+      if (obs === "success") next = { ...next, lastSuccessAt: now, failingSince: null };
+      else next = { ...next, failingSince: next.failingSince ?? attempt.startedAt };
+    }
+    if (pauseMs && pauseMs > 0) next = { ...next, pausedUntil: Math.max(next.pausedUntil, now + pauseMs) };
     const after = this.settings.autoDisableAfterMs;
     const disableReason =
       next.failingSince !== null && now - next.failingSince >= after

@@ -63,7 +63,6 @@ export interface DeliveryRow {
   endpoint_id: string;
   status: string;
   attempts: number;
-  cycle_attempts: number;
   next_attempt_at: number | null;
   last_status_code: number | null;
   last_error: string | null;
@@ -322,4 +321,25 @@ export function auditParams(e: AuditEntry): unknown[] {
     e.after === null ? null : JSON.stringify(e.after),
     e.createdAt,
   ];
+}
+
+/** Named parameters for an attempt row: the optional request and response details as JSON text or null. */
+export function attemptParams(a: Attempt): Record<string, unknown> {
+  const jsonOrNull = (v: Record<string, string> | null | undefined) => (v ? JSON.stringify(v) : null);
+  return {
+    id: a.id,
+    deliveryId: a.deliveryId,
+    attempt: a.attempt,
+    startedAt: a.startedAt,
+    durationMs: a.durationMs,
+    statusCode: a.statusCode,
+    responseBody: a.responseBody,
+    error: a.error,
+    errorClass: a.errorClass,
+    outcome: a.outcome,
+    timeoutMs: a.timeoutMs,
+    requestUrl: a.requestUrl ?? null,
+    requestHeaders: jsonOrNull(a.requestHeaders),
+    responseHeaders: jsonOrNull(a.responseHeaders),
+  };
 }

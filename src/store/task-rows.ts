@@ -100,26 +100,6 @@ export function finished(r: TaskRow, status: "succeeded" | "failed", error: stri
 }
 
 /** A delivery the recover step looked at, with what decides whether it can be requeued. */
-export interface RecoverCandidate {
-  id: string;
-  lease_token: string | null;
-  locked_until: number | null;
-  payload_expunged_at: number | null;
-}
-
-/**
- * Splits one batch: a delivery leased right now is being attempted (skipped; its worker records the outcome), one
- * whose payload was expunged cannot be sent again (skipped, as single replay refuses it); every other one is requeued.
- */
-export function splitBatch(rows: RecoverCandidate[], now: number): { requeue: string[]; skipped: number } {
-  const requeue: string[] = [];
-  for (const d of rows) {
-    const inFlight = d.lease_token !== null && (d.locked_until ?? 0) > now;
-    if (!inFlight && d.payload_expunged_at === null) requeue.push(d.id);
-  }
-  return { requeue, skipped: rows.length - requeue.length };
-}
-
 /**
  * The row after one batch: cursor past its last delivery, counts advanced, lease renewed. Only an empty batch ends the
  * task: a short one is not proof of the end on PostgreSQL, where a row changed by a concurrent worker can drop out of
@@ -127,8 +107,8 @@ export function splitBatch(rows: RecoverCandidate[], now: number): { requeue: st
  */
 export function afterBatch(
   r: TaskRow,
-  rows: RecoverCandidate[],
-  split: { requeue: string[]; skipped: number },
+  rows: readonly { id: string }[],
+  counts: { requeued: number; skipped: number },
   leaseMs: number,
   now: number,
 ): TaskRow {
@@ -136,8 +116,8 @@ export function afterBatch(
     ...r,
     cursor_id: rows.at(-1)?.id ?? r.cursor_id,
     done: r.done + rows.length,
-    requeued: r.requeued + split.requeue.length,
-    skipped: r.skipped + split.skipped,
+    requeued: r.requeued + counts.requeued,
+    skipped: r.skipped + counts.skipped,
     lease_expires_at: now + leaseMs,
     updated_at: now,
   };

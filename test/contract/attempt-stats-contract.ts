@@ -12,10 +12,11 @@ import {
   latencyPercentile,
   type OutcomeClass,
 } from "../../src/domain/attempt-stats.ts";
-import type { EndpointState } from "../../src/domain/endpoint-state.ts";
+import { type EndpointState, initialEndpointState } from "../../src/domain/endpoint-state.ts";
 import type { Attempt, Endpoint } from "../../src/domain/types.ts";
-import type { AttemptRecord, ClaimedDelivery, IsolationPolicy, Store } from "../../src/store/store.ts";
-import { attemptRecord, endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
+import type { Store } from "../../src/store/store.ts";
+import { attemptRecord, claimDue, endpoint, event, ingestRequest, type Recorded, recordAttempts, T0, type Taken, tenant } from "./fixtures.ts";
+import { OWNERSHIP } from "./queue-driver.ts";
 
 const MINUTE = 60_000;
 
@@ -30,7 +31,7 @@ interface Shape {
 
 const ok = (ms: number, at?: number): Shape => ({ ms, status: 200, ...(at === undefined ? {} : { at }) });
 
-function record(d: ClaimedDelivery, now: number, s: Shape): AttemptRecord {
+function record(d: Taken, now: number, s: Shape): Recorded {
   const status = s.status ?? null;
   const success = status !== null && status >= 200 && status < 300;
   return attemptRecord(
@@ -43,7 +44,7 @@ function record(d: ClaimedDelivery, now: number, s: Shape): AttemptRecord {
       ...(s.errorClass ? { errorClass: s.errorClass } : {}),
       outcome: success ? "success" : status !== null && status < 500 ? "permanent" : "retry",
     },
-    { nextAttemptAt: success ? null : now + 3_600_000 },
+    success ? {} : { status: "failed", nextAttemptAt: now + 3_600_000 },
   );
 }
 
@@ -68,14 +69,21 @@ function bucketBounds(ms: number): [number, number] {
   return [i === 0 ? 0 : LATENCY_BOUNDS_MS[i - 1]!, LATENCY_BOUNDS_MS[i] ?? LATENCY_BOUNDS_MS.at(-1)!];
 }
 
-/** A policy that admits everything and opens (or keeps) the breaker of any endpoint with a failed attempt. */
-const openOnFailure: IsolationPolicy = {
-  admit: (c) => ({ quota: 1_000, timeoutMs: c.timeoutMs, settle: () => null }),
-  observe: (state: EndpointState, records) => ({
-    state: records.some((r) => r.status !== "succeeded") ? { ...state, breaker: "open" } : state,
-    disableReason: null,
-  }),
-};
+/** Writes an endpoint's isolation state the way its owner does, as part of a cycle. */
+async function writeState(d: Taken, state: EndpointState, now: number): Promise<void> {
+  await d.driver.cycle({
+    worker: d.driver.worker,
+    now,
+    outcomes: [],
+    acks: [],
+    states: [{ owner: d.driver.ownerOf(d.endpointId), state }],
+    disables: [],
+    renewals: [],
+    releases: [],
+    refills: [],
+    takeover: null,
+  });
+}
 
 export function attemptStatsCases(getStore: () => Store): void {
   let store: Store;
@@ -92,9 +100,9 @@ export function attemptStatsCases(getStore: () => Store): void {
 
   let claims = 0;
   /** Publishes `n` events of `type` and claims every due delivery. */
-  async function deliveries(type: string, n: number, now = T0): Promise<ClaimedDelivery[]> {
+  async function deliveries(type: string, n: number, now = T0): Promise<Taken[]> {
     await store.ingest(ingestRequest("acme", Array.from({ length: n }, () => event({ type, createdAt: now }))));
-    return store.claimDue({ limit: 100, leaseMarginMs: 15_000, now, leaseToken: `tok-${++claims}` });
+    return claimDue(store, now, `tok-${++claims}`);
   }
 
   it("counts each landed attempt under its outcome class and latency bucket, per endpoint and per tenant", async () => {
@@ -111,9 +119,9 @@ export function attemptStatsCases(getStore: () => Store): void {
       { ms: 90_000, errorClass: "response" },
     ];
     const ds = await deliveries("a.x", shapes.length);
-    await store.recordAttempts(ds.map((d, i) => record(d, T0 + 1, shapes[i]!)));
+    await recordAttempts(ds.map((d, i) => record(d, T0 + 1, shapes[i]!)));
     const [bd] = await deliveries("b.x", 1);
-    await store.recordAttempts([record(bd!, T0 + 2, ok(5))]);
+    await recordAttempts([record(bd!, T0 + 2, ok(5))]);
 
     const durations = shapes.map((s) => s.ms);
     const aTotals = expected(
@@ -143,34 +151,35 @@ export function attemptStatsCases(getStore: () => Store): void {
     }
   });
 
-  it("counts nothing for a record whose lease was lost, or one without an HTTP attempt", async () => {
+  it("counts nothing for the outcome of a worker that lost the endpoint, or one without an HTTP attempt", async () => {
     const [d] = await deliveries("a.x", 1);
-    // The lease ran out and another worker took the delivery: the first worker's late record is refused.
-    const retaken = await store.claimDue({ limit: 10, leaseMarginMs: 15_000, now: T0 + 40_000, leaseToken: "tok-new" });
+    // Its ownership ran out and another worker took the endpoint: the first worker's late outcome is refused.
+    const retaken = await claimDue(store, T0 + OWNERSHIP + 10_000, "tok-new");
     expect(retaken.map((x) => x.id)).toEqual([d!.id]);
-    await store.recordAttempts([record(d!, T0 + 41_000, ok(10))]);
+    await recordAttempts([record(d!, T0 + 41_000, ok(10))]);
     expect((await store.attemptStats("acme", a.id, T0, T0 + MINUTE)).attempts).toBe(0);
     // The new owner's record counts, once.
-    await store.recordAttempts([record(retaken[0]!, T0 + 42_000, { ms: 30, status: 500 })]);
+    await recordAttempts([record(retaken[0]!, T0 + 42_000, { ms: 30, status: 500 })]);
     expect(await store.attemptStats("acme", a.id, T0, T0 + MINUTE)).toEqual(expected({ http_5xx: 1 }, [30]));
 
-    // The endpoint was disabled meanwhile: the delivery is settled without an attempt, and no attempt is counted.
+    // A delivery settled without an attempt counts no attempt.
     const [e] = await deliveries("a.y", 1, T0 + 50_000);
-    await store.recordAttempts([{ ...record(e!, T0 + 50_001, ok(1)), attempt: null, status: "dead" }]);
+    const settled = record(e!, T0 + 50_001, ok(1));
+    await recordAttempts([{ ...settled, outcome: { ...settled.outcome, attempt: null, status: "dead" } }]);
     expect((await store.attemptStats("acme", a.id, T0, T0 + MINUTE)).attempts).toBe(1);
   });
 
   it("keys each attempt by the minute it started: [from, to) windows, batches accumulate", async () => {
     const ds = await deliveries("a.x", 5);
     // One batch across three minutes; the row of a minute is found only by a window that holds its start.
-    await store.recordAttempts([
+    await recordAttempts([
       record(ds[0]!, T0 + 3 * MINUTE, ok(10, T0)),
       record(ds[1]!, T0 + 3 * MINUTE, ok(10, T0 + MINUTE - 1)),
       record(ds[2]!, T0 + 3 * MINUTE, ok(20, T0 + MINUTE)),
       record(ds[3]!, T0 + 3 * MINUTE, { ms: 20, status: 500, at: T0 + 2 * MINUTE + 59_999 }),
     ]);
     // A second batch adds to an existing minute's row.
-    await store.recordAttempts([record(ds[4]!, T0 + 3 * MINUTE, { ms: 300, status: 502, at: T0 + MINUTE + 1 })]);
+    await recordAttempts([record(ds[4]!, T0 + 3 * MINUTE, { ms: 300, status: 502, at: T0 + MINUTE + 1 })]);
 
     const stats = (from: number, to: number) => store.attemptStats("acme", a.id, from, to);
     expect(await stats(T0, T0 + MINUTE)).toEqual(expected({ success: 2 }, [10, 10]));
@@ -182,12 +191,10 @@ export function attemptStatsCases(getStore: () => Store): void {
     expect((await store.attemptStats("acme", null, T0 + MINUTE, T0 + 3 * MINUTE)).attempts).toBe(3);
   });
 
-  it("counts attempts recorded with an isolation policy too, in the same transaction as the endpoint state", async () => {
+  it("counts attempts recorded in the same cycle as a state write-back", async () => {
     const ds = await deliveries("a.x", 3);
-    await store.recordAttempts(
-      [record(ds[0]!, T0 + 1, ok(5)), record(ds[1]!, T0 + 1, { ms: 7, status: 500 }), record(ds[2]!, T0 + 1, ok(5))],
-      openOnFailure,
-    );
+    await writeState(ds[0]!, { ...initialEndpointState(), breaker: "open" }, T0 + 1);
+    await recordAttempts([record(ds[0]!, T0 + 1, ok(5)), record(ds[1]!, T0 + 1, { ms: 7, status: 500 }), record(ds[2]!, T0 + 1, ok(5))]);
     expect(await store.attemptStats("acme", a.id, T0, T0 + MINUTE)).toEqual(expected({ success: 2, http_5xx: 1 }, [5, 7, 5]));
     expect(await store.countEndpointsByBreaker()).toEqual({ closed: 1, open: 1, half_open: 0 });
   });
@@ -198,19 +205,19 @@ export function attemptStatsCases(getStore: () => Store): void {
     const c = endpoint("other", { eventTypes: ["*"] });
     await store.insertEndpoint(c);
     await store.ingest(ingestRequest("other", [event({ type: "c.x" })]));
-    const [d] = await store.claimDue({ limit: 10, leaseMarginMs: 15_000, now: T0, leaseToken: "t" });
-    await store.recordAttempts([record(d!, T0 + 1, { ms: 3, status: 500 })], openOnFailure);
+    const [d] = await claimDue(store, T0, "t");
+    await writeState(d!, { ...initialEndpointState(), breaker: "open" }, T0 + 1);
+    await recordAttempts([record(d!, T0 + 1, { ms: 3, status: 500 })]);
     expect(await store.countEndpointsByBreaker()).toEqual({ closed: 2, open: 1, half_open: 0 });
     expect(await store.resetEndpointState("other", c.id, T0 + 2)).toBe(true);
     expect(await store.countEndpointsByBreaker()).toEqual({ closed: 3, open: 0, half_open: 0 });
   });
 
-  it("counts the backlog live: pending (leased or not) and failed, per endpoint and per tenant", async () => {
+  it("counts the backlog live: pending (being sent or not) and failed, per endpoint and per tenant", async () => {
     const ds = await deliveries("a.x", 4);
-    await store.recordAttempts([record(ds[0]!, T0 + 1, ok(5)), record(ds[1]!, T0 + 1, { ms: 5, status: 500 })]);
-    await store.releaseLeases([ds[3]!.id], ds[3]!.leaseToken, T0 + 2);
+    await recordAttempts([record(ds[0]!, T0 + 1, ok(5)), record(ds[1]!, T0 + 1, { ms: 5, status: 500 })]);
     await store.ingest(ingestRequest("acme", [event({ type: "b.x" })]));
-    // a: one succeeded, one failed (retry scheduled), one still leased and one released: both pending.
+    // a: one succeeded, one failed (retry scheduled), two never attempted: pending.
     expect(await store.deliveryBacklog("acme", a.id)).toEqual({ pending: 2, failed: 1 });
     expect(await store.deliveryBacklog("acme", b.id)).toEqual({ pending: 1, failed: 0 });
     expect(await store.deliveryBacklog("acme", null)).toEqual({ pending: 3, failed: 1 });
@@ -222,7 +229,7 @@ export function attemptStatsCases(getStore: () => Store): void {
     for (let m = 0; m < 3; m++) {
       const ds = await deliveries("a.x", 1, T0 + m * MINUTE);
       const [bd] = await deliveries("b.x", 1, T0 + m * MINUTE);
-      await store.recordAttempts([record(ds[0]!, T0 + m * MINUTE, ok(5)), record(bd!, T0 + m * MINUTE, ok(5))]);
+      await recordAttempts([record(ds[0]!, T0 + m * MINUTE, ok(5)), record(bd!, T0 + m * MINUTE, ok(5))]);
     }
     const all = () => store.attemptStats("acme", null, T0 - MINUTE, T0 + 10 * MINUTE);
     expect((await all()).attempts).toBe(6);

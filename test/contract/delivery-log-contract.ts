@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { DeliveryFilter, Store } from "../../src/store/store.ts";
 import { createTestDatabase, type StoreKind, type TestDatabase } from "../support/stores.ts";
-import { endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
+import { attemptRecord, claimDue, endpoint, event, ingestRequest, recordAttempts, T0, tenant } from "./fixtures.ts";
 
 export function runDeliveryLogContract(kind: StoreKind): void {
   describe(`Store contract, delivery log: ${kind}`, () => {
@@ -86,38 +86,19 @@ export function runDeliveryLogContract(kind: StoreKind): void {
       const second = await publish("user.b", T0 + 1_000);
       const third = await publish("user.c", T0 + 2_000);
       // Fail `second` once (retry scheduled) and kill `third` after one attempt.
-      const claimed = await store.claimDue({ limit: 10, leaseMarginMs: 1_000, now: T0 + 3_000, leaseToken: "t" });
+      const claimed = await claimDue(store, T0 + 3_000, "t");
       const byId = new Map(claimed.map((c) => [c.id, c]));
       const record = (id: string | undefined, status: "failed" | "dead" | "succeeded", next: number | null) => {
         const c = byId.get(id ?? "");
         if (!c) throw new Error(`not claimed: ${id}`);
-        return {
-          deliveryId: c.id,
-          leaseToken: "t",
-          attempt: {
-            id: `atm_${c.id}`,
-            deliveryId: c.id,
-            attempt: 1,
-            startedAt: T0 + 3_000,
-            durationMs: 5,
-            statusCode: status === "succeeded" ? 200 : 500,
-            responseBody: null,
-            error: null,
-            errorClass: null,
-            outcome: status === "succeeded" ? ("success" as const) : ("retry" as const),
-            timeoutMs: 15_000,
-          },
-          status,
-          nextAttemptAt: next,
-          attempts: 1,
-          cycleAttempts: 1,
-          lastStatusCode: null,
-          lastError: null,
-          now: T0 + 3_000,
-          disableEndpoint: null,
-        };
+        return attemptRecord(
+          c,
+          T0 + 3_000,
+          { status: status === "succeeded" ? 200 : 500, deliveryStatus: status },
+          { nextAttemptAt: next, lastStatusCode: null, lastError: null },
+        );
       };
-      await store.recordAttempts([
+      await recordAttempts([
         record(first.a, "succeeded", null),
         record(second.a, "failed", T0 + 60_000),
         record(third.a, "dead", null),
@@ -155,36 +136,24 @@ export function runDeliveryLogContract(kind: StoreKind): void {
 
     it("keeps each attempt's request URL, redacted request headers and response headers", async () => {
       const { a } = await publish("user.x", T0);
-      const [c] = await store.claimDue({ limit: 1, leaseMarginMs: 1_000, now: T0, leaseToken: "t" });
+      const [c] = await claimDue(store, T0, "t", 1);
       if (!c || c.id !== a) throw new Error("claim failed");
-      await store.recordAttempts([
+      const base = attemptRecord(c, T0 + 10, { status: 503, deliveryStatus: "failed" }, { nextAttemptAt: T0 + 1_000 });
+      await recordAttempts([
         {
-          deliveryId: c.id,
-          leaseToken: "t",
-          attempt: {
-            id: "atm_with_headers",
-            deliveryId: c.id,
-            attempt: 1,
-            startedAt: T0,
-            durationMs: 7,
-            statusCode: 503,
-            responseBody: "busy",
-            error: "HTTP 503",
-            errorClass: "http_status",
-            outcome: "retry",
-            timeoutMs: 15_000,
-            requestUrl: "https://example.com/hook?x=1",
-            requestHeaders: { "webhook-id": c.eventId, "webhook-signature": "[redacted]", "x-team": "billing" },
-            responseHeaders: { "retry-after": "120", "content-type": "text/plain" },
+          ...base,
+          outcome: {
+            ...base.outcome,
+            attempt: {
+              ...base.outcome.attempt!,
+              startedAt: T0,
+              durationMs: 7,
+              responseBody: "busy",
+              requestUrl: "https://example.com/hook?x=1",
+              requestHeaders: { "webhook-id": c.eventId, "webhook-signature": "[redacted]", "x-team": "billing" },
+              responseHeaders: { "retry-after": "120", "content-type": "text/plain" },
+            },
           },
-          status: "failed",
-          nextAttemptAt: T0 + 1_000,
-          attempts: 1,
-          cycleAttempts: 1,
-          lastStatusCode: 503,
-          lastError: "HTTP 503",
-          now: T0 + 10,
-          disableEndpoint: null,
         },
       ]);
       const [attempt] = await store.listAttempts(c.id);

@@ -3,7 +3,8 @@
  */
 import { newId } from "../../src/domain/ids.ts";
 import type { Attempt, AttemptOutcome, DeliveryStatus, Endpoint, Tenant } from "../../src/domain/types.ts";
-import type { AttemptRecord, ClaimedDelivery, IngestRequest, NewEvent } from "../../src/store/store.ts";
+import type { IngestRequest, NewEvent, Outcome, QueuePort, WorkItem } from "../../src/store/store.ts";
+import { QueueDriver } from "./queue-driver.ts";
 
 export const T0 = 1_800_000_000_000;
 
@@ -77,44 +78,64 @@ export interface AttemptShape {
   deliveryStatus?: DeliveryStatus;
 }
 
-/**
- * The record a worker writes after one attempt on a claimed delivery (attempt row and next state), as the contract
- * suites need it; `over` replaces any top-level field.
- */
-export function attemptRecord(
-  d: ClaimedDelivery,
-  now: number,
-  shape: AttemptShape,
-  over: Partial<AttemptRecord> = {},
-): AttemptRecord {
-  const ok = shape.status !== null && shape.status >= 200 && shape.status < 300;
-  const errorClass = ok ? null : (shape.errorClass ?? "http_status");
-  const error = ok ? null : shape.status !== null ? `HTTP ${shape.status}` : `${errorClass} failure`;
-  const status = shape.deliveryStatus ?? (ok ? "succeeded" : "failed");
-  return {
-    deliveryId: d.id,
-    leaseToken: d.leaseToken,
-    attempt: {
-      id: `atm_${d.id}_${d.attempts + 1}`,
-      deliveryId: d.id,
-      attempt: d.attempts + 1,
-      startedAt: shape.startedAt ?? now,
-      durationMs: shape.durationMs ?? 5,
-      statusCode: shape.status,
-      responseBody: shape.responseBody ?? null,
-      error,
-      errorClass,
-      outcome: shape.outcome ?? (ok ? "success" : "retry"),
-      timeoutMs: 15_000,
-    },
-    status,
-    nextAttemptAt: status === "failed" ? now : null,
-    attempts: d.attempts + 1,
-    cycleAttempts: d.cycleAttempts + 1,
-    lastStatusCode: shape.status,
-    lastError: error,
+/** A delivery a worker holds: the work item, its id, and the (test) worker that took its endpoint over. */
+export interface Taken extends WorkItem {
+  id: string;
+  driver: QueueDriver;
+}
+
+/** Takes over everything due at `now` as worker `worker`, like a worker's first cycle. */
+export async function claimDue(store: QueuePort, now: number, worker = "worker-a", limit = 100): Promise<Taken[]> {
+  const driver = new QueueDriver(store, worker);
+  const work = await driver.take(now, { limit, count: 1000 });
+  return work.map((w) => ({ ...w, id: w.deliveryId, driver }));
+}
+
+/** One outcome as its worker writes it, and optionally a request to disable the endpoint (a 410). */
+export interface Recorded {
+  driver: QueueDriver;
+  outcome: Outcome;
+  disable?: string;
+}
+
+/** The outcome of one attempt on a taken delivery, as the contract suites need it; `over` replaces any field. */
+export function attemptRecord(d: Taken, now: number, shape: AttemptShape, over: Partial<Outcome> = {}, disable?: string): Recorded {
+  const outcome = d.driver.outcome(
+    d,
     now,
-    disableEndpoint: null,
-    ...over,
-  };
+    {
+      status: shape.status,
+      ...(shape.errorClass !== undefined ? { errorClass: shape.errorClass } : {}),
+      ...(shape.durationMs !== undefined ? { durationMs: shape.durationMs } : {}),
+      ...(shape.responseBody !== undefined ? { responseBody: shape.responseBody } : {}),
+      ...(shape.startedAt !== undefined ? { startedAt: shape.startedAt } : {}),
+      ...(shape.outcome !== undefined ? { outcome: shape.outcome } : {}),
+      ...(shape.deliveryStatus !== undefined && shape.deliveryStatus !== "pending" ? { deliveryStatus: shape.deliveryStatus } : {}),
+    },
+    over,
+  );
+  return { driver: d.driver, outcome, ...(disable ? { disable } : {}) };
+}
+
+/**
+ * Writes the outcomes the way their workers would (one cycle per worker, with the stream acks), and gives back the
+ * endpoints left with nothing in hand, so the next claim of any worker sees what is due. Returns the endpoints each worker had lost.
+ */
+export async function recordAttempts(records: Recorded[], now?: number): Promise<string[]> {
+  const byDriver = new Map<QueueDriver, Recorded[]>();
+  for (const r of records) byDriver.set(r.driver, [...(byDriver.get(r.driver) ?? []), r]);
+  const lost: string[] = [];
+  for (const [driver, list] of byDriver) {
+    const at = now ?? Math.max(...list.map((r) => r.outcome.now));
+    const disables = list
+      .filter((r) => r.disable)
+      .map((r) => ({ owner: r.outcome.owner, tenantId: r.outcome.tenantId, reason: r.disable!, cause: { deliveryId: r.outcome.deliveryId, eventId: r.outcome.eventId } }));
+    const result = await driver.record(
+      list.map((r) => r.outcome),
+      at,
+      { release: "idle", disables: disables.slice(0, 1) },
+    );
+    lost.push(...result.lost);
+  }
+  return lost;
 }

@@ -3,11 +3,13 @@
  * which events (in the same transaction), listing with filters and pages, and forwarding to the operator tenant.
  */
 import { beforeEach, expect, it } from "vitest";
+import { initialEndpointState } from "../../src/domain/endpoint-state.ts";
 import { newOperationalEvent, OPERATOR_TENANT_ID } from "../../src/domain/operational-events.ts";
-import type { AttemptRecord, ClaimedDelivery, Store } from "../../src/store/store.ts";
-import { attemptRecord, endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
+import type { Store } from "../../src/store/store.ts";
+import { attemptRecord, claimDue, endpoint, event, ingestRequest, type Recorded, recordAttempts, T0, type Taken, tenant } from "./fixtures.ts";
+import { OWNERSHIP } from "./queue-driver.ts";
 
-function record(d: ClaimedDelivery, now: number, outcome: "success" | "retry" | "dead" | "gone"): AttemptRecord {
+function record(d: Taken, now: number, outcome: "success" | "retry" | "dead" | "gone"): Recorded {
   const ok = outcome === "success";
   return attemptRecord(
     d,
@@ -17,7 +19,8 @@ function record(d: ClaimedDelivery, now: number, outcome: "success" | "retry" | 
       outcome: ok ? "success" : outcome === "retry" ? "retry" : "permanent",
       deliveryStatus: ok ? "succeeded" : outcome === "retry" ? "failed" : "dead",
     },
-    { disableEndpoint: outcome === "gone" ? { tenantId: d.tenantId, endpointId: d.endpointId, reason: "410 Gone" } : null },
+    {},
+    outcome === "gone" ? "410 Gone" : undefined,
   );
 }
 
@@ -33,13 +36,13 @@ export function operationalEventCases(getStore: () => Store): void {
     epId = ep.id;
   });
 
-  const claim = (now: number, token = "tok") => store.claimDue({ limit: 100, leaseMarginMs: 1_000, now, leaseToken: token });
+  const claim = (now: number, token = "tok") => claimDue(store, now, token);
   const all = async () => (await store.listOperationalEvents({}, { limit: 250, after: null })).data;
 
   it("records delivery.dead when an attempt kills a delivery, with the delivery's ids", async () => {
     await store.ingest(ingestRequest("acme", [event({ id: "e1" })]));
     const [d] = await claim(T0);
-    await store.recordAttempts([record(d!, T0 + 10, "dead")]);
+    await recordAttempts([record(d!, T0 + 10, "dead")]);
     const events = await all();
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({
@@ -58,18 +61,20 @@ export function operationalEventCases(getStore: () => Store): void {
     await store.ingest(ingestRequest("acme", [event(), event()]));
     const [a, b] = await claim(T0);
     // a fails once, then succeeds; b succeeds at once.
-    await store.recordAttempts([record(a!, T0 + 1, "retry"), record(b!, T0 + 1, "success")]);
+    await recordAttempts([record(a!, T0 + 1, "retry"), record(b!, T0 + 1, "success")]);
     const [again] = await claim(T0 + 2);
     expect(again!.id).toBe(a!.id);
-    await store.recordAttempts([record(again!, T0 + 3, "success")]);
+    await recordAttempts([record(again!, T0 + 3, "success")]);
     const events = await all();
     expect(events.map((e) => [e.type, e.deliveryId, e.data])).toEqual([["delivery.recovered", a!.id, { attempts: 2 }]]);
   });
 
-  it("records nothing for a record whose lease was lost", async () => {
+  it("records nothing for the outcome of a worker that lost the endpoint", async () => {
     await store.ingest(ingestRequest("acme", [event()]));
     const [d] = await claim(T0);
-    await store.recordAttempts([{ ...record(d!, T0 + 1, "gone"), leaseToken: "someone-else" }]);
+    // Another worker took the endpoint over after the first one's ownership ran out.
+    expect(await claim(T0 + OWNERSHIP, "tok-2")).toHaveLength(1);
+    expect(await recordAttempts([record(d!, T0 + OWNERSHIP + 1, "gone")])).toContain(epId);
     expect(await all()).toEqual([]);
     expect((await store.getEndpoint("acme", epId))?.disabled).toBe(false);
   });
@@ -77,7 +82,7 @@ export function operationalEventCases(getStore: () => Store): void {
   it("records endpoint.disabled once when a 410 disables it, with delivery.dead for that delivery", async () => {
     await store.ingest(ingestRequest("acme", [event(), event()]));
     const [a, b] = await claim(T0);
-    await store.recordAttempts([record(a!, T0 + 1, "gone"), record(b!, T0 + 1, "gone")]);
+    await recordAttempts([record(a!, T0 + 1, "gone"), record(b!, T0 + 1, "gone")]);
     const events = await all();
     const disabled = events.filter((e) => e.type === "endpoint.disabled");
     expect(disabled).toHaveLength(1);
@@ -129,7 +134,7 @@ export function operationalEventCases(getStore: () => Store): void {
 
     await store.ingest(ingestRequest("acme", [event({ id: "e1" })]));
     const [d] = await claim(T0);
-    await store.recordAttempts([record(d!, T0 + 5, "dead")]);
+    await recordAttempts([record(d!, T0 + 5, "dead")]);
     const [dead] = await all();
     expect(dead?.type).toBe("delivery.dead");
 
@@ -153,7 +158,7 @@ export function operationalEventCases(getStore: () => Store): void {
     expect(due.map((x) => x.eventId)).toEqual([dead!.id]);
 
     // The operator tenant's own deaths are recorded but not forwarded (no feedback loop).
-    await store.recordAttempts([record(due[0]!, T0 + 7, "dead")]);
+    await recordAttempts([record(due[0]!, T0 + 7, "dead")]);
     const own = (await all()).find((e) => e.tenantId === OPERATOR_TENANT_ID);
     expect(own?.type).toBe("delivery.dead");
     expect(await store.getEvent(OPERATOR_TENANT_ID, own!.id)).toBeNull();
@@ -202,21 +207,36 @@ export function queueStatsCases(getStore: () => Store): void {
     });
     await store.ingest(ingestRequest("acme", [event({ createdAt: T0 }), event({ createdAt: T0 + 10 })]));
     await store.ingest(ingestRequest("acme", [event({ createdAt: T0 + 20 }), event({ createdAt: T0 + 5_000 })]));
-    // At T0 + 1000: three are due (the oldest since T0), one is not due until T0 + 5000.
-    expect(await store.queueStats(T0 + 1_000)).toMatchObject({ due: 3, scheduled: 1, inFlight: 0, oldestDueAt: T0 });
+    // Four fresh deliveries wait for their endpoint, due since the first arrived.
+    expect(await store.queueStats(T0 + 1_000)).toMatchObject({ due: 4, scheduled: 0, inFlight: 0, oldestDueAt: T0 });
 
-    const claimed = await store.claimDue({ limit: 2, leaseMarginMs: 1_000, now: T0 + 1_000, leaseToken: "tok" });
+    // A worker owns the endpoint and has two of them in flight (its state says so).
+    const claimed = await claimDue(store, T0 + 1_000, "tok", 2);
     expect(claimed).toHaveLength(2);
-    expect(await store.queueStats(T0 + 1_000)).toMatchObject({ due: 1, scheduled: 1, inFlight: 2, oldestDueAt: T0 + 20 });
+    const driver = claimed[0]!.driver;
+    await driver.cycle({
+      worker: driver.worker,
+      now: T0 + 1_000,
+      outcomes: [],
+      acks: [],
+      states: [{ owner: driver.ownerOf(claimed[0]!.endpointId), state: { ...initialEndpointState(), inFlight: 2 } }],
+      disables: [],
+      renewals: [],
+      releases: [],
+      refills: [],
+      takeover: null,
+    });
+    expect(await store.queueStats(T0 + 1_000)).toMatchObject({ due: 2, scheduled: 0, inFlight: 2, oldestDueAt: null });
 
     const [a, b] = claimed;
-    await store.recordAttempts([record(a!, T0 + 1_100, "dead"), record(b!, T0 + 1_100, "retry")]);
+    await recordAttempts([record(a!, T0 + 1_100, "dead"), record(b!, T0 + 1_100, "retry")]);
     const stats = await store.queueStats(T0 + 1_200);
     expect(stats).toMatchObject({ dead: 1, inFlight: 0, attemptsLastMinute: 2 });
-    // The retried one is due again at once (nextAttemptAt = now in the fixture).
-    expect(stats.due).toBe(2);
-    // A minute later the attempts no longer count as recent.
-    expect((await store.queueStats(T0 + 1_100 + 60_001)).attemptsLastMinute).toBe(0);
+    // Given back: the two never sent and the retried one (due at once in the fixture) wait, the oldest since then.
+    expect(stats.due).toBe(3);
+    expect(stats.oldestDueAt).toBe(T0 + 1_100);
+    // Counted per minute: once the next full minute is over, they no longer count as recent.
+    expect((await store.queueStats(T0 + 1_100 + 2 * 60_000)).attemptsLastMinute).toBe(0);
   });
 }
 

@@ -4,12 +4,12 @@
  * events.
  */
 import { beforeEach, expect, it } from "vitest";
-import type { AttemptRecord, ClaimedDelivery, Store } from "../../src/store/store.ts";
-import { attemptRecord, endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
+import type { Store } from "../../src/store/store.ts";
+import { attemptRecord, claimDue, endpoint, event, ingestRequest, type Recorded, recordAttempts, T0, type Taken, tenant } from "./fixtures.ts";
 
 const DAY = 86_400_000;
 
-function attempt(d: ClaimedDelivery, now: number, ok: boolean): AttemptRecord {
+function attempt(d: Taken, now: number, ok: boolean): Recorded {
   return attemptRecord(d, now, { status: ok ? 200 : 500, durationMs: 3, responseBody: ok ? "fine" : "broken" });
 }
 
@@ -20,12 +20,12 @@ export function retentionCases(getStore: () => Store): void {
     await store.insertTenant(tenant("acme"));
     await store.insertEndpoint(endpoint("acme"));
   });
-  const claim = (now: number) => store.claimDue({ limit: 100, leaseMarginMs: 1_000, now, leaseToken: `tok-${now}` });
+  const claim = (now: number) => claimDue(store, now, `tok-${now}`);
 
   it("expunges one payload on request: data gone, waiting deliveries dead, replay refused, summary kept", async () => {
     await store.ingest(ingestRequest("acme", [event({ id: "e1", dataJson: '{"card":"4242"}' })]));
     const [d] = await claim(T0);
-    await store.recordAttempts([attempt(d!, T0 + 1, false)]);
+    await recordAttempts([attempt(d!, T0 + 1, false)]);
     expect(await store.expungeEventPayload("acme", "e1", T0 + 2)).toBe(true);
     expect(await store.getEvent("acme", "e1")).toMatchObject({ dataJson: "", payloadExpungedAt: T0 + 2, type: "invoice.paid" });
     expect(await store.getDelivery("acme", d!.id)).toMatchObject({
@@ -52,8 +52,7 @@ export function retentionCases(getStore: () => Store): void {
     await store.ingest(ingestRequest("acme", [event({ id: "young", createdAt: T0 + 10 * DAY })]));
     // Deliver all but old4, which stays pending.
     const due = await claim(T0 + 10 * DAY);
-    await store.recordAttempts(due.filter((d) => d.eventId !== "old4").map((d) => attempt(d, T0 + 10 * DAY, true)));
-    await store.releaseLeases(due.filter((d) => d.eventId === "old4").map((d) => d.id), `tok-${T0 + 10 * DAY}`, T0);
+    await recordAttempts(due.filter((d) => d.eventId !== "old4").map((d) => attempt(d, T0 + 10 * DAY, true)));
 
     const cutoff = T0 + 5 * DAY;
     expect(await store.expungePayloadsBefore(cutoff, 2, T0 + 11 * DAY)).toBe(2);
@@ -68,10 +67,10 @@ export function retentionCases(getStore: () => Store): void {
     await store.ingest(ingestRequest("acme", [event({ id: "e1" })]));
     let [d] = await claim(T0);
     for (let i = 0; i < 3; i++) {
-      await store.recordAttempts([attempt(d!, T0 + i * DAY, false)]);
+      await recordAttempts([attempt(d!, T0 + i * DAY, false)]);
       [d] = await claim(T0 + i * DAY + 1);
     }
-    await store.recordAttempts([attempt(d!, T0 + 3 * DAY, true)]);
+    await recordAttempts([attempt(d!, T0 + 3 * DAY, true)]);
     const id = d!.id;
     // Bodies of attempts started before day 2, batch of 1 with a moving watermark.
     let from = 0;

@@ -32,14 +32,16 @@ describe("SQLite stats plans", () => {
 
   function plan(sql: string): string {
     const params = Array.from({ length: (sql.match(/\?/g) ?? []).length }, () => "x");
-    return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail).join(" | ");
+    const stmt = db.prepare(`EXPLAIN QUERY PLAN ${sql}`);
+    const rows = (sql.includes("@id") ? stmt.all({ id: "x" }) : stmt.all(...params)) as { detail: string }[];
+    return rows.map((r) => r.detail).join(" | ");
   }
 
   it.each([
     ["one endpoint's stats", ENDPOINT_STATS_SQL, "SEARCH endpoint_attempt_stats USING PRIMARY KEY (endpoint_id=?"],
     ["a tenant's stats", TENANT_STATS_SQL, "SEARCH endpoint_attempt_stats USING INDEX endpoint_attempt_stats_by_tenant"],
-    ["an endpoint's backlog", backlogSql("endpoint_id"), "SEARCH deliveries USING COVERING INDEX deliveries_due_by_endpoint"],
-    ["a tenant's backlog", backlogSql("tenant_id"), "SEARCH deliveries USING COVERING INDEX deliveries_by_status"],
+    ["an endpoint's backlog", backlogSql("endpoint"), "SEARCH d USING INDEX deliveries_by_endpoint_seq (endpoint_id=? AND seq>?)"],
+    ["a tenant's backlog", backlogSql("tenant"), "SEARCH j USING INDEX delivery_jobs_due (endpoint_id=?)"],
     ["the retention batch", DELETE_STATS_SQL, "USING COVERING INDEX endpoint_attempt_stats_by_minute (minute<?)"],
   ])("answers %s from its index", (_name, sql, expected) => {
     const p = plan(sql);

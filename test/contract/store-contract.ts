@@ -5,37 +5,19 @@
  * completion, and replay.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { AttemptRecord, ClaimedDelivery, Store } from "../../src/store/store.ts";
+import type { Store } from "../../src/store/store.ts";
 import type { StoreKind, TestDatabase } from "../support/stores.ts";
 import { createTestDatabase } from "../support/stores.ts";
 import { attemptStatsCases } from "./attempt-stats-contract.ts";
 import { runDeliveryLogContract } from "./delivery-log-contract.ts";
-import { attemptRecord, endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
+import { endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
+import { queueCases } from "./queue-contract.ts";
+import { QueueDriver } from "./queue-driver.ts";
 import { eventTypesContract } from "./event-types-contract.ts";
 import { keysAndAuditContract } from "./keys-and-audit-contract.ts";
 import { operationalEventCases, queueStatsCases } from "./operational-events-contract.ts";
 import { retentionCases } from "./retention-contract.ts";
 import { taskCases } from "./tasks-contract.ts";
-
-/** Fixture endpoints time out after 15 s; with this margin every lease lasts exactly 30 s. */
-const MARGIN = 15_000;
-const LEASE = 30_000;
-
-function success(d: ClaimedDelivery, now: number, over: Partial<AttemptRecord> = {}): AttemptRecord {
-  return attemptRecord(d, now, { status: 200, durationMs: 12, responseBody: "ok" }, over);
-}
-
-function failure(d: ClaimedDelivery, now: number, status: "failed" | "dead", nextAttemptAt: number | null) {
-  const base = success(d, now);
-  return {
-    ...base,
-    attempt: base.attempt && { ...base.attempt, statusCode: 500, outcome: "retry" as const, error: "HTTP 500" },
-    status,
-    nextAttemptAt,
-    lastStatusCode: 500,
-    lastError: "HTTP 500",
-  };
-}
 
 export function runStoreContract(kind: StoreKind): void {
   describe(`Store contract: ${kind}`, () => {
@@ -52,8 +34,11 @@ export function runStoreContract(kind: StoreKind): void {
       await db.destroy();
     });
 
-    async function claim(now: number, limit = 100, token = "token-a"): Promise<ClaimedDelivery[]> {
-      return store.claimDue({ limit, leaseMarginMs: MARGIN, now, leaseToken: token });
+    /** What a worker (named `token`) taking over everything due at `now` would be handed, with each endpoint's config. */
+    async function claim(now: number, limit = 100, token = "token-a") {
+      const driver = new QueueDriver(store, token);
+      const work = await driver.take(now, { limit, count: 1000 });
+      return work.map((w) => ({ ...w, id: w.deliveryId, endpoint: driver.held.get(w.endpointId)!.config }));
     }
 
     describe("migrations", () => {
@@ -316,7 +301,7 @@ export function runStoreContract(kind: StoreKind): void {
           expect(d).toMatchObject({ eventId: ev.id, tenantId: "acme", attempts: 0, cycleAttempts: 0 });
           expect(d.event).toEqual({ type: "invoice.paid", dataJson: '{"amount":42}', createdAt: T0 });
         }
-        expect(claimed.find((d) => d.endpointId === all.id)?.endpoint).toEqual({
+        expect(claimed.find((d) => d.endpointId === all.id)?.endpoint).toMatchObject({
           url: all.url,
           signatureScheme: "hmac_sha256",
           sealedSecret: all.sealedSecret,
@@ -324,6 +309,7 @@ export function runStoreContract(kind: StoreKind): void {
           previousSecretExpiresAt: null,
           headers: all.headers,
           timeoutMs: all.timeoutMs,
+          maxInFlight: all.maxInFlight,
           retryScheduleS: null,
           disabled: false,
         });
@@ -508,165 +494,7 @@ export function runStoreContract(kind: StoreKind): void {
       });
     });
 
-    describe("claim and record", () => {
-      beforeEach(async () => {
-        await store.insertTenant(tenant("acme"));
-      });
-
-      let seededEndpoint: string | null = null;
-      beforeEach(() => {
-        seededEndpoint = null;
-      });
-
-      /** n events fanned out to one `*` endpoint (created on first use). */
-      async function seed(n: number, at = T0): Promise<string> {
-        if (!seededEndpoint) {
-          const ep = endpoint("acme");
-          await store.insertEndpoint(ep);
-          seededEndpoint = ep.id;
-        }
-        const ep = { id: seededEndpoint };
-        await store.ingest(ingestRequest("acme", Array.from({ length: n }, () => event({ createdAt: at }))));
-        return ep.id;
-      }
-
-      it("claims only due deliveries, up to the limit, oldest first", async () => {
-        await seed(3, T0);
-        await seed(2, T0 + 10_000);
-        const first = await claim(T0 + 5, 2);
-        expect(first).toHaveLength(2);
-        const second = await claim(T0 + 5, 10);
-        expect(second).toHaveLength(1);
-        expect(await claim(T0 + 5)).toEqual([]);
-        expect(await claim(T0 + 10_000)).toHaveLength(2);
-      });
-
-      it("never hands one delivery to two concurrent claimers", async () => {
-        await seed(60);
-        // Concurrent claimers skip an endpoint another one is claiming for, so it may take a few rounds.
-        const ids: string[] = [];
-        for (let round = 0; round < 20 && ids.length < 60; round++) {
-          const results = await Promise.all(Array.from({ length: 6 }, (_, i) => claim(T0 + 1, 15, `token-${i}`)));
-          ids.push(...results.flat().map((d) => d.id));
-        }
-        expect(ids).toHaveLength(60);
-        expect(new Set(ids).size).toBe(60);
-      });
-
-      it("makes a delivery due again when its lease expires (crashed worker)", async () => {
-        await seed(1);
-        const [d] = await claim(T0);
-        expect(d).toBeDefined();
-        expect(await claim(T0 + LEASE - 1, 10, "token-b")).toEqual([]);
-        const again = await claim(T0 + LEASE, 10, "token-b");
-        expect(again.map((x) => x.id)).toEqual([d?.id]);
-        expect(again[0]?.attempts).toBe(0);
-      });
-
-      it("leases each delivery for its own endpoint's timeout plus the margin", async () => {
-        const fast = endpoint("acme", { timeoutMs: 1_000, eventTypes: ["fast"] });
-        const slow = endpoint("acme", { timeoutMs: 20_000, eventTypes: ["slow"] });
-        await store.insertEndpoint(fast);
-        await store.insertEndpoint(slow);
-        await store.ingest(ingestRequest("acme", [event({ type: "fast" }), event({ type: "slow" })]));
-        expect(await claim(T0)).toHaveLength(2);
-        expect(await claim(T0 + 1_000 + MARGIN - 1, 10, "b")).toEqual([]);
-        const early = await claim(T0 + 1_000 + MARGIN, 10, "b");
-        expect(early.map((d) => d.endpointId)).toEqual([fast.id]);
-        // The fast delivery's second lease (taken at T0 + 16 s) has expired again by now; the slow one has not.
-        const before = await claim(T0 + 20_000 + MARGIN - 1, 10, "c");
-        expect(before.map((d) => d.endpointId)).toEqual([fast.id]);
-        expect((await claim(T0 + 20_000 + MARGIN, 10, "d")).map((d) => d.endpointId)).toEqual([slow.id]);
-      });
-
-      it("records an attempt and the next state together", async () => {
-        await seed(1);
-        const [d] = await claim(T0);
-        if (!d) throw new Error("nothing claimed");
-        await store.recordAttempts([failure(d, T0 + 20, "failed", T0 + 5_000)]);
-        const delivery = await store.getDelivery("acme", d.id);
-        expect(delivery).toMatchObject({
-          status: "failed",
-          attempts: 1,
-          nextAttemptAt: T0 + 5_000,
-          lastStatusCode: 500,
-          lastError: "HTTP 500",
-          updatedAt: T0 + 20,
-        });
-        const attempts = await store.listAttempts(d.id);
-        expect(attempts).toHaveLength(1);
-        expect(attempts[0]).toMatchObject({ attempt: 1, statusCode: 500, outcome: "retry", durationMs: 12 });
-        expect(await claim(T0 + 4_999)).toEqual([]);
-        const [retry] = await claim(T0 + 5_000);
-        expect(retry).toMatchObject({ id: d.id, attempts: 1, cycleAttempts: 1 });
-        if (!retry) throw new Error("retry not claimed");
-        await store.recordAttempts([success(retry, T0 + 5_100)]);
-        expect(await store.getDelivery("acme", d.id)).toMatchObject({ status: "succeeded", attempts: 2, nextAttemptAt: null });
-        expect((await store.listAttempts(d.id)).map((a) => a.attempt)).toEqual([1, 2]);
-      });
-
-      it("ignores a record whose lease was lost to another worker", async () => {
-        await seed(1);
-        const [stale] = await claim(T0, 10, "token-a");
-        const [fresh] = await claim(T0 + LEASE, 10, "token-b");
-        if (!stale || !fresh) throw new Error("claims failed");
-        await store.recordAttempts([success(fresh, T0 + LEASE + 5)]);
-        await store.recordAttempts([failure(stale, T0 + LEASE + 10, "failed", T0 + 99_999)]);
-        expect(await store.getDelivery("acme", stale.id)).toMatchObject({ status: "succeeded", attempts: 1 });
-        expect(await store.listAttempts(stale.id)).toHaveLength(1);
-      });
-
-      it("writes a mixed batch of records in one call", async () => {
-        await seed(3);
-        const claimed = await claim(T0);
-        const [a, b, c] = claimed;
-        if (!a || !b || !c) throw new Error("claims failed");
-        await store.recordAttempts([
-          success(a, T0 + 1),
-          failure(b, T0 + 1, "dead", null),
-          { ...success(c, T0 + 1), attempt: null, status: "dead", attempts: 0, lastError: "endpoint disabled" },
-        ]);
-        expect((await store.getDelivery("acme", a.id))?.status).toBe("succeeded");
-        expect((await store.getDelivery("acme", b.id))?.status).toBe("dead");
-        expect(await store.getDelivery("acme", c.id)).toMatchObject({ status: "dead", attempts: 0, lastError: "endpoint disabled" });
-        expect(await store.listAttempts(c.id)).toEqual([]);
-      });
-
-      it("disables the endpoint when a record says so", async () => {
-        const epId = await seed(1);
-        const [d] = await claim(T0);
-        if (!d) throw new Error("nothing claimed");
-        await store.recordAttempts([
-          {
-            ...failure(d, T0 + 1, "dead", null),
-            disableEndpoint: { tenantId: "acme", endpointId: epId, reason: "endpoint answered 410 Gone" },
-          },
-        ]);
-        expect(await store.getEndpoint("acme", epId)).toMatchObject({
-          disabled: true,
-          disabledReason: "endpoint answered 410 Gone",
-        });
-        // A disabled endpoint gets no new deliveries.
-        const result = await store.ingest(ingestRequest("acme", [event()]));
-        expect(result.kind === "created" && result.events[0]?.matchedEndpoints).toBe(0);
-      });
-
-      it("hands released leases back at once without spending an attempt", async () => {
-        await seed(2);
-        const claimed = await claim(T0);
-        await store.releaseLeases(
-          claimed.map((d) => d.id),
-          "token-a",
-          T0 + 1,
-        );
-        const again = await claim(T0 + 1, 10, "token-b");
-        expect(again.map((d) => d.id).sort()).toEqual(claimed.map((d) => d.id).sort());
-        expect(again.every((d) => d.attempts === 0)).toBe(true);
-        // Another worker's token cannot release them.
-        await store.releaseLeases(again.map((d) => d.id), "token-a", T0 + 2);
-        expect(await claim(T0 + 2, 10, "token-c")).toEqual([]);
-      });
-    });
+    describe("queue", () => queueCases(() => store));
 
     describe("listing and replay", () => {
       let epId: string;
@@ -677,17 +505,18 @@ export function runStoreContract(kind: StoreKind): void {
         await store.insertEndpoint(ep);
       });
 
-      async function deadDelivery(at = T0): Promise<ClaimedDelivery> {
+      async function deadDelivery(at = T0): Promise<{ id: string }> {
         await store.ingest(ingestRequest("acme", [event({ createdAt: at })]));
-        const [d] = await claim(at);
-        if (!d) throw new Error("nothing claimed");
-        await store.recordAttempts([failure(d, at + 1, "dead", null)]);
-        return d;
+        const driver = new QueueDriver(store, `w-${at}`);
+        const [d] = await driver.settleAll(at, { status: 500, deliveryStatus: "dead" });
+        if (!d) throw new Error("nothing taken");
+        await driver.releaseAll(at + 2);
+        return { id: d.deliveryId };
       }
 
       it("lists deliveries newest first, filtered by status, endpoint and event", async () => {
         const dead = await deadDelivery();
-        const ev = event();
+        const ev = event({ createdAt: T0 + 1 });
         await store.ingest(ingestRequest("acme", [ev]));
         const all = await store.listDeliveries("acme", {}, { limit: 10, after: null });
         expect(all.data).toHaveLength(2);
@@ -709,17 +538,28 @@ export function runStoreContract(kind: StoreKind): void {
         expect(await store.replayDelivery("acme", d.id, T0 + 100)).toBe("replayed");
         expect(await store.getDelivery("acme", d.id)).toMatchObject({ status: "pending", attempts: 1, nextAttemptAt: T0 + 100 });
         const [again] = await claim(T0 + 100);
-        expect(again).toMatchObject({ id: d.id, attempts: 1, cycleAttempts: 0 });
+        expect(again).toMatchObject({ id: d.id, attempts: 1, cycleAttempts: 0, source: { kind: "job", runAt: T0 + 100 } });
         expect(await store.listAttempts(d.id)).toHaveLength(1);
       });
 
-      it("refuses to replay what is queued, in flight or unknown", async () => {
+      it("refuses to replay what is queued, being attempted, due for a retry now, or unknown", async () => {
         await store.ingest(ingestRequest("acme", [event()]));
         const [pending] = (await store.listDeliveries("acme", {}, { limit: 1, after: null })).data;
         if (!pending) throw new Error("no delivery");
         expect(await store.replayDelivery("acme", pending.id, T0)).toBe("already_pending");
-        await claim(T0);
-        expect(await store.replayDelivery("acme", pending.id, T0 + 1)).toBe("in_flight");
+        const driver = new QueueDriver(store);
+        const [d] = await driver.take(T0);
+        expect(await store.replayDelivery("acme", pending.id, T0 + 1)).toBe("already_pending");
+        // Failed, with its retry due in a moment: a worker may be attempting it right now.
+        await driver.record([driver.outcome(d!, T0 + 2, { status: 500, retryAt: T0 + 500 })], T0 + 2, { release: true });
+        expect(await store.replayDelivery("acme", pending.id, T0 + 3)).toBe("in_flight");
+        // Failed, with its retry far off: the retry moves to now, its schedule restarted.
+        await store.ingest(ingestRequest("acme", [event()]));
+        const later = await driver.take(T0 + 10);
+        const next = later[0]!;
+        await driver.record([driver.outcome(next, T0 + 11, { status: 500, retryAt: T0 + 3_600_000 })], T0 + 11);
+        expect(await store.replayDelivery("acme", next.deliveryId, T0 + 12)).toBe("replayed");
+        expect(await store.getDelivery("acme", next.deliveryId)).toMatchObject({ status: "pending", nextAttemptAt: T0 + 12 });
         expect(await store.replayDelivery("acme", "dlv_nope", T0)).toBe("not_found");
         expect(await store.replayDelivery("other", pending.id, T0)).toBe("not_found");
       });

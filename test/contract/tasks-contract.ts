@@ -6,12 +6,12 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { newId } from "../../src/domain/ids.ts";
 import { newRecoverTask, type Task } from "../../src/domain/tasks.ts";
-import type { AttemptRecord, ClaimedDelivery, Store } from "../../src/store/store.ts";
-import { attemptRecord, endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
+import type { Store } from "../../src/store/store.ts";
+import { attemptRecord, claimDue, endpoint, event, ingestRequest, type Recorded, recordAttempts, T0, type Taken, tenant } from "./fixtures.ts";
 
 const LEASE = 30_000;
 
-function dead(d: ClaimedDelivery, now: number): AttemptRecord {
+function dead(d: Taken, now: number): Recorded {
   return attemptRecord(d, now, { status: 500, durationMs: 3, responseBody: "broken", deliveryStatus: "dead" });
 }
 
@@ -31,8 +31,8 @@ export function taskCases(getStore: () => Store): void {
   async function deadDeliveries(n: number, at: number): Promise<string[]> {
     const events = Array.from({ length: n }, () => event({ createdAt: at }));
     await store.ingest(ingestRequest("acme", events));
-    const claimed = await store.claimDue({ limit: 1000, leaseMarginMs: 15_000, now: at, leaseToken: `tok-${at}` });
-    await store.recordAttempts(claimed.map((d) => dead(d, at + 1)));
+    const claimed = await claimDue(store, at, `tok-${at}`);
+    await recordAttempts(claimed.map((d) => dead(d, at + 1)));
     return claimed.filter((d) => d.endpointId === epId).map((d) => d.id).sort();
   }
 
@@ -56,7 +56,7 @@ export function taskCases(getStore: () => Store): void {
       expect(all.data.map((d) => [d.id, d.endpointId, d.status, d.eventType])).toEqual([
         [deliveryId, epId, "pending", "hookd.test"],
       ]);
-      const [claimed] = await store.claimDue({ limit: 10, leaseMarginMs: 1_000, now: T0, leaseToken: "t" });
+      const [claimed] = await claimDue(store, T0, "t");
       expect(claimed).toMatchObject({ id: deliveryId, endpointId: epId, event: { type: "hookd.test" } });
     });
 
@@ -138,9 +138,9 @@ export function taskCases(getStore: () => Store): void {
       await step("A", T0 + 20_001);
       await step("A", T0 + 20_002);
       // The two it requeued are attempted and die again before the task resumes: a second requeue would revive them.
-      const retried = await store.claimDue({ limit: 10, leaseMarginMs: 15_000, now: T0 + 20_003, leaseToken: "w" });
+      const retried = await claimDue(store, T0 + 20_003, "w");
       expect(retried.map((d) => d.id).sort()).toEqual(ids.slice(0, 2));
-      await store.recordAttempts(retried.map((d) => dead(d, T0 + 20_004)));
+      await recordAttempts(retried.map((d) => dead(d, T0 + 20_004)));
 
       // Its lease still holds (renewed by its last batch): nobody takes the task over yet.
       expect(await claim("B", T0 + 20_002 + LEASE - 1)).toBeNull();
@@ -196,10 +196,10 @@ export function taskCases(getStore: () => Store): void {
       const expungedEvent = (await store.getDelivery("acme", expunged))!.eventId;
       await store.expungeEventPayload("acme", expungedEvent, T0 + 6_000);
       expect(await store.replayDelivery("acme", inFlight, T0 + 6_000)).toBe("replayed");
-      const [leased] = await store.claimDue({ limit: 1, leaseMarginMs: 15_000, now: T0 + 6_000, leaseToken: "w" });
+      const [leased] = await claimDue(store, T0 + 6_000, "w");
       expect(leased?.id).toBe(inFlight);
-      await store.recordAttempts([{ ...dead(leased!, T0 + 6_001), status: "failed", nextAttemptAt: T0 + 6_002 }]);
-      const [again] = await store.claimDue({ limit: 1, leaseMarginMs: 15_000, now: T0 + 6_002, leaseToken: "w2" });
+      await recordAttempts([attemptRecord(leased!, T0 + 6_001, { status: 500, deliveryStatus: "failed" }, { nextAttemptAt: T0 + 6_002 })]);
+      const [again] = await claimDue(store, T0 + 6_002, "w2");
       expect(again?.id).toBe(inFlight);
 
       const task = await queueRecover(T0, T0 + 5_000);

@@ -78,9 +78,11 @@ describe("delivery thread crash (sqlite)", () => {
     const tenant = await h.tenant();
     const r = await h.receiver(answer(200));
     await h.api.createEndpoint(tenant, { url: r.url, event_types: ["c.*"] });
-    await h.api.publish(tenant, { type: "c.before", data: {} });
+    const before = await h.api.publish(tenant, { type: "c.before", data: {} });
     await r.waitFor(1);
-    // Kill the thread from outside, as a fatal error inside it would (nothing is in flight now).
+    const first = await h.api.onlyDeliveryOf(tenant, before.id);
+    await h.api.waitForDelivery(tenant, first.id, (d) => d.status === "succeeded");
+    // Kill the thread from outside, as a fatal error inside it would (nothing is in flight or unrecorded now).
     const handle = h.app.worker as unknown as { thread: { terminate(): Promise<number> } | null };
     expect(handle.thread).not.toBeNull();
     await handle.thread!.terminate();

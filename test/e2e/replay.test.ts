@@ -128,11 +128,11 @@ describe.each(STORE_KINDS)("replay refusals with one delivery slot (%s)", (kind)
     return r;
   }
 
-  it("answers DELIVERY_IN_FLIGHT while attempted and DELIVERY_ALREADY_PENDING while queued", async () => {
+  it("answers DELIVERY_ALREADY_PENDING for a delivery being attempted or queued, and changes nothing", async () => {
     const slow = parked(200);
     const receiverA = await receiver(slow.handler);
     const tenant = await api.createTenant({ name: "one-slot" });
-    await api.createEndpoint(tenant.id, { url: receiverA.url, timeout_ms: 30_000 });
+    await api.createEndpoint(tenant.id, { url: receiverA.url, timeout_ms: 30_000, max_in_flight: 1 });
 
     const first = await api.publish(tenant.id, { type: "a.b", data: { n: 1 } });
     await receiverA.waitFor(1);
@@ -141,13 +141,11 @@ describe.each(STORE_KINDS)("replay refusals with one delivery slot (%s)", (kind)
     const queued = await api.onlyDeliveryOf(tenant.id, second.id);
     expect(queued).toMatchObject({ status: "pending", attempts: 0 });
 
-    const r1 = await api.post(`/v1/tenants/${tenant.id}/deliveries/${inFlight.id}/replay`);
-    expect(r1.status).toBe(409);
-    expect(r1.body).toMatchObject({ code: "DELIVERY_IN_FLIGHT", message: expect.any(String) });
-
-    const r2 = await api.post(`/v1/tenants/${tenant.id}/deliveries/${queued.id}/replay`);
-    expect(r2.status).toBe(409);
-    expect(r2.body).toMatchObject({ code: "DELIVERY_ALREADY_PENDING", message: expect.any(String) });
+    for (const d of [inFlight, queued]) {
+      const r = await api.post(`/v1/tenants/${tenant.id}/deliveries/${d.id}/replay`);
+      expect(r.status).toBe(409);
+      expect(r.body).toMatchObject({ code: "DELIVERY_ALREADY_PENDING", message: expect.any(String) });
+    }
 
     // Neither refusal changed anything: the in-flight one has no attempt yet, the queued one was never sent.
     expect(await api.getDelivery(tenant.id, inFlight.id)).toMatchObject({ attempts: [] });
@@ -162,7 +160,7 @@ describe.each(STORE_KINDS)("replay refusals with one delivery slot (%s)", (kind)
     expect(receiverA.received.map((r) => r.headers["webhook-attempt"])).toEqual(["1", "1"]);
   });
 
-  it("a queued delivery whose endpoint is disabled meanwhile goes dead unsent, and replays once re-enabled", async () => {
+  it("a queued delivery whose endpoint is disabled meanwhile waits unsent, and is delivered once re-enabled", async () => {
     const slow = parked(200);
     const slowReceiver = await receiver(slow.handler);
     const target = await receiver((_req, res) => {
@@ -171,29 +169,38 @@ describe.each(STORE_KINDS)("replay refusals with one delivery slot (%s)", (kind)
     });
     const tenant = (await api.createTenant({ name: "disable-queued" })).id as string;
     await api.createEndpoint(tenant, { url: slowReceiver.url, event_types: ["slow.*"] });
-    const ep = await api.createEndpoint(tenant, { url: target.url, event_types: ["fast.*"] });
-
-    await api.publish(tenant, { type: "slow.one", data: {} });
-    await slowReceiver.waitFor(1);
+    const ep = await api.createEndpoint(tenant, { url: target.url, event_types: ["fast.*"], max_in_flight: 1 });
+    // The endpoint's one slot is busy with a parked request, so the next delivery queues behind it.
+    const busy = parked(200);
+    target.handler = busy.handler;
+    const zero = await api.publish(tenant, { type: "fast.zero", data: {} });
+    await target.waitFor(1);
     const fast = await api.publish(tenant, { type: "fast.one", data: { v: 1 } });
     expect(fast.matched_endpoints).toBe(1);
     const queued = await api.onlyDeliveryOf(tenant, fast.id);
     expect((await api.patch(`/v1/tenants/${tenant}/endpoints/${ep.id}`, { disabled: true })).status).toBe(200);
 
-    slow.release();
-    const dead = await api.waitForDelivery(tenant, queued.id, (d) => d.status !== "pending");
-    expect(dead).toMatchObject({ status: "dead", attempts: [], last_error: "endpoint disabled" });
-    expect(target.received).toHaveLength(0);
+    // Disabling pauses: the request in flight finishes, the queued delivery waits, unsent, and nothing dies.
+    // (Had the endpoint gone on, the queued delivery would leave the moment the slot freed, before this is recorded.)
+    busy.release();
+    const zeroDelivery = await api.onlyDeliveryOf(tenant, zero.id);
+    await api.waitForDelivery(tenant, zeroDelivery.id, (d) => d.status === "succeeded");
+    expect(target.received).toHaveLength(1);
+    expect(await api.getDelivery(tenant, queued.id)).toMatchObject({ status: "pending", attempts: [] });
+    expect((await api.get(`/v1/tenants/${tenant}/deliveries?status=dead`)).body.data).toHaveLength(0);
 
+    target.handler = (_req, res) => {
+      res.writeHead(204);
+      res.end();
+    };
     expect((await api.patch(`/v1/tenants/${tenant}/endpoints/${ep.id}`, { disabled: false })).body).toMatchObject({
       disabled: false,
       disabled_reason: null,
     });
-    expect((await api.post(`/v1/tenants/${tenant}/deliveries/${queued.id}/replay`)).status).toBe(202);
-    await target.waitFor(1);
     const done = await api.waitForDelivery(tenant, queued.id, (d) => d.status === "succeeded");
     expect(done.attempts).toHaveLength(1);
-    expect(target.received[0]!.headers["webhook-attempt"]).toBe("1");
-    expect(target.received[0]!.headers["webhook-id"]).toBe(fast.id);
+    expect(target.received[1]!.headers["webhook-attempt"]).toBe("1");
+    expect(target.received[1]!.headers["webhook-id"]).toBe(fast.id);
+    slow.release();
   });
 });

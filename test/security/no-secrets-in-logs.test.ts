@@ -89,7 +89,10 @@ describe.each(STORE_KINDS)("no secrets in logs, attempt logs or later answers (%
       }
       await eventually(async () => {
         const page = await admin.expectGet(`${base}/deliveries?limit=250`);
-        const open = (page.data as Json[]).filter((d) => d.status === "pending" || d.status === "failed");
+        // The endpoint that answers 410 is disabled by its first answer: what it has not been sent yet waits (paused).
+        const open = (page.data as Json[]).filter(
+          (d) => d.status === "failed" || (d.status === "pending" && d.endpoint_id !== epGone.id),
+        );
         if (open.length > 0) throw new Error(`${open.length} deliveries still open`);
       }, 30_000);
       return ids;

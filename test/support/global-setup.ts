@@ -4,13 +4,13 @@
  * end. An unreachable server fails the whole run with instructions (see postgres.ts); nothing is skipped silently.
  */
 import type { TestProject } from "vitest/node";
-import { PostgresStore } from "../../src/store/postgres/postgres-store.ts";
+import { openPostgresStore } from "../../src/store/postgres/postgres-store.ts";
 import { adminQuery, newTemplateName, urlForDatabase } from "./postgres.ts";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const template = newTemplateName();
   await adminQuery(`CREATE DATABASE ${template}`);
-  const store = new PostgresStore({ url: urlForDatabase(template), poolSize: 2, onError: () => undefined });
+  const store = openPostgresStore({ url: urlForDatabase(template), poolSize: 2, onError: () => undefined });
   try {
     await store.migrate();
   } finally {

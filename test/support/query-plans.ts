@@ -3,7 +3,7 @@
  * plan tree flattened so a test can look for the scans of one table.
  */
 import pg from "pg";
-import { PostgresStore } from "../../src/store/postgres/postgres-store.ts";
+import { openPostgresStore } from "../../src/store/postgres/postgres-store.ts";
 import { cloneTestDatabase } from "./postgres.ts";
 
 export interface PlanNode {
@@ -22,7 +22,7 @@ export function planNodes(explainRows: Record<string, unknown>[]): PlanNode[] {
 /** A migrated database and a connected client; `close` ends the client and drops the database. */
 export async function openPlanDatabase(): Promise<{ client: pg.Client; close: () => Promise<void> }> {
   const db = await cloneTestDatabase();
-  const store = new PostgresStore({ url: db.url, poolSize: 1, onError: () => undefined });
+  const store = openPostgresStore({ url: db.url, poolSize: 1, onError: () => undefined });
   await store.migrate();
   await store.close();
   const client = new pg.Client({ connectionString: db.url });

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PostgresStore } from "../../src/store/postgres/postgres-store.ts";
+import { openPostgresStore } from "../../src/store/postgres/postgres-store.ts";
 import { SqliteStore } from "../../src/store/sqlite/sqlite-store.ts";
 import type { Store } from "../../src/store/store.ts";
 import { cloneTestDatabase } from "./postgres.ts";
@@ -38,7 +38,7 @@ export async function createTestDatabase(kind: StoreKind): Promise<TestDatabase>
   return {
     url: db.url,
     open: async () => {
-      const store = new PostgresStore({ url: db.url, poolSize: 4, onError: () => undefined });
+      const store = openPostgresStore({ url: db.url, poolSize: 4, onError: () => undefined });
       await store.migrate();
       return store;
     },

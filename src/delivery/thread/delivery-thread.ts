@@ -39,8 +39,10 @@ try {
     send({ type: "attempts", observations: pending });
     pending = [];
   };
+  // A thread started again after a crash: its predecessor's endpoints are free at once (one process owns them all).
+  await store.forgetOwners(Date.now());
   const worker = createDeliveryWorker(config, {
-    store,
+    queue: store,
     dispatcher: agent,
     policy,
     secretBox,

@@ -5,7 +5,8 @@ import { createTestDatabase, STORE_KINDS, type TestDatabase } from "../../../tes
 import { newId } from "../../domain/ids.ts";
 import { newRecoverTask, type Task } from "../../domain/tasks.ts";
 import { createLogger } from "../../observability/logger.ts";
-import type { ClaimedDelivery, Store } from "../../store/store.ts";
+import type { Store } from "../../store/store.ts";
+import { QueueDriver } from "../../../test/contract/queue-driver.ts";
 import { TaskRunner } from "./task-runner.ts";
 
 const LEASE = 30_000;
@@ -35,29 +36,13 @@ describe.each(STORE_KINDS)("task runner (%s)", (kind) => {
     return r;
   }
 
-  async function killAll(claimed: ClaimedDelivery[], at: number): Promise<void> {
-    await store.recordAttempts(
-      claimed.map((d) => ({
-        deliveryId: d.id,
-        leaseToken: d.leaseToken,
-        attempt: null,
-        status: "dead" as const,
-        nextAttemptAt: null,
-        attempts: d.attempts,
-        cycleAttempts: d.cycleAttempts,
-        lastStatusCode: 500,
-        lastError: "HTTP 500",
-        now: at,
-        disableEndpoint: null,
-      })),
-    );
-  }
-
+  /** n deliveries, each dead after one failed attempt (an endpoint answering 500, schedule used up). */
   async function deadDeliveries(n: number): Promise<string[]> {
     await store.ingest(ingestRequest("acme", Array.from({ length: n }, () => event())));
-    const claimed = await store.claimDue({ limit: 100, leaseMarginMs: 15_000, now: T0, leaseToken: "w0" });
-    await killAll(claimed, T0 + 1);
-    return claimed.map((d) => d.id).sort();
+    const driver = new QueueDriver(store, "w0");
+    const work = await driver.settleAll(T0, { status: 500, deliveryStatus: "dead" });
+    await driver.releaseAll(T0 + 2);
+    return work.map((d) => d.deliveryId).sort();
   }
 
   async function queue(): Promise<Task> {
@@ -81,9 +66,10 @@ describe.each(STORE_KINDS)("task runner (%s)", (kind) => {
     await store.runRecoverBatch({ taskId: task.id, leaseToken: "dead-runner", limit: 3, leaseMs: LEASE, now: T0 + 101 });
     await store.runRecoverBatch({ taskId: task.id, leaseToken: "dead-runner", limit: 3, leaseMs: LEASE, now: T0 + 102 });
     // The three it requeued fail again meanwhile: requeuing them a second time would bring them back.
-    const retried = await store.claimDue({ limit: 100, leaseMarginMs: 15_000, now: T0 + 103, leaseToken: "w1" });
-    expect(retried.map((d) => d.id).sort()).toEqual(ids.slice(0, 3));
-    await killAll(retried, T0 + 104);
+    const worker = new QueueDriver(store, "w1");
+    const retried = await worker.settleAll(T0 + 103, { status: 500, deliveryStatus: "dead" });
+    expect(retried.map((d) => d.deliveryId).sort()).toEqual(ids.slice(0, 3));
+    await worker.releaseAll(T0 + 105);
 
     runner(() => T0 + 102 + LEASE).start();
     const done = await finished(task.id);

@@ -15,9 +15,7 @@ import {
   endpointGoneReason,
   finished,
   newTaskRow,
-  type RecoverCandidate,
   recoverWindow,
-  splitBatch,
   started,
   TASK_UPDATE_COLUMNS,
   type TaskRow,
@@ -25,20 +23,28 @@ import {
   toTask,
 } from "../task-rows.ts";
 import { inTransaction } from "./pool.ts";
-import { WORK_CHANNEL } from "./work-listener.ts";
+import { REQUEUE_COLUMNS, type RequeueRow, requeueAll } from "./requeue.ts";
 
-/** What a recover will do: its total, and the newest delivery id it goes up to. Params: endpoint, since, until. */
-export const RECOVER_COUNT = `SELECT count(*)::int AS n, max(id) AS bound FROM deliveries
-  WHERE endpoint_id = $1 AND status IN ('failed', 'dead') AND created_at >= $2 AND created_at < $3`;
+/**
+ * The deliveries a recover may requeue, found where they live (the dead-letter list and the job table) rather than by
+ * reading the endpoint's whole log: endpoint $1's failed and dead deliveries.
+ */
+const RECOVERABLE = `(SELECT delivery_id FROM dead_letters WHERE endpoint_id = $1
+  UNION ALL SELECT delivery_id FROM delivery_jobs WHERE endpoint_id = $1)`;
+
+/** What a recover will do: its total, and the newest delivery id it goes up to. Params: endpoint, since, until, tenant. */
+export const RECOVER_COUNT = `SELECT count(*)::int AS n, max(d.id) AS bound FROM deliveries d
+  WHERE d.tenant_id = $4 AND d.id IN ${RECOVERABLE} AND d.status IN ('failed', 'dead')
+    AND d.created_at >= $2 AND d.created_at < $3`;
 
 /**
  * The next batch of a recover, oldest first, locked. Params: endpoint, cursor (exclusive), bound (inclusive), since,
- * until, limit. Answered from deliveries_recoverable (test/contract/postgres-delivery-plans.test.ts checks).
+ * until, limit, tenant.
  */
-export const RECOVER_BATCH = `SELECT d.id, d.lease_token, d.locked_until, e.payload_expunged_at FROM deliveries d
+export const RECOVER_BATCH = `SELECT ${REQUEUE_COLUMNS} FROM deliveries d
   JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
-  WHERE d.endpoint_id = $1 AND d.status IN ('failed', 'dead') AND d.id > $2 AND d.id <= $3
-    AND d.created_at >= $4 AND d.created_at < $5
+  WHERE d.tenant_id = $7 AND d.id IN ${RECOVERABLE} AND d.status IN ('failed', 'dead')
+    AND d.id > $2 AND d.id <= $3 AND d.created_at >= $4 AND d.created_at < $5
   ORDER BY d.id LIMIT $6 FOR UPDATE OF d`;
 
 const SAVE_TASK = `UPDATE tasks SET ${TASK_UPDATE_COLUMNS.map((c, i) => `${c} = $${i + 2}`).join(", ")} WHERE id = $1`;
@@ -121,25 +127,18 @@ export class PostgresTasks {
         const { since, until } = recoverWindow(row);
         const { rows: counted } = await client.query<{ n: number; bound: string | null }>(
           RECOVER_COUNT,
-          [row.endpoint_id, since, until],
+          [row.endpoint_id, since, until, row.tenant_id],
         );
         next = started(row, counted[0]?.n ?? 0, counted[0]?.bound ?? null, req.leaseMs, req.now);
       } else {
         const { since, until } = recoverWindow(row);
-        const { rows } = await client.query<RecoverCandidate>(
+        const { rows } = await client.query<RequeueRow>(
           RECOVER_BATCH,
-          [row.endpoint_id, row.cursor_id ?? "", row.bound_id ?? "", since, until, req.limit],
+          [row.endpoint_id, row.cursor_id ?? "", row.bound_id ?? "", since, until, req.limit, row.tenant_id],
         );
-        const split = splitBatch(rows, req.now);
-        if (split.requeue.length > 0) {
-          await client.query(
-            `UPDATE deliveries SET status = 'pending', next_attempt_at = $2, cycle_attempts = 0, lease_token = NULL,
-               locked_until = NULL, updated_at = $2 WHERE id = ANY($1::text[])`,
-            [split.requeue, req.now],
-          );
-          await client.query("SELECT pg_notify($1, '')", [WORK_CHANNEL]);
-        }
-        next = afterBatch(row, rows, split, req.leaseMs, req.now);
+        const results = await requeueAll(client, rows, req.now);
+        const requeued = results.filter((r) => r === "replayed").length;
+        next = afterBatch(row, rows, { requeued, skipped: rows.length - requeued }, req.leaseMs, req.now);
       }
       await save(client, next);
       return { kind: next.status === "running" ? "progress" : "finished", task: toTask(next) };

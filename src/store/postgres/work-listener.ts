@@ -1,13 +1,24 @@
 /**
- * Wakes workers within milliseconds of new work committed by any process: ingest and replay run
- * `pg_notify('hookd_work')` inside their transaction, so the notification is delivered exactly when the rows become
- * visible. One dedicated connection per process LISTENs; if it drops (a database restart), it reconnects with
- * backoff and fires one wake-up so anything committed while it was away is picked up. The workers' idle poll is the
- * safety net, never the primary path.
+ * One dedicated connection per process LISTENs for hookd's notifications, sent inside the transactions that cause
+ * them, so each arrives exactly when its rows become visible:
+ * - `hookd_work`: an endpoint no worker owns got work (ingest, replay, a retry's endpoint given back) -> wake the
+ *   worker so it takes the endpoint over within milliseconds rather than at its next poll;
+ * - `hookd_endpoints` (payload: a tenant id): the tenant's endpoints changed -> drop its cached subscriptions.
+ * If the connection drops (a database restart), it reconnects with backoff and then fires both handlers once (wake
+ * up, forget every cached subscription), since anything sent while it was away is lost. The worker's poll and the
+ * cache's time limit are the safety nets, never the primary path.
  */
 import pg from "pg";
 
 export const WORK_CHANNEL = "hookd_work";
+export const ENDPOINTS_CHANNEL = "hookd_endpoints";
+
+export interface ListenerHandlers {
+  onWork: () => void;
+  /** A tenant's endpoints changed; null: anything may have changed (after a reconnect). */
+  onEndpoints: (tenantId: string | null) => void;
+  onError: (err: Error) => void;
+}
 
 export class WorkListener {
   private client: pg.Client | null = null;
@@ -17,8 +28,7 @@ export class WorkListener {
 
   constructor(
     private readonly connectionString: string,
-    private readonly onWork: () => void,
-    private readonly onError: (err: Error) => void,
+    private readonly handlers: ListenerHandlers,
   ) {}
 
   start(): void {
@@ -28,24 +38,28 @@ export class WorkListener {
   private async connect(): Promise<void> {
     if (this.closed) return;
     const client = new pg.Client({ connectionString: this.connectionString, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
-    client.on("notification", () => this.onWork());
+    client.on("notification", (n) => {
+      if (n.channel === ENDPOINTS_CHANNEL) this.handlers.onEndpoints(n.payload || null);
+      else this.handlers.onWork();
+    });
     client.on("error", (err) => {
-      this.onError(err);
+      this.handlers.onError(err);
       this.reconnect(client);
     });
     client.on("end", () => this.reconnect(client));
     try {
       await client.connect();
-      await client.query(`LISTEN ${WORK_CHANNEL}`);
+      await client.query(`LISTEN ${WORK_CHANNEL}; LISTEN ${ENDPOINTS_CHANNEL}`);
       if (this.closed) {
         await client.end();
         return;
       }
       this.client = client;
       this.retryMs = 100;
-      this.onWork();
+      this.handlers.onEndpoints(null);
+      this.handlers.onWork();
     } catch (err) {
-      this.onError(err as Error);
+      this.handlers.onError(err as Error);
       this.reconnect(client);
     }
   }

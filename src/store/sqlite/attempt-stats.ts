@@ -17,10 +17,20 @@ export const TENANT_STATS_SQL = `SELECT ${SUMMED_COUNTERS} FROM endpoint_attempt
 export const ENDPOINT_STATS_SQL = `SELECT ${SUMMED_COUNTERS} FROM endpoint_attempt_stats
   WHERE endpoint_id = ? AND minute >= ? AND minute < ? AND tenant_id = ?`;
 
-/** Params: endpoint (deliveries_due_by_endpoint) or tenant (deliveries_by_status). */
-export const backlogSql = (by: "endpoint_id" | "tenant_id") =>
-  `SELECT coalesce(sum(status = 'pending'), 0) AS pending, coalesce(sum(status = 'failed'), 0) AS failed
-   FROM deliveries WHERE ${by} = ? AND status IN ('pending', 'failed')`;
+/**
+ * Params: @id, an endpoint or a tenant. Pending: fresh deliveries beyond each endpoint's acked stream position, and
+ * replayed ones waiting as jobs; failed: jobs of deliveries whose last attempt failed.
+ */
+export const backlogSql = (by: "endpoint" | "tenant") => {
+  const endpoints = by === "endpoint" ? "@id" : "SELECT id FROM endpoints WHERE tenant_id = @id";
+  return `SELECT
+    (SELECT count(*) FROM endpoint_stream s JOIN deliveries d ON d.endpoint_id = s.endpoint_id AND d.seq > s.acked_seq
+       WHERE s.endpoint_id IN (${endpoints}) AND d.status = 'pending' AND d.retry_queued = 0)
+    + (SELECT count(*) FROM delivery_jobs j JOIN deliveries d ON d.tenant_id = j.tenant_id AND d.id = j.delivery_id
+       WHERE j.endpoint_id IN (${endpoints}) AND d.status = 'pending') AS pending,
+    (SELECT count(*) FROM delivery_jobs j JOIN deliveries d ON d.tenant_id = j.tenant_id AND d.id = j.delivery_id
+       WHERE j.endpoint_id IN (${endpoints}) AND d.status = 'failed') AS failed`;
+};
 
 export const BREAKER_COUNTS_SQL = `SELECT coalesce(json_extract(data, '$.breaker'), 'closed') AS state, count(*) AS count
   FROM endpoint_state GROUP BY 1`;

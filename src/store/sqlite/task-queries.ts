@@ -2,7 +2,6 @@
  * The tasks table on SQLite. Each step runs in one immediate transaction (SQLite has one writer, so the task row and
  * the deliveries it requeues are changed together with nothing interleaved); the pure parts live in task-rows.ts.
  */
-import type { Statement } from "better-sqlite3";
 import type { Task } from "../../domain/tasks.ts";
 import type { Page } from "../../domain/types.ts";
 import { toPage } from "../paging.ts";
@@ -12,35 +11,34 @@ import {
   endpointGoneReason,
   finished,
   newTaskRow,
-  type RecoverCandidate,
   recoverWindow,
-  splitBatch,
   started,
   TASK_UPDATE_COLUMNS,
   type TaskRow,
   taskUpdateValues,
   toTask,
 } from "../task-rows.ts";
-import type { SqliteDatabase } from "./open-database.ts";
+import type { SqliteContext } from "./context.ts";
+import { REQUEUE_COLUMNS, type RequeueRow, requeue } from "./requeue.ts";
 
 const SAVE_TASK = `UPDATE tasks SET ${TASK_UPDATE_COLUMNS.map((c) => `${c} = ?`).join(", ")} WHERE id = ?`;
 
+/**
+ * The deliveries a recover may requeue, found where they live (the dead-letter list and the job table) rather than by
+ * reading the endpoint's whole log: `@endpoint`'s failed and dead deliveries.
+ */
+const RECOVERABLE = `(SELECT delivery_id FROM dead_letters WHERE endpoint_id = @endpoint
+  UNION ALL SELECT delivery_id FROM delivery_jobs WHERE endpoint_id = @endpoint)`;
+
 export class SqliteTasks {
-  private readonly statements = new Map<string, Statement<unknown[]>>();
+  constructor(private readonly ctx: SqliteContext) {}
 
-  /** `onWork` wakes the in-process delivery workers after a commit that requeued deliveries. */
-  constructor(
-    private readonly db: SqliteDatabase,
-    private readonly onWork: () => void,
-  ) {}
+  private sql(text: string) {
+    return this.ctx.sql(text);
+  }
 
-  private sql(text: string): Statement<unknown[]> {
-    let stmt = this.statements.get(text);
-    if (!stmt) {
-      stmt = this.db.prepare(text);
-      this.statements.set(text, stmt);
-    }
-    return stmt;
+  private get db() {
+    return this.ctx.db;
   }
 
   private save(r: TaskRow): void {
@@ -102,7 +100,7 @@ export class SqliteTasks {
   }
 
   runRecoverBatch(req: RecoverBatchRequest): RecoverBatchResult {
-    let requeued = 0;
+    let wake = false;
     // The first step counts everything the task will do. That count grows with the endpoint's failures, so it runs
     // as a plain read before the write transaction: inside it, it would hold SQLite's one write lock (every ingest
     // and every attempt record) for as long as it takes. The task row is checked again under the lock.
@@ -126,35 +124,42 @@ export class SqliteTasks {
         } else {
           const { since, until } = recoverWindow(row);
           const rows = this.sql(
-            `SELECT d.id, d.lease_token, d.locked_until, e.payload_expunged_at FROM deliveries d
-             JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
-             WHERE d.endpoint_id = ? AND d.status IN ('failed', 'dead') AND d.id > ? AND d.id <= ?
-               AND d.created_at >= ? AND d.created_at < ?
-             ORDER BY d.id LIMIT ?`,
-          ).all(row.endpoint_id, row.cursor_id ?? "", row.bound_id ?? "", since, until, req.limit) as RecoverCandidate[];
-          const split = splitBatch(rows, req.now);
-          const requeue = this.sql(
-            `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, cycle_attempts = 0, lease_token = NULL,
-               locked_until = NULL, updated_at = ? WHERE id = ?`,
-          );
-          for (const id of split.requeue) requeue.run(req.now, req.now, id);
-          requeued = split.requeue.length;
-          next = afterBatch(row, rows, split, req.leaseMs, req.now);
+            `SELECT ${REQUEUE_COLUMNS} FROM deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
+             WHERE d.tenant_id = @tenant AND d.id IN ${RECOVERABLE} AND d.status IN ('failed', 'dead')
+               AND d.id > @cursor AND d.id <= @bound AND d.created_at >= @since AND d.created_at < @until
+             ORDER BY d.id LIMIT @limit`,
+          ).all({
+            tenant: row.tenant_id,
+            endpoint: row.endpoint_id,
+            cursor: row.cursor_id ?? "",
+            bound: row.bound_id ?? "",
+            since,
+            until,
+            limit: req.limit,
+          }) as RequeueRow[];
+          let requeued = 0;
+          for (const d of rows) {
+            const r = requeue(this.ctx, d, req.now);
+            if (r.result === "replayed") requeued++;
+            wake ||= r.wake;
+          }
+          next = afterBatch(row, rows, { requeued, skipped: rows.length - requeued }, req.leaseMs, req.now);
         }
         this.save(next);
         return { kind: next.status === "running" ? "progress" : "finished", task: toTask(next) };
       })
       .immediate();
-    if (requeued > 0) this.onWork();
+    if (wake) this.ctx.wake();
     return result;
   }
 
   private countRecoverable(row: TaskRow): { n: number; bound: string | null } {
     const { since, until } = recoverWindow(row);
     return this.sql(
-      `SELECT count(*) AS n, max(id) AS bound FROM deliveries
-       WHERE endpoint_id = ? AND status IN ('failed', 'dead') AND created_at >= ? AND created_at < ?`,
-    ).get(row.endpoint_id, since, until) as { n: number; bound: string | null };
+      `SELECT count(*) AS n, max(d.id) AS bound FROM deliveries d
+       WHERE d.tenant_id = @tenant AND d.id IN ${RECOVERABLE} AND d.status IN ('failed', 'dead')
+         AND d.created_at >= @since AND d.created_at < @until`,
+    ).get({ tenant: row.tenant_id, endpoint: row.endpoint_id, since, until }) as { n: number; bound: string | null };
   }
 
   release(id: string, leaseToken: string, now: number): void {

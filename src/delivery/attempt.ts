@@ -1,0 +1,70 @@
+/**
+ * One attempt of one delivery, composed from the steps: prepare (body, headers, signature) -> send -> classify ->
+ * next state. Never throws. A delivery that cannot even be prepared (its endpoint's secret does not open, for
+ * example) is not left to loop: it is recorded as an attempt of error class `internal` and follows the retry schedule
+ * to the dead-letter list like any failure, with the reason in the attempt log.
+ */
+import type { Dispatcher } from "undici";
+import type { EgressPolicy } from "../outbound/egress-policy.ts";
+import type { ClaimedDelivery } from "./claimed.ts";
+import { type Classification, classify } from "./classify.ts";
+import { type AttemptResult, nextState } from "./next-state.ts";
+import { prepareRequest } from "./prepare.ts";
+import { type SendOutcome, sendRequest } from "./send.ts";
+import type { RequestSigner } from "./sign-request.ts";
+
+export interface AttemptDeps {
+  dispatcher: Dispatcher;
+  policy: EgressPolicy;
+  signer: RequestSigner;
+  retryScheduleS: readonly number[];
+  now: () => number;
+}
+
+export type AttemptRun =
+  | { kind: "done"; result: AttemptResult; classification: Classification; durationMs: number }
+  /** Aborted by shutdown: nothing to record, the delivery is sent again by whoever owns the endpoint next. */
+  | { kind: "aborted" };
+
+export async function runAttempt(d: ClaimedDelivery, controller: AbortController, deps: AttemptDeps): Promise<AttemptRun> {
+  const startedAt = deps.now();
+  let prepared: ReturnType<typeof prepareRequest>;
+  try {
+    prepared = prepareRequest(d, startedAt, deps.signer);
+  } catch (err) {
+    const sent: SendOutcome = {
+      result: { kind: "error", errorClass: "internal", message: `could not prepare the request: ${(err as Error).message}` },
+      responseBody: null,
+      durationMs: 0,
+    };
+    return finish(d, sent, startedAt, deps, undefined);
+  }
+  const sent = await sendRequest(prepared, {
+    dispatcher: deps.dispatcher,
+    policy: deps.policy,
+    timeoutMs: d.endpoint.timeoutMs,
+    controller,
+  });
+  if (sent.result.kind === "error" && sent.result.errorClass === "aborted") return { kind: "aborted" };
+  return finish(d, sent, startedAt, deps, prepared);
+}
+
+function finish(
+  d: ClaimedDelivery,
+  sent: SendOutcome,
+  startedAt: number,
+  deps: AttemptDeps,
+  request: ReturnType<typeof prepareRequest> | undefined,
+): AttemptRun {
+  const classification = classify(sent.result);
+  const result = nextState({
+    delivery: d,
+    sent,
+    classification,
+    startedAt,
+    now: deps.now(),
+    defaultScheduleS: deps.retryScheduleS,
+    ...(request ? { request } : {}),
+  });
+  return { kind: "done", result, classification, durationMs: sent.durationMs };
+}

@@ -1,0 +1,29 @@
+/**
+ * One delivery as the attempt steps see it (prepare, sign, send, classify, next state): the work item joined with
+ * what its owner knows about the endpoint right now, including the timeout this attempt uses.
+ */
+import type { SignatureScheme } from "../domain/types.ts";
+
+export interface ClaimedDelivery {
+  id: string;
+  tenantId: string;
+  eventId: string;
+  endpointId: string;
+  /** Attempts made so far. */
+  attempts: number;
+  /** Attempts since the last replay: the retry schedule's position. */
+  cycleAttempts: number;
+  event: { type: string; dataJson: string; createdAt: number };
+  endpoint: {
+    url: string;
+    signatureScheme: SignatureScheme;
+    /** Sealed; opened by the signer (secrets/secret-box.ts). */
+    sealedSecret: string;
+    previousSealedSecret: string | null;
+    previousSecretExpiresAt: number | null;
+    headers: Record<string, string>;
+    /** The timeout this attempt uses (adaptive, at most the configured one). */
+    timeoutMs: number;
+    retryScheduleS: number[] | null;
+  };
+}

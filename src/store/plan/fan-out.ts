@@ -1,0 +1,72 @@
+/**
+ * The fan-out plan, shared by both adapters: which endpoint gets a delivery of which event. Pure; the adapters write
+ * what it returns and check each endpoint against its scheduler row in the same transaction (an endpoint deleted or
+ * disabled since the subscriptions were read gets nothing, and the caller plans again with fresh subscriptions).
+ */
+import { newDeliveryId } from "../../domain/ids.ts";
+import { matchesEventType } from "../../domain/event-type-match.ts";
+import type { NewEvent } from "../ports/ingest.ts";
+
+/** An enabled endpoint and what it subscribes to. */
+export interface Subscription {
+  endpointId: string;
+  eventTypes: readonly string[];
+}
+
+export interface PlannedDelivery {
+  id: string;
+  /** Index into the request's events. */
+  event: number;
+  eventId: string;
+  eventType: string;
+  endpointId: string;
+  createdAt: number;
+}
+
+/**
+ * One delivery per (event, subscribed endpoint), or, for a test send, exactly one to the target.
+ * @example planFanOut([{endpointId: "ep_1", eventTypes: ["invoice.*"]}], [ev], null) // one delivery to ep_1
+ */
+export function planFanOut(
+  subscriptions: readonly Subscription[],
+  events: readonly NewEvent[],
+  target: { endpointId: string; deliveryId: string } | null,
+): PlannedDelivery[] {
+  const out: PlannedDelivery[] = [];
+  events.forEach((e, i) => {
+    if (target) {
+      out.push({ id: target.deliveryId, event: i, eventId: e.id, eventType: e.type, endpointId: target.endpointId, createdAt: e.createdAt });
+      return;
+    }
+    for (const s of subscriptions) {
+      if (!matchesEventType(s.eventTypes, e.type)) continue;
+      out.push({ id: newDeliveryId(e.createdAt), event: i, eventId: e.id, eventType: e.type, endpointId: s.endpointId, createdAt: e.createdAt });
+    }
+  });
+  return out;
+}
+
+/** The endpoints a plan touches, sorted: scheduler rows are locked in this order, so two ingests never deadlock. */
+export function plannedEndpoints(plan: readonly PlannedDelivery[]): string[] {
+  return [...new Set(plan.map((d) => d.endpointId))].sort();
+}
+
+/** Deliveries per endpoint, for taking that many sequence numbers at once. */
+export function countByEndpoint(plan: readonly PlannedDelivery[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const d of plan) counts.set(d.endpointId, (counts.get(d.endpointId) ?? 0) + 1);
+  return counts;
+}
+
+/**
+ * Numbers each planned delivery within its endpoint's stream, given the last number each endpoint had handed out:
+ * deliveries of one endpoint get consecutive numbers in plan order (event order).
+ */
+export function assignSequences(plan: readonly PlannedDelivery[], lastSeq: ReadonlyMap<string, number>): number[] {
+  const next = new Map(lastSeq);
+  return plan.map((d) => {
+    const seq = (next.get(d.endpointId) ?? 0) + 1;
+    next.set(d.endpointId, seq);
+    return seq;
+  });
+}

@@ -1,0 +1,62 @@
+/**
+ * Ingest: events in, deliveries fanned out, one transaction, nothing acknowledged before it commits. Each delivery
+ * gets its endpoint's next sequence number, taken under the endpoint's scheduler row lock, so sequence order is commit
+ * order and a worker reading an endpoint's stream never sees a number appear behind one it has passed.
+ */
+import type { StoredEvent } from "../../domain/types.ts";
+
+export interface NewEvent {
+  id: string;
+  /** True when hookd generated the id: it cannot collide, so a store may group the insert with other requests'. */
+  generatedId?: boolean;
+  type: string;
+  dataJson: string;
+  createdAt: number;
+}
+
+export interface IngestedEvent {
+  id: string;
+  type: string;
+  createdAt: number;
+  matchedEndpoints: number;
+}
+
+export interface IdempotencyRequest {
+  key: string;
+  /** Hash of the request body, so a reused key with another body is refused. */
+  requestHash: string;
+  /** Records created before this time are expired and the key may be used afresh. */
+  notBefore: number;
+}
+
+export type IngestResult =
+  | { kind: "created"; events: IngestedEvent[] }
+  /** The key was seen before with the same body: the stored answer, nothing new written. */
+  | { kind: "replayed"; responseJson: string }
+  | { kind: "idempotency_mismatch" }
+  /** A caller-chosen event id exists already with another type or data. */
+  | { kind: "event_conflict"; eventId: string }
+  /** Checked inside the transaction, so a tenant deleted meanwhile cannot leave orphans. */
+  | { kind: "tenant_not_found" }
+  /** Only with a `target`: the endpoint does not exist (or belongs to another tenant), or is disabled; nothing written. */
+  | { kind: "target_not_found" }
+  | { kind: "target_disabled" };
+
+export interface IngestRequest {
+  tenantId: string;
+  events: NewEvent[];
+  idempotency: IdempotencyRequest | null;
+  /** Serialises the 202 body once the events are known, so it can be stored with the idempotency key. */
+  renderResponse: (events: IngestedEvent[]) => string;
+  /**
+   * A test send (the request then carries one event): the event gets exactly one delivery, with this id, to this
+   * endpoint, whatever the endpoint subscribes to, and no other endpoint gets one. The endpoint is checked in the
+   * ingest transaction.
+   */
+  target?: { endpointId: string; deliveryId: string };
+}
+
+export interface IngestPort {
+  ingest(request: IngestRequest): Promise<IngestResult>;
+  getEvent(tenantId: string, id: string): Promise<StoredEvent | null>;
+}

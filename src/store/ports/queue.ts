@@ -1,0 +1,169 @@
+/**
+ * The queue port: the only part of the store the delivery worker sees. Its model (docs/architecture.md, "The
+ * delivery queue"):
+ *
+ * - Every endpoint has a scheduler row (`endpoint_queue`) saying when a worker should next look at it, and a stream:
+ *   its deliveries numbered 1, 2, 3 ... in the order their ingest committed (`seq`). Fresh deliveries are consumed
+ *   from the stream; retries and replays wait as rows of a narrow job table until their `run_at`.
+ * - A worker *owns* an endpoint while it sends to it. It takes ownership of endpoints that are due (in due order,
+ *   skipping rows another worker is taking), keeps it by renewing a lease, and gives it back when the endpoint has
+ *   nothing left to send now. Ownership is fenced by an epoch: taking an endpoint over bumps it, and every write a
+ *   worker makes for an endpoint names the epoch it owns, so the writes of a worker that lost an endpoint are refused.
+ * - Only the owner sends to an endpoint, so every per-endpoint rule (max_in_flight, breaker, rate, pauses) is
+ *   enforced in the owner's memory, and the state that outlives ownership is written back in the same cycles.
+ *
+ * A cycle is one transaction (one round trip on PostgreSQL): it records outcomes, advances stream cursors, writes
+ * endpoint state, renews and releases ownership, fetches more work for owned endpoints and takes over due ones.
+ */
+import type { EndpointState } from "../../domain/endpoint-state.ts";
+import type { Attempt, DeliveryStatus, SignatureScheme } from "../../domain/types.ts";
+
+/** A worker's hold on one endpoint: valid while the endpoint's epoch is still this one. */
+export interface Ownership {
+  endpointId: string;
+  epoch: number;
+}
+
+/** Where a unit of work came from: the endpoint's stream of fresh deliveries, or the job table (retries, replays). */
+export type WorkSource = { kind: "stream"; seq: number } | { kind: "job"; runAt: number };
+
+/** What the owner needs about its endpoint to send; re-sent by a cycle whenever the endpoint's `version` changes. */
+export interface EndpointConfig {
+  endpointId: string;
+  tenantId: string;
+  /** The endpoint row's updated_at: the owner asks for the config again when it differs. */
+  version: number;
+  url: string;
+  signatureScheme: SignatureScheme;
+  /** Sealed; the worker opens it (secrets/secret-box.ts). */
+  sealedSecret: string;
+  previousSealedSecret: string | null;
+  previousSecretExpiresAt: number | null;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  maxInFlight: number;
+  rateLimitPerS: number | null;
+  retryScheduleS: number[] | null;
+  disabled: boolean;
+  /** When the endpoint's isolation state was last reset (enable): an owner holding older state starts over. */
+  stateResetAt: number;
+}
+
+/** One delivery to attempt, with everything the attempt needs. */
+export interface WorkItem {
+  deliveryId: string;
+  tenantId: string;
+  eventId: string;
+  endpointId: string;
+  source: WorkSource;
+  /** Attempts made so far (the next one is attempts + 1). */
+  attempts: number;
+  /** Attempts since the last replay: the retry schedule's position. */
+  cycleAttempts: number;
+  /** The delivery's last attempt failed: a success now is a `delivery.recovered`. */
+  hadFailure: boolean;
+  event: { type: string; dataJson: string; createdAt: number };
+}
+
+/** A stream position the owner fetched but must not send: recorded already, expunged, or queued as a job. */
+export interface SkippedSeq {
+  endpointId: string;
+  seq: number;
+}
+
+/** The outcome of one unit of work (an HTTP attempt, or none), written by the owner's next cycle. */
+export interface Outcome {
+  owner: Ownership;
+  tenantId: string;
+  deliveryId: string;
+  eventId: string;
+  source: WorkSource;
+  /** null when no HTTP attempt was made. */
+  attempt: Attempt | null;
+  status: Exclude<DeliveryStatus, "pending">;
+  /** When the retry runs (status failed). */
+  nextAttemptAt: number | null;
+  attempts: number;
+  cycleAttempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  now: number;
+  hadFailure: boolean;
+}
+
+export interface Refill {
+  owner: Ownership;
+  /** Stream positions after this one (the owner has everything up to it). */
+  afterSeq: number;
+  streamLimit: number;
+  /** Due jobs to fetch, not counting `heldJobs`, which the owner already has (in flight or waiting). */
+  jobLimit: number;
+  heldJobs: string[];
+  /** The config version the owner has; a different one comes back with the work. */
+  configVersion: number;
+}
+
+export interface Release {
+  owner: Ownership;
+  /** The endpoint may not be sent to before this (a pause, an open breaker, the rate limit); `now` otherwise. */
+  notBefore: number;
+}
+
+export interface CycleInput {
+  /** The worker's id: who owns what. */
+  worker: string;
+  now: number;
+  outcomes: Outcome[];
+  /** Every stream position up to `seq` is done (recorded or skipped): where a new owner would start. */
+  acks: { owner: Ownership; seq: number }[];
+  /** Endpoint state to keep for whoever owns the endpoint next, and for the health API. */
+  states: { owner: Ownership; state: EndpointState }[];
+  /**
+   * Endpoints to disable (410 Gone, or every attempt failing for too long), with the reason and, for a 410, the
+   * delivery whose attempt got it (the `endpoint.disabled` operational event names it).
+   */
+  disables: { owner: Ownership; tenantId: string; reason: string; cause?: { deliveryId: string; eventId: string } }[];
+  /** Extends ownership to `until`. */
+  renewals: { owner: Ownership; until: number }[];
+  releases: Release[];
+  refills: Refill[];
+  /** Take over up to `count` due endpoints, owned until `now + leaseMs(endpoint)`. */
+  takeover: { count: number; leaseMarginMs: number; streamLimit: number; jobLimit: number } | null;
+}
+
+export interface TakenEndpoint {
+  owner: Ownership;
+  config: EndpointConfig;
+  state: EndpointState;
+  ackedSeq: number;
+  ownedUntil: number;
+}
+
+export interface CycleResult {
+  /** Endpoints this cycle found owned by someone else (or deleted): the worker drops them and their work. */
+  lost: string[];
+  taken: TakenEndpoint[];
+  /** Configs that changed since the owner's version (or of taken endpoints). */
+  configs: EndpointConfig[];
+  work: WorkItem[];
+  skipped: SkippedSeq[];
+  /**
+   * For each refilled endpoint, the highest stream position the fetch looked at (a fetch that found nothing new
+   * returns the refill's afterSeq).
+   */
+  streamEnds: { endpointId: string; seq: number }[];
+  /** Disables that switched an endpoint off (an endpoint disabled already is not in it). */
+  disabled: string[];
+  /** The earliest time any endpoint becomes due (owned ones at their lease's end); null when none has work. */
+  nextDueAt: number | null;
+}
+
+/** What the worker imports from the store, and nothing more. */
+export interface QueuePort {
+  cycle(input: CycleInput): Promise<CycleResult>;
+  /**
+   * Calls `onWork` soon after work arrives that no worker owns yet (NOTIFY on PostgreSQL, in-process on SQLite).
+   * Returns the unsubscribe function.
+   */
+  subscribeWork(onWork: () => void): () => void;
+}

@@ -1,0 +1,103 @@
+/** Retention (PostgreSQL): small batches by age, and expunging one event's payload on request. */
+import type { RetentionPort } from "../ports/retention.ts";
+import { DELETE_STATS_SQL } from "./attempt-stats.ts";
+import type { PostgresContext } from "./context.ts";
+import { inTransaction } from "./pool.ts";
+
+export function postgresRetention(ctx: PostgresContext): RetentionPort {
+  const pool = ctx.pool;
+  return {
+    async deleteAttemptStatsBefore(before, limit) {
+      const { rowCount } = await pool.query(DELETE_STATS_SQL, [before, limit]);
+      return rowCount ?? 0;
+    },
+
+    async deleteFinishedTasksBefore(before, limit) {
+      const { rowCount } = await pool.query(
+        `DELETE FROM tasks WHERE id IN (
+           SELECT id FROM tasks WHERE status IN ('succeeded', 'failed') AND finished_at < $1 ORDER BY finished_at LIMIT $2)`,
+        [before, limit],
+      );
+      return rowCount ?? 0;
+    },
+
+    async expungeEventPayload(tenantId, eventId, now) {
+      return inTransaction(pool, async (client) => {
+        const { rowCount } = await client.query(
+          `UPDATE events SET data = '', payload_expunged_at = coalesce(payload_expunged_at, $3)
+           WHERE tenant_id = $1 AND id = $2`,
+          [tenantId, eventId, now],
+        );
+        if (rowCount === 0) return false;
+        // Waiting deliveries die: there is nothing left to send. One in a worker's hands right now keeps this state,
+        // because an outcome only applies to a delivery still waiting.
+        await client.query(
+          `WITH dead AS (
+             UPDATE deliveries d SET status = 'dead', last_error = 'payload expunged', updated_at = $3,
+               next_attempt_at = NULL
+             FROM deliveries old
+             WHERE d.tenant_id = $1 AND d.event_id = $2 AND d.status IN ('pending', 'failed')
+               AND old.tenant_id = d.tenant_id AND old.id = d.id
+             RETURNING d.id, d.endpoint_id, old.retry_queued, old.next_attempt_at
+           ), letters AS (
+             INSERT INTO dead_letters (tenant_id, delivery_id, endpoint_id, died_at)
+             SELECT $1, id, endpoint_id, $3 FROM dead ON CONFLICT DO NOTHING
+           )
+           DELETE FROM delivery_jobs j USING dead
+           WHERE dead.retry_queued AND j.endpoint_id = dead.endpoint_id AND j.run_at = dead.next_attempt_at
+             AND j.delivery_id = dead.id`,
+          [tenantId, eventId, now],
+        );
+        return true;
+      });
+    },
+
+    async expungePayloadsBefore(before, limit, now) {
+      const { rowCount } = await pool.query(
+        `UPDATE events SET data = '', payload_expunged_at = $3
+         WHERE (tenant_id, id) IN (
+           SELECT e.tenant_id, e.id FROM events e
+           WHERE e.created_at < $1 AND e.payload_expunged_at IS NULL
+             AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.tenant_id = e.tenant_id AND d.event_id = e.id
+               AND d.status IN ('pending', 'failed'))
+           ORDER BY e.created_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+        [before, limit, now],
+      );
+      return rowCount ?? 0;
+    },
+
+    async deleteAttemptsBefore(before, limit) {
+      // Any old rows will do, so no order: the BRIN index on started_at finds the old ranges without a sort.
+      const { rowCount } = await pool.query(
+        `DELETE FROM attempts WHERE ctid = ANY (ARRAY(
+           SELECT ctid FROM attempts WHERE started_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED))`,
+        [before, limit],
+      );
+      return rowCount ?? 0;
+    },
+
+    async deleteIdempotencyKeysBefore(before, limit) {
+      const { rowCount } = await pool.query(
+        `DELETE FROM idempotency_keys WHERE (tenant_id, key) IN (
+           SELECT tenant_id, key FROM idempotency_keys WHERE created_at < $1 ORDER BY created_at LIMIT $2
+           FOR UPDATE SKIP LOCKED)`,
+        [before, limit],
+      );
+      return rowCount ?? 0;
+    },
+
+    async clearResponseBodies(from, before, limit) {
+      const { rows } = await pool.query<{ started_at: number }>(
+        `WITH batch AS (
+           SELECT ctid AS row_id, started_at FROM attempts WHERE started_at >= $1 AND started_at < $2
+           ORDER BY started_at LIMIT $3 FOR UPDATE SKIP LOCKED
+         ), cleared AS (
+           UPDATE attempts a SET response_body = NULL FROM batch b WHERE a.ctid = b.row_id AND a.response_body IS NOT NULL
+         )
+         SELECT started_at FROM batch ORDER BY started_at`,
+        [from, before, limit],
+      );
+      return { scanned: rows.length, lastStartedAt: rows.at(-1)?.started_at ?? null };
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/** Tenants (PostgreSQL). Deleting one removes everything it owns in the same transaction; its audit log stays. */
+import { toPage } from "../paging.ts";
+import { auditEntryFor, type TenantRow, toTenant } from "../rows.ts";
+import type { TenantsPort } from "../ports/tenants.ts";
+import type { PostgresContext } from "./context.ts";
+import { deleteTenantLog } from "./deletion.ts";
+import { inTransaction } from "./pool.ts";
+import { ENDPOINTS_CHANNEL } from "./work-listener.ts";
+
+export function postgresTenants(ctx: PostgresContext): TenantsPort {
+  const pool = ctx.pool;
+  return {
+    async insertTenant(t, audit) {
+      return inTransaction(pool, async (client) => {
+        const { rowCount } = await client.query(
+          `INSERT INTO tenants (id, name, metadata, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (id) DO NOTHING`,
+          [t.id, t.name, JSON.stringify(t.metadata), t.createdAt, t.updatedAt],
+        );
+        if (rowCount !== 1) return false;
+        if (audit) await ctx.audit(client, auditEntryFor(audit, { type: "tenant", id: t.id, tenantId: t.id }, null, t));
+        return true;
+      });
+    },
+
+    async getTenant(id) {
+      const { rows } = await pool.query<TenantRow>("SELECT * FROM tenants WHERE id = $1", [id]);
+      return rows[0] ? toTenant(rows[0]) : null;
+    },
+
+    async listTenants(page) {
+      const { rows } = await pool.query<TenantRow>("SELECT * FROM tenants WHERE id > $1 ORDER BY id LIMIT $2", [
+        page.after ?? "",
+        page.limit + 1,
+      ]);
+      return toPage(rows.map(toTenant), page.limit);
+    },
+
+    async updateTenant(id, patch, now, audit) {
+      return inTransaction(pool, async (client) => {
+        const before = await client.query<TenantRow>("SELECT * FROM tenants WHERE id = $1 FOR UPDATE", [id]);
+        if (!before.rows[0]) return null;
+        const { rows } = await client.query<TenantRow>(
+          `UPDATE tenants SET name = COALESCE($2, name), metadata = COALESCE($3::jsonb, metadata), updated_at = $4
+           WHERE id = $1 RETURNING *`,
+          [id, patch.name ?? null, patch.metadata === undefined ? null : JSON.stringify(patch.metadata), now],
+        );
+        const after = toTenant(rows[0]!);
+        if (audit) await ctx.audit(client, auditEntryFor(audit, { type: "tenant", id, tenantId: id }, toTenant(before.rows[0]), after));
+        return after;
+      });
+    },
+
+    async deleteTenant(id, audit) {
+      const deleted = await inTransaction(pool, async (client) => {
+        // Locked first, so an ingest cannot slip deliveries in between the log's deletion and the tenant's.
+        const { rows: found } = await client.query<TenantRow>("SELECT * FROM tenants WHERE id = $1 FOR UPDATE", [id]);
+        if (!found[0]) return false;
+        await deleteTenantLog(client, id);
+        await client.query("DELETE FROM tenants WHERE id = $1", [id]);
+        await client.query("SELECT pg_notify($1, $2)", [ENDPOINTS_CHANNEL, id]);
+        if (audit) await ctx.audit(client, auditEntryFor(audit, { type: "tenant", id, tenantId: id }, toTenant(found[0]), null));
+        return true;
+      });
+      if (deleted) ctx.subscriptions.invalidate(id);
+      return deleted;
+    },
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * What every port of the SQLite adapter shares: the connection, its prepared-statement cache, the in-process wake-up
+ * for workers, the audit writer and the subscription cache. One per connection (the API thread and the delivery
+ * thread each have their own).
+ */
+import { EventEmitter } from "node:events";
+import type { Statement } from "better-sqlite3";
+import { auditParams } from "../rows.ts";
+import { SubscriptionCache } from "../plan/subscriptions.ts";
+import type { AuditEntry } from "../ports/api-keys.ts";
+import type { SqliteDatabase } from "./open-database.ts";
+
+export class SqliteContext {
+  private readonly statements = new Map<string, Statement<unknown[]>>();
+  /** Emits "work" after a commit that gave some unowned endpoint work to do. */
+  readonly work = new EventEmitter();
+  readonly subscriptions = new SubscriptionCache();
+
+  constructor(readonly db: SqliteDatabase) {
+    this.work.setMaxListeners(0);
+  }
+
+  /** Statements are prepared once and reused; preparing is far costlier than running. */
+  sql(text: string): Statement<unknown[]> {
+    let stmt = this.statements.get(text);
+    if (!stmt) {
+      stmt = this.db.prepare(text);
+      this.statements.set(text, stmt);
+    }
+    return stmt;
+  }
+
+  /** Runs `fn` in one write transaction (BEGIN IMMEDIATE: the write lock is taken up front, never upgraded). */
+  write<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  wake(): void {
+    this.work.emit("work");
+  }
+
+  audit(entry: AuditEntry): void {
+    this.sql(
+      `INSERT INTO audit_log (id, tenant_id, actor_key_id, action, target_type, target_id, before, after, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(...auditParams(entry));
+  }
+}

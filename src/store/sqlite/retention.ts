@@ -1,0 +1,93 @@
+/** Retention (SQLite): small batches by age, and expunging one event's payload on request. */
+import type { RetentionPort } from "../ports/retention.ts";
+import { DELETE_STATS_SQL } from "./attempt-stats.ts";
+import type { SqliteContext } from "./context.ts";
+
+export function sqliteRetention(ctx: SqliteContext): RetentionPort {
+  return {
+    async deleteAttemptStatsBefore(before, limit) {
+      return ctx.sql(DELETE_STATS_SQL).run(before, limit).changes;
+    },
+
+    async deleteFinishedTasksBefore(before, limit) {
+      return ctx
+        .sql(
+          `DELETE FROM tasks WHERE id IN (
+             SELECT id FROM tasks WHERE status IN ('succeeded', 'failed') AND finished_at < ? ORDER BY finished_at LIMIT ?)`,
+        )
+        .run(before, limit).changes;
+    },
+
+    async expungeEventPayload(tenantId, eventId, now) {
+      return ctx.write(() => {
+        const { changes } = ctx
+          .sql("UPDATE events SET data = '', payload_expunged_at = coalesce(payload_expunged_at, ?) WHERE tenant_id = ? AND id = ?")
+          .run(now, tenantId, eventId);
+        if (changes === 0) return false;
+        // Waiting deliveries die: there is nothing left to send. One in a worker's hands right now keeps this state,
+        // because an outcome only applies to a delivery still waiting.
+        const waiting = ctx
+          .sql(
+            `UPDATE deliveries SET status = 'dead', last_error = 'payload expunged', updated_at = ?
+             WHERE tenant_id = ? AND event_id = ? AND status IN ('pending', 'failed')
+             RETURNING id, endpoint_id, retry_queued, next_attempt_at`,
+          )
+          .all(now, tenantId, eventId) as { id: string; endpoint_id: string; retry_queued: number; next_attempt_at: number | null }[];
+        for (const d of waiting) {
+          ctx
+            .sql("INSERT INTO dead_letters (tenant_id, delivery_id, endpoint_id, died_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
+            .run(tenantId, d.id, d.endpoint_id, now);
+          if (d.retry_queued) {
+            ctx
+              .sql("DELETE FROM delivery_jobs WHERE endpoint_id = ? AND run_at = ? AND delivery_id = ?")
+              .run(d.endpoint_id, d.next_attempt_at, d.id);
+          }
+        }
+        ctx
+          .sql("UPDATE deliveries SET next_attempt_at = NULL WHERE tenant_id = ? AND event_id = ? AND status = 'dead'")
+          .run(tenantId, eventId);
+        return true;
+      });
+    },
+
+    async expungePayloadsBefore(before, limit, now) {
+      return ctx
+        .sql(
+          `UPDATE events SET data = '', payload_expunged_at = @now
+           WHERE rowid IN (
+             SELECT e.rowid FROM events e
+             WHERE e.created_at < @before AND e.payload_expunged_at IS NULL
+               AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.tenant_id = e.tenant_id AND d.event_id = e.id
+                 AND d.status IN ('pending', 'failed'))
+             ORDER BY e.created_at LIMIT @limit)`,
+        )
+        .run({ before, limit, now }).changes;
+    },
+
+    async deleteAttemptsBefore(before, limit) {
+      return ctx
+        .sql("DELETE FROM attempts WHERE rowid IN (SELECT rowid FROM attempts WHERE started_at < ? ORDER BY started_at LIMIT ?)")
+        .run(before, limit).changes;
+    },
+
+    async deleteIdempotencyKeysBefore(before, limit) {
+      return ctx
+        .sql(
+          `DELETE FROM idempotency_keys WHERE rowid IN (
+             SELECT rowid FROM idempotency_keys WHERE created_at < ? ORDER BY created_at LIMIT ?)`,
+        )
+        .run(before, limit).changes;
+    },
+
+    async clearResponseBodies(from, before, limit) {
+      return ctx.write(() => {
+        const rows = ctx
+          .sql("SELECT rowid AS r, started_at FROM attempts WHERE started_at >= ? AND started_at < ? ORDER BY started_at LIMIT ?")
+          .all(from, before, limit) as { r: number; started_at: number }[];
+        const clear = ctx.sql("UPDATE attempts SET response_body = NULL WHERE rowid = ? AND response_body IS NOT NULL");
+        for (const r of rows) clear.run(r.r);
+        return { scanned: rows.length, lastStartedAt: rows.at(-1)?.started_at ?? null };
+      });
+    },
+  };
+}

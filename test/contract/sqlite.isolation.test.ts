@@ -1,3 +1,0 @@
-import { runIsolationContract } from "./isolation-contract.ts";
-
-runIsolationContract("sqlite");
