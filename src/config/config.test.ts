@@ -61,7 +61,7 @@ describe("loadConfig", () => {
       HOOKD_REQUIRE_HTTPS: "true",
       HOOKD_LOG_LEVEL: "debug",
       HOOKD_WORKER_CONCURRENCY: "8",
-      HOOKD_CLAIM_BATCH: "20",
+      HOOKD_WORKER_MAX_ENDPOINTS: "20",
       HOOKD_LEASE_MARGIN_MS: "1000",
       HOOKD_POLL_INTERVAL_MS: "50",
       HOOKD_SHUTDOWN_GRACE_MS: "0",
@@ -90,7 +90,7 @@ describe("loadConfig", () => {
       requireHttps: true,
       logLevel: "debug",
       workerConcurrency: 8,
-      claimBatchSize: 20,
+      workerMaxEndpoints: 20,
       leaseMarginMs: 1000,
       pollIntervalMs: 50,
       shutdownGraceMs: 0,
@@ -204,7 +204,7 @@ describe("loadConfig", () => {
       HOOKD_RETRY_SCHEDULE: "soon",
       HOOKD_PG_POOL_SIZE: "1000",
     };
-    const err = configError({ ...bad, HOOKD_HOST: "127.0.0.1", HOOKD_CLAIM_BATCH: "10" });
+    const err = configError({ ...bad, HOOKD_HOST: "127.0.0.1", HOOKD_WORKER_MAX_ENDPOINTS: "10" });
     expect(err.name).toBe("ConfigError");
     expect(err.problems).toHaveLength(Object.keys(bad).length);
     for (const name of Object.keys(bad)) {

@@ -22,7 +22,7 @@ export interface Config {
   requireHttps: boolean;
   logLevel: string;
   workerConcurrency: number;
-  claimBatchSize: number;
+  workerMaxEndpoints: number;
   leaseMarginMs: number;
   pollIntervalMs: number;
   shutdownGraceMs: number;
@@ -143,17 +143,23 @@ export const SETTINGS = [
       if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(raw)) throw new Error("unknown level");
       return raw;
     } },
-  { env: "HOOKD_WORKER_CONCURRENCY", key: "workerConcurrency", doc: "Requests in flight at once per worker process.", default: 64, parse: int(1, 10_000) },
-  { env: "HOOKD_CLAIM_BATCH", key: "claimBatchSize", doc: "Deliveries claimed per query.", default: 100, parse: int(1, 5_000) },
+  { env: "HOOKD_WORKER_CONCURRENCY", key: "workerConcurrency", doc: "Requests a worker process has under way at once; one open over a second (a slow receiver) stops counting, up to 16x this open in all.", default: 64, parse: int(1, 10_000) },
+  {
+    env: "HOOKD_WORKER_MAX_ENDPOINTS",
+    key: "workerMaxEndpoints",
+    doc: "Endpoints one worker process sends to at once; other workers take the rest.",
+    default: 1_024,
+    parse: int(1, 100_000),
+  },
   {
     env: "HOOKD_LEASE_MARGIN_MS",
     key: "leaseMarginMs",
-    doc: "A claimed delivery is reserved for its endpoint's timeout plus this; a crashed worker's work is retried after.",
+    doc: "A worker holds an endpoint for its timeout plus this, renewed while it sends; a crashed worker's endpoints move on after.",
     default: 5_000,
     parse: int(500, 600_000),
   },
   { env: "HOOKD_POLL_INTERVAL_MS", key: "pollIntervalMs", doc: "Idle poll for scheduled retries (new events wake workers at once).", default: 500, parse: int(10, 60_000) },
-  { env: "HOOKD_SHUTDOWN_GRACE_MS", key: "shutdownGraceMs", doc: "On SIGTERM, how long in-flight requests may finish before their leases are released.", default: 10_000, parse: int(0, 300_000) },
+  { env: "HOOKD_SHUTDOWN_GRACE_MS", key: "shutdownGraceMs", doc: "On SIGTERM, how long in-flight requests may finish before the rest are aborted and their endpoints handed back.", default: 10_000, parse: int(0, 300_000) },
   { env: "HOOKD_PG_POOL_SIZE", key: "pgPoolSize", doc: "PostgreSQL connections per process.", default: 10, parse: int(1, 200) },
   {
     env: "HOOKD_ENCRYPTION_KEY",

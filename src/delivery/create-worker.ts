@@ -27,6 +27,7 @@ export function createDeliveryWorker(config: Config, deps: WorkerDeps): Delivery
     ...deps,
     ...(deps.now ? { now: deps.now } : {}),
     concurrency: config.workerConcurrency,
+    maxEndpoints: config.workerMaxEndpoints,
     leaseMarginMs: config.leaseMarginMs,
     pollIntervalMs: config.pollIntervalMs,
     shutdownGraceMs: config.shutdownGraceMs,

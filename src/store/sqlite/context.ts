@@ -35,6 +35,21 @@ export class SqliteContext {
     return this.db.transaction(fn).immediate();
   }
 
+  /**
+   * Like write(), but the commit is not flushed to disk (synchronous = NORMAL for this one commit; WAL mode keeps it
+   * atomic and consistent). A process crash loses nothing: the operating system has the WAL. A power cut may lose
+   * the last such commits, and only writes whose loss means "do it again" may go this way: a delivery cycle's
+   * outcomes and acks (lost ones are sent again, at least once) but never ingest, whose commit is the 202.
+   */
+  writeUnflushed<T>(fn: () => T): T {
+    this.db.pragma("synchronous = NORMAL");
+    try {
+      return this.write(fn);
+    } finally {
+      this.db.pragma("synchronous = FULL");
+    }
+  }
+
   wake(): void {
     this.work.emit("work");
   }

@@ -30,7 +30,8 @@ import { type ConfigRow, toEndpointConfig } from "../queue-rows.ts";
 export function sqliteQueue(ctx: SqliteContext): QueuePort {
   return {
     async cycle(input) {
-      const { result, wake } = ctx.write(() => runCycle(ctx, input));
+      // Unflushed: a cycle lost to a power cut only means its deliveries are sent again (context.ts).
+      const { result, wake } = ctx.writeUnflushed(() => runCycle(ctx, input));
       if (wake) ctx.wake();
       return result;
     },
