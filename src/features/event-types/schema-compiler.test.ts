@@ -34,6 +34,19 @@ describe("compileEventSchema", () => {
     ]);
   });
 
+  it("sees only the data's own properties, never what Object.prototype lends it", () => {
+    const validate = compileEventSchema({
+      type: "object",
+      required: ["toString"],
+      properties: { constructor: { type: "string" } },
+      dependentRequired: { hasOwnProperty: ["valueOf"] },
+    });
+    expect(validate({})).toEqual([{ instance_path: "", message: "must have required property 'toString'" }]);
+    expect(validate({ toString: 1 })).toEqual([]);
+    expect(validate({ toString: 1, constructor: 2 })).toEqual([{ instance_path: "/constructor", message: "must be string" }]);
+    expect(validate(Object.assign(Object.create(null), { toString: 1 }))).toEqual([]);
+  });
+
   it("never changes the data it validates", () => {
     const validate = compileEventSchema({
       type: "object",

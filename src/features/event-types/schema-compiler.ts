@@ -73,6 +73,9 @@ function createAjv(): Ajv2020 {
     inlineRefs: false,
     addUsedSchema: false,
     messages: true,
+    // Only the event's own properties count: without it `required: ["toString"]` finds Object.prototype's
+    // toString on `{}` and passes, and `properties: {constructor: ...}` checks the inherited function.
+    ownProperties: true,
   });
   (addFormats as unknown as (a: Ajv2020) => void)(ajv);
   return ajv;
