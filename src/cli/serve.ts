@@ -8,7 +8,13 @@ import { createLogger } from "../observability/logger.ts";
 
 export async function runServe(config: Config, role: Role): Promise<number> {
   const log = createLogger(config.logLevel);
-  process.on("unhandledRejection", (err) => log.error({ err }, "unhandled promise rejection"));
+  // A rejection nobody handled means some job is in a state nobody planned for: carrying on could leave it stuck
+  // (a loop that silently stopped) or half done. Exit and let the supervisor restart hookd; the crash tests show a
+  // restart loses nothing. pino writes to stdout synchronously, so the fatal line is out before the exit.
+  process.on("unhandledRejection", (err) => {
+    log.fatal({ err }, "unhandled promise rejection; exiting so that the supervisor restarts hookd");
+    process.exit(70);
+  });
   let app: Awaited<ReturnType<typeof createApp>>;
   try {
     app = await createApp(config, { role, log, deliveryThread: config.deliveryThread });
