@@ -23,7 +23,8 @@ import { testSendRoutes } from "../features/test-send/routes.ts";
 import { AppError } from "../errors/app-error.ts";
 import type { ApiContext } from "./context.ts";
 import { registerOpenApi } from "./openapi.ts";
-import { installErrorHandler } from "./error-handler.ts";
+import { answerNotFound, installErrorHandler } from "./error-handler.ts";
+import { isPublicRoute } from "./public-routes.ts";
 import { hasNonFiniteNumber } from "./finite-numbers.ts";
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from "./json-depth.ts";
 import { trackRoutes } from "./route-registry.ts";
@@ -55,10 +56,16 @@ export async function buildServer(ctx: ApiContext, log: Logger): Promise<Fastify
   // Bodies must be JSON: without this, Fastify's built-in text/plain parser hands the schema a string and the caller
   // gets "body must be object" instead of 415 UNSUPPORTED_MEDIA_TYPE.
   app.removeContentTypeParser("text/plain");
-  // Everything under /v1 needs a key, and the key is checked before the body is parsed or validated: a caller
-  // without a valid key learns nothing about a route's schema and cannot make the server parse a large body.
-  app.addHook("onRequest", async (req) => {
-    if (req.url.startsWith("/v1/") || req.url === "/v1") await ctx.auth.authenticate(req);
+  // Every route but the public ones needs a key, checked before the body is read: a caller without a valid key
+  // learns nothing about a route's schema and cannot make the server read, parse or validate a large body. The
+  // check is on the route the router matched, not on the URL's spelling (`/%761/...` reaches the `/v1/...` routes),
+  // and a path that matches nothing is authenticated too and then answered at once, so its body is never read.
+  app.addHook("onRequest", async (req, reply) => {
+    if (req.is404) {
+      await ctx.auth.authenticate(req);
+      return answerNotFound(app, req, reply);
+    }
+    if (!isPublicRoute(req.routeOptions.url)) await ctx.auth.authenticate(req);
   });
   // An empty POST body is validated as {} so the caller gets the schema's own message, not "body must be object".
   app.addHook("preValidation", async (req) => {
