@@ -28,6 +28,7 @@ import { isPublicRoute } from "./public-routes.ts";
 import { hasNonFiniteNumber } from "./finite-numbers.ts";
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from "./json-depth.ts";
 import { trackRoutes } from "./route-registry.ts";
+import { checkStorableBody } from "./unstorable-text.ts";
 
 export const MAX_REQUEST_BODY_BYTES = 256 * 1024;
 
@@ -74,6 +75,7 @@ export async function buildServer(ctx: ApiContext, log: Logger): Promise<Fastify
       throw new AppError("VALIDATION_FAILED", `request body is nested more than ${MAX_JSON_DEPTH} levels deep`);
     }
     if (hasNonFiniteNumber(req.body)) throw new AppError("VALIDATION_FAILED", "request body holds a number out of range");
+    checkStorableBody(req.body);
   });
   // Query strings are coerced during validation, so they are checked after it.
   app.addHook("preHandler", async (req) => {
