@@ -18,6 +18,7 @@ import { EndpointService } from "./features/endpoints/service.ts";
 import { EventService } from "./features/events/service.ts";
 import { EventTypeCatalogue } from "./features/event-types/catalogue.ts";
 import { IngestCheck } from "./features/event-types/ingest-check.ts";
+import { SchemaValidationPool } from "./features/event-types/validation-pool.ts";
 import { EventTypeService } from "./features/event-types/service.ts";
 import { ensureOperatorSink } from "./features/operational-events/operator-sink.ts";
 import { OperationalEventService } from "./features/operational-events/service.ts";
@@ -143,6 +144,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
   let retention: RetentionJob | null = null;
   let taskRunner: TaskRunner | null = null;
   let agent: Dispatcher | null = null;
+  let schemaPool: SchemaValidationPool | null = null;
   try {
     await migrateWithRetry(store, log);
     await sealLegacySecrets(store, secretBox, now(), log);
@@ -175,14 +177,15 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       const tenants = new TenantService(store);
       const auth = new Authenticator(store, log);
       const eventTypeCatalogue = new EventTypeCatalogue(store, log);
-      const typeCheck = new IngestCheck(eventTypeCatalogue, config.strictEventTypes);
+      schemaPool = new SchemaValidationPool({ timeLimitMs: config.schemaValidationTimeoutMs });
+      const typeCheck = new IngestCheck(eventTypeCatalogue, schemaPool, config.strictEventTypes);
       server = await buildServer(
         {
           auth,
           tenants,
           endpoints: new EndpointService(store, policy, secretBox, now, isolationSettings(config).breaker),
           events: new EventService(store, Date.now, typeCheck),
-          eventTypes: new EventTypeService(store, eventTypeCatalogue, config.strictEventTypes),
+          eventTypes: new EventTypeService(store, eventTypeCatalogue, schemaPool, config.strictEventTypes),
           deliveries: new DeliveryService(store),
           apiKeys: new ApiKeyService(store, tenants, auth),
           audit: new AuditService(store, tenants),
@@ -230,6 +233,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     const close = () => {
       closing ??= (async () => {
         await server?.close();
+        await schemaPool?.close();
         await retention?.stop();
         await taskRunner?.stop();
         await worker?.stop();
@@ -241,6 +245,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     return { store, server, worker, metrics, url, generatedAdminKey, generatedOperatorSecret, close };
   } catch (err) {
     await server?.close().catch(() => undefined);
+    await schemaPool?.close().catch(() => undefined);
     await taskRunner?.stop().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw err;

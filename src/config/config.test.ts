@@ -74,6 +74,7 @@ describe("loadConfig", () => {
       HOOKD_ATTEMPT_BODY_RETENTION_DAYS: "2",
       HOOKD_RETENTION_INTERVAL_MS: "60000",
       HOOKD_STRICT_EVENT_TYPES: "true",
+      HOOKD_SCHEMA_VALIDATION_TIMEOUT_MS: "750",
       HOOKD_DELIVERY_THREAD: "false",
     });
     expect(config).toEqual({
@@ -114,6 +115,7 @@ describe("loadConfig", () => {
       attemptBodyRetentionDays: 2,
       retentionIntervalMs: 60_000,
       strictEventTypes: true,
+      schemaValidationTimeoutMs: 750,
       deliveryThread: false,
     });
     expect(storeKind(config)).toBe("postgres");
