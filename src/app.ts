@@ -36,6 +36,7 @@ import { createEgressPolicy } from "./outbound/egress-policy.ts";
 import type { AddressResolver } from "./outbound/target-check.ts";
 import { Metrics } from "./observability/metrics.ts";
 import { openSecretBox } from "./secrets/keyring.ts";
+import { resealHeaders } from "./secrets/reseal-headers.ts";
 import { describeUnreadable, resealSecrets } from "./secrets/reseal.ts";
 import type { SecretBox } from "./secrets/secret-box.ts";
 import { PostgresStore } from "./store/postgres/postgres-store.ts";
@@ -90,6 +91,9 @@ export class UnreadableSecretsError extends Error {}
  */
 async function sealLegacySecrets(store: Store, box: SecretBox, now: number, log: Logger): Promise<void> {
   const report = await resealSecrets(store, box, { scope: "legacy", now });
+  // Custom header values too (secrets/endpoint-headers.ts): databases from before header encryption hold them clear.
+  const headers = await resealHeaders(store, box, { scope: "legacy", now });
+  for (const [keyId, n] of Object.entries(headers.unreadable)) report.unreadable[keyId] = (report.unreadable[keyId] ?? 0) + n;
   if (Object.keys(report.unreadable).length > 0) {
     throw new UnreadableSecretsError(
       `endpoint secrets are encrypted with keys this process does not have (${describeUnreadable(report.unreadable)}). ` +
@@ -97,6 +101,7 @@ async function sealLegacySecrets(store: Store, box: SecretBox, now: number, log:
     );
   }
   if (report.rewritten > 0) log.info({ count: report.rewritten }, "encrypted endpoint secrets that were stored in the clear");
+  if (headers.rewritten > 0) log.info({ count: headers.rewritten }, "encrypted endpoint header values that were stored in the clear");
 }
 
 export function createStore(config: Config, log: Logger): Store {

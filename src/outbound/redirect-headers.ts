@@ -10,8 +10,7 @@
  * A same-origin redirect (same scheme, host and port) keeps every header.
  */
 
-/** Headers hookd sets itself that a cross-origin redirect keeps (the `webhook-` ones are matched by prefix). */
-const PROTOCOL_HEADERS: ReadonlySet<string> = new Set(["content-type", "user-agent"]);
+import { isProtocolHeader } from "../domain/endpoint-headers.ts";
 
 /**
  * @example headersForRedirect({ authorization: "Bearer x", "webhook-id": "evt_1" }, new URL("https://a"), new URL("https://b"))
@@ -20,9 +19,6 @@ const PROTOCOL_HEADERS: ReadonlySet<string> = new Set(["content-type", "user-age
 export function headersForRedirect(headers: Record<string, string>, from: URL, to: URL): Record<string, string> {
   if (from.origin === to.origin) return headers;
   const kept: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    const lower = name.toLowerCase();
-    if (PROTOCOL_HEADERS.has(lower) || lower.startsWith("webhook-")) kept[name] = value;
-  }
+  for (const [name, value] of Object.entries(headers)) if (isProtocolHeader(name)) kept[name] = value;
   return kept;
 }

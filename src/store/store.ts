@@ -12,6 +12,7 @@
  *   record  -> the attempt row and the delivery's next state are written together, and only while the worker's
  *              lease token still holds, so a worker that lost its lease cannot overwrite a newer outcome.
  */
+import type { EndpointHeadersStore } from "./ports/endpoint-headers.ts";
 import type { OperationalEvent } from "../domain/operational-events.ts";
 import type {
   Attempt,
@@ -332,7 +333,7 @@ export type RecoverBatchResult = { kind: "lease_lost" } | { kind: "progress" | "
 
 export type ReplayResult = "replayed" | "not_found" | "in_flight" | "already_pending" | "payload_expunged";
 
-export interface Store {
+export interface Store extends EndpointHeadersStore {
   readonly kind: "sqlite" | "postgres";
 
   /** Applies pending migrations; safe to call from many processes at once. */

@@ -94,6 +94,8 @@ import { appendRecords, DeferredObservations, type RecordsByEndpoint } from "./d
 import { createPool, inTransaction } from "./pool.ts";
 import { PostgresTasks } from "./task-queries.ts";
 import { PostgresEventTypes } from "./event-types.ts";
+import { PostgresEndpointHeaders } from "./endpoint-headers.ts";
+import type { EndpointHeadersChange, StoredEndpointHeaders } from "../ports/endpoint-headers.ts";
 import type { EventType, EventTypeSummary } from "../../domain/event-type.ts";
 import type { EventTypePatch } from "../store.ts";
 import { WORK_CHANNEL, WorkListener } from "./work-listener.ts";
@@ -184,6 +186,7 @@ export class PostgresStore implements Store {
   private readonly statsShard: number;
 
   private readonly eventTypes: PostgresEventTypes;
+  private readonly endpointHeaders: PostgresEndpointHeaders;
 
   constructor(private readonly options: PostgresStoreOptions) {
     this.statsShard = options.statsShard ?? randomInt(STATS_SHARDS);
@@ -191,6 +194,7 @@ export class PostgresStore implements Store {
     this.work.setMaxListeners(0);
     this.tasks = new PostgresTasks(this.pool);
     this.eventTypes = new PostgresEventTypes(this.pool, writeAudit);
+    this.endpointHeaders = new PostgresEndpointHeaders(this.pool);
   }
 
   async migrate(): Promise<void> {
@@ -483,6 +487,14 @@ export class PostgresStore implements Store {
       ],
     );
     return rowCount ?? 0;
+  }
+
+  listEndpointHeaders(after: string | null, limit: number): Promise<StoredEndpointHeaders[]> {
+    return this.endpointHeaders.listEndpointHeaders(after, limit);
+  }
+
+  replaceEndpointHeaders(changes: EndpointHeadersChange[]): Promise<number> {
+    return this.endpointHeaders.replaceEndpointHeaders(changes);
   }
 
   insertEventType(t: EventType, audit?: AuditNote<EventType>): Promise<boolean> {

@@ -86,6 +86,8 @@ import {
   UPSERT_STATS_SQL,
 } from "./attempt-stats.ts";
 import { migrateSqlite, openSqlite, type SqliteDatabase, sqlitePathFromUrl } from "./open-database.ts";
+import { SqliteEndpointHeaders } from "./endpoint-headers.ts";
+import type { EndpointHeadersChange, StoredEndpointHeaders } from "../ports/endpoint-headers.ts";
 import { SqliteTasks } from "./task-queries.ts";
 import { SqliteEventTypes } from "./event-types.ts";
 import type { EventType, EventTypeSummary } from "../../domain/event-type.ts";
@@ -134,11 +136,13 @@ export class SqliteStore implements Store {
   private readonly tasks: SqliteTasks;
 
   private readonly eventTypes: SqliteEventTypes;
+  private readonly endpointHeaders: SqliteEndpointHeaders;
 
   private constructor(private readonly db: SqliteDatabase) {
     this.work.setMaxListeners(0);
     this.tasks = new SqliteTasks(db, () => this.work.emit("work"));
     this.eventTypes = new SqliteEventTypes(db, (text) => this.sql(text), (entry) => this.audit(entry));
+    this.endpointHeaders = new SqliteEndpointHeaders(db);
   }
 
   /** @example const store = SqliteStore.open("sqlite:./data/hookd.db") */
@@ -453,6 +457,14 @@ export class SqliteStore implements Store {
       }
       return applied;
     }).immediate();
+  }
+
+  listEndpointHeaders(after: string | null, limit: number): Promise<StoredEndpointHeaders[]> {
+    return this.endpointHeaders.listEndpointHeaders(after, limit);
+  }
+
+  replaceEndpointHeaders(changes: EndpointHeadersChange[]): Promise<number> {
+    return this.endpointHeaders.replaceEndpointHeaders(changes);
   }
 
   async insertEventType(t: EventType, audit?: AuditNote<EventType>): Promise<boolean> {
