@@ -181,6 +181,8 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     if (role === "all" || role === "api") {
       const tenants = new TenantService(store);
       const auth = new Authenticator(store, log);
+      // Revoked keys and deleted tenants leave every process's key cache at once (store KeyChangeBus).
+      store.onKeyChange((change) => auth.applyChange(change));
       const eventTypeCatalogue = new EventTypeCatalogue(store, log);
       schemaPool = new SchemaValidationPool({ timeLimitMs: config.schemaValidationTimeoutMs });
       const typeCheck = new IngestCheck(eventTypeCatalogue, schemaPool, config.strictEventTypes);

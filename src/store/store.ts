@@ -13,6 +13,7 @@
  *              lease token still holds, so a worker that lost its lease cannot overwrite a newer outcome.
  */
 import type { EndpointHeadersStore } from "./ports/endpoint-headers.ts";
+import type { KeyChangeBus } from "./ports/key-changes.ts";
 import type { OperationalEvent } from "../domain/operational-events.ts";
 import type {
   Attempt,
@@ -333,7 +334,7 @@ export type RecoverBatchResult = { kind: "lease_lost" } | { kind: "progress" | "
 
 export type ReplayResult = "replayed" | "not_found" | "in_flight" | "already_pending" | "payload_expunged";
 
-export interface Store extends EndpointHeadersStore {
+export interface Store extends EndpointHeadersStore, KeyChangeBus {
   readonly kind: "sqlite" | "postgres";
 
   /** Applies pending migrations; safe to call from many processes at once. */

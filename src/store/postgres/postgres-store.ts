@@ -95,6 +95,8 @@ import { createPool, inTransaction } from "./pool.ts";
 import { PostgresTasks } from "./task-queries.ts";
 import { PostgresEventTypes } from "./event-types.ts";
 import { PostgresEndpointHeaders } from "./endpoint-headers.ts";
+import { PostgresKeyChanges } from "./key-changes.ts";
+import type { KeyChange } from "../ports/key-changes.ts";
 import type { EndpointHeadersChange, StoredEndpointHeaders } from "../ports/endpoint-headers.ts";
 import type { EventType, EventTypeSummary } from "../../domain/event-type.ts";
 import type { EventTypePatch } from "../store.ts";
@@ -187,6 +189,7 @@ export class PostgresStore implements Store {
 
   private readonly eventTypes: PostgresEventTypes;
   private readonly endpointHeaders: PostgresEndpointHeaders;
+  private readonly keyChanges: PostgresKeyChanges;
 
   constructor(private readonly options: PostgresStoreOptions) {
     this.statsShard = options.statsShard ?? randomInt(STATS_SHARDS);
@@ -195,6 +198,7 @@ export class PostgresStore implements Store {
     this.tasks = new PostgresTasks(this.pool);
     this.eventTypes = new PostgresEventTypes(this.pool, writeAudit);
     this.endpointHeaders = new PostgresEndpointHeaders(this.pool);
+    this.keyChanges = new PostgresKeyChanges(this.pool, options.url, options.onError);
   }
 
   async migrate(): Promise<void> {
@@ -210,6 +214,7 @@ export class PostgresStore implements Store {
     this.work.removeAllListeners();
     await this.listener?.close();
     this.listener = null;
+    await this.keyChanges.close();
     await this.pool.end();
   }
 
@@ -495,6 +500,14 @@ export class PostgresStore implements Store {
 
   replaceEndpointHeaders(changes: EndpointHeadersChange[]): Promise<number> {
     return this.endpointHeaders.replaceEndpointHeaders(changes);
+  }
+
+  announceKeyChange(change: KeyChange): Promise<void> {
+    return this.keyChanges.announceKeyChange(change);
+  }
+
+  onKeyChange(listener: (change: KeyChange) => void): () => void {
+    return this.keyChanges.onKeyChange(listener);
   }
 
   insertEventType(t: EventType, audit?: AuditNote<EventType>): Promise<boolean> {

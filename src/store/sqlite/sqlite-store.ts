@@ -87,6 +87,8 @@ import {
 } from "./attempt-stats.ts";
 import { migrateSqlite, openSqlite, type SqliteDatabase, sqlitePathFromUrl } from "./open-database.ts";
 import { SqliteEndpointHeaders } from "./endpoint-headers.ts";
+import { InMemoryKeyChanges } from "./key-changes.ts";
+import type { KeyChange } from "../ports/key-changes.ts";
 import type { EndpointHeadersChange, StoredEndpointHeaders } from "../ports/endpoint-headers.ts";
 import { SqliteTasks } from "./task-queries.ts";
 import { SqliteEventTypes } from "./event-types.ts";
@@ -137,6 +139,7 @@ export class SqliteStore implements Store {
 
   private readonly eventTypes: SqliteEventTypes;
   private readonly endpointHeaders: SqliteEndpointHeaders;
+  private readonly keyChanges = new InMemoryKeyChanges();
 
   private constructor(private readonly db: SqliteDatabase) {
     this.work.setMaxListeners(0);
@@ -465,6 +468,14 @@ export class SqliteStore implements Store {
 
   replaceEndpointHeaders(changes: EndpointHeadersChange[]): Promise<number> {
     return this.endpointHeaders.replaceEndpointHeaders(changes);
+  }
+
+  announceKeyChange(change: KeyChange): Promise<void> {
+    return this.keyChanges.announceKeyChange(change);
+  }
+
+  onKeyChange(listener: (change: KeyChange) => void): () => void {
+    return this.keyChanges.onKeyChange(listener);
   }
 
   async insertEventType(t: EventType, audit?: AuditNote<EventType>): Promise<boolean> {
