@@ -36,6 +36,7 @@ import { createEgressPolicy } from "./outbound/egress-policy.ts";
 import type { AddressResolver } from "./outbound/target-check.ts";
 import { Metrics } from "./observability/metrics.ts";
 import { openSecretBox } from "./secrets/keyring.ts";
+import { withBackoff } from "./retry/with-backoff.ts";
 import { resealHeaders } from "./secrets/reseal-headers.ts";
 import { describeUnreadable, resealSecrets } from "./secrets/reseal.ts";
 import type { SecretBox } from "./secrets/secret-box.ts";
@@ -119,16 +120,12 @@ export function createStore(config: Config, log: Logger): Store {
  * migration, wrong credentials) fail at once. SQLite has nothing to wait for.
  */
 async function migrateWithRetry(store: Store, log: Logger): Promise<void> {
-  for (let attempt = 1, delay = 250; ; attempt++, delay = Math.min(delay * 2, 5_000)) {
-    try {
-      await store.migrate();
-      return;
-    } catch (err) {
-      if (store.kind === "sqlite" || !isStoreUnavailable(err)) throw err;
-      log.warn({ err, attempt, retry_in_ms: delay }, "database not reachable yet; retrying");
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
+  await withBackoff(() => store.migrate(), {
+    minMs: 250,
+    maxMs: 5_000,
+    shouldRetry: (err) => store.kind !== "sqlite" && isStoreUnavailable(err),
+    onRetry: (err, attempt) => log.warn({ err, attempt }, "database not reachable yet; retrying"),
+  });
 }
 
 

@@ -12,6 +12,7 @@
 import type { Logger } from "pino";
 import type { AttemptRecord, IsolationPolicy, Store } from "../store/store.ts";
 import { isStoreUnavailable } from "../store/unavailable.ts";
+import { withBackoff } from "../retry/with-backoff.ts";
 
 const MAX_BATCH = 500;
 /**
@@ -24,7 +25,6 @@ const FLUSH_DELAY_MS = 10;
 export class RecordBatcher {
   private queue: AttemptRecord[] = [];
   private flushing: Promise<void> | null = null;
-  private retryMs = 50;
 
   constructor(
     private readonly store: Store,
@@ -52,16 +52,14 @@ export class RecordBatcher {
     while (this.queue.length > 0) {
       const batch = this.queue.slice(0, MAX_BATCH);
       try {
-        await this.store.recordAttempts(batch, this.isolation);
+        await withBackoff(() => this.store.recordAttempts(batch, this.isolation), {
+          minMs: 50,
+          maxMs: 5_000,
+          shouldRetry: isStoreUnavailable,
+          onRetry: (err) => this.log.error({ err, pending: this.queue.length }, "recording attempts failed; retrying"),
+        });
         this.queue.splice(0, batch.length);
-        this.retryMs = 50;
       } catch (err) {
-        if (isStoreUnavailable(err)) {
-          this.log.error({ err, pending: this.queue.length }, "recording attempts failed; retrying");
-          await new Promise((r) => setTimeout(r, this.retryMs));
-          this.retryMs = Math.min(this.retryMs * 2, 5_000);
-          continue;
-        }
         this.log.error({ err, batch: batch.length }, "a batch of attempt records was refused; writing them one by one");
         await this.writeSeparately(batch);
         this.queue.splice(0, batch.length);
