@@ -31,7 +31,7 @@ createServer((req, res) => {
         })
       : null;
     console.log(
-      `${new Date().toISOString()} ${req.method} ${req.url} webhook-id=${id} attempt=${req.headers["webhook-attempt"]}` +
+      `${new Date().toISOString()} ${req.method} ${req.url} webhook-id=${id} attempt=${String(req.headers["webhook-attempt"])}` +
         ` signature=${verified === null ? "not checked (no WEBHOOK_SECRET)" : verified ? "valid" : "INVALID"}\n  ${body}`,
     );
     res.writeHead(verified === false ? 401 : 204);

@@ -10,6 +10,7 @@
 import { AppError } from "../errors/app-error.ts";
 
 /** A NUL, or a high surrogate not followed by a low one, or a low surrogate not preceded by a high one. */
+// eslint-disable-next-line no-control-regex -- NUL is exactly what this looks for
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 export function isUnstorableText(value: string): boolean {

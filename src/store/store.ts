@@ -231,7 +231,7 @@ export interface Admission {
   /** The timeout its attempts use (adaptive, never above the configured one). */
   timeoutMs: number;
   /** The state to store once `claimed` deliveries were taken; null leaves it unchanged. */
-  settle(claimed: number): EndpointState | null;
+  settle: (claimed: number) => EndpointState | null;
 }
 
 /**

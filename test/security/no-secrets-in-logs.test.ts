@@ -120,7 +120,7 @@ describe.each(STORE_KINDS)("no secrets in logs, attempt logs or later answers (%
       const res = await admin.get(path, asAdmin);
       expect(res.status, path).toBe(200);
       reads.push(res.text);
-      return res.body as Json;
+      return res.body;
     };
     await read(base);
     await read(`${base}/api-keys`);

@@ -19,7 +19,7 @@ import { availableParallelism } from "node:os";
 import { MessageChannel } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { AppError } from "../../errors/app-error.ts";
-import type { EventToCheck, TaskInput, ValidationAnswer, ValidationTask } from "./validation-thread.ts";
+import type { EventToCheck, TaskInput, ValidationAnswer } from "./validation-thread.ts";
 
 /** Threads idle this long are stopped; the next request starts one again (which takes a few hundred ms). */
 const IDLE_TIMEOUT_MS = 5 * 60_000;
@@ -123,7 +123,7 @@ export class SchemaValidationPool {
       timer = setTimeout(() => controller.abort(), this.opts.timeLimitMs);
     });
     try {
-      const answer = (await this.pool.run({ ...job.task, started: port2 } as ValidationTask, {
+      const answer = (await this.pool.run({ ...job.task, started: port2 }, {
         transferList: [port2],
         signal: controller.signal,
       })) as ValidationAnswer;

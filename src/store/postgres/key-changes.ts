@@ -72,7 +72,7 @@ export class PostgresKeyChanges implements KeyChangeBus {
   private async connect(): Promise<void> {
     const client = new pg.Client({ connectionString: this.connectionString, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
     client.on("notification", (msg) => {
-      if (msg.channel === KEY_CHANNEL && msg.payload) this.bus.emit("change", msg.payload as KeyChange);
+      if (msg.channel === KEY_CHANNEL && msg.payload) this.bus.emit("change", msg.payload);
     });
     client.on("error", (err) => this.onError(err));
     try {
