@@ -67,7 +67,7 @@ const server = createServer((req, res) => {
     }
     const signature = valid === null ? "unchecked" : valid ? "valid" : "INVALID";
     console.log(
-      `${new Date().toISOString()} ${req.method} ${req.url} webhook-id=${id} attempt=${req.headers["webhook-attempt"]}` +
+      `${new Date().toISOString()} ${req.method} ${req.url} webhook-id=${id} attempt=${String(req.headers["webhook-attempt"])}` +
         ` signature=${signature} -> ${status}${why ? ` ${why}` : ""}\n  ${body.toString("utf8")}`,
     );
     res.writeHead(status, why ? { "content-type": "text/plain" } : {});

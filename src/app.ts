@@ -18,6 +18,7 @@ import { EndpointService } from "./features/endpoints/service.ts";
 import { EventService } from "./features/events/service.ts";
 import { EventTypeCatalogue } from "./features/event-types/catalogue.ts";
 import { IngestCheck } from "./features/event-types/ingest-check.ts";
+import { SchemaValidationPool } from "./features/event-types/validation-pool.ts";
 import { EventTypeService } from "./features/event-types/service.ts";
 import { ensureOperatorSink } from "./features/operational-events/operator-sink.ts";
 import { OperationalEventService } from "./features/operational-events/service.ts";
@@ -35,6 +36,8 @@ import { createEgressPolicy } from "./outbound/egress-policy.ts";
 import type { AddressResolver } from "./outbound/target-check.ts";
 import { Metrics } from "./observability/metrics.ts";
 import { openSecretBox } from "./secrets/keyring.ts";
+import { withBackoff } from "./retry/with-backoff.ts";
+import { resealHeaders } from "./secrets/reseal-headers.ts";
 import { describeUnreadable, resealSecrets } from "./secrets/reseal.ts";
 import type { SecretBox } from "./secrets/secret-box.ts";
 import { openPostgresStore } from "./store/postgres/postgres-store.ts";
@@ -89,6 +92,9 @@ export class UnreadableSecretsError extends Error {}
  */
 async function sealLegacySecrets(store: Store, box: SecretBox, now: number, log: Logger): Promise<void> {
   const report = await resealSecrets(store, box, { scope: "legacy", now });
+  // Custom header values too (secrets/endpoint-headers.ts): databases from before header encryption hold them clear.
+  const headers = await resealHeaders(store, box, { scope: "legacy", now });
+  for (const [keyId, n] of Object.entries(headers.unreadable)) report.unreadable[keyId] = (report.unreadable[keyId] ?? 0) + n;
   if (Object.keys(report.unreadable).length > 0) {
     throw new UnreadableSecretsError(
       `endpoint secrets are encrypted with keys this process does not have (${describeUnreadable(report.unreadable)}). ` +
@@ -96,6 +102,7 @@ async function sealLegacySecrets(store: Store, box: SecretBox, now: number, log:
     );
   }
   if (report.rewritten > 0) log.info({ count: report.rewritten }, "encrypted endpoint secrets that were stored in the clear");
+  if (headers.rewritten > 0) log.info({ count: headers.rewritten }, "encrypted endpoint header values that were stored in the clear");
 }
 
 export function createStore(config: Config, log: Logger): Store {
@@ -113,16 +120,12 @@ export function createStore(config: Config, log: Logger): Store {
  * migration, wrong credentials) fail at once. SQLite has nothing to wait for.
  */
 async function migrateWithRetry(store: Store, log: Logger): Promise<void> {
-  for (let attempt = 1, delay = 250; ; attempt++, delay = Math.min(delay * 2, 5_000)) {
-    try {
-      await store.migrate();
-      return;
-    } catch (err) {
-      if (store.kind === "sqlite" || !isStoreUnavailable(err)) throw err;
-      log.warn({ err, attempt, retry_in_ms: delay }, "database not reachable yet; retrying");
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
+  await withBackoff(() => store.migrate(), {
+    minMs: 250,
+    maxMs: 5_000,
+    shouldRetry: (err) => store.kind !== "sqlite" && isStoreUnavailable(err),
+    onRetry: (err, attempt) => log.warn({ err, attempt }, "database not reachable yet; retrying"),
+  });
 }
 
 
@@ -143,6 +146,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
   let retention: RetentionJob | null = null;
   let taskRunner: TaskRunner | null = null;
   let agent: Dispatcher | null = null;
+  let schemaPool: SchemaValidationPool | null = null;
   try {
     await migrateWithRetry(store, log);
     await sealLegacySecrets(store, secretBox, now(), log);
@@ -174,15 +178,18 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     if (role === "all" || role === "api") {
       const tenants = new TenantService(store);
       const auth = new Authenticator(store, log);
+      // Revoked keys and deleted tenants leave every process's key cache at once (store KeyChangeBus).
+      store.onKeyChange((change) => auth.applyChange(change));
       const eventTypeCatalogue = new EventTypeCatalogue(store, log);
-      const typeCheck = new IngestCheck(eventTypeCatalogue, config.strictEventTypes);
+      schemaPool = new SchemaValidationPool({ timeLimitMs: config.schemaValidationTimeoutMs });
+      const typeCheck = new IngestCheck(eventTypeCatalogue, schemaPool, config.strictEventTypes);
       server = await buildServer(
         {
           auth,
           tenants,
           endpoints: new EndpointService(store, policy, secretBox, now, isolationSettings(config).breaker),
           events: new EventService(store, Date.now, typeCheck),
-          eventTypes: new EventTypeService(store, eventTypeCatalogue, config.strictEventTypes),
+          eventTypes: new EventTypeService(store, eventTypeCatalogue, schemaPool, config.strictEventTypes),
           deliveries: new DeliveryService(store),
           apiKeys: new ApiKeyService(store, tenants, auth),
           audit: new AuditService(store, tenants),
@@ -232,6 +239,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     const close = () => {
       closing ??= (async () => {
         await server?.close();
+        await schemaPool?.close();
         await retention?.stop();
         await taskRunner?.stop();
         await worker?.stop();
@@ -243,6 +251,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     return { store, server, worker, metrics, url, generatedAdminKey, generatedOperatorSecret, close };
   } catch (err) {
     await server?.close().catch(() => undefined);
+    await schemaPool?.close().catch(() => undefined);
     await taskRunner?.stop().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw err;

@@ -21,7 +21,16 @@ export function packageVersion(): string {
 export function settingsHelp(): string {
   const lines = SETTINGS.map((s) => {
     const def = "defaultText" in s && s.defaultText !== undefined ? s.defaultText : s.default;
-    const shown = def === null ? "unset" : Array.isArray(def) ? (def.length === 0 ? "none" : def.join(",")) : String(def);
+    const shown =
+      def === null
+        ? "unset"
+        : Array.isArray(def)
+          ? def.length === 0
+            ? "none"
+            : def.map((d: unknown) => (typeof d === "object" && d !== null ? JSON.stringify(d) : String(d))).join(",")
+          : typeof def === "object"
+            ? JSON.stringify(def)
+            : String(def);
     return `  ${s.env.padEnd(34)} ${s.doc} [default: ${shown}]`;
   });
   return `\nConfiguration (environment variables):\n${lines.join("\n")}\n`;

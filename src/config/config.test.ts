@@ -74,6 +74,7 @@ describe("loadConfig", () => {
       HOOKD_ATTEMPT_BODY_RETENTION_DAYS: "2",
       HOOKD_RETENTION_INTERVAL_MS: "60000",
       HOOKD_STRICT_EVENT_TYPES: "true",
+      HOOKD_SCHEMA_VALIDATION_TIMEOUT_MS: "750",
       HOOKD_DELIVERY_THREAD: "false",
     });
     expect(config).toEqual({
@@ -114,6 +115,7 @@ describe("loadConfig", () => {
       attemptBodyRetentionDays: 2,
       retentionIntervalMs: 60_000,
       strictEventTypes: true,
+      schemaValidationTimeoutMs: 750,
       deliveryThread: false,
     });
     expect(storeKind(config)).toBe("postgres");
@@ -275,7 +277,9 @@ describe("SETTINGS", () => {
               ? null
               : Array.isArray(s.default)
                 ? s.default.join(",")
-                : String(s.default);
+                : typeof s.default === "object"
+                  ? JSON.stringify(s.default)
+                  : String(s.default);
         // No default (null, or an empty list) is written in words, e.g. "(unset)" or "(none)"; never as a value.
         if (text === null || text === "") expect(cell, s.env).toMatch(/^\([a-z ]+\)$/);
         else expect(cell, s.env).toBe(`\`${text}\``);

@@ -46,6 +46,7 @@ export interface Config {
   attemptBodyRetentionDays: number | null;
   retentionIntervalMs: number;
   strictEventTypes: boolean;
+  schemaValidationTimeoutMs: number;
   deliveryThread: boolean;
 }
 
@@ -299,6 +300,13 @@ export const SETTINGS = [
     doc: "true: events must have a type the tenant declared, and endpoints may subscribe only to declared, unarchived types.",
     default: false,
     parse: bool,
+  },
+  {
+    env: "HOOKD_SCHEMA_VALIDATION_TIMEOUT_MS",
+    key: "schemaValidationTimeoutMs",
+    doc: "Most time one request's schema validation may run (on a validation thread); beyond it the request is refused with 422 SCHEMA_TOO_COSTLY.",
+    default: 2_000,
+    parse: int(100, 60_000),
   },
   {
     env: "HOOKD_DELIVERY_THREAD",

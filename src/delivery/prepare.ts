@@ -5,7 +5,7 @@
  */
 import type { ClaimedDelivery } from "./claimed.ts";
 import { VERSION } from "../version.ts";
-import { isReservedHeader, RESERVED_HEADERS } from "../domain/endpoint-headers.ts";
+import { isProtocolHeader, isReservedHeader, RESERVED_HEADERS } from "../domain/endpoint-headers.ts";
 import type { RequestSigner } from "./sign-request.ts";
 
 export const USER_AGENT = `hookd/${VERSION}`;
@@ -30,7 +30,7 @@ export function prepareRequest(d: ClaimedDelivery, nowMs: number, signer: Reques
   const timestampS = Math.floor(nowMs / 1000);
   const attempt = d.attempts + 1;
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(d.endpoint.headers)) {
+  for (const [name, value] of Object.entries(signer.openHeaders(d))) {
     const lower = name.toLowerCase();
     if (!isReservedHeader(lower)) headers[lower] = value;
   }
@@ -46,15 +46,15 @@ export function prepareRequest(d: ClaimedDelivery, nowMs: number, signer: Reques
 /** Shown in place of the signature in the delivery log: it is a credential-derived value nobody needs to read back. */
 export const REDACTED = "[redacted]";
 
-/** Custom header names that usually carry the receiver's credentials: their values never reach the delivery log. */
-const CREDENTIAL_HEADER = /auth|token|secret|key|passw|cookie|credential|signature/i;
-
 /**
- * The request headers as the delivery log shows them: everything that was sent, with the signature and any
- * credential-looking custom header (authorization, x-api-key, cookie ...) redacted.
+ * The request headers as the delivery log shows them: every name that was sent, with the signature and every custom
+ * header's value redacted. Custom header values are encrypted at rest (they carry receivers' credentials), so the
+ * log must not keep a clear copy of them.
  */
 export function loggedRequestHeaders(headers: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) out[name] = CREDENTIAL_HEADER.test(name) ? REDACTED : value;
+  for (const [name, value] of Object.entries(headers)) {
+    out[name] = name === "webhook-signature" || !isProtocolHeader(name) ? REDACTED : value;
+  }
   return out;
 }

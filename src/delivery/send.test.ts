@@ -228,9 +228,11 @@ describe("sendRequest: redirects", () => {
     expect(first.requests).toHaveLength(1);
     expect(second.requests).toHaveLength(1);
     expect(second.requests[0]).toMatchObject({ method: "POST", body: '{"id":"evt_1","n":7}' });
-    // Every header is the same except Host, which names the new target.
-    const { host: firstHost, ...firstHeaders } = first.requests[0]?.headers ?? {};
+    // Every header is the same except Host, which names the new target, and the custom ones: the second server is
+    // another origin (another port), and custom headers stay with their own (outbound/redirect-headers.ts).
+    const { host: firstHost, "x-custom": custom, ...firstHeaders } = first.requests[0]?.headers ?? {};
     const { host: secondHost, ...secondHeaders } = second.requests[0]?.headers ?? {};
+    expect(custom).toBe("yes");
     expect(secondHeaders).toEqual(firstHeaders);
     expect(firstHost).toBe(`127.0.0.1:${first.port}`);
     expect(secondHost).toBe(`127.0.0.1:${second.port}`);

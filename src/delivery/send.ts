@@ -7,12 +7,14 @@
  * Egress: before the request the URL's form is checked again (settings such as HOOKD_REQUIRE_HTTPS may have changed
  * since the endpoint was saved); the addresses are judged by the outbound agent at connect. A redirect (301, 302,
  * 303, 307, 308 with a Location) is followed at most once, within the same deadline: the new target goes through
- * every check again, and receives the same body and the same signed headers (always as a POST, whatever the status).
+ * every check again, and receives the same body and the same signed headers (always as a POST, whatever the status);
+ * an endpoint's custom headers follow only within the same origin.
  */
 import { type Dispatcher, request } from "undici";
 import type { ErrorClass } from "../domain/types.ts";
 import type { EgressPolicy } from "../outbound/egress-policy.ts";
 import { assertIpLiteralAllowed, EgressBlockedError } from "../outbound/target-check.ts";
+import { headersForRedirect } from "../outbound/redirect-headers.ts";
 import { checkUrlForm } from "../outbound/url-form.ts";
 import type { RedirectFollowed, SendResult } from "./classify.ts";
 import type { PreparedRequest } from "./prepare.ts";
@@ -77,10 +79,11 @@ export async function sendRequest(req: PreparedRequest, opts: SendOptions): Prom
   let redirect: RedirectFollowed | undefined;
   try {
     let url = checkTarget(req.url, opts.policy);
+    let headers = req.headers;
     for (let followed = 0; ; followed++) {
       const res = await request(url, {
         method: "POST",
-        headers: req.headers,
+        headers,
         body: req.body,
         dispatcher: opts.dispatcher,
         signal,
@@ -91,6 +94,7 @@ export async function sendRequest(req: PreparedRequest, opts: SendOptions): Prom
       if (REDIRECT_STATUSES.has(res.statusCode) && location !== undefined && followed < MAX_REDIRECTS) {
         // The redirect's own body is of no interest; read a little so the connection can be reused.
         await readCapped(res.body, MAX_RESPONSE_READ_BYTES);
+        const from = url;
         try {
           url = checkTarget(location, opts.policy, url);
         } catch (err) {
@@ -99,6 +103,8 @@ export async function sendRequest(req: PreparedRequest, opts: SendOptions): Prom
             message: `redirect (${res.statusCode}) to ${quote(location)} refused: ${err.message}`,
           });
         }
+        // Credentials stay with the origin they were configured for (outbound/redirect-headers.ts).
+        headers = headersForRedirect(headers, from, url);
         redirect = { statusCode: res.statusCode, location: quote(url.href) };
         continue;
       }

@@ -6,10 +6,14 @@
  * only the new one is sent.
  *
  * Opening a secret is one AES-GCM decryption plus a key import; a small cache keyed by the sealed value (unique per
- * encryption, so a rotated or re-encrypted secret is simply a new entry) keeps that off the per-request path.
+ * encryption, so a rotated or re-encrypted secret is simply a new entry) keeps that off the per-request path. The
+ * endpoint's custom header values are sealed too and opened here the same way. The caches drop their least recently
+ * used entries when full.
  */
 import type { KeyObject } from "node:crypto";
 import type { SignatureScheme } from "../domain/types.ts";
+import { LRUCache } from "lru-cache";
+import { openHeaderValues } from "../secrets/endpoint-headers.ts";
 import type { SecretBox } from "../secrets/secret-box.ts";
 import { parseEd25519Secret, signEd25519 } from "../signing/ed25519.ts";
 import { parseSecret } from "../signing/secret.ts";
@@ -21,7 +25,8 @@ type SigningKey = { scheme: "hmac_sha256"; key: Buffer } | { scheme: "ed25519"; 
 const CACHE_LIMIT = 10_000;
 
 export class RequestSigner {
-  private readonly cache = new Map<string, SigningKey>();
+  private readonly cache = new LRUCache<string, SigningKey>({ max: CACHE_LIMIT });
+  private readonly headers = new LRUCache<string, Record<string, string>>({ max: CACHE_LIMIT });
 
   constructor(private readonly box: SecretBox) {}
 
@@ -45,6 +50,23 @@ export class RequestSigner {
       .join(" ");
   }
 
+  /**
+   * The endpoint's custom headers with their values opened (they are sealed at rest); cached by the stored values,
+   * which change whenever a header is set or re-encrypted.
+   * @throws {SecretUnsealError} as signatureHeader()
+   */
+  openHeaders(d: ClaimedDelivery): Record<string, string> {
+    const stored = d.endpoint.headers;
+    if (Object.keys(stored).length === 0) return stored;
+    const cacheKey = `${d.endpointId}\0${JSON.stringify(stored)}`;
+    let headers = this.headers.get(cacheKey);
+    if (!headers) {
+      headers = openHeaderValues(this.box, d.endpointId, stored);
+      this.headers.set(cacheKey, headers);
+    }
+    return headers;
+  }
+
   private keyFor(endpointId: string, scheme: SignatureScheme, sealed: string): SigningKey {
     const cacheKey = `${endpointId}\0${scheme}\0${sealed}`;
     let key = this.cache.get(cacheKey);
@@ -54,7 +76,6 @@ export class RequestSigner {
         scheme === "ed25519"
           ? { scheme, key: parseEd25519Secret(secret) }
           : { scheme: "hmac_sha256", key: parseSecret(secret) };
-      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
       this.cache.set(cacheKey, key);
     }
     return key;

@@ -43,3 +43,12 @@ export function isReservedHeader(name: string): boolean {
   const lower = name.toLowerCase();
   return RESERVED_HEADERS.has(lower) || lower.startsWith("webhook-");
 }
+
+/**
+ * The headers hookd itself puts on every webhook request: content type, user agent and the `webhook-*` protocol
+ * headers. Everything else on a request is an endpoint's custom header.
+ */
+export function isProtocolHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return lower === "content-type" || lower === "user-agent" || lower.startsWith("webhook-");
+}

@@ -58,12 +58,17 @@ export const ERROR_CODES = {
   INVALID_SCHEMA: {
     status: 422,
     description:
-      "The event type's schema cannot be used: it does not compile as JSON Schema draft 2020-12 (strict: unknown keywords and formats are errors), or it breaks a limit (64 KiB, 32 levels, references only as `#/...` pointers within the schema and never recursive, at most 10,000 subschemas once references are expanded, no nested repetition or backreferences in patterns, `uniqueItems` over objects or arrays only with `maxItems` <= 100). The message says which.",
+      "The event type's schema cannot be used: it does not compile as JSON Schema draft 2020-12 (strict: unknown keywords and formats are errors), or it breaks a limit (64 KiB, 32 levels, references only as `#/...` pointers within the schema and never recursive, at most 10,000 subschemas once references are expanded, patterns RE2 can run (no lookaround or backreferences, at most 1,024 characters), `uniqueItems` over objects or arrays only with `maxItems` <= 100). The message says which.",
   },
   SCHEMA_VALIDATION_FAILED: {
     status: 422,
     description:
       "An event's `data` does not match the schema declared for its type; nothing was written. `details` lists up to 20 problems as `{index?, type, instance_path, message}` (`index` is the event's position in a batch).",
+  },
+  SCHEMA_TOO_COSTLY: {
+    status: 422,
+    description:
+      "Checking the request against its event types' schemas (or a schema being saved) took longer than `HOOKD_SCHEMA_VALIDATION_TIMEOUT_MS` or more memory than a validation thread has; nothing was written. Simplify the schema or send smaller events.",
   },
   UNKNOWN_EVENT_TYPE: {
     status: 422,

@@ -3,15 +3,20 @@
  * is enough and the plain key is never stored). The result is a Principal: admin keys reach everything; tenant keys
  * (tenantId set) reach only their own tenant's routes, and any other tenant looks exactly like a missing one.
  *
- * Lookups are cached for CACHE_TTL_MS per process so a hot API does not read the key table on every request. The
- * cost of the cache is revocation latency: a revoke clears this process's cache at once (forget()), but another
- * process keeps accepting the key until its cached entry expires, at most CACHE_TTL_MS later. A cache miss is also
- * when last_used_at is written, so that column costs one small write per key per process every few seconds at most.
+ * Lookups are cached for AUTH_CACHE_TTL_MS per process so a hot API does not read the key table on every request.
+ * The cache must not outlive a revoked key or a deleted tenant: revoking a key, deleting a tenant and creating one
+ * are announced to every process (store KeyChangeBus: NOTIFY on PostgreSQL), and each drops the matching entries
+ * at once (applyChange). A process whose notification connection was lost drops its whole cache when it is back.
+ * Creating a tenant counts too, so no cached key of an earlier tenant with the same id can ever reach the new one.
+ * The TTL remains the bound if an announcement itself fails. A cache miss is also when last_used_at is written, so
+ * that column costs one small write per key per process every few seconds at most.
  */
 import { createHash } from "node:crypto";
 import type { FastifyBaseLogger, FastifyRequest } from "fastify";
 import { AppError } from "../errors/app-error.ts";
+import type { KeyChange } from "../store/ports/key-changes.ts";
 import type { Store } from "../store/store.ts";
+import { LRUCache } from "lru-cache";
 
 export type Principal = { kind: "admin"; keyId: string } | { kind: "tenant"; keyId: string; tenantId: string };
 
@@ -25,7 +30,8 @@ export function hashApiKey(key: string): string {
 }
 
 export class Authenticator {
-  private readonly cache = new Map<string, { principal: Principal | null; at: number }>();
+  /** By key hash; the least recently used entries go first when it is full. */
+  private readonly cache = new LRUCache<string, { principal: Principal | null; at: number }>({ max: CACHE_MAX });
   /** The answer for a request already authenticated (by the onRequest hook), so handlers do not look it up twice. */
   private readonly byRequest = new WeakMap<FastifyRequest, Principal>();
 
@@ -63,7 +69,6 @@ export class Authenticator {
           : key.tenantId === null
             ? { kind: "admin", keyId: key.id }
             : { kind: "tenant", keyId: key.id, tenantId: key.tenantId };
-      if (this.cache.size >= CACHE_MAX) this.cache.clear();
       entry = { principal, at: now };
       this.cache.set(hash, entry);
       if (principal) {
@@ -79,9 +84,23 @@ export class Authenticator {
 
   /** Drops every cached lookup of the key, so a revoked key is refused by this process from the next request on. */
   forget(keyId: string): void {
-    for (const [hash, entry] of this.cache) {
+    for (const [hash, entry] of this.cache.entries()) {
       if (entry.principal?.keyId === keyId) this.cache.delete(hash);
     }
+  }
+
+  /** Drops every cached key of the tenant (deleted, or created anew with an id used before). */
+  forgetTenant(tenantId: string): void {
+    for (const [hash, entry] of this.cache.entries()) {
+      if (entry.principal?.kind === "tenant" && entry.principal.tenantId === tenantId) this.cache.delete(hash);
+    }
+  }
+
+  /** Applies a change announced by any process (store KeyChangeBus). */
+  applyChange(change: KeyChange): void {
+    if (change === "*") this.cache.clear();
+    else if (change.startsWith("key:")) this.forget(change.slice(4));
+    else if (change.startsWith("tenant:")) this.forgetTenant(change.slice(7));
   }
 }
 

@@ -23,18 +23,22 @@ import { testSendRoutes } from "../features/test-send/routes.ts";
 import { AppError } from "../errors/app-error.ts";
 import type { ApiContext } from "./context.ts";
 import { registerOpenApi } from "./openapi.ts";
-import { installErrorHandler } from "./error-handler.ts";
+import { answerNotFound, installErrorHandler } from "./error-handler.ts";
+import { isPublicRoute } from "./public-routes.ts";
 import { hasNonFiniteNumber } from "./finite-numbers.ts";
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from "./json-depth.ts";
 import { trackRoutes } from "./route-registry.ts";
+import { checkStorableBody } from "./unstorable-text.ts";
 
 export const MAX_REQUEST_BODY_BYTES = 256 * 1024;
 
 const INGEST_ROUTES = new Set(["/v1/tenants/:tenant_id/events", "/v1/tenants/:tenant_id/events/batch"]);
 
 export async function buildServer(ctx: ApiContext, log: Logger): Promise<FastifyInstance> {
-  // Typed as the base logger so route plugins see the default Fastify instance type.
+  // Typed as the base logger so route plugins see the default Fastify instance type (the lint rule cannot see that
+  // the cast changes the instance's generic logger type).
   const app = Fastify({
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: log as FastifyBaseLogger,
     // Per-request access lines would dominate the log at ingest rates; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
@@ -55,10 +59,16 @@ export async function buildServer(ctx: ApiContext, log: Logger): Promise<Fastify
   // Bodies must be JSON: without this, Fastify's built-in text/plain parser hands the schema a string and the caller
   // gets "body must be object" instead of 415 UNSUPPORTED_MEDIA_TYPE.
   app.removeContentTypeParser("text/plain");
-  // Everything under /v1 needs a key, and the key is checked before the body is parsed or validated: a caller
-  // without a valid key learns nothing about a route's schema and cannot make the server parse a large body.
-  app.addHook("onRequest", async (req) => {
-    if (req.url.startsWith("/v1/") || req.url === "/v1") await ctx.auth.authenticate(req);
+  // Every route but the public ones needs a key, checked before the body is read: a caller without a valid key
+  // learns nothing about a route's schema and cannot make the server read, parse or validate a large body. The
+  // check is on the route the router matched, not on the URL's spelling (`/%761/...` reaches the `/v1/...` routes),
+  // and a path that matches nothing is authenticated too and then answered at once, so its body is never read.
+  app.addHook("onRequest", async (req, reply) => {
+    if (req.is404) {
+      await ctx.auth.authenticate(req);
+      return answerNotFound(app, req, reply);
+    }
+    if (!isPublicRoute(req.routeOptions.url)) await ctx.auth.authenticate(req);
   });
   // An empty POST body is validated as {} so the caller gets the schema's own message, not "body must be object".
   app.addHook("preValidation", async (req) => {
@@ -67,6 +77,7 @@ export async function buildServer(ctx: ApiContext, log: Logger): Promise<Fastify
       throw new AppError("VALIDATION_FAILED", `request body is nested more than ${MAX_JSON_DEPTH} levels deep`);
     }
     if (hasNonFiniteNumber(req.body)) throw new AppError("VALIDATION_FAILED", "request body holds a number out of range");
+    checkStorableBody(req.body);
   });
   // Query strings are coerced during validation, so they are checked after it.
   app.addHook("preHandler", async (req) => {

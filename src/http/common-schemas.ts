@@ -5,6 +5,7 @@ import { Type } from "typebox";
 import { CALLER_ID_PATTERN } from "../domain/ids.ts";
 import type { JsonObject } from "../domain/types.ts";
 import { AppError } from "../errors/app-error.ts";
+import { isUnstorableText } from "./unstorable-text.ts";
 
 /** Free text kept in text columns: anything but NUL, which a PostgreSQL text value cannot hold. */
 export const TEXT_PATTERN = "^[^\\x00]*$";
@@ -29,8 +30,6 @@ export const Metadata = Type.Record(Type.String({ maxLength: 128 }), Type.Unknow
   description: "Free-form JSON the caller keeps with the object.",
 });
 
-/** A NUL, or a UTF-16 surrogate without its partner: PostgreSQL's jsonb refuses both. */
-const UNSTORABLE_TEXT = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
  * What the Metadata schema cannot say: no key or string anywhere inside may hold text PostgreSQL's jsonb refuses, so
@@ -42,7 +41,7 @@ export function checkMetadata(metadata: JsonObject | undefined): void {
   while (pending.length > 0) {
     const value = pending.pop();
     if (typeof value === "string") {
-      if (UNSTORABLE_TEXT.test(value)) {
+      if (isUnstorableText(value)) {
         throw new AppError("VALIDATION_FAILED", "metadata may not contain NUL characters or unpaired surrogates", [
           { path: "body/metadata", message: "contains a NUL character or an unpaired surrogate" },
         ]);

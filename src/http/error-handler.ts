@@ -3,7 +3,7 @@
  * with a stable code; an unreachable store is a 503 with Retry-After; anything else is logged and answered with a
  * bare 500 that leaks no stack trace.
  */
-import type { FastifyError, FastifyInstance } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { AppError, isAppError } from "../errors/app-error.ts";
 import type { ErrorCode } from "../errors/codes.ts";
 import { isForeignKeyViolation } from "../store/constraint-errors.ts";
@@ -61,15 +61,18 @@ export function installErrorHandler(app: FastifyInstance): void {
     request.log.error({ err }, "unhandled error");
     return reply.status(500).send({ code: "INTERNAL_ERROR", message: "internal server error" });
   });
-  app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split("?")[0] ?? "";
-    const allowed = methodsForPath(registeredRoutes(app), path);
-    if (allowed.length > 0) {
-      return reply
-        .status(405)
-        .header("allow", allowed.join(", "))
-        .send({ code: "METHOD_NOT_ALLOWED", message: `${path} takes ${allowed.join(", ")}, not ${request.method}` });
-    }
-    return reply.status(404).send({ code: "NOT_FOUND", message: `no route for ${request.method} ${path}` });
-  });
+  app.setNotFoundHandler((request, reply) => answerNotFound(app, request, reply));
+}
+
+/** 405 with `Allow` for a path that exists with other methods, 404 otherwise. */
+export function answerNotFound(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const path = request.url.split("?")[0] ?? "";
+  const allowed = methodsForPath(registeredRoutes(app), path);
+  if (allowed.length > 0) {
+    return reply
+      .status(405)
+      .header("allow", allowed.join(", "))
+      .send({ code: "METHOD_NOT_ALLOWED", message: `${path} takes ${allowed.join(", ")}, not ${request.method}` });
+  }
+  return reply.status(404).send({ code: "NOT_FOUND", message: `no route for ${request.method} ${path}` });
 }

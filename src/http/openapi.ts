@@ -58,7 +58,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         ...(PUBLIC_ROUTES.has(name) ? {} : { security: [{ apiKey: [] }] }),
         ...(name === "GET /metrics" ? { produces: ["text/plain"] } : {}),
       };
-      return { schema: transformed as typeof schema, url };
+      return { schema: transformed, url };
     },
   });
   await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });

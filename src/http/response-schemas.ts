@@ -51,7 +51,9 @@ export const EndpointSchema = Type.Object({
   url: Type.String(),
   description: Type.String(),
   event_types: Type.Array(Type.String()),
-  headers: Type.Record(Type.String(), Type.String()),
+  headers: Type.Record(Type.String(), Type.String(), {
+    description: 'Custom header names; every value reads "[redacted]" (GET .../endpoints/{endpoint_id}/headers shows them).',
+  }),
   timeout_ms: Type.Integer(),
   max_in_flight: Type.Integer(),
   rate_limit_per_s: Nullable(Type.Number()),
@@ -188,6 +190,13 @@ export const RESPONSES: Record<string, Record<number, TSchema>> = {
   [`POST ${t}/endpoints`]: { 201: EndpointWithSecret },
   [`GET ${t}/endpoints`]: { 200: page(EndpointSchema) },
   [`GET ${t}/endpoints/:endpoint_id`]: { 200: EndpointSchema },
+  [`GET ${t}/endpoints/:endpoint_id/headers`]: {
+    200: Type.Object({
+      headers: Type.Record(Type.String(), Type.String(), {
+        description: "The custom headers with their values in the clear (reads show them masked). Audited.",
+      }),
+    }),
+  },
   [`PATCH ${t}/endpoints/:endpoint_id`]: { 200: EndpointSchema },
   [`DELETE ${t}/endpoints/:endpoint_id`]: { 204: Empty },
   [`POST ${t}/endpoints/:endpoint_id/enable`]: { 200: EndpointSchema },

@@ -140,7 +140,8 @@ export class Metrics implements DeliveryObserver {
       pending ??= read(now()).finally(() => setImmediate(() => (pending = null)));
       return pending;
     };
-    const self = this;
+    // The gauge's own `this` is the gauge inside collect(); the source is read from this Metrics instance.
+    const breakerSource = () => this.breakerSource;
     new Gauge({
       name: "hookd_queue_depth",
       help: "Deliveries waiting: due (ready now), scheduled (a retry later) and in_flight (leased by a worker).",
@@ -199,7 +200,7 @@ export class Metrics implements DeliveryObserver {
       registers,
       async collect() {
         this.reset();
-        const source = self.breakerSource;
+        const source = breakerSource();
         if (!source) return;
         for (const { state, count } of await source()) this.set({ state }, count);
       },

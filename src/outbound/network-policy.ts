@@ -10,6 +10,7 @@
  * `2002:7f00:1::`) reach that IPv4 host one way or another, so they are judged as the IPv4 address they carry.
  */
 import { BlockList, isIP } from "node:net";
+import ipaddr from "ipaddr.js";
 
 /** Stable, machine-readable reasons an address is refused. Safe to log and to show to tenants. */
 export type RefusalReason =
@@ -265,38 +266,22 @@ function normalizeAddress(ip: string): NormalizedAddress | null {
   return { address: bare, family: "ipv6" };
 }
 
-/** Expands a valid IPv6 address (as accepted by `isIP`) into its eight 16-bit groups. */
+/**
+ * The eight 16-bit groups of a valid IPv6 address (as accepted by `isIP`), parsed by ipaddr.js. A trailing dotted
+ * quad is first written as two hex groups: ipaddr.js reads every `::a.b.c.d` as IPv4-mapped (`::ffff:a.b.c.d`), but
+ * without the `ffff` it is the deprecated IPv4-compatible form, which the policy refuses as reserved.
+ */
 function ipv6Groups(ip: string): number[] | null {
+  const quad = /^(.*:)(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
   let text = ip;
-  const tail: number[] = [];
-  // Trailing dotted-quad form: `::ffff:127.0.0.1`.
-  if (text.includes(".")) {
-    const lastColon = text.lastIndexOf(":");
-    const octets = text
-      .slice(lastColon + 1)
-      .split(".")
-      .map(Number);
-    if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255)) return null;
-    const [a = 0, b = 0, c = 0, d = 0] = octets;
-    tail.push((a << 8) | b, (c << 8) | d);
-    // Keep a trailing "::" intact (`::1.2.3.4` -> `::`), otherwise drop the separating colon.
-    text = text.slice(0, text.endsWith("::", lastColon + 1) ? lastColon + 1 : lastColon);
+  if (quad) {
+    const [a, b, c, d] = quad.slice(2).map(Number) as [number, number, number, number];
+    if ([a, b, c, d].some((o) => o > 255)) return null;
+    text = `${quad[1]}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
-
-  const parseGroups = (part: string): number[] =>
-    part === "" ? [] : part.split(":").map((g) => Number.parseInt(g, 16));
-
-  const doubleColon = text.indexOf("::");
-  let groups: number[];
-  if (doubleColon === -1) {
-    groups = [...parseGroups(text), ...tail];
-  } else {
-    const head = parseGroups(text.slice(0, doubleColon));
-    const rest = [...parseGroups(text.slice(doubleColon + 2)), ...tail];
-    const missing = 8 - head.length - rest.length;
-    if (missing < 0) return null;
-    groups = [...head, ...new Array<number>(missing).fill(0), ...rest];
+  try {
+    return ipaddr.IPv6.parse(text).parts;
+  } catch {
+    return null;
   }
-  if (groups.length !== 8 || groups.some((g) => !Number.isInteger(g) || g < 0 || g > 0xffff)) return null;
-  return groups;
 }

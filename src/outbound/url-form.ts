@@ -74,6 +74,7 @@ function isDottedQuadResult(hostname: string): boolean {
  * authority ends at `/`, `\\`, `?` or `#`, credentials end at the last `@`, and the port starts at the first `:`.
  */
 export function writtenHost(raw: string, base?: URL): string | null {
+  // eslint-disable-next-line no-control-regex -- the WHATWG URL parser strips these C0 controls and spaces
   let rest = raw.replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, "").replace(/[\t\n\r]/g, "");
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(rest);
   if (scheme) {

@@ -1,7 +1,8 @@
 /**
- * Encryption at rest for endpoint signing secrets: AES-256-GCM under a master key, one random 96-bit nonce per
- * encryption. The endpoint id is the associated data, so a ciphertext copied into another endpoint's row does not
- * decrypt there. A sealed value reads
+ * Encryption at rest for endpoint signing secrets and custom header values: AES-256-GCM under a master key, one
+ * random 96-bit nonce per encryption. The endpoint id (and for a header, its name) is the associated data, so a
+ * ciphertext copied into another endpoint's row, or under another header's name, does not decrypt there. A sealed
+ * value reads
  *
  *   hkenc1:<key id>:<base64 of nonce (12 bytes) | ciphertext | tag (16 bytes)>
  *
@@ -35,6 +36,11 @@ function associatedData(endpointId: string): Buffer {
   return Buffer.from(`hookd endpoint secret\0${endpointId}`, "utf8");
 }
 
+/** A custom header value is bound to its endpoint and its (lower-cased) name: it cannot be moved to another. */
+function headerAssociatedData(endpointId: string, name: string): Buffer {
+  return Buffer.from(`hookd endpoint header\0${endpointId}\0${name.toLowerCase()}`, "utf8");
+}
+
 export class SecretBox {
   private readonly byId = new Map<string, MasterKey>();
 
@@ -56,11 +62,7 @@ export class SecretBox {
 
   /** @example box.seal("whsec_...", "ep_01J...") // "hkenc1:3f0c...:..." */
   seal(plaintext: string, endpointId: string): string {
-    const nonce = randomBytes(NONCE_BYTES);
-    const cipher = createCipheriv("aes-256-gcm", this.current.bytes, nonce, { authTagLength: TAG_BYTES });
-    cipher.setAAD(associatedData(endpointId));
-    const body = Buffer.concat([nonce, cipher.update(plaintext, "utf8"), cipher.final(), cipher.getAuthTag()]);
-    return `${PREFIX}${this.current.id}:${body.toString("base64")}`;
+    return this.sealWith(plaintext, associatedData(endpointId));
   }
 
   /**
@@ -68,29 +70,51 @@ export class SecretBox {
    * @throws {SecretUnsealError} when the key is unknown or the value was altered or belongs to another endpoint
    */
   open(stored: string, endpointId: string): string {
+    return this.openWith(stored, associatedData(endpointId), `endpoint ${endpointId}'s secret`);
+  }
+
+  /** Seals a custom header value of an endpoint (values are credentials as often as not). */
+  sealHeader(value: string, endpointId: string, name: string): string {
+    return this.sealWith(value, headerAssociatedData(endpointId, name));
+  }
+
+  /**
+   * A custom header value as stored (a value from before header encryption is returned as is).
+   * @throws {SecretUnsealError} as open()
+   */
+  openHeader(stored: string, endpointId: string, name: string): string {
+    return this.openWith(stored, headerAssociatedData(endpointId, name), `endpoint ${endpointId}'s header ${name}`);
+  }
+
+  private sealWith(plaintext: string, aad: Buffer): string {
+    const nonce = randomBytes(NONCE_BYTES);
+    const cipher = createCipheriv("aes-256-gcm", this.current.bytes, nonce, { authTagLength: TAG_BYTES });
+    cipher.setAAD(aad);
+    const body = Buffer.concat([nonce, cipher.update(plaintext, "utf8"), cipher.final(), cipher.getAuthTag()]);
+    return `${PREFIX}${this.current.id}:${body.toString("base64")}`;
+  }
+
+  private openWith(stored: string, aad: Buffer, what: string): string {
     if (!isSealed(stored)) return stored;
     const keyId = sealedKeyId(stored);
-    if (keyId === null) throw new SecretUnsealError(`endpoint ${endpointId}'s secret is malformed`);
+    if (keyId === null) throw new SecretUnsealError(`${what} is malformed`);
     const key = this.byId.get(keyId);
     if (!key) {
-      throw new SecretUnsealError(
-        `endpoint ${endpointId}'s secret is encrypted with master key ${keyId}, which is not configured`,
-        keyId,
-      );
+      throw new SecretUnsealError(`${what} is encrypted with master key ${keyId}, which is not configured`, keyId);
     }
     const body = Buffer.from(stored.slice(PREFIX.length + keyId.length + 1), "base64");
-    if (body.length < NONCE_BYTES + TAG_BYTES) throw new SecretUnsealError(`endpoint ${endpointId}'s secret is malformed`);
+    if (body.length < NONCE_BYTES + TAG_BYTES) throw new SecretUnsealError(`${what} is malformed`);
     try {
       const decipher = createDecipheriv("aes-256-gcm", key.bytes, body.subarray(0, NONCE_BYTES), {
         authTagLength: TAG_BYTES,
       });
-      decipher.setAAD(associatedData(endpointId));
+      decipher.setAAD(aad);
       decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
       return Buffer.concat([decipher.update(body.subarray(NONCE_BYTES, body.length - TAG_BYTES)), decipher.final()]).toString(
         "utf8",
       );
     } catch {
-      throw new SecretUnsealError(`endpoint ${endpointId}'s secret does not decrypt (altered, or moved from another row)`);
+      throw new SecretUnsealError(`${what} does not decrypt (altered, or moved from another row)`);
     }
   }
 

@@ -12,9 +12,11 @@
  */
 import type { ApiKeysPort } from "./ports/api-keys.ts";
 import type { DeliveryLogPort } from "./ports/delivery-log.ts";
+import type { EndpointHeadersStore } from "./ports/endpoint-headers.ts";
 import type { EndpointsPort } from "./ports/endpoints.ts";
 import type { EventTypesPort } from "./ports/event-types.ts";
 import type { IngestPort } from "./ports/ingest.ts";
+import type { KeyChangeBus } from "./ports/key-changes.ts";
 import type { OperationalEventsPort } from "./ports/operational-events.ts";
 import type { QueuePort } from "./ports/queue.ts";
 import type { RetentionPort } from "./ports/retention.ts";
@@ -26,9 +28,11 @@ export type { JsonObject } from "../domain/types.ts";
 export type * from "./ports/api-keys.ts";
 export type * from "./ports/common.ts";
 export type * from "./ports/delivery-log.ts";
+export type * from "./ports/endpoint-headers.ts";
 export type * from "./ports/endpoints.ts";
 export type * from "./ports/event-types.ts";
 export type * from "./ports/ingest.ts";
+export type * from "./ports/key-changes.ts";
 export type * from "./ports/operational-events.ts";
 export type * from "./ports/queue.ts";
 export type * from "./ports/retention.ts";
@@ -50,6 +54,8 @@ export interface Store
     ApiKeysPort,
     TenantsPort,
     EndpointsPort,
+    EndpointHeadersStore,
+    KeyChangeBus,
     EventTypesPort,
     IngestPort,
     QueuePort,

@@ -3,7 +3,7 @@
  * order, ownership and its fence, takeover after a crash, outcomes with their jobs and dead letters, releases that
  * never strand work, pauses, disables, config changes, and a takeover whose cost follows due work only.
  */
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, expect, it } from "vitest";
 import { initialEndpointState } from "../../src/domain/endpoint-state.ts";
 import type { Store } from "../../src/store/store.ts";
 import { endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";

@@ -37,7 +37,7 @@ function verifiesWith(secret: string, req: ReceivedRequest): boolean {
 function verifiesWithPublicKey(publicKey: string, req: ReceivedRequest): boolean {
   const raw = Buffer.from(publicKey.replace(/^whpk_/, ""), "base64");
   const key = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: raw.toString("base64url") }, format: "jwk" });
-  const content = Buffer.from(`${req.headers["webhook-id"]}.${req.headers["webhook-timestamp"]}.${req.body}`);
+  const content = Buffer.from(`${String(req.headers["webhook-id"])}.${String(req.headers["webhook-timestamp"])}.${req.body}`);
   return String(req.headers["webhook-signature"])
     .split(" ")
     .filter((e) => e.startsWith("v1a,"))

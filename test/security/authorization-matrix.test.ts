@@ -74,6 +74,11 @@ const ROUTES: Record<string, RouteCase> = {
     ok: 200,
     request: (w) => ({ path: `${t(w)}/endpoints/${w.endpointId}` }),
   },
+  "GET /v1/tenants/:tenant_id/endpoints/:endpoint_id/headers": {
+    access: "tenant",
+    ok: 200,
+    request: (w) => ({ path: `${t(w)}/endpoints/${w.endpointId}/headers` }),
+  },
   "PATCH /v1/tenants/:tenant_id/endpoints/:endpoint_id": {
     access: "tenant",
     ok: 200,

@@ -19,14 +19,16 @@ export interface HookdProcess {
 /**
  * @param opts.cwd where the process runs (default: the repository); relative paths such as the default database
  *   `./data/hookd.db` resolve from there.
+ * @param opts.preload modules the child imports before hookd (URLs or paths), for tests that need a fault inside it.
  */
 export async function startHookd(
   env: Record<string, string>,
   args: string[] = ["serve"],
-  opts: { cwd?: string } = {},
+  opts: { cwd?: string; preload?: string[] } = {},
 ): Promise<HookdProcess> {
+  const preload = (opts.preload ?? []).flatMap((m) => ["--import", m]);
   // tsx is resolved from the repository whatever the working directory.
-  const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), `${ROOT}src/main.ts`, ...args], {
+  const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), ...preload, `${ROOT}src/main.ts`, ...args], {
     cwd: opts.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? "", HOOKD_LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,7 +1,7 @@
 /**
  * Tenant API keys. A key is 32 random bytes behind the recognisable prefix `hk_` (so secret scanners and people
  * spot a leaked one), shown once in the create answer and stored only as its SHA-256 hash. Revoking is immediate in
- * this process and reaches other processes within the auth cache's lifetime (see http/auth.ts).
+ * every process: it is announced to all of them (see http/auth.ts).
  */
 import { randomBytes } from "node:crypto";
 import { newId } from "../../domain/ids.ts";
@@ -60,7 +60,9 @@ export class ApiKeyService {
     const at = this.now();
     const key = await this.store.revokeApiKey(tenantId, id, at, apiKeyAudit(actorKeyId, "api_key.revoked", at));
     if (!key) throw new AppError("API_KEY_NOT_FOUND", `API key ${id} not found`);
+    // This process and every other one refuse the key from their next request on.
     this.auth.forget(id);
+    await this.store.announceKeyChange(`key:${id}`);
     return key;
   }
 }

@@ -19,6 +19,7 @@ export type AuditAction =
   | "endpoint.deleted"
   | "endpoint.secret_rotated"
   | "endpoint.enabled"
+  | "endpoint.headers_revealed"
   | "api_key.created"
   | "api_key.revoked"
   | "event_type.created"

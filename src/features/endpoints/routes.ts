@@ -1,6 +1,7 @@
 /**
  * /v1/tenants/{tenant_id}/endpoints: CRUD, secret rotation and bulk replay. The secret appears only in the answers
- * to create and rotate-secret (endpointToApi has no field for it); everywhere else it is stored encrypted.
+ * to create and rotate-secret (endpointToApi has no field for it); everywhere else it is stored encrypted. Custom
+ * header values are stored encrypted too and shown masked, except by `GET .../headers`.
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { requireTenantAccess } from "../../http/auth.ts";
@@ -53,6 +54,12 @@ export function endpointRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
       const endpoint = await ctx.endpoints.get(req.params.tenant_id, req.params.endpoint_id);
       const health = await ctx.endpoints.health(req.params.tenant_id, [endpoint.id]);
       return endpointToApi(endpoint, health.get(endpoint.id));
+    });
+
+    // Custom header values are masked on every read; this shows them, and the audit log records who looked.
+    app.get(`${base}/:endpoint_id/headers`, { schema: { params: EndpointParams } }, async (req) => {
+      const actor = await access(req, req.params.tenant_id);
+      return { headers: await ctx.endpoints.revealHeaders(req.params.tenant_id, req.params.endpoint_id, actor) };
     });
 
     app.post(`${base}/:endpoint_id/enable`, { schema: { params: EndpointParams, body: EmptyBody } }, async (req) => {

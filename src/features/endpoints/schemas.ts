@@ -1,3 +1,4 @@
+import { maskHeaderValues } from "../../secrets/endpoint-headers.ts";
 import { Type } from "typebox";
 import {
   HEADER_NAME_PATTERN,
@@ -99,7 +100,7 @@ export function endpointToApi(e: Endpoint, health?: EndpointHealth) {
     signature_scheme: e.signatureScheme,
     public_key: e.publicKey,
     previous_secret_expires_at: e.previousSecretExpiresAt === null ? null : iso(e.previousSecretExpiresAt),
-    headers: e.headers,
+    headers: maskHeaderValues(e.headers),
     timeout_ms: e.timeoutMs,
     max_in_flight: e.maxInFlight,
     rate_limit_per_s: e.rateLimitPerS,

@@ -1,7 +1,8 @@
 /**
  * Endpoints: where a tenant's events go. The URL is checked against the egress policy when it is registered or
  * changed (and again at every connect, in outbound/), the secret is validated or generated, and custom headers may
- * never shadow the protocol headers hookd signs.
+ * never shadow the protocol headers hookd signs. Custom header values are sealed like secrets before they reach
+ * the store (secrets/endpoint-headers.ts).
  */
 import { isReservedHeader } from "../../domain/endpoint-headers.ts";
 import { validateRetrySchedule } from "../../delivery/retry-schedule.ts";
@@ -17,7 +18,8 @@ import type { SecretBox } from "../../secrets/secret-box.ts";
 import { ed25519PublicKey, generateEd25519Secret, parseEd25519Secret } from "../../signing/ed25519.ts";
 import { generateSecret, parseSecret, SecretFormatError } from "../../signing/secret.ts";
 import type { EndpointPatch, PageRequest, Store } from "../../store/store.ts";
-import { endpointAudit } from "../audit/notes.ts";
+import { type AuditAction, endpointAudit } from "../audit/notes.ts";
+import { HEADER_MASK, maskHeaderValues, openHeaderValues, sealHeaderValues } from "../../secrets/endpoint-headers.ts";
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
 /** How long a rotated-out secret keeps signing unless the caller says otherwise, and the longest allowed. */
@@ -66,6 +68,12 @@ export class EndpointService {
   async create(tenantId: string, input: EndpointInput, actorKeyId: string): Promise<EndpointWithSecret> {
     await this.checkUrl(input.url);
     checkHeaders(input.headers);
+    const masked = Object.keys(input.headers ?? {}).find((name) => input.headers?.[name] === HEADER_MASK);
+    if (masked !== undefined) {
+      throw new AppError("VALIDATION_FAILED", `header ${masked} has the masked value ${HEADER_MASK}: send its real value`, [
+        { path: `body/headers/${masked}`, message: "masked value" },
+      ]);
+    }
     checkSchedule(input.retry_schedule_s);
     checkMetadata(input.metadata);
     const at = this.now();
@@ -83,7 +91,7 @@ export class EndpointService {
       previousSealedSecret: null,
       previousSecretExpiresAt: null,
       publicKey: publicKeyFor(scheme, secret),
-      headers: input.headers ?? {},
+      headers: sealHeaderValues(this.secrets, id, input.headers ?? {}),
       timeoutMs: input.timeout_ms ?? DEFAULT_TIMEOUT_MS,
       maxInFlight: input.max_in_flight ?? DEFAULT_MAX_IN_FLIGHT,
       rateLimitPerS: input.rate_limit_per_s ?? null,
@@ -116,7 +124,7 @@ export class EndpointService {
     }
     if (input.headers !== undefined) {
       checkHeaders(input.headers);
-      patch.headers = input.headers;
+      patch.headers = await this.nextHeaders(tenantId, id, input.headers);
     }
     if (input.retry_schedule_s !== undefined) {
       checkSchedule(input.retry_schedule_s);
@@ -149,6 +157,53 @@ export class EndpointService {
     const endpoint = await this.store.updateEndpoint(tenantId, id, patch, at, audit);
     if (!endpoint) throw new AppError("ENDPOINT_NOT_FOUND", `endpoint ${id} not found`);
     return endpoint;
+  }
+
+  /**
+   * The sealed headers a PATCH stores. A value equal to the mask that reads show (`[redacted]`) keeps the header's
+   * stored value, so a client may send back what it read with one header changed; a masked value for a header the
+   * endpoint does not have is refused.
+   */
+  private async nextHeaders(tenantId: string, id: string, headers: Record<string, string>): Promise<Record<string, string>> {
+    const masked = Object.entries(headers).filter(([, value]) => value === HEADER_MASK);
+    const current = masked.length > 0 ? (await this.get(tenantId, id)).headers : {};
+    const stored = new Map(Object.entries(current).map(([name, value]) => [name.toLowerCase(), value]));
+    const next: Record<string, string> = {};
+    for (const [name, value] of Object.entries(headers)) {
+      if (value !== HEADER_MASK) {
+        next[name] = this.secrets.sealHeader(value, id, name);
+        continue;
+      }
+      const kept = stored.get(name.toLowerCase());
+      if (kept === undefined) {
+        throw new AppError("VALIDATION_FAILED", `header ${name} has the masked value ${HEADER_MASK} but no stored value to keep`, [
+          { path: `body/headers/${name}`, message: "send the header's value, or leave the header out" },
+        ]);
+      }
+      next[name] = kept;
+    }
+    return next;
+  }
+
+  /**
+   * The endpoint's custom headers in the clear, for a caller that asks for them (`GET .../headers`); every reveal
+   * is in the audit log as `endpoint.headers_revealed` (with the names, never the values).
+   */
+  async revealHeaders(tenantId: string, id: string, actorKeyId: string): Promise<Record<string, string>> {
+    const endpoint = await this.get(tenantId, id);
+    const headers = openHeaderValues(this.secrets, id, endpoint.headers);
+    await this.store.insertAuditEntry({
+      id: newId("aud"),
+      tenantId,
+      actorKeyId,
+      action: "endpoint.headers_revealed" satisfies AuditAction,
+      targetType: "endpoint",
+      targetId: id,
+      before: null,
+      after: { headers: maskHeaderValues(headers) },
+      createdAt: this.now(),
+    });
+    return headers;
   }
 
   /** Health of these endpoints (breaker, failure rate, latency, in flight), for the API. */

@@ -1,7 +1,7 @@
 /**
  * The ingest cache on a real SQLite store: catalogues are served from memory within the TTL (a change written behind
- * its back stays invisible until then), forget() and the TTL reload them, validators are compiled once per revision,
- * and a stored schema that no longer compiles is logged and not enforced rather than failing ingest.
+ * its back stays invisible until then), forget() and the TTL reload them, schemas are read once per revision
+ * within a byte budget, and a stored schema that no longer compiles is logged once.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -65,28 +65,26 @@ describe("EventTypeCatalogue", () => {
     expect([...(await catalogue.catalogue("acme")).keys()].sort()).toEqual(["a.one", "a.two"]);
   });
 
-  it("compiles a type's schema once per revision", async () => {
+  it("reads a type's schema once per revision, and again for a new revision", async () => {
     const catalogue = new EventTypeCatalogue(store, undefined, () => clock);
     await store.insertEventType(eventType("a.one"));
     const summary = (await catalogue.catalogue("acme")).get("a.one")!;
-    const validate = await catalogue.validator("acme", summary);
-    expect(await catalogue.validator("acme", summary)).toBe(validate);
-    expect(validate!({})).toEqual([{ instance_path: "", message: "must have required property 'a'" }]);
-    expect(validate!({ a: 1 })).toEqual([]);
+    const [first, concurrent] = await Promise.all([catalogue.schema("acme", summary), catalogue.schema("acme", summary)]);
+    expect(concurrent).toBe(first);
+    expect(first).toEqual({ key: "acme\u0000a.one\u0000a.one-r1", source: '{"type":"object","required":["a"]}' });
+    expect(await catalogue.schema("acme", summary)).toBe(first);
 
     await store.updateEventType("acme", "a.one", { schema: { type: "object", required: ["b"] }, revision: "a.one-r2" }, T0 + 1);
     catalogue.forget("acme");
     const next = (await catalogue.catalogue("acme")).get("a.one")!;
     expect(next.revision).toBe("a.one-r2");
-    const revalidate = await catalogue.validator("acme", next);
-    expect(revalidate).not.toBe(validate);
-    expect(revalidate!({ a: 1 })).toEqual([{ instance_path: "", message: "must have required property 'b'" }]);
+    expect(await catalogue.schema("acme", next)).toEqual({ key: "acme\u0000a.one\u0000a.one-r2", source: '{"type":"object","required":["b"]}' });
 
     await store.updateEventType("acme", "a.one", { schema: null, revision: "a.one-r3" }, T0 + 2);
-    expect(await catalogue.validator("acme", { ...next, revision: "a.one-r3" })).toBeNull();
+    expect(await catalogue.schema("acme", { ...next, revision: "a.one-r3" })).toBeNull();
   });
 
-  it("logs a stored schema that does not compile and leaves the type unenforced", async () => {
+  it("logs a stored schema that does not compile once per revision", async () => {
     const lines: string[] = [];
     const log = createLogger(
       "warn",
@@ -98,31 +96,27 @@ describe("EventTypeCatalogue", () => {
       }),
     );
     const catalogue = new EventTypeCatalogue(store, log, () => clock);
-    // The store keeps what it is given; only the service checks schemas. A recursive one stands for any schema an
-    // older, looser hookd might have saved.
-    await store.insertEventType(eventType("a.loop", { schema: { properties: { x: { $ref: "#" } } } }));
-    const summary = (await catalogue.catalogue("acme")).get("a.loop")!;
-    expect(await catalogue.validator("acme", summary)).toBeNull();
+    catalogue.reportBroken("acme\u0000a.loop\u0000r1", "schema refers to itself");
+    catalogue.reportBroken("acme\u0000a.loop\u0000r1", "schema refers to itself");
     expect(lines.map((l) => JSON.parse(l))).toEqual([
-      expect.objectContaining({ level: 40, tenant_id: "acme", event_type: "a.loop", msg: expect.stringContaining("not enforced") }),
+      expect.objectContaining({ level: 40, tenant_id: "acme", event_type: "a.loop", reason: "schema refers to itself", msg: expect.stringContaining("not enforced") }),
     ]);
   });
 
-  it("keeps the schema bytes behind cached validators within its budget, dropping the oldest first", async () => {
-    // Three schemas of about 400 bytes against a 1,000-byte budget: the third evicts the first.
+  it("keeps the cached schema bytes within its budget, dropping the least recently used first", async () => {
+    // Three schemas of about 400 bytes against a 1,000-byte budget: the third evicts the coldest.
     const big = (field: string) => ({ type: "object", required: [field], description: "x".repeat(360) });
     const catalogue = new EventTypeCatalogue(store, undefined, () => clock, CATALOGUE_TTL_MS, 1_000);
     for (const name of ["b.one", "b.two", "b.three"]) await store.insertEventType(eventType(name, { schema: big(name) }));
     const types = await catalogue.catalogue("acme");
-    const first = await catalogue.validator("acme", types.get("b.one")!);
-    const second = await catalogue.validator("acme", types.get("b.two")!);
+    const first = await catalogue.schema("acme", types.get("b.one")!);
+    const second = await catalogue.schema("acme", types.get("b.two")!);
     expect(catalogue.cachedSchemaBytes).toBeGreaterThan(700);
-    await catalogue.validator("acme", types.get("b.three")!);
+    await catalogue.schema("acme", types.get("b.three")!);
     expect(catalogue.cachedSchemaBytes).toBeLessThanOrEqual(1_000);
-    // The newest two are still cached; the oldest was dropped and is compiled afresh when asked for again.
-    expect(await catalogue.validator("acme", types.get("b.two")!)).toBe(second);
-    const again = await catalogue.validator("acme", types.get("b.one")!);
+    expect(await catalogue.schema("acme", types.get("b.two")!)).toBe(second);
+    const again = await catalogue.schema("acme", types.get("b.one")!);
     expect(again).not.toBe(first);
-    expect(again!({})).toEqual([{ instance_path: "", message: "must have required property 'b.one'" }]);
+    expect(again).toEqual(first);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The event-type catalogue: declare, read, change and delete a tenant's types, each change audited in the store's
- * transaction and applied to this process's ingest cache at once. A schema is compiled before it is saved, so a
- * schema ajv refuses (or that breaks a limit) is a 422 INVALID_SCHEMA and never reaches ingest.
+ * transaction and applied to this process's ingest cache at once. A schema is compiled before it is saved (on a
+ * validation thread), so a schema ajv refuses (or that breaks a limit) is a 422 INVALID_SCHEMA and never reaches
+ * ingest.
  */
 import { randomUUID } from "node:crypto";
 import { matchesEventType } from "../../domain/event-type-match.ts";
@@ -11,7 +12,7 @@ import { AppError } from "../../errors/app-error.ts";
 import type { EventTypePatch, PageRequest, Store } from "../../store/store.ts";
 import { eventTypeAudit } from "../audit/notes.ts";
 import type { EventTypeCatalogue } from "./catalogue.ts";
-import { compileEventSchema } from "./schema-compiler.ts";
+import type { SchemaValidationPool } from "./validation-pool.ts";
 
 /** Per tenant. The catalogue is read whole into the ingest cache, so it must stay small. */
 export const MAX_EVENT_TYPES = 1_000;
@@ -33,6 +34,8 @@ export class EventTypeService {
   constructor(
     private readonly store: Store,
     private readonly catalogue: EventTypeCatalogue,
+    /** Compiles schemas being saved, off the event loop and under the validation time limit. */
+    private readonly pool: SchemaValidationPool,
     /** HOOKD_STRICT_EVENT_TYPES */
     private readonly strict: boolean,
     private readonly now: () => number = Date.now,
@@ -40,7 +43,7 @@ export class EventTypeService {
 
   /** `actorKeyId` (here and below) is the API key making the change, for the audit log. */
   async create(tenantId: string, input: EventTypeInput, actorKeyId: string): Promise<EventType> {
-    if (input.schema !== undefined) compileEventSchema(input.schema);
+    if (input.schema !== undefined) await this.assertCompiles(tenantId, input.schema);
     // Counted before the insert, so concurrent creates may pass the limit by a few; it bounds memory, not billing.
     if ((await this.store.listEventTypeSummaries(tenantId)).length >= MAX_EVENT_TYPES) {
       throw new AppError("EVENT_TYPE_LIMIT_REACHED", `a tenant may declare at most ${MAX_EVENT_TYPES} event types`);
@@ -74,7 +77,7 @@ export class EventTypeService {
   }
 
   async update(tenantId: string, name: string, change: EventTypeChange, actorKeyId: string): Promise<EventType> {
-    if (change.schema) compileEventSchema(change.schema);
+    if (change.schema) await this.assertCompiles(tenantId, change.schema);
     const patch: EventTypePatch = { revision: randomUUID() };
     if (change.description !== undefined) patch.description = change.description;
     if (change.schema !== undefined) patch.schema = change.schema;
@@ -91,6 +94,11 @@ export class EventTypeService {
       throw new AppError("EVENT_TYPE_NOT_FOUND", `event type ${name} not found`);
     }
     this.catalogue.forget(tenantId);
+  }
+
+  private async assertCompiles(tenantId: string, schema: JsonObject): Promise<void> {
+    const refused = await this.pool.check(tenantId, schema);
+    if (refused !== null) throw new AppError("INVALID_SCHEMA", refused);
   }
 
   /**

@@ -53,9 +53,12 @@ export class RetentionJob {
   start(): void {
     const interval = this.opts.intervalMs ?? 10 * 60_000;
     const tick = () => {
-      this.timer = setTimeout(async () => {
-        await this.runOnce().catch((err) => this.opts.log.error({ err }, "retention run failed; retrying later"));
-        if (!this.stopped) tick();
+      this.timer = setTimeout(() => {
+        void this.runOnce()
+          .catch((err: unknown) => this.opts.log.error({ err }, "retention run failed; retrying later"))
+          .then(() => {
+            if (!this.stopped) tick();
+          });
       }, interval);
       this.timer.unref();
     };

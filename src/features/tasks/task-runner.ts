@@ -15,6 +15,7 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Task, TaskKind } from "../../domain/tasks.ts";
 import type { Store } from "../../store/store.ts";
+import { withBackoff } from "../../retry/with-backoff.ts";
 
 /** The kinds this version can run; a claim never takes another. */
 const KINDS: TaskKind[] = ["endpoint.recover"];
@@ -37,6 +38,8 @@ export class TaskRunner {
   private readonly leaseMs: number;
   private readonly pollIntervalMs: number;
   private stopping = false;
+  /** Aborts a step's retry wait when the runner stops. */
+  private readonly stopped = new AbortController();
   private loop: Promise<void> | null = null;
   private wakeIdle: (() => void) | null = null;
   private woken = false;
@@ -60,6 +63,7 @@ export class TaskRunner {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stopped.abort();
     this.wakeIdle?.();
     await this.loop;
   }
@@ -84,17 +88,20 @@ export class TaskRunner {
     const { store, log } = this.opts;
     const ctx = { task_id: task.id, tenant_id: task.tenantId, endpoint_id: task.endpointId, kind: task.kind };
     log.info({ ...ctx, done: task.done }, task.total === null ? "task started" : "task resumed");
-    let failures = 0;
     while (!this.stopping) {
       try {
-        const step = await store.runRecoverBatch({
-          taskId: task.id,
-          leaseToken: token,
-          limit: this.batchSize,
-          leaseMs: this.leaseMs,
-          now: this.now(),
-        });
-        failures = 0;
+        // A store outage: retry the same step (its transaction rolled back). If it lasts beyond the lease, another
+        // runner may take the task over, and this one's next step finds the lease lost. Stopping ends the wait.
+        const step = await withBackoff(
+          () =>
+            store.runRecoverBatch({ taskId: task.id, leaseToken: token, limit: this.batchSize, leaseMs: this.leaseMs, now: this.now() }),
+          {
+            minMs: 500,
+            maxMs: 5_000,
+            signal: this.stopped.signal,
+            onRetry: (err, failures) => log.warn({ ...ctx, err, failures }, "task step failed; retrying"),
+          },
+        );
         if (step.kind === "lease_lost") {
           log.warn(ctx, "task taken over or removed; letting it go");
           return;
@@ -106,12 +113,10 @@ export class TaskRunner {
         }
         await pause(5);
       } catch (err) {
-        // A store outage: retry the same step (its transaction rolled back). If it lasts beyond the lease, another
-        // runner may take the task over, and this one's next step finds the lease lost.
-        failures++;
-        log.warn({ ...ctx, err, failures }, "task step failed; retrying");
-        this.woken = false;
-        await this.idle(Math.min(250 * 2 ** failures, 5_000));
+        if (this.stopping) break;
+        // Not retried (a programming error): the task is let go; its lease runs out and a runner takes it again.
+        log.error({ ...ctx, err }, "task step failed and is not retried; letting the task go");
+        return;
       }
     }
     await store.releaseTask(task.id, token, this.now()).catch((err) => log.warn({ ...ctx, err }, "could not hand the task back"));

@@ -35,6 +35,8 @@ export class TenantService {
     if (!(await this.store.insertTenant(tenant, tenantAudit(actorKeyId, "tenant.created", at)))) {
       throw new AppError("TENANT_ALREADY_EXISTS", `tenant ${tenant.id} already exists`);
     }
+    // A key of an earlier tenant with this id may still sit in some process's key cache: drop it everywhere.
+    await this.store.announceKeyChange(`tenant:${tenant.id}`);
     return tenant;
   }
 
@@ -64,5 +66,7 @@ export class TenantService {
   async delete(id: string, actorKeyId: string): Promise<void> {
     const audit = tenantAudit(actorKeyId, "tenant.deleted", this.now());
     if (!(await this.store.deleteTenant(id, audit))) throw new AppError("TENANT_NOT_FOUND", `tenant ${id} not found`);
+    // Its keys went with it; every process's key cache must forget them now, not when their entries expire.
+    await this.store.announceKeyChange(`tenant:${id}`);
   }
 }

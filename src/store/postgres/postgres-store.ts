@@ -7,9 +7,11 @@ import type { Store } from "../store.ts";
 import { postgresApiKeys } from "./api-keys.ts";
 import { PostgresContext, type PostgresStoreOptions } from "./context.ts";
 import { postgresDeliveryLog } from "./delivery-log.ts";
+import { PostgresEndpointHeaders } from "./endpoint-headers.ts";
 import { postgresEndpoints } from "./endpoints.ts";
 import { PostgresEventTypes } from "./event-types.ts";
 import { postgresIngest } from "./ingest.ts";
+import { PostgresKeyChanges } from "./key-changes.ts";
 import { migratePostgres } from "./migrate.ts";
 import { postgresOperationalEvents } from "./operational-events.ts";
 import { postgresQueue } from "./queue.ts";
@@ -29,16 +31,25 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
   const ctx = new PostgresContext(options);
   const tasks = new PostgresTasks(ctx.pool);
   const eventTypes = new PostgresEventTypes(ctx.pool, (client, entry) => ctx.audit(client, entry));
+  const endpointHeaders = new PostgresEndpointHeaders(ctx.pool);
+  const keyChanges = new PostgresKeyChanges(ctx.pool, options.url, options.onError);
   return {
     kind: "postgres",
     migrate: () => migratePostgres(ctx.pool),
     async ping() {
       await ctx.pool.query("SELECT 1");
     },
-    close: () => ctx.close(),
+    async close() {
+      await keyChanges.close();
+      await ctx.close();
+    },
     ...postgresApiKeys(ctx),
     ...postgresTenants(ctx),
     ...postgresEndpoints(ctx),
+    listEndpointHeaders: (after, limit) => endpointHeaders.listEndpointHeaders(after, limit),
+    replaceEndpointHeaders: (changes) => endpointHeaders.replaceEndpointHeaders(changes),
+    announceKeyChange: (change) => keyChanges.announceKeyChange(change),
+    onKeyChange: (listener) => keyChanges.onKeyChange(listener),
     insertEventType: (t, audit) => eventTypes.insert(t, audit),
     getEventType: (tenantId, name) => eventTypes.get(tenantId, name),
     listEventTypes: (tenantId, includeArchived, page) => eventTypes.list(tenantId, includeArchived, page),

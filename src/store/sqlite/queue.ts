@@ -24,7 +24,6 @@ import type {
 import { UPSERT_STATS_SQL } from "./attempt-stats.ts";
 import type { SqliteContext } from "./context.ts";
 import { insertOperationalEvents } from "./operational-events.ts";
-import { HAS_WORK } from "./queue-switch.ts";
 import { type ConfigRow, toEndpointConfig } from "../queue-rows.ts";
 
 export function sqliteQueue(ctx: SqliteContext): QueuePort {

@@ -8,9 +8,11 @@ import type { Store } from "../store.ts";
 import { sqliteApiKeys } from "./api-keys.ts";
 import { SqliteContext } from "./context.ts";
 import { sqliteDeliveryLog } from "./delivery-log.ts";
+import { SqliteEndpointHeaders } from "./endpoint-headers.ts";
 import { sqliteEndpoints } from "./endpoints.ts";
 import { SqliteEventTypes } from "./event-types.ts";
 import { sqliteIngest } from "./ingest.ts";
+import { InMemoryKeyChanges } from "./key-changes.ts";
 import { migrateSqlite, openSqlite, sqlitePathFromUrl } from "./open-database.ts";
 import { sqliteOperationalEvents } from "./operational-events.ts";
 import { sqliteQueue } from "./queue.ts";
@@ -40,6 +42,8 @@ export const SqliteStore = {
     const ctx = new SqliteContext(openSqlite(sqlitePathFromUrl(url)));
     const tasks = new SqliteTasks(ctx);
     const eventTypes = new SqliteEventTypes(ctx.db, (text) => ctx.sql(text), (entry) => ctx.audit(entry));
+    const endpointHeaders = new SqliteEndpointHeaders(ctx.db);
+    const keyChanges = new InMemoryKeyChanges();
     const store: SqliteStore = {
       kind: "sqlite",
       async migrate() {
@@ -64,6 +68,10 @@ export const SqliteStore = {
       ...sqliteApiKeys(ctx),
       ...sqliteTenants(ctx),
       ...sqliteEndpoints(ctx),
+      listEndpointHeaders: (after, limit) => endpointHeaders.listEndpointHeaders(after, limit),
+      replaceEndpointHeaders: (changes) => endpointHeaders.replaceEndpointHeaders(changes),
+      announceKeyChange: (change) => keyChanges.announceKeyChange(change),
+      onKeyChange: (listener) => keyChanges.onKeyChange(listener),
       insertEventType: async (t, audit) => eventTypes.insert(t, audit),
       getEventType: async (tenantId, name) => eventTypes.get(tenantId, name),
       listEventTypes: async (tenantId, includeArchived, page) => eventTypes.list(tenantId, includeArchived, page),
