@@ -8,8 +8,38 @@ import { createLogger } from "../observability/logger.ts";
 
 export async function runServe(config: Config, role: Role): Promise<number> {
   const log = createLogger(config.logLevel);
-  process.on("unhandledRejection", (err) => log.error({ err }, "unhandled promise rejection"));
-  let app: Awaited<ReturnType<typeof createApp>>;
+  // A rejection nobody handled means some job is in a state nobody planned for: carrying on could leave it stuck
+  // (a loop that silently stopped) or half done. Exit and let the supervisor restart hookd; the crash tests show a
+  // restart loses nothing. pino writes to stdout synchronously, so the fatal line is out before the exit.
+  process.on("unhandledRejection", (err) => {
+    log.fatal({ err }, "unhandled promise rejection; exiting so that the supervisor restarts hookd");
+    process.exit(70);
+  });
+  // Signal handlers go in before anything is announced: a supervisor (or a test) that sends SIGTERM the moment it
+  // reads "hookd started" must get a drain, not the default action, however late this thread is scheduled. A signal
+  // that arrives while hookd is still starting stops it as soon as it has started.
+  let app: Awaited<ReturnType<typeof createApp>> | null = null;
+  let signalled: string | null = null;
+  let stopping = false;
+  let stopped: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    stopped = resolve;
+  });
+  const drain = (running: Awaited<ReturnType<typeof createApp>>, signal: string) => {
+    stopping = true;
+    log.info({ signal }, "shutting down: draining in-flight deliveries");
+    running.close().then(stopped, (err: unknown) => {
+      log.error({ err }, "error during shutdown");
+      stopped();
+    });
+  };
+  const onSignal = (signal: string) => {
+    if (stopping) process.exit(1);
+    if (app) drain(app, signal);
+    else signalled ??= signal;
+  };
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
   try {
     app = await createApp(config, { role, log, deliveryThread: config.deliveryThread });
   } catch (err) {
@@ -36,21 +66,8 @@ export async function runServe(config: Config, role: Role): Promise<number> {
     );
   }
   log.info({ role, store: storeKind(config), url: app.url }, "hookd started");
-
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: string) => {
-      if (stopping) process.exit(1);
-      stopping = true;
-      log.info({ signal }, "shutting down: draining in-flight deliveries");
-      app.close().then(resolve, (err) => {
-        log.error({ err }, "error during shutdown");
-        resolve();
-      });
-    };
-    process.on("SIGTERM", () => onSignal("SIGTERM"));
-    process.on("SIGINT", () => onSignal("SIGINT"));
-  });
+  if (signalled !== null) drain(app, signalled);
+  await done;
   log.info("hookd stopped");
   return 0;
 }
