@@ -28,6 +28,8 @@ import type { BreakerState, EndpointState } from "../domain/endpoint-state.ts";
 import type { AttemptStatsTotals } from "../domain/attempt-stats.ts";
 import type { Task, TaskKind } from "../domain/tasks.ts";
 import type { EventType, EventTypeSummary } from "../domain/event-type.ts";
+import type { ConsoleStore } from "./ports/console.ts";
+import type { PortalSessionStore } from "./ports/portal-sessions.ts";
 
 export interface PageRequest {
   limit: number;
@@ -49,7 +51,7 @@ export interface ApiKeyInfo extends ApiKeyRecord {
   lastUsedAt: number | null;
 }
 
-export type AuditTargetType = "tenant" | "endpoint" | "api_key" | "event_type";
+export type AuditTargetType = "tenant" | "endpoint" | "api_key" | "event_type" | "portal_session";
 
 /** One row of the audit log. `before` and `after` are redacted snapshots (never secrets or key material). */
 export interface AuditEntry {
@@ -334,6 +336,10 @@ export type ReplayResult = "replayed" | "not_found" | "in_flight" | "already_pen
 
 export interface Store {
   readonly kind: "sqlite" | "postgres";
+  /** The tenant portal's sessions and settings (store/ports/portal-sessions.ts). */
+  readonly portalSessions: PortalSessionStore;
+  /** Bounded aggregate reads for the operator console and stats series (store/ports/console.ts). */
+  readonly consoleStats: ConsoleStore;
 
   /** Applies pending migrations; safe to call from many processes at once. */
   migrate(): Promise<void>;

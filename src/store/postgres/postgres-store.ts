@@ -94,6 +94,8 @@ import { appendRecords, DeferredObservations, type RecordsByEndpoint } from "./d
 import { createPool, inTransaction } from "./pool.ts";
 import { PostgresTasks } from "./task-queries.ts";
 import { PostgresEventTypes } from "./event-types.ts";
+import { PostgresConsole } from "./console.ts";
+import { PostgresPortalSessions } from "./portal-sessions.ts";
 import type { EventType, EventTypeSummary } from "../../domain/event-type.ts";
 import type { EventTypePatch } from "../store.ts";
 import { WORK_CHANNEL, WorkListener } from "./work-listener.ts";
@@ -184,6 +186,8 @@ export class PostgresStore implements Store {
   private readonly statsShard: number;
 
   private readonly eventTypes: PostgresEventTypes;
+  readonly portalSessions: PostgresPortalSessions;
+  readonly consoleStats: PostgresConsole;
 
   constructor(private readonly options: PostgresStoreOptions) {
     this.statsShard = options.statsShard ?? randomInt(STATS_SHARDS);
@@ -191,6 +195,8 @@ export class PostgresStore implements Store {
     this.work.setMaxListeners(0);
     this.tasks = new PostgresTasks(this.pool);
     this.eventTypes = new PostgresEventTypes(this.pool, writeAudit);
+    this.portalSessions = new PostgresPortalSessions(this.pool);
+    this.consoleStats = new PostgresConsole(this.pool);
   }
 
   async migrate(): Promise<void> {

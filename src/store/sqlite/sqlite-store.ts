@@ -88,6 +88,8 @@ import {
 import { migrateSqlite, openSqlite, type SqliteDatabase, sqlitePathFromUrl } from "./open-database.ts";
 import { SqliteTasks } from "./task-queries.ts";
 import { SqliteEventTypes } from "./event-types.ts";
+import { SqliteConsole } from "./console.ts";
+import { SqlitePortalSessions } from "./portal-sessions.ts";
 import type { EventType, EventTypeSummary } from "../../domain/event-type.ts";
 import type { EventTypePatch } from "../store.ts";
 
@@ -134,11 +136,15 @@ export class SqliteStore implements Store {
   private readonly tasks: SqliteTasks;
 
   private readonly eventTypes: SqliteEventTypes;
+  readonly portalSessions: SqlitePortalSessions;
+  readonly consoleStats: SqliteConsole;
 
   private constructor(private readonly db: SqliteDatabase) {
     this.work.setMaxListeners(0);
     this.tasks = new SqliteTasks(db, () => this.work.emit("work"));
     this.eventTypes = new SqliteEventTypes(db, (text) => this.sql(text), (entry) => this.audit(entry));
+    this.portalSessions = new SqlitePortalSessions(db, (text) => this.sql(text));
+    this.consoleStats = new SqliteConsole((text) => this.sql(text));
   }
 
   /** @example const store = SqliteStore.open("sqlite:./data/hookd.db") */
