@@ -7,13 +7,21 @@
  * cost of the cache is revocation latency: a revoke clears this process's cache at once (forget()), but another
  * process keeps accepting the key until its cached entry expires, at most CACHE_TTL_MS later. A cache miss is also
  * when last_used_at is written, so that column costs one small write per key per process every few seconds at most.
+ *
+ * Portal session tokens (`hkps_...`, http/portal-principal.ts) authenticate too, as a principal confined to one
+ * tenant like a tenant key and further narrowed by http/portal-scope.ts (read-only, endpoint ids, and only the routes
+ * the portal needs). They bypass the cache, so revoking one is immediate in every process.
  */
 import { createHash } from "node:crypto";
 import type { FastifyBaseLogger, FastifyRequest } from "fastify";
 import { AppError } from "../errors/app-error.ts";
 import type { Store } from "../store/store.ts";
+import { isPortalToken, type PortalPrincipal, portalPrincipal } from "./portal-principal.ts";
 
-export type Principal = { kind: "admin"; keyId: string } | { kind: "tenant"; keyId: string; tenantId: string };
+export type Principal =
+  | { kind: "admin"; keyId: string }
+  | { kind: "tenant"; keyId: string; tenantId: string }
+  | PortalPrincipal;
 
 export const AUTH_CACHE_TTL_MS = 5_000;
 const CACHE_MAX = 1_000;
@@ -54,6 +62,7 @@ export class Authenticator {
     }
     const hash = hashApiKey(match[1]);
     const now = this.now();
+    if (isPortalToken(match[1])) return portalPrincipal(this.store, hash, now, this.log);
     let entry = this.cache.get(hash);
     if (!entry || now - entry.at > AUTH_CACHE_TTL_MS) {
       const key = await this.store.findApiKeyByHash(hash);
@@ -89,9 +98,9 @@ export function requireAdmin(principal: Principal): void {
   if (principal.kind !== "admin") throw new AppError("FORBIDDEN", "this action needs the admin key");
 }
 
-/** A tenant key asking for another tenant gets the same 404 as for a tenant that does not exist. */
+/** A tenant key (or portal session) asking for another tenant gets the same 404 as for a tenant that does not exist. */
 export function requireTenantAccess(principal: Principal, tenantId: string): void {
-  if (principal.kind === "tenant" && principal.tenantId !== tenantId) {
+  if (principal.kind !== "admin" && principal.tenantId !== tenantId) {
     throw new AppError("TENANT_NOT_FOUND", `tenant ${tenantId} not found`);
   }
 }
