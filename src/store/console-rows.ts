@@ -15,7 +15,7 @@ export function capped(n: number | string | bigint, cap: number): CappedCount {
 export function toSeries(rows: Record<string, number | string | null>[], buckets: number): AttemptStatsTotals[] {
   const out: AttemptStatsTotals[] = Array.from({ length: buckets }, () => toTotals({}));
   for (const r of rows) {
-    const b = Number(r.b);
+    const b = Math.floor(Number(r.b));
     if (b >= 0 && b < buckets) out[b] = toTotals(r as Record<string, number | null>);
   }
   return out;
@@ -30,7 +30,7 @@ export function toActivityBuckets(
   const out = new Map(tenantIds.map((id) => [id, Array.from({ length: buckets }, () => ({ attempts: 0, succeeded: 0 }))]));
   for (const r of rows) {
     const series = out.get(r.tenant_id);
-    const b = Number(r.b);
+    const b = Math.floor(Number(r.b));
     if (series && b >= 0 && b < buckets) series[b] = { attempts: Number(r.attempts), succeeded: Number(r.succeeded) };
   }
   return out;

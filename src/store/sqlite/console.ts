@@ -90,7 +90,7 @@ export class SqliteConsole implements ConsoleStore {
     const statsRows = tenantIds.flatMap(
       (id) =>
         this.sql(
-          `SELECT tenant_id, (minute - ?) / ? AS b, sum(attempts) AS attempts, sum(success) AS succeeded
+          `SELECT tenant_id, CAST((minute - ?) / ? AS INTEGER) AS b, sum(attempts) AS attempts, sum(success) AS succeeded
            FROM endpoint_attempt_stats WHERE tenant_id = ? AND minute >= ? AND minute < ? GROUP BY tenant_id, b`,
         ).all(from, bucketMs, id, from, to) as { tenant_id: string; b: number; attempts: number; succeeded: number }[],
     );
@@ -134,11 +134,11 @@ export class SqliteConsole implements ConsoleStore {
     const rows =
       endpointId === null
         ? this.sql(
-            `SELECT (minute - ?) / ? AS b, ${SUMMED_COUNTERS} FROM endpoint_attempt_stats
+            `SELECT CAST((minute - ?) / ? AS INTEGER) AS b, ${SUMMED_COUNTERS} FROM endpoint_attempt_stats
              WHERE tenant_id = ? AND minute >= ? AND minute < ? GROUP BY b`,
           ).all(from, bucketMs, tenantId, from, to)
         : this.sql(
-            `SELECT (minute - ?) / ? AS b, ${SUMMED_COUNTERS} FROM endpoint_attempt_stats
+            `SELECT CAST((minute - ?) / ? AS INTEGER) AS b, ${SUMMED_COUNTERS} FROM endpoint_attempt_stats
              WHERE endpoint_id = ? AND minute >= ? AND minute < ? AND tenant_id = ? GROUP BY b`,
           ).all(from, bucketMs, endpointId, from, to, tenantId);
     return toSeries(rows as Record<string, number | null>[], buckets);
