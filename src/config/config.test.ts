@@ -75,6 +75,7 @@ describe("loadConfig", () => {
       HOOKD_RETENTION_INTERVAL_MS: "60000",
       HOOKD_STRICT_EVENT_TYPES: "true",
       HOOKD_DELIVERY_THREAD: "false",
+      HOOKD_PUBLIC_URL: "https://hooks.example.com/",
     });
     expect(config).toEqual({
       databaseUrl: "postgres://user:pw@db:5432/hookd",
@@ -115,6 +116,7 @@ describe("loadConfig", () => {
       retentionIntervalMs: 60_000,
       strictEventTypes: true,
       deliveryThread: false,
+      publicUrl: "https://hooks.example.com",
     });
     expect(storeKind(config)).toBe("postgres");
   });

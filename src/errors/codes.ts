@@ -76,10 +76,6 @@ export const ERROR_CODES = {
       "With HOOKD_STRICT_EVENT_TYPES: the event's type is not declared, or an endpoint subscribes to a type that is not declared (or is archived), or to a wildcard that matches no declared type.",
   },
   EVENT_TYPE_LIMIT_REACHED: { status: 422, description: "The tenant has declared the most event types allowed (1000)." },
-  CONSOLE_NOT_BUILT: {
-    status: 503,
-    description: "The web console's files were not built; run `npm run build:web` (`npm ci` does it).",
-  },
   SERVICE_UNAVAILABLE: { status: 503, description: "The store is unreachable; retry after the Retry-After delay." },
   INTERNAL_ERROR: { status: 500, description: "An unexpected server fault; the log has the details." },
 } as const satisfies Record<string, { status: number; description: string }>;

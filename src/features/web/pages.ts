@@ -24,7 +24,8 @@ async function page(reply: FastifyReply, name: "console" | "portal", frameAncest
   try {
     html = await readFile(`${WEB_DIST}${name}/index.html`, "utf8");
   } catch {
-    throw new AppError("CONSOLE_NOT_BUILT", "the web console was not built: run `npm run build:web` (npm ci does it)");
+    // A server-side gap, not the caller's: 503 with a message that says how to fix it.
+    throw new AppError("SERVICE_UNAVAILABLE", "the web console was not built: run `npm run build:web` (npm ci does it)");
   }
   return reply.headers(pageHeaders(frameAncestors)).send(html);
 }
