@@ -8,7 +8,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_KEY, useHookd } from "../e2e/harness.ts";
 import { answer } from "../support/receiver.ts";
-import { fitsViewport, launchBrowser, openPage, screenshot, watch } from "../support/browser.ts";
+import { fitsViewport, type InPage, launchBrowser, openPage, screenshot, watch } from "../support/browser.ts";
 
 describe("operator console in the browser", () => {
   const h = useHookd("sqlite", { breakerMinAttempts: 2, breakerFailurePercent: 50, retryScheduleS: [0] });
@@ -88,7 +88,7 @@ describe("operator console in the browser", () => {
     for (let i = 0; i < 3; i++) await h.api.createTenant({ id: `page-${i}`, name: `Paged ${i}` });
     const { page, problems } = await openPage(browser, 390, 800);
     await page.goto(`${h.app.url}/console/#/tenants`);
-    await page.evaluate((key) => sessionStorage.setItem("hookd.console.key", key), ADMIN_KEY);
+    await page.evaluate((key) => (globalThis as unknown as InPage).sessionStorage.setItem("hookd.console.key", key), ADMIN_KEY);
     await page.reload();
     await page.getByRole("region", { name: "Tenant heatmap" }).waitFor();
     expect(await fitsViewport(page)).toBe(true);

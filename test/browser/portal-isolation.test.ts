@@ -9,7 +9,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Json, useHookd } from "../e2e/harness.ts";
 import { answer } from "../support/receiver.ts";
-import { launchBrowser, openPage, screenshot } from "../support/browser.ts";
+import { type InPage, launchBrowser, openPage, screenshot } from "../support/browser.ts";
 
 const SCRIPT = "<script>window.__pwned = 'script'</script>";
 const ATTRIBUTE = '"><img src=x onerror="window.__pwned=\'attribute\'">';
@@ -56,7 +56,7 @@ describe("portal boundaries in the browser", () => {
     expect(await page.getByLabel("Request body").textContent()).toContain(SCRIPT.replace(/'/g, "'"));
     expect(await page.getByLabel("Attempt 1 response headers").textContent()).toContain(ATTRIBUTE);
     // Nothing ran and nothing was injected: no image with src "x", no script element beyond the page's own.
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: string }).__pwned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as unknown as InPage).__pwned)).toBeUndefined();
     expect(await page.locator('img[src="x"]').count()).toBe(0);
     expect(await page.locator("main script").count()).toBe(0);
     await screenshot(page, "portal-hostile-data");
@@ -85,7 +85,7 @@ describe("portal boundaries in the browser", () => {
     expect(await page.getByText("tenant B's endpoint").count()).toBe(0);
 
     // Through the API, with the very token the page holds.
-    const token = await page.evaluate(() => sessionStorage.getItem("hookd.portal.session"));
+    const token = await page.evaluate(() => (globalThis as unknown as InPage).sessionStorage.getItem("hookd.portal.session"));
     expect(token).toMatch(/^hkps_/);
     const statuses = await page.evaluate(
       async ({ b, ep, dlv }) => {
@@ -93,7 +93,7 @@ describe("portal boundaries in the browser", () => {
           const res = await fetch(path, {
             method,
             headers: {
-              authorization: `Bearer ${sessionStorage.getItem("hookd.portal.session")}`,
+              authorization: `Bearer ${(globalThis as unknown as InPage).sessionStorage.getItem("hookd.portal.session")}`,
               ...(body ? { "content-type": "application/json" } : {}),
             },
             body: body ? JSON.stringify(body) : undefined,
@@ -163,7 +163,7 @@ describe("portal boundaries in the browser", () => {
     expect((await h.api.delete(`/v1/tenants/${tenantId}/portal-sessions/${id}`)).status).toBe(204);
     await page.reload();
     await page.getByRole("alert").filter({ hasText: "revoked" }).waitFor();
-    expect(await page.evaluate(() => sessionStorage.getItem("hookd.portal.session"))).toBeNull();
+    expect(await page.evaluate(() => (globalThis as unknown as InPage).sessionStorage.getItem("hookd.portal.session"))).toBeNull();
     await page.close();
   });
 
@@ -186,7 +186,7 @@ describe("portal boundaries in the browser", () => {
     await page.goto(other.url);
     const portalTitle = async () => {
       const frame = page.frames().find((f) => f.url().includes("/portal/"));
-      return frame ? await frame.evaluate(() => document.title).catch(() => null) : null;
+      return frame ? await frame.evaluate(() => (globalThis as unknown as InPage).document.title).catch(() => null) : null;
     };
     expect(await portalTitle()).not.toBe("Webhooks portal");
     // Once that origin is on the allow-list, the same page shows the portal in its frame.

@@ -10,7 +10,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useHookd, type Json, webhookHeaders } from "../e2e/harness.ts";
 import { answer } from "../support/receiver.ts";
-import { fitsViewport, launchBrowser, openPage, screenshot, type WatchedPage } from "../support/browser.ts";
+import { fitsViewport, type InPage, launchBrowser, openPage, screenshot, type WatchedPage } from "../support/browser.ts";
 
 describe("tenant portal in the browser", () => {
   const h = useHookd("sqlite");
@@ -82,7 +82,7 @@ describe("tenant portal in the browser", () => {
     await page.getByRole("button", { name: "Send test event" }).click();
     await status(page).filter({ hasText: "Delivered (200)" }).waitFor();
     expect(receiver.received).toHaveLength(1);
-    const secret = (await (await fetch(`${h.app.url}/v1/tenants/${tenantId}/endpoints/${endpointId}/secret`, { headers: { authorization: `Bearer ${key}` } })).json()).secret;
+    const secret = (await h.api.get(`/v1/tenants/${tenantId}/endpoints/${endpointId}/secret`, { key })).body.secret as string;
     const verified = new Webhook(secret).verify(receiver.received[0]!.body, webhookHeaders(receiver.received[0]!.headers)) as Json;
     expect(verified).toMatchObject({ type: "invoice.paid", data: { invoice: "in_1001", amount: 4200 } });
     await screenshot(page, "portal-endpoint-detail");
@@ -118,6 +118,24 @@ describe("tenant portal in the browser", () => {
     expect(rotated).not.toBe(secret);
     await page.getByRole("button", { name: "Reveal secret" }).click();
     await expect(page.getByLabel("Current signing secret").textContent()).resolves.toBe(rotated);
+
+    // Edit: the form comes back filled in; a changed description and a new header are saved.
+    await page.getByRole("link", { name: "Edit" }).click();
+    await page.getByRole("heading", { name: "Edit endpoint", level: 1 }).waitFor();
+    expect(await page.getByLabel("Retry schedule (seconds)").inputValue()).toBe("0");
+    expect(await page.getByRole("checkbox", { name: "invoice.paid" }).isChecked()).toBe(true);
+    await page.getByLabel("Description").fill("Billing receiver v2");
+    await page.getByRole("button", { name: "Add header" }).click();
+    await page.getByLabel("Header 1 name").fill("x-team");
+    await page.getByLabel("Header 1 value").fill("billing");
+    await page.getByRole("button", { name: "Save endpoint" }).click();
+    await page.getByRole("heading", { name: "Performance" }).waitFor();
+    expect(await h.api.expectGet(`/v1/tenants/${tenantId}/endpoints/${endpointId}`)).toMatchObject({
+      description: "Billing receiver v2",
+      headers: { "x-team": "billing" },
+      event_types: ["invoice.paid"],
+      retry_schedule_s: [0],
+    });
 
     // Recover: two deliveries die while the receiver is down; a recover since then brings both back.
     receiver.handler = answer(500);
@@ -184,8 +202,8 @@ describe("tenant portal in the browser", () => {
 
     // Tab from the top of the page to the endpoint's link and open it with Enter.
     const link = page.getByRole("link", { name: ep.url });
-    for (let i = 0; i < 20 && !(await link.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press("Tab");
-    expect(await link.evaluate((el) => el === document.activeElement)).toBe(true);
+    for (let i = 0; i < 20 && !(await link.evaluate((el) => el === (globalThis as unknown as InPage).document.activeElement)); i++) await page.keyboard.press("Tab");
+    expect(await link.evaluate((el) => el === (globalThis as unknown as InPage).document.activeElement)).toBe(true);
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: ep.url, level: 1 }).waitFor();
     expect(await fitsViewport(page)).toBe(true);

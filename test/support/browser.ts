@@ -47,6 +47,17 @@ export function watch(page: Page): WatchedPage {
   return { page, problems };
 }
 
+/**
+ * The page's own globals, for code run inside the page with page.evaluate (the tests are type-checked without the
+ * DOM library, so they name only what they use). Read them through `globalThis as unknown as InPage`.
+ */
+export interface InPage {
+  document: { documentElement: { scrollWidth: number }; activeElement: unknown; title: string };
+  innerWidth: number;
+  sessionStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
+  __pwned?: string;
+}
+
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: new URL(`${name}.png`, SCREENSHOTS).pathname, fullPage: true });
@@ -54,5 +65,8 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 
 /** True when nothing on the page is wider than the viewport (no sideways scrolling of the page itself). */
 export async function fitsViewport(page: Page): Promise<boolean> {
-  return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+  return page.evaluate(() => {
+    const g = globalThis as unknown as InPage;
+    return g.document.documentElement.scrollWidth <= g.innerWidth;
+  });
 }
