@@ -29,6 +29,10 @@ import { TaskRunner } from "./features/tasks/task-runner.ts";
 import { TaskService } from "./features/tasks/service.ts";
 import { TestSendService } from "./features/test-send/service.ts";
 import { TenantService } from "./features/tenants/service.ts";
+import { ConsoleService } from "./features/console/service.ts";
+import { SecretReveal } from "./features/endpoints/reveal-secret.ts";
+import { PortalService } from "./features/portal/service.ts";
+import { StatsSeriesService } from "./features/stats/series.ts";
 import { Authenticator } from "./http/auth.ts";
 import { buildServer } from "./http/build-server.ts";
 import { createOutboundAgent } from "./outbound/agent.ts";
@@ -200,6 +204,11 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
           stats: new StatsService(store),
           tasks: new TaskService(store, () => runner.wake(), now),
           testSend: new TestSendService(store, now, typeCheck),
+          portal: new PortalService(store),
+          console: new ConsoleService(store),
+          statsSeries: new StatsSeriesService(store),
+          secretReveal: new SecretReveal(store, secretBox, now),
+          publicUrl: config.publicUrl,
           ready: () => store.ping(),
         },
         log,

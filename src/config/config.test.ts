@@ -76,6 +76,7 @@ describe("loadConfig", () => {
       HOOKD_STRICT_EVENT_TYPES: "true",
       HOOKD_SCHEMA_VALIDATION_TIMEOUT_MS: "750",
       HOOKD_DELIVERY_THREAD: "false",
+      HOOKD_PUBLIC_URL: "https://hooks.example.com/",
     });
     expect(config).toEqual({
       databaseUrl: "postgres://user:pw@db:5432/hookd",
@@ -117,6 +118,7 @@ describe("loadConfig", () => {
       strictEventTypes: true,
       schemaValidationTimeoutMs: 750,
       deliveryThread: false,
+      publicUrl: "https://hooks.example.com",
     });
     expect(storeKind(config)).toBe("postgres");
   });

@@ -48,6 +48,7 @@ export interface Config {
   strictEventTypes: boolean;
   schemaValidationTimeoutMs: number;
   deliveryThread: boolean;
+  publicUrl: string | null;
 }
 
 interface Setting<K extends keyof Config> {
@@ -244,6 +245,24 @@ export const SETTINGS = [
       }
       if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("must be an absolute http or https URL");
       return raw;
+    },
+  },
+  {
+    env: "HOOKD_PUBLIC_URL",
+    key: "publicUrl",
+    doc: "The address people reach hookd at (e.g. https://hooks.example.com), for the portal links hookd hands out; unset: the scheme and host of the request that asked for the link.",
+    default: null,
+    parse: (raw: string) => {
+      let url: URL;
+      try {
+        url = new URL(raw);
+      } catch {
+        throw new Error("must be an absolute http or https URL without a path");
+      }
+      if ((url.protocol !== "http:" && url.protocol !== "https:") || url.pathname !== "/" || url.search || url.hash) {
+        throw new Error("must be an absolute http or https URL without a path");
+      }
+      return url.origin;
     },
   },
   {

@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   API_KEY_NOT_FOUND: { status: 404, description: "The tenant has no API key with this id." },
   TASK_NOT_FOUND: { status: 404, description: "The tenant has no task with this id." },
   EVENT_TYPE_NOT_FOUND: { status: 404, description: "The tenant has declared no event type with this name." },
+  PORTAL_SESSION_NOT_FOUND: { status: 404, description: "The tenant has no portal session with this id." },
   TENANT_ALREADY_EXISTS: { status: 409, description: "A tenant with this id already exists." },
   EVENT_TYPE_EXISTS: { status: 409, description: "The tenant has already declared an event type with this name." },
   EVENT_ID_CONFLICT: {
@@ -38,6 +39,10 @@ export const ERROR_CODES = {
   ENDPOINT_DISABLED: {
     status: 409,
     description: "The endpoint is disabled, so nothing can be sent to it (a test send or a recover); enable it first.",
+  },
+  PORTAL_SESSION_ENDED: {
+    status: 409,
+    description: "The portal session was revoked or has expired, so it cannot be refreshed; create a new one.",
   },
   RECOVER_IN_PROGRESS: {
     status: 409,

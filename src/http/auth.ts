@@ -10,6 +10,10 @@
  * Creating a tenant counts too, so no cached key of an earlier tenant with the same id can ever reach the new one.
  * The TTL remains the bound if an announcement itself fails. A cache miss is also when last_used_at is written, so
  * that column costs one small write per key per process every few seconds at most.
+ *
+ * Portal session tokens (`hkps_...`, http/portal-principal.ts) authenticate too, as a principal confined to one
+ * tenant like a tenant key and further narrowed by http/portal-scope.ts (read-only, endpoint ids, and only the routes
+ * the portal needs). They bypass the cache, so revoking one is immediate in every process.
  */
 import { createHash } from "node:crypto";
 import type { FastifyBaseLogger, FastifyRequest } from "fastify";
@@ -17,8 +21,12 @@ import { AppError } from "../errors/app-error.ts";
 import type { KeyChange } from "../store/ports/key-changes.ts";
 import type { Store } from "../store/store.ts";
 import { LRUCache } from "lru-cache";
+import { isPortalToken, type PortalPrincipal, portalPrincipal } from "./portal-principal.ts";
 
-export type Principal = { kind: "admin"; keyId: string } | { kind: "tenant"; keyId: string; tenantId: string };
+export type Principal =
+  | { kind: "admin"; keyId: string }
+  | { kind: "tenant"; keyId: string; tenantId: string }
+  | PortalPrincipal;
 
 export const AUTH_CACHE_TTL_MS = 5_000;
 const CACHE_MAX = 1_000;
@@ -60,6 +68,7 @@ export class Authenticator {
     }
     const hash = hashApiKey(match[1]);
     const now = this.now();
+    if (isPortalToken(match[1])) return portalPrincipal(this.store, hash, now, this.log);
     let entry = this.cache.get(hash);
     if (!entry || now - entry.at > AUTH_CACHE_TTL_MS) {
       const key = await this.store.findApiKeyByHash(hash);
@@ -108,9 +117,9 @@ export function requireAdmin(principal: Principal): void {
   if (principal.kind !== "admin") throw new AppError("FORBIDDEN", "this action needs the admin key");
 }
 
-/** A tenant key asking for another tenant gets the same 404 as for a tenant that does not exist. */
+/** A tenant key (or portal session) asking for another tenant gets the same 404 as for a tenant that does not exist. */
 export function requireTenantAccess(principal: Principal, tenantId: string): void {
-  if (principal.kind === "tenant" && principal.tenantId !== tenantId) {
+  if (principal.kind !== "admin" && principal.tenantId !== tenantId) {
     throw new AppError("TENANT_NOT_FOUND", `tenant ${tenantId} not found`);
   }
 }

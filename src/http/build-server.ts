@@ -20,12 +20,19 @@ import { operationalEventRoutes } from "../features/operational-events/routes.ts
 import { tenantRoutes } from "../features/tenants/routes.ts";
 import { taskRoutes } from "../features/tasks/routes.ts";
 import { testSendRoutes } from "../features/test-send/routes.ts";
+import { consoleRoutes } from "../features/console/routes.ts";
+import { revealSecretRoutes } from "../features/endpoints/reveal-secret.ts";
+import { portalSessionRoutes } from "../features/portal/routes.ts";
+import { portalSelfRoutes } from "../features/portal/session-routes.ts";
+import { statsSeriesRoutes } from "../features/stats/series.ts";
+import { webRoutes } from "../features/web/pages.ts";
 import { AppError } from "../errors/app-error.ts";
 import type { ApiContext } from "./context.ts";
 import { registerOpenApi } from "./openapi.ts";
 import { answerNotFound, installErrorHandler } from "./error-handler.ts";
 import { isPublicRoute } from "./public-routes.ts";
 import { hasNonFiniteNumber } from "./finite-numbers.ts";
+import { installPortalScope } from "./portal-scope.ts";
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from "./json-depth.ts";
 import { trackRoutes } from "./route-registry.ts";
 import { checkStorableBody } from "./unstorable-text.ts";
@@ -70,6 +77,8 @@ export async function buildServer(ctx: ApiContext, log: Logger): Promise<Fastify
     }
     if (!isPublicRoute(req.routeOptions.url)) await ctx.auth.authenticate(req);
   });
+  // What a portal session may reach: a subset of its tenant's routes (http/portal-scope.ts).
+  installPortalScope(app, ctx, ctx.portal, isPublicRoute);
   // An empty POST body is validated as {} so the caller gets the schema's own message, not "body must be object".
   app.addHook("preValidation", async (req) => {
     if (req.body === undefined && req.method === "POST") req.body = {};
@@ -105,5 +114,11 @@ export async function buildServer(ctx: ApiContext, log: Logger): Promise<Fastify
   await app.register(statsRoutes(ctx));
   await app.register(testSendRoutes(ctx));
   await app.register(taskRoutes(ctx));
+  await app.register(revealSecretRoutes(ctx));
+  await app.register(statsSeriesRoutes(ctx));
+  await app.register(portalSessionRoutes(ctx));
+  await app.register(portalSelfRoutes(ctx));
+  await app.register(consoleRoutes(ctx));
+  await app.register(webRoutes(ctx));
   return app;
 }

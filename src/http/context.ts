@@ -14,6 +14,10 @@ import type { StatsService } from "../features/stats/service.ts";
 import type { TaskService } from "../features/tasks/service.ts";
 import type { TestSendService } from "../features/test-send/service.ts";
 import type { TenantService } from "../features/tenants/service.ts";
+import type { ConsoleService } from "../features/console/service.ts";
+import type { SecretReveal } from "../features/endpoints/reveal-secret.ts";
+import type { PortalService } from "../features/portal/service.ts";
+import type { StatsSeriesService } from "../features/stats/series.ts";
 import type { Authenticator } from "./auth.ts";
 
 export interface ApiContext {
@@ -31,6 +35,12 @@ export interface ApiContext {
   stats: StatsService;
   tasks: TaskService;
   testSend: TestSendService;
+  portal: PortalService;
+  console: ConsoleService;
+  statsSeries: StatsSeriesService;
+  secretReveal: SecretReveal;
+  /** HOOKD_PUBLIC_URL: the base of links hookd hands out (portal URLs); null: the request's own scheme and host. */
+  publicUrl: string | null;
   /** "none": GET /metrics needs no key; "admin": it needs the admin key. */
   metricsAuth: "none" | "admin";
   ready: () => Promise<void>;

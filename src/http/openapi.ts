@@ -14,7 +14,14 @@ import { ErrorBody } from "./common-schemas.ts";
 import { RESPONSES } from "./response-schemas.ts";
 
 /** Routes anyone may call; every other route takes `Authorization: Bearer <api key>`. */
-const PUBLIC_ROUTES = new Set(["GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json"]);
+const PUBLIC_ROUTES = new Set([
+  "GET /healthz",
+  "GET /readyz",
+  "GET /metrics",
+  "GET /openapi.json",
+  // The link token in the body is the credential (features/portal/session-routes.ts).
+  "POST /v1/portal/exchange",
+]);
 
 /** Groups operations by resource: /v1/tenants/{id}/endpoints/... -> "endpoints"; /healthz -> "operations". */
 function tagOf(url: string): string {

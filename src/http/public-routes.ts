@@ -6,9 +6,23 @@
  */
 
 /** Route patterns (as registered) that need no key. `/metrics` checks its own key when HOOKD_METRICS_AUTH=admin. */
-const PUBLIC_PATTERNS: ReadonlySet<string> = new Set(["/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"]);
-/** The Swagger UI page and its bundled assets (@fastify/swagger-ui registers several routes under it). */
-const PUBLIC_PREFIX = "/docs/";
+const PUBLIC_PATTERNS: ReadonlySet<string> = new Set([
+  "/healthz",
+  "/readyz",
+  "/metrics",
+  "/openapi.json",
+  "/docs",
+  // The web console's pages (features/web/pages.ts): they hold no data; the page signs in through the API.
+  "/",
+  "/console",
+  "/console/",
+  "/portal/",
+  "/portal/t/:tenant_id/",
+  // A portal link is exchanged for a session here: the link's one-time token is the credential.
+  "/v1/portal/exchange",
+]);
+/** The Swagger UI page and its assets, and the web console's built assets (content-hashed, no data). */
+const PUBLIC_PREFIXES = ["/docs/", "/assets/"];
 
 /**
  * @param pattern the matched route's pattern (`request.routeOptions.url`); undefined when nothing matched.
@@ -17,5 +31,5 @@ const PUBLIC_PREFIX = "/docs/";
  */
 export function isPublicRoute(pattern: string | undefined): boolean {
   if (pattern === undefined) return false;
-  return PUBLIC_PATTERNS.has(pattern) || pattern.startsWith(PUBLIC_PREFIX);
+  return PUBLIC_PATTERNS.has(pattern) || PUBLIC_PREFIXES.some((prefix) => pattern.startsWith(prefix));
 }

@@ -10,6 +10,7 @@
 import { type TSchema, Type } from "typebox";
 import { EVENT_TYPE_RESPONSES } from "../features/event-types/schemas.ts";
 import { OperationalEventPage } from "../features/operational-events/schemas.ts";
+import { PORTAL_RESPONSES } from "../features/portal/responses.ts";
 import { StatsSchema } from "../features/stats/schemas.ts";
 import { TaskPage, TaskSchema } from "../features/tasks/schemas.ts";
 import { TestSendResult } from "../features/test-send/schemas.ts";
@@ -230,4 +231,5 @@ export const RESPONSES: Record<string, Record<number, TSchema>> = {
   [`GET ${t}/tasks`]: { 200: TaskPage },
   [`GET ${t}/tasks/:task_id`]: { 200: TaskSchema },
   ...EVENT_TYPE_RESPONSES,
+  ...PORTAL_RESPONSES,
 };

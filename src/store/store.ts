@@ -11,6 +11,7 @@
  *              and takes over due endpoints (ports/queue.ts).
  */
 import type { ApiKeysPort } from "./ports/api-keys.ts";
+import type { ConsoleStore } from "./ports/console.ts";
 import type { DeliveryLogPort } from "./ports/delivery-log.ts";
 import type { EndpointHeadersStore } from "./ports/endpoint-headers.ts";
 import type { EndpointsPort } from "./ports/endpoints.ts";
@@ -18,6 +19,7 @@ import type { EventTypesPort } from "./ports/event-types.ts";
 import type { IngestPort } from "./ports/ingest.ts";
 import type { KeyChangeBus } from "./ports/key-changes.ts";
 import type { OperationalEventsPort } from "./ports/operational-events.ts";
+import type { PortalSessionStore } from "./ports/portal-sessions.ts";
 import type { QueuePort } from "./ports/queue.ts";
 import type { RetentionPort } from "./ports/retention.ts";
 import type { StatsPort } from "./ports/stats.ts";
@@ -42,6 +44,10 @@ export type * from "./ports/tenants.ts";
 
 export interface StoreLifecycle {
   readonly kind: "sqlite" | "postgres";
+  /** The tenant portal's sessions and settings (store/ports/portal-sessions.ts). */
+  readonly portalSessions: PortalSessionStore;
+  /** Bounded aggregate reads for the operator console and stats series (store/ports/console.ts). */
+  readonly consoleStats: ConsoleStore;
   /** Applies pending migrations; safe to call from many processes at once. */
   migrate(): Promise<void>;
   /** Throws when the store cannot serve a query. */

@@ -5,6 +5,7 @@
  * expected status. Every refused request must leave the target tenant exactly as it was (0 cross-tenant reads or
  * writes), and another tenant's key must get the same answer for an existing tenant as for one that does not exist.
  */
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { registeredRoutes } from "../../src/http/route-registry.ts";
 import { type ApiResponse, eventually, type Json, useHookd } from "../e2e/harness.ts";
@@ -13,8 +14,40 @@ import { STORE_KINDS } from "../support/stores.ts";
 /**
  * public: anyone. admin: the admin key only (no tenant in the path). admin-for-tenant: the admin key only, on one
  * tenant's path (another tenant's key gets 404, the tenant's own key 403). tenant: the admin key or the tenant's own.
+ * portal-self: a portal session token only (its own session).
  */
-type Access = "public" | "admin" | "admin-for-tenant" | "tenant";
+type Access = "public" | "admin" | "admin-for-tenant" | "tenant" | "portal-self";
+
+/**
+ * What a portal session of the tenant may do, written out here independently of src/http/portal-scope.ts: reads for
+ * every session, changes only for one that is not read-only. Every other route refuses a portal session with 403.
+ */
+const PORTAL_READ = new Set([
+  "GET /v1/tenants/:tenant_id/endpoints",
+  "GET /v1/tenants/:tenant_id/endpoints/:endpoint_id",
+  "GET /v1/tenants/:tenant_id/endpoints/:endpoint_id/stats",
+  "GET /v1/tenants/:tenant_id/endpoints/:endpoint_id/stats/series",
+  "GET /v1/tenants/:tenant_id/stats",
+  "GET /v1/tenants/:tenant_id/deliveries",
+  "GET /v1/tenants/:tenant_id/deliveries/:delivery_id",
+  "GET /v1/tenants/:tenant_id/event-types",
+  "GET /v1/tenants/:tenant_id/event-types/:name",
+  "GET /v1/tenants/:tenant_id/tasks",
+  "GET /v1/tenants/:tenant_id/tasks/:task_id",
+]);
+const PORTAL_CHANGE = new Set([
+  "POST /v1/tenants/:tenant_id/endpoints",
+  "PATCH /v1/tenants/:tenant_id/endpoints/:endpoint_id",
+  "DELETE /v1/tenants/:tenant_id/endpoints/:endpoint_id",
+  "POST /v1/tenants/:tenant_id/endpoints/:endpoint_id/enable",
+  "POST /v1/tenants/:tenant_id/endpoints/:endpoint_id/rotate-secret",
+  "GET /v1/tenants/:tenant_id/endpoints/:endpoint_id/secret",
+  "GET /v1/tenants/:tenant_id/endpoints/:endpoint_id/headers",
+  "POST /v1/tenants/:tenant_id/endpoints/:endpoint_id/replay",
+  "POST /v1/tenants/:tenant_id/endpoints/:endpoint_id/test",
+  "POST /v1/tenants/:tenant_id/endpoints/:endpoint_id/recover",
+  "POST /v1/tenants/:tenant_id/deliveries/:delivery_id/replay",
+]);
 
 /** A fresh tenant for one call: its own live, spare and revoked keys, an endpoint and a delivered event. */
 interface World {
@@ -27,6 +60,12 @@ interface World {
   deliveryId: string;
   taskId: string;
   eventTypeName: string;
+  /** A portal session of the tenant (full, and read-only), exchanged as the portal page does. */
+  portalToken: string;
+  portalReadOnlyToken: string;
+  /** An unused portal link token and its session. */
+  portalLink: string;
+  portalSessionId: string;
 }
 
 interface RouteCase {
@@ -34,6 +73,8 @@ interface RouteCase {
   /** The status an allowed caller gets. */
   ok: number;
   request: (w: World, receiverUrl: string) => { path: string; body?: unknown };
+  /** The call uses something up (a one-time link): every header tried gets a fresh world. */
+  consumes?: true;
 }
 
 const t = (w: World) => `/v1/tenants/${w.tenantId}`;
@@ -191,14 +232,88 @@ const ROUTES: Record<string, RouteCase> = {
     request: (w) => ({ path: `${t(w)}/event-types/${w.eventTypeName}` }),
   },
   "GET /v1/tenants/:tenant_id/audit-log": { access: "tenant", ok: 200, request: (w) => ({ path: `${t(w)}/audit-log` }) },
+  "GET /v1/tenants/:tenant_id/endpoints/:endpoint_id/secret": {
+    access: "tenant",
+    ok: 200,
+    request: (w) => ({ path: `${t(w)}/endpoints/${w.endpointId}/secret` }),
+  },
+  "GET /v1/tenants/:tenant_id/endpoints/:endpoint_id/stats/series": {
+    access: "tenant",
+    ok: 200,
+    request: (w) => ({ path: `${t(w)}/endpoints/${w.endpointId}/stats/series?window=1h` }),
+  },
+  "POST /v1/tenants/:tenant_id/portal-sessions": {
+    access: "tenant",
+    ok: 201,
+    request: (w) => ({ path: `${t(w)}/portal-sessions`, body: { read_only: true } }),
+  },
+  "GET /v1/tenants/:tenant_id/portal-sessions": { access: "tenant", ok: 200, request: (w) => ({ path: `${t(w)}/portal-sessions` }) },
+  "DELETE /v1/tenants/:tenant_id/portal-sessions": {
+    access: "tenant",
+    ok: 200,
+    request: (w) => ({ path: `${t(w)}/portal-sessions` }),
+  },
+  "GET /v1/tenants/:tenant_id/portal-sessions/:session_id": {
+    access: "tenant",
+    ok: 200,
+    request: (w) => ({ path: `${t(w)}/portal-sessions/${w.portalSessionId}` }),
+  },
+  "POST /v1/tenants/:tenant_id/portal-sessions/:session_id/refresh": {
+    access: "tenant",
+    ok: 200,
+    request: (w) => ({ path: `${t(w)}/portal-sessions/${w.portalSessionId}/refresh`, body: { ttl_s: 600 } }),
+  },
+  "DELETE /v1/tenants/:tenant_id/portal-sessions/:session_id": {
+    access: "tenant",
+    ok: 204,
+    request: (w) => ({ path: `${t(w)}/portal-sessions/${w.portalSessionId}` }),
+  },
+  "GET /v1/tenants/:tenant_id/portal-settings": { access: "tenant", ok: 200, request: (w) => ({ path: `${t(w)}/portal-settings` }) },
+  "PUT /v1/tenants/:tenant_id/portal-settings": {
+    access: "tenant",
+    ok: 200,
+    request: (w) => ({ path: `${t(w)}/portal-settings`, body: { frame_ancestors: ["https://app.example.com"] } }),
+  },
+  // The link token in the body is the credential; any Authorization header is ignored.
+  "POST /v1/portal/exchange": {
+    access: "public",
+    ok: 200,
+    consumes: true,
+    request: (w) => ({ path: "/v1/portal/exchange", body: { token: w.portalLink } }),
+  },
+  "GET /v1/portal/session": { access: "portal-self", ok: 200, request: () => ({ path: "/v1/portal/session" }) },
+  "DELETE /v1/portal/session": { access: "portal-self", ok: 204, request: () => ({ path: "/v1/portal/session" }) },
+  "GET /v1/console/health": { access: "admin", ok: 200, request: () => ({ path: "/v1/console/health" }) },
+  "GET /v1/console/tenants": { access: "admin", ok: 200, request: () => ({ path: "/v1/console/tenants" }) },
+  // The web console's pages and assets (src/features/web/pages.ts); the portal page carries no credential.
+  "GET /": { access: "public", ok: 302, request: () => ({ path: "/" }) },
+  "GET /console": { access: "public", ok: 301, request: () => ({ path: "/console" }) },
+  "GET /console/": { access: "public", ok: 200, request: () => ({ path: "/console/" }) },
+  "GET /portal/": { access: "public", ok: 200, request: () => ({ path: "/portal/" }) },
+  "GET /portal/t/:tenant_id/": { access: "public", ok: 200, request: (w) => ({ path: `/portal/t/${w.tenantId}/` }) },
+  "GET /assets/*": { access: "public", ok: 200, request: () => ({ path: builtAsset() }) },
+  "HEAD /assets/*": { access: "public", ok: 200, request: () => ({ path: builtAsset() }) },
 };
 
-type Caller = "admin" | "own" | "other" | "revoked" | "none" | "malformed";
-const CALLERS: Caller[] = ["admin", "own", "other", "revoked", "none", "malformed"];
+/** One file the web build produced, as the console page names it. */
+function builtAsset(): string {
+  const html = readFileSync(new URL("../../web/dist/console/index.html", import.meta.url), "utf8");
+  const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+  if (!asset) throw new Error("web/dist/console/index.html names no script: the web build is missing");
+  return asset;
+}
 
-function expected(access: Access, caller: Caller, ok: number): number {
+type Caller = "admin" | "own" | "other" | "revoked" | "none" | "malformed" | "portal" | "portal-read-only";
+const CALLERS: Caller[] = ["admin", "own", "other", "revoked", "none", "malformed", "portal", "portal-read-only"];
+
+function expected(access: Access, caller: Caller, ok: number, route: string): number {
   if (access === "public") return ok;
   if (caller === "revoked" || caller === "none" || caller === "malformed") return 401;
+  if (caller === "portal" || caller === "portal-read-only") {
+    if (access === "portal-self") return ok;
+    return PORTAL_READ.has(route) || (caller === "portal" && PORTAL_CHANGE.has(route)) ? ok : 403;
+  }
+  if (access === "portal-self") return 403;
   if (caller === "admin") return ok;
   if (access === "admin") return 403;
   if (caller === "own") return access === "tenant" ? ok : 403;
@@ -227,6 +342,16 @@ describe.each(STORE_KINDS)("authorisation matrix (%s)", (kind) => {
     await h.api.waitForDelivery(tenantId, delivery.id, (d) => d.status === "succeeded");
     const task = await h.api.expectPost(`/v1/tenants/${tenantId}/endpoints/${ep.id}/recover`, { since: ev.created_at }, 202);
     await eventually(async () => expect((await h.api.expectGet(`/v1/tenants/${tenantId}/tasks/${task.id}`)).status).toBe("succeeded"));
+    const portal = async (body: Json) => {
+      const created = await h.api.expectPost(`/v1/tenants/${tenantId}/portal-sessions`, body, 201);
+      const link = new URL(created.url as string).hash.replace("#token=", "");
+      return { id: created.id as string, link };
+    };
+    const exchange = async (link: string) =>
+      (await h.api.expectPost("/v1/portal/exchange", { token: link }, 200, { key: null })).session_token as string;
+    const full = await portal({});
+    const readOnly = await portal({ read_only: true });
+    const unused = await portal({});
     return {
       tenantId,
       ownKey: own.key,
@@ -237,6 +362,10 @@ describe.each(STORE_KINDS)("authorisation matrix (%s)", (kind) => {
       deliveryId: delivery.id,
       taskId: task.id,
       eventTypeName: eventType.name,
+      portalToken: await exchange(full.link),
+      portalReadOnlyToken: await exchange(readOnly.link),
+      portalLink: unused.link,
+      portalSessionId: unused.id,
     };
   }
 
@@ -251,6 +380,8 @@ describe.each(STORE_KINDS)("authorisation matrix (%s)", (kind) => {
       "/audit-log?limit=250",
       "/tasks?limit=250",
       "/event-types?include_archived=true",
+      "/portal-sessions?limit=250",
+      "/portal-settings",
     ];
     const out: unknown[] = [];
     for (const p of paths) {
@@ -285,7 +416,7 @@ describe.each(STORE_KINDS)("authorisation matrix (%s)", (kind) => {
       // Refused callers change nothing, so they share one world; each allowed caller gets a fresh one.
       const shared = await world(receiver.url);
       for (const caller of CALLERS) {
-        const want = expected(spec.access, caller, spec.ok);
+        const want = expected(spec.access, caller, spec.ok, name);
         const w = want < 400 ? await world(receiver.url) : shared;
         const req = spec.request(w, receiver.url);
         const headers: (string | null)[] =
@@ -299,10 +430,15 @@ describe.each(STORE_KINDS)("authorisation matrix (%s)", (kind) => {
                   ? [`Bearer ${w.revokedKey}`]
                   : caller === "none"
                     ? [null]
-                    : malformed(w.ownKey);
+                    : caller === "portal"
+                      ? [`Bearer ${w.portalToken}`]
+                      : caller === "portal-read-only"
+                        ? [`Bearer ${w.portalReadOnlyToken}`]
+                        : malformed(w.ownKey);
         const before = want >= 400 ? await snapshot(w) : null;
-        for (const authorization of headers) {
-          const res = await call(route.method, req, authorization);
+        for (const [i, authorization] of headers.entries()) {
+          const fresh = spec.consumes && i > 0 ? spec.request(await world(receiver.url), receiver.url) : req;
+          const res = await call(route.method, fresh, authorization);
           if (res.status !== want) mismatches.push(`${name} as ${caller} (${authorization}): ${res.status} ${res.text}`);
           if (want >= 400) expectErrorBody(res);
           if (caller === "other" && want === 404) {

@@ -7,7 +7,17 @@ import Database from "better-sqlite3";
 import pg from "pg";
 import { sqlitePathFromUrl } from "../../src/store/sqlite/open-database.ts";
 
-const TABLES = ["tenants", "api_keys", "endpoints", "events", "deliveries", "idempotency_keys", "audit_log"] as const;
+const TABLES = [
+  "tenants",
+  "api_keys",
+  "endpoints",
+  "events",
+  "deliveries",
+  "idempotency_keys",
+  "audit_log",
+  "portal_sessions",
+  "portal_settings",
+] as const;
 const QUERY = `SELECT ${TABLES.map((t) => `(SELECT count(*) FROM ${t}) AS ${t}`).join(", ")}`;
 
 export type RowCounts = Record<(typeof TABLES)[number], number>;

@@ -16,7 +16,7 @@ export interface ApiKeyInfo extends ApiKeyRecord {
   lastUsedAt: number | null;
 }
 
-export type AuditTargetType = "tenant" | "endpoint" | "api_key" | "event_type";
+export type AuditTargetType = "tenant" | "endpoint" | "api_key" | "event_type" | "portal_session";
 
 /** One row of the audit log. `before` and `after` are redacted snapshots (never secrets or key material). */
 export interface AuditEntry {

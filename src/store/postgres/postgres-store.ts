@@ -5,6 +5,7 @@
  */
 import type { Store } from "../store.ts";
 import { postgresApiKeys } from "./api-keys.ts";
+import { PostgresConsole } from "./console.ts";
 import { PostgresContext, type PostgresStoreOptions } from "./context.ts";
 import { postgresDeliveryLog } from "./delivery-log.ts";
 import { PostgresEndpointHeaders } from "./endpoint-headers.ts";
@@ -14,6 +15,7 @@ import { postgresIngest } from "./ingest.ts";
 import { PostgresKeyChanges } from "./key-changes.ts";
 import { migratePostgres } from "./migrate.ts";
 import { postgresOperationalEvents } from "./operational-events.ts";
+import { PostgresPortalSessions } from "./portal-sessions.ts";
 import { postgresQueue } from "./queue.ts";
 import { postgresRetention } from "./retention.ts";
 import { postgresStats } from "./stats.ts";
@@ -35,6 +37,8 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
   const keyChanges = new PostgresKeyChanges(ctx.pool, options.url, options.onError);
   return {
     kind: "postgres",
+    portalSessions: new PostgresPortalSessions(ctx.pool),
+    consoleStats: new PostgresConsole(ctx.pool),
     migrate: () => migratePostgres(ctx.pool),
     async ping() {
       await ctx.pool.query("SELECT 1");

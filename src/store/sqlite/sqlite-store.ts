@@ -6,6 +6,7 @@
  */
 import type { Store } from "../store.ts";
 import { sqliteApiKeys } from "./api-keys.ts";
+import { SqliteConsole } from "./console.ts";
 import { SqliteContext } from "./context.ts";
 import { sqliteDeliveryLog } from "./delivery-log.ts";
 import { SqliteEndpointHeaders } from "./endpoint-headers.ts";
@@ -15,6 +16,7 @@ import { sqliteIngest } from "./ingest.ts";
 import { InMemoryKeyChanges } from "./key-changes.ts";
 import { migrateSqlite, openSqlite, sqlitePathFromUrl } from "./open-database.ts";
 import { sqliteOperationalEvents } from "./operational-events.ts";
+import { SqlitePortalSessions } from "./portal-sessions.ts";
 import { sqliteQueue } from "./queue.ts";
 import { sqliteRetention } from "./retention.ts";
 import { sqliteStats } from "./stats.ts";
@@ -46,6 +48,8 @@ export const SqliteStore = {
     const keyChanges = new InMemoryKeyChanges();
     const store: SqliteStore = {
       kind: "sqlite",
+      portalSessions: new SqlitePortalSessions(ctx.db, (text) => ctx.sql(text)),
+      consoleStats: new SqliteConsole((text) => ctx.sql(text)),
       async migrate() {
         migrateSqlite(ctx.db);
       },
