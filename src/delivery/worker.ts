@@ -191,7 +191,9 @@ export class DeliveryWorker {
     if (now + admission.timeoutMs + this.opts.leaseMarginMs / 2 > lane.ownedUntil) return "no";
     const item = lane.take();
     if (!item) return "no";
-    if (admission.state !== lane.state) lane.changeState(admission.state, admission.state.breaker !== lane.state.breaker);
+    // Always a change: the written state carries the request count (the health API's in_flight), besides any
+    // change admission made (a token spent, a probe started).
+    lane.changeState(admission.state, admission.state.breaker !== lane.state.breaker);
     const limited = lane.queued > 0 && lane.inFlight + 1 >= lane.limit;
     lane.inFlight++;
     const done = this.capacity.start(lane.tenantId, now);
