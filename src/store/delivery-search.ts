@@ -114,13 +114,15 @@ function drivingSet(
   if (statuses.includes("pending")) {
     // Each endpoint's stream beyond its acked position: a range of (endpoint_id, seq). PostgreSQL cannot know the
     // range is short, so LATERAL (with OFFSET 0, kept apart) makes it walk the index instead of scanning the log.
+    // A delivery there that waits as a job (a replay) was found above already.
     parts.push(
       dialect === "postgres"
         ? `SELECT p.id FROM endpoint_stream s CROSS JOIN LATERAL (SELECT p.id FROM deliveries p
-             WHERE p.endpoint_id = s.endpoint_id AND p.seq > s.acked_seq AND p.status = 'pending' OFFSET 0) p
+             WHERE p.endpoint_id = s.endpoint_id AND p.seq > s.acked_seq AND p.status = 'pending' AND NOT p.retry_queued
+             OFFSET 0) p
            WHERE s.endpoint_id IN (${endpoints})`
         : `SELECT p.id FROM endpoint_stream s JOIN deliveries p ON p.endpoint_id = s.endpoint_id AND p.seq > s.acked_seq
-           WHERE s.endpoint_id IN (${endpoints}) AND p.status = 'pending'`,
+           WHERE s.endpoint_id IN (${endpoints}) AND p.status = 'pending' AND p.retry_queued = 0`,
     );
     values.push(endpointValue);
   }

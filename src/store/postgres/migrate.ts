@@ -9,8 +9,9 @@ import { withClient } from "./pool.ts";
 /** Arbitrary but fixed: the advisory lock key every hookd migrator agrees on. */
 const MIGRATION_LOCK_KEY = 7_313_604_231;
 
-export async function migratePostgres(pool: pg.Pool): Promise<void> {
-  const migrations = loadMigrations(new URL("./migrations/", import.meta.url));
+/** @param upTo apply versions up to this one only (the upgrade tests build a database as an older hookd left it). */
+export async function migratePostgres(pool: pg.Pool, upTo = Number.POSITIVE_INFINITY): Promise<void> {
+  const migrations = loadMigrations(new URL("./migrations/", import.meta.url)).filter((m) => m.version <= upTo);
   await withClient(pool, async (client) => {
     try {
       await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);

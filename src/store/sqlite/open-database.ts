@@ -32,14 +32,15 @@ export function openSqlite(path: string): SqliteDatabase {
  * Applies every migration not yet recorded. BEGIN IMMEDIATE takes SQLite's write lock before reading the ledger, so
  * two processes migrating the same file serialise instead of both applying a version.
  */
-export function migrateSqlite(db: SqliteDatabase): void {
+/** @param upTo apply versions up to this one only (the upgrade tests build a database as an older hookd left it). */
+export function migrateSqlite(db: SqliteDatabase, upTo = Number.POSITIVE_INFINITY): void {
   db.exec(
     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
   );
   const migrations = loadMigrations(new URL("./migrations/", import.meta.url));
   const applied = db.prepare("SELECT version FROM schema_migrations WHERE version = ?");
   const record = db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
-  for (const m of migrations) {
+  for (const m of migrations.filter((f) => f.version <= upTo)) {
     db.transaction(() => {
       if (applied.get(m.version)) return;
       record.run(m.version, m.name, Date.now());
