@@ -29,7 +29,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], intervalMs?:
     } finally {
       if (alive.current) setLoading(false);
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // The caller names the dependencies (like useEffect's), not the closure.
   }, deps);
   useEffect(() => {
     alive.current = true;
