@@ -24,8 +24,8 @@ export interface BullmqResult {
   batch?: RunMetrics;
   paced?: RunMetrics;
   deliverRps: number;
-  /** Events per single and batch run (see series.ts). */
-  runEvents?: number;
+  /** Events in the single and batch runs (see series.ts). */
+  runEvents?: { single: number; batch: number };
   rssMb: number;
   rssProcessMb: number;
   missing: number;

@@ -37,8 +37,8 @@ export interface ShapeResult {
   paced?: RunMetrics;
   /** Peak of the single and batch runs' delivery rates. */
   deliverRps: number;
-  /** Events per single and batch run (see series.ts). */
-  runEvents?: number;
+  /** Events in the single and batch runs (see series.ts). */
+  runEvents?: { single: number; batch: number };
   rssMb: number;
   /** Peak RSS of the largest single process. */
   rssProcessMb: number;

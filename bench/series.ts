@@ -1,7 +1,7 @@
 /**
  * Owns the series of runs every queueing system goes through, so hookd and the baselines are measured the same way:
- * a warm-up (not reported; it also sizes the runs, so a system too slow to deliver BENCH_N events in about
- * BENCH_RUN_MAX_S gets fewer), a single-event run, a batch run, and a paced run at half the peak delivery rate, as
+ * a warm-up (not reported), a single-event run, a batch run (each sized so that a system too slow to take BENCH_N
+ * events in about BENCH_RUN_MAX_S gets fewer), and a paced run at half the peak delivery rate, as
  * single publishes when the system takes that rate comfortably one by one (under 70% of its single-event ingest
  * rate), else one batch per tick. With a cost meter (PostgreSQL systems), the runs named in `BENCH_COST_RUNS` are
  * bracketed by settled snapshots of the database's counters (cost.ts). Every finished run is appended to `into` as
@@ -28,8 +28,8 @@ export interface SeriesOptions {
 
 export interface SeriesOutput {
   runs: RunMetrics[];
-  /** Events per single and batch run: N, or fewer for a system too slow to deliver N in BENCH_RUN_MAX_S. */
-  runEvents?: number;
+  /** Events in the single and batch runs: N, or fewer for a system too slow to deliver N in BENCH_RUN_MAX_S. */
+  runEvents?: { single: number; batch: number };
   cost: { single?: CostFigures; batch?: CostFigures };
   /** What went wrong measuring the cost (the runs themselves report through their metrics). */
   problems: string[];
@@ -96,7 +96,7 @@ export async function runSeries(opts: SeriesOptions, out: SeriesOutput): Promise
   };
 
   // Warm-up in two steps, so that a slow system is warmed up (and measured) in bounded time: a probe, then what the
-  // system delivers in WARMUP_SECONDS at the probe's rate. The second step's rate sizes the measured runs.
+  // system delivers in WARMUP_SECONDS at the probe's rate. The second step's rate sizes the single run.
   let warmRate = Number.NaN;
   if (cfg.warmup > 0) {
     const probeEvents = Math.min(cfg.warmup, WARMUP_PROBE);
@@ -105,16 +105,21 @@ export async function runSeries(opts: SeriesOptions, out: SeriesOutput): Promise
     const rest = Math.min(cfg.warmup - probeEvents, Math.round((warmRate || 0) * WARMUP_SECONDS));
     if (rest > 0) warmRate = (await run("warmup", () => singleLoad(target, rest, cfg.concurrency, probeEvents))).deliverRps;
   }
-  const n = Number.isFinite(warmRate) ? Math.min(cfg.n, Math.max(MIN_RUN_EVENTS, Math.round(warmRate * cfg.runMaxS))) : cfg.n;
-  out.runEvents = n;
-  if (n < cfg.n) {
-    log(`  runs cut to ${n} events: the warm-up delivered ${Math.round(warmRate)}/s, and a run should take about ${cfg.runMaxS} s (BENCH_RUN_MAX_S)`);
-  }
+  // Each run is sized by the rate that will bound it: the single run by the warm-up's (also single publishes); the
+  // batch run by the single run's delivery rate when delivery, not ingest, held that run back, else not at all.
+  const sized = (rate: number) =>
+    Number.isFinite(rate) ? Math.min(cfg.n, Math.max(MIN_RUN_EVENTS, Math.round(rate * cfg.runMaxS))) : cfg.n;
+  const nSingle = sized(warmRate);
+  if (nSingle < cfg.n) log(`  single run cut to ${nSingle} events: the warm-up delivered ${Math.round(warmRate)}/s (BENCH_RUN_MAX_S ${cfg.runMaxS})`);
   const beforeSingle = costOf.has("single") ? await settle() : null;
-  const single = await run("single", () => singleLoad(target, n, cfg.concurrency, 1_000_000));
+  const single = await run("single", () => singleLoad(target, nSingle, cfg.concurrency, 1_000_000));
   const afterSingle = costOf.size > 0 ? await settle() : null;
   await measureCost("single", beforeSingle, afterSingle, single);
-  const batch = await run("batch", () => batchLoad(target, n, cfg.batchSize, cfg.batchConcurrency, 2_000_000));
+  const deliveryBound = single.deliverRps < 0.8 * single.ingestRps;
+  const nBatch = deliveryBound ? sized(single.deliverRps) : cfg.n;
+  if (nBatch < cfg.n) log(`  batch run cut to ${nBatch} events: the single run delivered ${Math.round(single.deliverRps)}/s (BENCH_RUN_MAX_S ${cfg.runMaxS})`);
+  out.runEvents = { single: nSingle, batch: nBatch };
+  const batch = await run("batch", () => batchLoad(target, nBatch, cfg.batchSize, cfg.batchConcurrency, 2_000_000));
   const afterBatch = costOf.has("batch") ? await settle() : null;
   await measureCost("batch", afterSingle, afterBatch, batch);
 
