@@ -4,7 +4,7 @@
  * events in about BENCH_RUN_MAX_S gets fewer), and a paced run at half the peak delivery rate, as
  * single publishes when the system takes that rate comfortably one by one (under 70% of its single-event ingest
  * rate), else one batch per tick. With a cost meter (PostgreSQL systems), the runs named in `BENCH_COST_RUNS` are
- * bracketed by settled snapshots of the database's counters (cost.ts). Every finished run is appended to `into` as
+ * bracketed by settled snapshots of the database's counters (cost.ts). Every finished run is appended to `out` as
  * it completes, so a series that fails half-way still reports what it measured.
  */
 import type { BenchConfig } from "./config.ts";
