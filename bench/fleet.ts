@@ -259,7 +259,8 @@ export async function runFleet(kind: StoreKind, cfg: BenchConfig, sink: Sink, lo
     result.e2eMaxMs = result.missing > 0 ? Number.NaN : percentile(e2e, 100);
     if (f.breakerEndpoints > 0) result.breakersAtEnd = await breakerStates(api, BREAKER_TENANT);
     log(
-      `  healthy: ${result.delivered}/${expected.length} delivered, ${Math.round(result.deliveredRps)}/s, ` +
+      `  healthy: ${result.delivered}/${expected.length} delivered, ` +
+        `${Number.isFinite(result.deliveredRps) ? `${Math.round(result.deliveredRps)}/s` : "too few for a rate"}, ` +
         `e2e p50 ${fmtMs(result.e2eP50Ms)} p99 ${fmtMs(result.e2eP99Ms)}` +
         (result.missing > 0 ? `, ${result.missing} MISSING after waiting ${result.waitedS.toFixed(0)} s` : ""),
     );
