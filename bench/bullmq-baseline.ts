@@ -2,27 +2,30 @@
  * Owns the BullMQ baseline: what a Node team would write by hand instead of hookd. A producer (in the bench process,
  * like hookd's producer) enqueues jobs on a fresh queue on the local Redis, one `add` per event at fixed concurrency
  * and `addBulk` in chunks; a Worker in its own child process (bullmq-worker.ts) does the same signed undici POST to
- * the sink. Same runs as hookd: warm-up, single, batch, paced at half the peak deliver rate. Jobs are added with
+ * the sink. Same runs as hookd (series.ts): warm-up, single, batch, paced at half the peak deliver rate. Jobs are added with
  * 8 attempts, exponential backoff and removeOnComplete (the cheapest, commonest setting). The queue is obliterated
  * before and after. RSS is the worker process's (Redis's own memory is not counted, as PostgreSQL's is not for hookd).
  */
-import { type ChildProcess, fork } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { fileURLToPath } from "node:url";
 import { generateSecret } from "../src/signing/secret.ts";
 import { type BullJobOptions, type BullQueue, loadBullmq, type WebhookJob } from "./bullmq-module.ts";
 import type { BenchConfig } from "./config.ts";
-import { batchLoad, type IngestTarget, pacedLoad, type Published, singleLoad } from "./load.ts";
-import { measureRun, type RunMetrics } from "./measure.ts";
+import type { IngestTarget, Published } from "./load.ts";
+import type { RunMetrics } from "./measure.ts";
 import { EVENT_TYPE, eventDataJson } from "./payload.ts";
 import { RssSampler } from "./rss.ts";
+import { peakDeliverRps, runNamed, runSeries, type SeriesOutput, warmupMissing } from "./series.ts";
 import type { Sink } from "./sink-client.ts";
+import { forkWorker, stopWorker, workerGone } from "./worker-child.ts";
 
 export interface BullmqResult {
   single?: RunMetrics;
   batch?: RunMetrics;
   paced?: RunMetrics;
   deliverRps: number;
+  /** Events in the single and batch runs (see series.ts). */
+  runEvents?: { single: number; batch: number };
   rssMb: number;
   rssProcessMb: number;
   missing: number;
@@ -59,35 +62,6 @@ class BullmqTarget implements IngestTarget {
   }
 }
 
-async function startWorker(env: Record<string, string>): Promise<ChildProcess> {
-  const child = fork(fileURLToPath(new URL("./bullmq-worker.ts", import.meta.url)), [], {
-    execArgv: ["--import", "tsx"],
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("the BullMQ worker did not get ready in 30 s")), 30_000);
-    child.once("message", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the BullMQ worker exited with ${code} before it was ready`));
-    });
-  });
-  return child;
-}
-
-async function stopWorker(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise<void>((r) => child.once("exit", () => r()));
-  child.disconnect();
-  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 export async function runBullmq(cfg: BenchConfig, sink: Sink, log: (m: string) => void): Promise<BullmqResult> {
   const result: BullmqResult = {
     deliverRps: Number.NaN,
@@ -104,9 +78,10 @@ export async function runBullmq(cfg: BenchConfig, sink: Sink, log: (m: string) =
   const secret = generateSecret();
   let worker: ChildProcess | null = null;
   const rss = new RssSampler(() => (worker?.pid ? [worker.pid] : []));
+  const series: SeriesOutput = { runs: [], cost: {}, problems: [] };
   try {
     await queue.obliterate({ force: true });
-    worker = await startWorker({
+    worker = await forkWorker("bullmq-worker.ts", "the BullMQ worker", {
       BENCH_QUEUE: name,
       BENCH_SINK_HOOK_URL: sink.hookUrl,
       BENCH_SECRET: secret,
@@ -115,42 +90,20 @@ export async function runBullmq(cfg: BenchConfig, sink: Sink, log: (m: string) =
       BENCH_REDIS_PORT: String(cfg.redisPort),
     });
     rss.start();
-    const target = new BullmqTarget(queue);
     const child = worker;
-    const gone = () =>
-      child.exitCode !== null || child.signalCode !== null
-        ? `the BullMQ worker exited (code ${child.exitCode}, signal ${child.signalCode})`
-        : null;
-    const base = { sink, secret, stallMs: cfg.stallMs, log, gone };
-    if (cfg.warmup > 0) {
-      const warm = await measureRun({ ...base, label: "warmup", load: () => singleLoad(target, cfg.warmup, cfg.concurrency, 0) });
-      if (warm.missing > 0) result.problems.push(`warm-up run: ${warm.missing} jobs never delivered`);
-    }
-    result.single = await measureRun({
-      ...base,
-      label: "single",
-      load: () => singleLoad(target, cfg.n, cfg.concurrency, 1_000_000),
-    });
-    if (gone()) throw new Error(`during the single run: ${gone()}`);
-    result.batch = await measureRun({
-      ...base,
-      label: "batch",
-      load: () => batchLoad(target, cfg.n, cfg.batchSize, cfg.batchConcurrency, 2_000_000),
-    });
-    if (gone()) throw new Error(`during the batch run: ${gone()}`);
-    result.deliverRps = Math.max(result.single.deliverRps, result.batch.deliverRps);
-    const pacedRate = result.deliverRps / 2;
-    const mode = pacedRate <= 0.7 * result.single.ingestRps ? "single" : "batch";
-    log(`  paced run: ${Math.round(pacedRate)} jobs/s for ${cfg.pacedSeconds} s, ${mode} adds`);
-    result.paced = await measureRun({
-      ...base,
-      label: "paced",
-      load: () => pacedLoad(target, pacedRate, cfg.pacedSeconds, mode, 3_000_000),
-    });
+    const gone = () => workerGone(child, "the BullMQ worker");
+    await runSeries({ target: new BullmqTarget(queue), cfg, sink, secret, log, gone, noun: "jobs" }, series);
   } catch (err) {
     result.error = err instanceof Error ? err.message : String(err);
     log(`  !! BullMQ baseline failed: ${result.error}`);
   } finally {
+    result.single = runNamed(series, "single");
+    result.batch = runNamed(series, "batch");
+    result.paced = runNamed(series, "paced");
+    result.deliverRps = peakDeliverRps(series);
+    result.runEvents = series.runEvents;
+    const warmMissing = warmupMissing(series);
+    if (warmMissing > 0) result.problems.push(`warm-up run: ${warmMissing} jobs never delivered`);
     for (const m of [result.single, result.batch, result.paced]) {
       if (!m) continue;
       result.missing += m.missing;

@@ -4,13 +4,7 @@
  * here by the few types the bench uses: `tsc --noEmit` over the repository passes on a clean clone without it.
  */
 
-/** What the baseline's producer enqueues per event. */
-export interface WebhookJob {
-  id: string;
-  type: string;
-  /** The event data as JSON text, so the signed body is the same bytes on every retry. */
-  data: string;
-}
+export type { WebhookJob } from "./webhook-post.ts";
 
 export interface BullJobOptions {
   attempts?: number;

@@ -13,8 +13,42 @@ function intFromEnv(name: string, fallback: number, min = 1): number {
   return value;
 }
 
-export type Part = "raw" | "sqlite" | "postgres" | "postgres_scaleout" | "bullmq" | "backlog";
-export const ALL_PARTS: readonly Part[] = ["raw", "sqlite", "postgres", "postgres_scaleout", "bullmq", "backlog"];
+export type Part = "raw" | "sqlite" | "postgres" | "postgres_scaleout" | "bullmq" | "pgqueue" | "backlog" | "fleet";
+export const ALL_PARTS: readonly Part[] = [
+  "raw",
+  "sqlite",
+  "postgres",
+  "postgres_scaleout",
+  "bullmq",
+  "pgqueue",
+  "backlog",
+  "fleet",
+];
+
+/** The PostgreSQL job queues the `pgqueue` baseline can run. */
+export type PgQueueLib = "graphile-worker" | "pg-boss";
+const PGQUEUE_LIBS: readonly PgQueueLib[] = ["graphile-worker", "pg-boss"];
+
+function choiceFromEnv<T extends string>(name: string, choices: readonly T[], fallback: T): T {
+  const raw = process.env[name]?.trim();
+  if (!raw) return fallback;
+  if (!(choices as readonly string[]).includes(raw)) {
+    throw new Error(`${name}: unknown value ${JSON.stringify(raw)}; choose from ${choices.join(", ")}`);
+  }
+  return raw as T;
+}
+
+function listFromEnv<T extends string>(name: string, choices: readonly T[], fallback: readonly T[]): T[] {
+  const raw = process.env[name];
+  if (!raw) return [...fallback];
+  const items = raw.split(",").map((s) => s.trim()).filter(Boolean);
+  for (const item of items) {
+    if (!(choices as readonly string[]).includes(item)) {
+      throw new Error(`${name}: unknown value ${JSON.stringify(item)}; choose from ${choices.join(", ")}`);
+    }
+  }
+  return items as T[];
+}
 
 function partsFromEnv(): ReadonlySet<Part> {
   const raw = process.env.BENCH_ONLY;
@@ -49,10 +83,44 @@ export interface BenchConfig {
   warmup: number;
   /** A run stops waiting for deliveries when none arrived for this long. */
   stallMs: number;
+  /**
+   * A measured run is sized to take about this long at the rate the warm-up delivered (N is the upper bound), and a
+   * backlog run measures at most this long: a slow system (hookd today delivers ~33/s to one endpoint with default
+   * settings) is measured on fewer events instead of for hours.
+   */
+  runMaxS: number;
+  /** Which PostgreSQL queue the `pgqueue` baseline runs, and how its consumer fetches (see pgqueue-*.ts). */
+  pgQueue: PgQueueLib;
+  graphileLocalQueue: number;
+  pgbossLoops: number;
+  pgbossBatch: number;
+  /** The runs whose PostgreSQL cost is measured (each costs one ~11 s settle of the statistics). */
+  costRuns: ("single" | "batch")[];
+  fleet: FleetConfig;
   pgAdminUrl: string;
   redisHost: string;
   redisPort: number;
   parts: ReadonlySet<Part>;
+}
+
+/** The fleet run's shape: many endpoints that must cost nothing, and a few healthy ones whose latency is measured. */
+export interface FleetConfig {
+  stores: ("sqlite" | "postgres")[];
+  /** Tenants holding the endpoints whose only work is a retry an hour out, and endpoints per tenant. */
+  notDueTenants: number;
+  notDuePerTenant: number;
+  /** Endpoints whose breaker is open, and the due deliveries each holds behind it. */
+  breakerEndpoints: number;
+  breakerBacklog: number;
+  /** Endpoints on a receiver that never answers, and the deliveries each is given (more than max_in_flight). */
+  hangingEndpoints: number;
+  hangingBacklog: number;
+  /** Healthy endpoints on the sink and the paced load they share. */
+  healthyEndpoints: number;
+  healthyRate: number;
+  healthySeconds: number;
+  /** After the load ends, how long to wait for the last healthy delivery before the run is VOID. */
+  waitSeconds: number;
 }
 
 export function loadConfig(): BenchConfig {
@@ -68,6 +136,25 @@ export function loadConfig(): BenchConfig {
     pacedSeconds: intFromEnv("BENCH_PACED_SECONDS", 10),
     warmup: intFromEnv("BENCH_WARMUP", Math.min(2000, Math.ceil(n / 10)), 0),
     stallMs: intFromEnv("BENCH_STALL_MS", 20_000, 1000),
+    runMaxS: intFromEnv("BENCH_RUN_MAX_S", 30),
+    pgQueue: choiceFromEnv("BENCH_PGQUEUE", PGQUEUE_LIBS, "graphile-worker"),
+    graphileLocalQueue: intFromEnv("BENCH_GRAPHILE_LOCAL_QUEUE", 500, 0),
+    pgbossLoops: intFromEnv("BENCH_PGBOSS_LOOPS", 2),
+    pgbossBatch: intFromEnv("BENCH_PGBOSS_BATCH", 1000),
+    costRuns: listFromEnv("BENCH_COST_RUNS", ["single", "batch"] as const, ["single", "batch"]),
+    fleet: {
+      stores: listFromEnv("BENCH_FLEET_STORES", ["sqlite", "postgres"] as const, ["sqlite", "postgres"]),
+      notDueTenants: intFromEnv("BENCH_FLEET_TENANTS", 100),
+      notDuePerTenant: intFromEnv("BENCH_FLEET_ENDPOINTS_PER_TENANT", 100),
+      breakerEndpoints: intFromEnv("BENCH_FLEET_BREAKER", 100, 0),
+      breakerBacklog: intFromEnv("BENCH_FLEET_BREAKER_BACKLOG", 5),
+      hangingEndpoints: intFromEnv("BENCH_FLEET_HANGING", 100, 0),
+      hangingBacklog: intFromEnv("BENCH_FLEET_HANGING_BACKLOG", 20),
+      healthyEndpoints: intFromEnv("BENCH_FLEET_HEALTHY", 10),
+      healthyRate: intFromEnv("BENCH_FLEET_RATE", 200),
+      healthySeconds: intFromEnv("BENCH_FLEET_SECONDS", 20),
+      waitSeconds: intFromEnv("BENCH_FLEET_WAIT_S", 10),
+    },
     pgAdminUrl: process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
     redisHost: process.env.BENCH_REDIS_HOST ?? "127.0.0.1",
     redisPort: intFromEnv("BENCH_REDIS_PORT", 6379),

@@ -1,6 +1,7 @@
 /**
  * Owns talking to hookd's HTTP API as a producer and an operator: creating the tenant and the one endpoint that
- * points at the sink, and publishing events (single and batch) as an IngestTarget for the load shapes. Only a 202
+ * points at the sink (with hookd's default settings: no max_in_flight, rate or timeout override, so the figures are
+ * the ones a user gets), and publishing events (single and batch) as an IngestTarget for the load shapes. Only a 202
  * counts; the event id and created_at of the answer are what deliveries are matched against.
  */
 import { Pool } from "undici";
@@ -26,7 +27,8 @@ export class HookdApi implements IngestTarget {
     this.auth = `Bearer ${adminKey}`;
   }
 
-  private async call<T>(method: "POST" | "GET", path: string, body?: unknown): Promise<{ status: number; json: T }> {
+  /** One API call; the JSON answer and its status, whatever the status. */
+  async call<T>(method: "POST" | "GET", path: string, body?: unknown): Promise<{ status: number; json: T }> {
     const res = await this.pool.request({
       method,
       path,
@@ -48,9 +50,6 @@ export class HookdApi implements IngestTarget {
       secret,
       event_types: ["invoice.*"],
       description: "benchmark sink",
-      // The throughput runs measure one endpoint at full speed (64 requests in flight per worker), so lift the
-      // per-endpoint limit (default 16) above what all the workers can have in flight together.
-      max_in_flight: 1000,
     });
     if (status !== 201 && status !== 200) throw new Error(`creating the endpoint: ${status} ${JSON.stringify(json)}`);
     return json.id;

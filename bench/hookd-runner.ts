@@ -3,18 +3,22 @@
  *   sqlite             one embedded `serve` process on a new SQLite file
  *   postgres           one `serve` process on a new PostgreSQL database
  *   postgres_scaleout  one `serve --role api` and two `serve --role worker` processes on a new PostgreSQL database
- * It creates a tenant and one endpoint pointing at the sink, warms up, then measures a single-event run, a batch run
- * and a paced run at half the peak deliver rate, samples the summed RSS of the hookd processes throughout, and
- * finally checks in the database that every delivery succeeded and every attempt was logged.
+ * It creates a tenant and one endpoint with default settings pointing at the sink, runs the series (series.ts: warm-up,
+ * single, batch, paced; on PostgreSQL with the cost of the single and batch runs), samples the summed RSS of the hookd
+ * processes throughout, and finally checks in the database that every delivery succeeded and every attempt was
+ * logged (hookd-db-check.ts).
  */
 import { randomBytes } from "node:crypto";
 import { generateSecret } from "../src/signing/secret.ts";
 import type { BenchConfig } from "./config.ts";
+import { CostMeter } from "./cost.ts";
 import { HookdApi } from "./hookd-api.ts";
+import { checkDeliveriesLogged, type DbCheck } from "./hookd-db-check.ts";
 import { freePort, HookdProcess } from "./hookd-process.ts";
-import { batchLoad, pacedLoad, singleLoad } from "./load.ts";
-import { measureRun, type RunMetrics } from "./measure.ts";
+import type { RunMetrics } from "./measure.ts";
+import type { PgMeter } from "./pg-meter.ts";
 import { RssSampler } from "./rss.ts";
+import { peakDeliverRps, runNamed, runSeries, type SeriesOutput, warmupMissing } from "./series.ts";
 import type { Sink } from "./sink-client.ts";
 import { createStore, type StoreKind } from "./stores.ts";
 
@@ -26,12 +30,6 @@ export const SHAPE_LABELS: Record<Shape, string> = {
   postgres_scaleout: "hookd postgres (1 api + 2 workers)",
 };
 
-export interface DbCheck {
-  deliveries: number;
-  succeeded: number;
-  attempts: number;
-}
-
 export interface ShapeResult {
   shape: Shape;
   single?: RunMetrics;
@@ -39,12 +37,16 @@ export interface ShapeResult {
   paced?: RunMetrics;
   /** Peak of the single and batch runs' delivery rates. */
   deliverRps: number;
+  /** Events in the single and batch runs (see series.ts). */
+  runEvents?: { single: number; batch: number };
   rssMb: number;
   /** Peak RSS of the largest single process. */
   rssProcessMb: number;
   missing: number;
   duplicates: number;
   db?: DbCheck;
+  /** PostgreSQL shapes: the cost of the measured runs (cost.ts). */
+  cost?: SeriesOutput["cost"];
   /** Problems hookd showed: log lines at warn or above, failed attempts, crashes, slow or non-zero exits. */
   problems: string[];
   error?: string;
@@ -101,16 +103,12 @@ export async function stopAndCollect(procs: HookdProcess[]): Promise<string[]> {
   return problems;
 }
 
-const CHECK_SQL = `SELECT
-  (SELECT count(*) FROM deliveries) AS deliveries,
-  (SELECT count(*) FROM deliveries WHERE status = 'succeeded') AS succeeded,
-  (SELECT count(*) FROM attempts) AS attempts`;
-
 export async function runShape(
   shape: Shape,
   cfg: BenchConfig,
   sink: Sink,
   log: (m: string) => void,
+  meter: PgMeter | null,
 ): Promise<ShapeResult> {
   const kind: StoreKind = shape === "sqlite" ? "sqlite" : "postgres";
   const result: ShapeResult = {
@@ -126,8 +124,8 @@ export async function runShape(
   let procs: HookdProcess[] = [];
   const rss = new RssSampler(() => procs.map((p) => p.pid));
   let api: HookdApi | null = null;
-  let accepted = 0;
-  const runs: RunMetrics[] = [];
+  let cost: CostMeter | null = null;
+  const series: SeriesOutput = { runs: [], cost: {}, problems: [] };
   try {
     const { env, adminKey } = await hookdEnv(store.url);
     procs = await startShape(shape, env);
@@ -135,46 +133,36 @@ export async function runShape(
     const first = procs[0];
     if (!first?.url) throw new Error("no API process");
     api = new HookdApi(first.url, adminKey, "bench", cfg.concurrency);
-    const target = api;
     await api.createTenant("Benchmark");
     const secret = generateSecret();
+    // Default settings (max_in_flight, rate, timeout): the figures are the ones a user gets from one endpoint.
     await api.createEndpoint(sink.hookUrl, secret);
-
+    if (kind === "postgres" && meter) cost = await CostMeter.start(meter, store.name, () => procs.map((p) => p.pid));
     const gone = () => procs.map((p) => p.unexpectedExit()).find((why) => why !== null) ?? null;
-    const base = { sink, secret, stallMs: cfg.stallMs, log, gone };
-    const run = async (label: string, load: Parameters<typeof measureRun>[0]["load"]) => {
-      const m = await measureRun({ ...base, label, load });
-      accepted += m.events;
-      runs.push(m);
-      const why = gone();
-      if (why) throw new Error(`during the ${label} run: ${why}`);
-      return m;
-    };
-    if (cfg.warmup > 0) await run("warmup", () => singleLoad(target, cfg.warmup, cfg.concurrency, 0));
-    result.single = await run("single", () => singleLoad(target, cfg.n, cfg.concurrency, 1_000_000));
-    result.batch = await run("batch", () =>
-      batchLoad(target, cfg.n, cfg.batchSize, cfg.batchConcurrency, 2_000_000),
-    );
-    result.deliverRps = Math.max(result.single.deliverRps, result.batch.deliverRps);
-    const pacedRate = result.deliverRps / 2;
-    // Offer the paced load as single events while the API can take them comfortably that way, else as batches.
-    const mode = pacedRate <= 0.7 * result.single.ingestRps ? "single" : "batch";
-    log(`  paced run: ${Math.round(pacedRate)} events/s for ${cfg.pacedSeconds} s, ${mode} publishes`);
-    result.paced = await run("paced", () => pacedLoad(target, pacedRate, cfg.pacedSeconds, mode, 3_000_000));
+    await runSeries({ target: api, cfg, sink, secret, log, gone, noun: "events", cost }, series);
   } catch (err) {
     result.error = err instanceof Error ? err.message : String(err);
     log(`  !! ${SHAPE_LABELS[shape]} failed: ${result.error}`);
   } finally {
-    result.single ??= runs.find((r) => r.label === "single");
-    result.batch ??= runs.find((r) => r.label === "batch");
-    result.paced ??= runs.find((r) => r.label === "paced");
-    for (const m of runs.filter((r) => r.label !== "warmup")) {
-      result.missing += m.missing;
-      result.duplicates += m.duplicates;
+    cost?.stop();
+    result.single = runNamed(series, "single");
+    result.batch = runNamed(series, "batch");
+    result.paced = runNamed(series, "paced");
+    result.deliverRps = peakDeliverRps(series);
+    result.runEvents = series.runEvents;
+    result.cost = series.cost;
+    result.problems.push(...series.problems);
+    let accepted = 0;
+    for (const m of series.runs) {
+      accepted += m.events;
+      if (m.label !== "warmup") {
+        result.missing += m.missing;
+        result.duplicates += m.duplicates;
+      }
     }
-    const warm = runs.find((r) => r.label === "warmup");
-    if (warm && warm.missing > 0) result.problems.push(`warm-up run: ${warm.missing} events never delivered`);
-    for (const m of runs) {
+    const warmMissing = warmupMissing(series);
+    if (warmMissing > 0) result.problems.push(`warm-up run: ${warmMissing} events never delivered`);
+    for (const m of series.runs) {
       if (m.publishErrors > 0) result.problems.push(`${m.label}: ${m.publishErrors} publishes refused: ${m.publishErrorSamples[0]}`);
       if (m.badSignatures > 0) result.problems.push(`${m.label}: ${m.badSignatures}/${m.verified} sampled signatures invalid`);
       if (m.stalled) result.problems.push(`${m.label}: deliveries stalled with ${m.missing} missing`);
@@ -186,11 +174,9 @@ export async function runShape(
     result.rssProcessMb = rss.peakProcessMb;
     result.problems.push(...(await stopAndCollect(procs)));
     try {
-      const db = (await store.queryNumbers(CHECK_SQL)) as unknown as DbCheck;
+      const { db, problems } = await checkDeliveriesLogged(store, accepted);
       result.db = db;
-      if (db.deliveries !== accepted) result.problems.push(`database holds ${db.deliveries} deliveries for ${accepted} accepted events`);
-      if (db.succeeded !== db.deliveries) result.problems.push(`${db.deliveries - db.succeeded} deliveries not succeeded at the end`);
-      if (db.attempts < db.succeeded) result.problems.push(`only ${db.attempts} attempts logged for ${db.succeeded} succeeded deliveries`);
+      result.problems.push(...problems);
       log(`  database: ${db.deliveries} deliveries, ${db.succeeded} succeeded, ${db.attempts} attempts logged`);
     } catch (err) {
       result.problems.push(`could not check the database: ${(err as Error).message}`);

@@ -48,7 +48,7 @@ export interface RunOptions {
 
 /**
  * Waits until `expected` distinct ids reached the sink, or nothing new arrived for `stallMs`, or `gone` says the
- * deliverer is gone. True when it gave up.
+ * deliverer is gone, or (when given) the clock passed `deadlineAt`. True when it gave up.
  */
 export async function drain(
   sink: Sink,
@@ -56,6 +56,7 @@ export async function drain(
   stallMs: number,
   log: (m: string) => void,
   gone: () => string | null = () => null,
+  deadlineAt = Number.POSITIVE_INFINITY,
 ): Promise<boolean> {
   let lastUnique = -1;
   let lastProgress = Date.now();
@@ -63,6 +64,7 @@ export async function drain(
   for (;;) {
     const s = await sink.stats();
     if (s.unique >= expected) return false;
+    if (Date.now() > deadlineAt) return true;
     const why = gone();
     if (why) {
       log(`  !! ${why}; ${expected - s.unique} of ${expected} deliveries will not arrive`);

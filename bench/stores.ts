@@ -1,7 +1,7 @@
 /**
  * Owns the databases the bench runs hookd on: a fresh SQLite file in a temp directory, or a fresh PostgreSQL database
  * (CREATE DATABASE hookd_bench_<random>, dropped afterwards), plus a small query helper both understand, used for the
- * after-run check that every delivery and attempt was logged.
+ * after-run check that every delivery and attempt was logged (hookd-db-check.ts).
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -14,6 +14,8 @@ export type StoreKind = "sqlite" | "postgres";
 
 export interface BenchStore {
   kind: StoreKind;
+  /** The PostgreSQL database's name (the SQLite file's path for SQLite). */
+  name: string;
   /** HOOKD_DATABASE_URL for hookd. */
   url: string;
   /** One-row query returning numbers, e.g. counts. */
@@ -37,12 +39,14 @@ export async function adminQuery(adminUrl: string, sql: string): Promise<void> {
   }
 }
 
-export async function createStore(kind: StoreKind, pgAdminUrl: string): Promise<BenchStore> {
+/** `prefix` names the fresh PostgreSQL database (`<prefix>_<random>`), so a leftover one says what made it. */
+export async function createStore(kind: StoreKind, pgAdminUrl: string, prefix = "hookd_bench"): Promise<BenchStore> {
   if (kind === "sqlite") {
     const dir = mkdtempSync(join(tmpdir(), "hookd-bench-"));
     const file = join(dir, "hookd.db");
     return {
       kind,
+      name: file,
       url: `sqlite:${file}`,
       queryNumbers: async (sql) => {
         const db = new Database(file, { readonly: true });
@@ -55,11 +59,12 @@ export async function createStore(kind: StoreKind, pgAdminUrl: string): Promise<
       drop: async () => rmSync(dir, { recursive: true, force: true }),
     };
   }
-  const name = `hookd_bench_${randomBytes(4).toString("hex")}`;
+  const name = `${prefix}_${randomBytes(4).toString("hex")}`;
   await adminQuery(pgAdminUrl, `CREATE DATABASE ${name}`);
   const url = postgresUrlFor(pgAdminUrl, name);
   return {
     kind,
+    name,
     url,
     queryNumbers: async (sql) => {
       const client = new pg.Client({ connectionString: url });
