@@ -66,6 +66,14 @@ const STATE_WRITE_MS = 1_000;
 const TAKEOVER_BATCH = 32;
 /** An endpoint blocked (open breaker, pause) for longer than this is given back rather than held. */
 const HOLD_BLOCKED_MS = 1_000;
+/**
+ * Outcomes alone wait up to this long, or until this many are pending, before a cycle records them: a cycle per
+ * outcome made a transaction per delivery on SQLite, where cycles are quick enough to run after every answer.
+ * Anything else a cycle is for (an endpoint running low on work, a takeover, a release, a renewal, a breaker
+ * change) starts one at once and takes the waiting outcomes along.
+ */
+const RECORD_DELAY_MS = 10;
+const RECORD_BATCH = 128;
 
 interface Recorded {
   seqs: Set<number>;
@@ -89,6 +97,8 @@ export class DeliveryWorker {
   private readonly tenants = new Map<string, EndpointLane[]>();
   private tenantCursor = 0;
   private pending: Pending[] = [];
+  /** When the oldest outcome in `pending` finished. */
+  private pendingSince = 0;
   private readonly capacity: Capacity;
   private readonly cycleWake = new WakeSignal();
   private loop: Promise<void> | null = null;
@@ -262,6 +272,7 @@ export class DeliveryWorker {
           ? { kind: "answered", durationMs: r.attempt.durationMs }
           : { kind: "failed" };
     lane.limit = nextLimit(lane.limit, lane.config.maxInFlight, sample, Math.min(...lane.state.recentMs), limited);
+    if (this.pending.length === 0) this.pendingSince = now;
     this.pending.push({
       lane,
       item,
@@ -321,6 +332,7 @@ export class DeliveryWorker {
         result = await this.opts.queue.cycle(input);
         backoffMs = 100;
       } catch (err) {
+        if (this.pending.length === 0) this.pendingSince = now;
         this.pending = [...taken, ...this.pending];
         this.opts.log.error({ err, outcomes: taken.length }, "delivery cycle failed; retrying");
         await this.cycleWake.wait(backoffMs);
@@ -334,6 +346,7 @@ export class DeliveryWorker {
 
   private sleepMs(now: number): number {
     let until = now + this.opts.pollIntervalMs;
+    if (this.pending.length > 0) until = Math.min(until, this.pendingSince + RECORD_DELAY_MS);
     if (this.nextDueAt !== null) until = Math.min(until, Math.max(now + 1, this.nextDueAt));
     for (const lane of this.lanes.values()) until = Math.min(until, this.renewAt(lane));
     return Math.max(1, until - now);
@@ -344,13 +357,15 @@ export class DeliveryWorker {
   }
 
   private needsCycle(now: number): boolean {
-    if (this.pending.length > 0) return true;
+    if (this.pending.length >= RECORD_BATCH) return true;
+    if (this.pending.length > 0 && now - this.pendingSince >= RECORD_DELAY_MS) return true;
     if (this.wantsTakeover(now)) return true;
     if (now - this.lastRefillAt >= this.opts.pollIntervalMs && this.lanes.size > 0) return true;
     for (const lane of this.lanes.values()) {
       if (lane.disableReason !== null || this.releaseOf(lane, now) !== null) return true;
       if (now >= this.renewAt(lane)) return true;
-      if (!lane.drained && this.refillOf(lane) !== null) return true;
+      // Running low: less than one round of requests left in hand.
+      if (!lane.drained && lane.queued < 2 * lane.limit && this.refillOf(lane) !== null) return true;
       if (lane.stateDirty && lane.stateWrittenAt === 0) return true;
     }
     return false;
@@ -377,7 +392,7 @@ export class DeliveryWorker {
 
   private refillOf(lane: EndpointLane): { stream: number; jobs: number } | null {
     if (lane.config.disabled || lane.disableReason !== null) return null;
-    const target = Math.max(4, 2 * lane.limit);
+    const target = Math.max(8, 4 * lane.limit);
     const stream = Math.max(0, target - lane.queuedStream);
     const jobs = Math.max(0, target - lane.queuedJobs);
     return stream > 0 || jobs > 0 ? { stream, jobs } : null;

@@ -166,4 +166,42 @@ describe("PostgreSQL cycle cost", () => {
     expect(taken.tables.get("deliveries")?.seq_scan ?? 0).toBe(0);
     expect(taken.tables.get("deliveries")?.idx_tup_fetch ?? 0).toBeLessThanOrEqual(4);
   });
+
+  it("refills from a long pending stream reading only the next positions, even when the statistics have not seen it", async () => {
+    // 30,000 fresh deliveries land on ep_0 in the transaction that then takes it over: the planner's statistics still
+    // say the endpoint has one delivery (as after a burst that autovacuum has not analyzed yet). The refill must
+    // read the next `sl` positions, not every pending one (a bitmap scan of the whole backlog cost 20 ms a cycle).
+    await client.query("BEGIN");
+    try {
+      await client.query(
+        `INSERT INTO events (tenant_id, id, type, data, created_at)
+         SELECT 'fleet', 'evt_burst_' || n, 'order.created', '{}', ${T0} FROM generate_series(1, 30000) AS n`,
+      );
+      await client.query(
+        `INSERT INTO deliveries (id, tenant_id, event_id, event_type, endpoint_id, seq, status, created_at, updated_at)
+         SELECT 'dlv_burst_' || n, 'fleet', 'evt_burst_' || n, 'order.created', 'ep_000000', 1 + n, 'pending', ${T0}, ${T0}
+         FROM generate_series(1, 30000) AS n`,
+      );
+      await client.query(
+        `UPDATE endpoint_queue SET next_seq = 30001, next_due_at = ${T0 + 1} WHERE endpoint_id = 'ep_000000'`,
+      );
+      // What the planner chose with stale statistics: a bitmap scan (forced here, so the test does not depend on
+      // which plan this server's statistics happen to give).
+      await client.query("SET LOCAL enable_indexscan = off");
+      const before = new Map((await client.query<TableCounters>(COUNTERS_SQL)).rows.map((r) => [r.relname, r]));
+      const { rows } = await client.query("SELECT hookd_cycle($1::jsonb) AS r", [
+        JSON.stringify({ worker: "w", now: T0 + 2, takeover: { count: 32, margin: 5000, sl: 32, jl: 32 } }),
+      ]);
+      const after = new Map((await client.query<TableCounters>(COUNTERS_SQL)).rows.map((r) => [r.relname, r]));
+      const work = (rows[0].r.work as { e: string }[]).filter((w) => w.e === "ep_000000");
+      expect(work).toHaveLength(32);
+      const fetched = (after.get("deliveries")?.idx_tup_fetch ?? 0) - (before.get("deliveries")?.idx_tup_fetch ?? 0);
+      const scanned = (after.get("deliveries")?.seq_scan ?? 0) - (before.get("deliveries")?.seq_scan ?? 0);
+      expect(scanned).toBe(0);
+      // The 32 positions, never the 30,000.
+      expect(fetched).toBeLessThanOrEqual(40);
+    } finally {
+      await client.query("ROLLBACK");
+    }
+  });
 });

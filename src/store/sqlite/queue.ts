@@ -260,9 +260,10 @@ function fetchStream(ctx: SqliteContext, endpointId: string, afterSeq: number, l
       `SELECT d.id, d.tenant_id, d.event_id, d.seq, d.status, d.retry_queued, d.attempts, d.last_error,
          e.type, e.data, e.created_at, e.payload_expunged_at
        FROM deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
-       WHERE d.endpoint_id = ? AND d.seq > ? ORDER BY d.seq LIMIT ?`,
+       WHERE d.endpoint_id = ? AND d.seq > ? AND d.seq <= ? ORDER BY d.seq LIMIT ?`,
     )
-    .all(endpointId, afterSeq, limit) as StreamRow[];
+    // Stream positions are dense, so the next `limit` of them are a closed range (as on PostgreSQL).
+    .all(endpointId, afterSeq, afterSeq + limit, limit) as StreamRow[];
   for (const r of rows) {
     if (r.status !== "pending" || r.retry_queued === 1 || r.payload_expunged_at !== null) {
       skipped.push({ endpointId, seq: r.seq });

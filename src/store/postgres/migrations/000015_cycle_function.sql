@@ -275,7 +275,9 @@ BEGIN
       SELECT d.id, d.tenant_id, d.event_id, d.seq, d.status, d.retry_queued, d.attempts, d.last_error,
         e.type, e.data, e.created_at, e.payload_expunged_at
       FROM deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
-      WHERE d.endpoint_id = r.e AND d.seq > r.after
+      -- Stream positions are dense (ingest numbers an endpoint's deliveries 1, 2, 3 ... in one transaction with
+      -- them), so the next sl positions are a closed range: however stale the statistics, no plan reads more.
+      WHERE d.endpoint_id = r.e AND d.seq > r.after AND d.seq <= r.after + r.sl
       ORDER BY d.seq LIMIT r.sl
     ) x
   ), jobbed AS (
