@@ -78,6 +78,12 @@ export class Capacity {
     };
   }
 
+  /** How many requests could start now (for any tenant under its own ceiling). */
+  room(now: number): number {
+    this.age(now);
+    return Math.max(0, Math.min(this.limits.active - this.young, this.limits.open - this.open));
+  }
+
   /** When the oldest young request stops counting (the next moment room can appear without a request finishing). */
   nextAgeAt(): number | null {
     const head = this.fifo.find((e) => e.young && !e.done);

@@ -12,6 +12,13 @@ import type { EndpointState } from "../domain/endpoint-state.ts";
 import { startingLimit } from "../isolation/concurrency-limit.ts";
 import type { EndpointConfig, Ownership, WorkItem } from "../store/ports/queue.ts";
 
+/** What a work item costs beside its event data (ids, strings, the object). */
+export const ITEM_OVERHEAD_BYTES = 512;
+
+export function itemSize(item: WorkItem): number {
+  return ITEM_OVERHEAD_BYTES + item.event.dataJson.length;
+}
+
 export class EndpointLane {
   readonly endpointId: string;
   readonly tenantId: string;
@@ -29,6 +36,10 @@ export class EndpointLane {
   readonly outstanding = new Set<number>();
   /** Jobs this lane holds (waiting, in flight or awaiting their cycle), by delivery id. */
   readonly heldJobs = new Set<string>();
+  /** Bytes of event data in the work waiting here (not in flight): the worker's prefetch budget counts them. */
+  queuedBytes = 0;
+  /** Bytes of this endpoint's recent work items, leaning to the largest, for sizing its next fetch. */
+  itemBytes = ITEM_OVERHEAD_BYTES + 1_024;
   private readonly stream: WorkItem[] = [];
   private readonly jobs: WorkItem[] = [];
   /** First attempts and retries take turns. */
@@ -86,6 +97,9 @@ export class EndpointLane {
       this.heldJobs.add(item.deliveryId);
       this.jobs.push(item);
     }
+    const size = itemSize(item);
+    this.queuedBytes += size;
+    this.itemBytes = Math.max(size, Math.round(0.95 * this.itemBytes + 0.05 * size));
   }
 
   /** The stream has been read up to `seq` (what a fetch looked at, skipped positions included). */
@@ -96,13 +110,16 @@ export class EndpointLane {
   take(): WorkItem | undefined {
     const fromJobs = this.jobs.length > 0 && (this.nextFromJobs || this.stream.length === 0);
     this.nextFromJobs = !fromJobs;
-    return fromJobs ? this.jobs.shift() : this.stream.shift();
+    const item = fromJobs ? this.jobs.shift() : this.stream.shift();
+    if (item) this.queuedBytes -= itemSize(item);
+    return item;
   }
 
   /** Puts back an item that was taken but not sent (shutdown, a lost lane): it stays outstanding or held. */
   giveBack(item: WorkItem): void {
     if (item.source.kind === "stream") this.stream.unshift(item);
     else this.jobs.unshift(item);
+    this.queuedBytes += itemSize(item);
   }
 
   /**

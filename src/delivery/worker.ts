@@ -50,6 +50,8 @@ export interface WorkerOptions {
   tenantMaxOpen?: number;
   /** Endpoints owned at once; default 1024. */
   maxEndpoints?: number;
+  /** Bytes of event data fetched ahead and waiting, across all endpoints; default 32 MB. */
+  prefetchBytes?: number;
   leaseMarginMs: number;
   pollIntervalMs: number;
   shutdownGraceMs: number;
@@ -73,7 +75,22 @@ const HOLD_BLOCKED_MS = 1_000;
  * change) starts one at once and takes the waiting outcomes along.
  */
 const RECORD_DELAY_MS = 10;
+/**
+ * Fetched work holds its event's data until it is sent. Across all its endpoints a worker keeps at most this much of
+ * it waiting, so a thousand endpoints with 256 KB events cannot fill the heap; an endpoint with nothing at all in
+ * hand may always fetch one item, so every endpoint makes progress.
+ */
+const PREFETCH_BYTES = 32 * 1024 * 1024;
+/** Work fetched with an endpoint taken over, at most (fewer when the prefetch budget is short). */
+const FIRST_FETCH = 8;
+/** What the first fetch assumes an unknown endpoint's items may weigh (a 256 KB event is the largest). */
+const FIRST_FETCH_ITEM_BYTES = 256 * 1024;
 const RECORD_BATCH = 128;
+
+interface FetchBudget {
+  bytes: number;
+  startable: number;
+}
 
 interface Recorded {
   seqs: Set<number>;
@@ -97,8 +114,12 @@ export class DeliveryWorker {
   private readonly tenants = new Map<string, EndpointLane[]>();
   private tenantCursor = 0;
   private pending: Pending[] = [];
+  /** Bytes of fetched work waiting in all lanes (EndpointLane.queuedBytes summed). */
+  private queuedBytes = 0;
   /** When the oldest outcome in `pending` finished. */
   private pendingSince = 0;
+  /** Where the next cycle starts handing out the fetch budget. */
+  private refillCursor = 0;
   private readonly capacity: Capacity;
   private readonly cycleWake = new WakeSignal();
   private loop: Promise<void> | null = null;
@@ -108,6 +129,7 @@ export class DeliveryWorker {
   private readonly now: () => number;
   private readonly signer: RequestSigner;
   private readonly maxEndpoints: number;
+  private readonly prefetchBytes: number;
   /** Work arrived that nobody owns: take over in the next cycle. */
   private workSignal = true;
   private nextDueAt: number | null = null;
@@ -126,6 +148,7 @@ export class DeliveryWorker {
       perTenant: opts.tenantMaxOpen ?? Math.max(opts.concurrency, Math.floor(maxOpen / 4)),
     });
     this.maxEndpoints = opts.maxEndpoints ?? 1024;
+    this.prefetchBytes = opts.prefetchBytes ?? PREFETCH_BYTES;
   }
 
   start(): void {
@@ -144,6 +167,11 @@ export class DeliveryWorker {
 
   get ownedEndpoints(): number {
     return this.lanes.size;
+  }
+
+  /** Bytes of event data fetched and waiting to be sent, across all endpoints (the prefetch budget's measure). */
+  get prefetchedBytes(): number {
+    return this.queuedBytes;
   }
 
   // ---- the send pump ----------------------------------------------------------------------------------------------
@@ -199,8 +227,10 @@ export class DeliveryWorker {
     if (admission.kind === "wait") return admission.until;
     // The request must be able to finish (and its outcome be recorded) while this worker still owns the endpoint.
     if (now + admission.timeoutMs + this.opts.leaseMarginMs / 2 > lane.ownedUntil) return "no";
+    const before = lane.queuedBytes;
     const item = lane.take();
     if (!item) return "no";
+    this.queuedBytes += lane.queuedBytes - before;
     // Always a change: the written state carries the request count (the health API's in_flight), besides any
     // change admission made (a token spent, a probe started).
     lane.changeState(admission.state, admission.state.breaker !== lane.state.breaker);
@@ -365,7 +395,7 @@ export class DeliveryWorker {
       if (lane.disableReason !== null || this.releaseOf(lane, now) !== null) return true;
       if (now >= this.renewAt(lane)) return true;
       // Running low: less than one round of requests left in hand.
-      if (!lane.drained && lane.queued < 2 * lane.limit && this.refillOf(lane) !== null) return true;
+      if (!lane.drained && lane.queued < 2 * lane.limit && this.refillOf(lane, this.budgetNow(now)) !== null) return true;
       if (lane.stateDirty && lane.stateWrittenAt === 0) return true;
     }
     return false;
@@ -390,11 +420,32 @@ export class DeliveryWorker {
     return null;
   }
 
-  private refillOf(lane: EndpointLane): { stream: number; jobs: number } | null {
+  /** What a cycle may still fetch: prefetch bytes, and requests that could start at once. */
+  private budgetNow(now: number): FetchBudget {
+    return { bytes: this.prefetchBytes - this.queuedBytes, startable: this.capacity.room(now) };
+  }
+
+  /**
+   * How much more work to fetch for a lane: up to four rounds of requests in hand, within the prefetch budget. Work
+   * that can go straight into flight (the lane has nothing waiting and room under its limit and the worker's) is
+   * always allowed; work held waiting comes from the budget, and a lane holds no more than its share of it, so a few
+   * endpoints at their limit cannot keep the budget from the rest.
+   */
+  private refillOf(lane: EndpointLane, budget: FetchBudget): { stream: number; jobs: number } | null {
     if (lane.config.disabled || lane.disableReason !== null) return null;
     const target = Math.max(8, 4 * lane.limit);
-    const stream = Math.max(0, target - lane.queuedStream);
-    const jobs = Math.max(0, target - lane.queuedJobs);
+    let stream = Math.max(0, target - lane.queuedStream);
+    let jobs = Math.max(0, target - lane.queuedJobs);
+    const startNow = lane.queued === 0 ? Math.min(Math.max(0, lane.limit - lane.inFlight), Math.max(0, budget.startable)) : 0;
+    const share = this.prefetchBytes / Math.max(1, this.lanes.size);
+    const ahead = Math.floor(Math.max(0, Math.min(budget.bytes, share - lane.queuedBytes)) / lane.itemBytes);
+    const affordable = Math.max(startNow, ahead);
+    if (stream + jobs > affordable) {
+      // An odd allowance (often a single item) goes to jobs and to the stream on alternate cycles.
+      const half = this.refillCursor % 2 === 0 ? Math.floor(affordable / 2) : Math.ceil(affordable / 2);
+      jobs = Math.min(jobs, half);
+      stream = Math.min(stream, affordable - jobs);
+    }
     return stream > 0 || jobs > 0 ? { stream, jobs } : null;
   }
 
@@ -422,7 +473,12 @@ export class DeliveryWorker {
       takeover: null,
     };
     const pollRefill = now - this.lastRefillAt >= this.opts.pollIntervalMs;
-    for (const lane of this.lanes.values()) {
+    const budget = this.budgetNow(now);
+    // Lanes take their turn at the budget from a rotating start, so the same few never take it all.
+    const lanes = [...this.lanes.values()];
+    const start = lanes.length === 0 ? 0 : this.refillCursor++ % lanes.length;
+    for (let i = 0; i < lanes.length; i++) {
+      const lane = lanes[(start + i) % lanes.length]!;
       const done = recorded.get(lane) ?? NONE;
       const ack = lane.ackAfter(done.seqs);
       if (ack > lane.ackedSeq) input.acks.push({ owner: lane.owner, seq: ack });
@@ -447,8 +503,10 @@ export class DeliveryWorker {
       if (now >= this.renewAt(lane)) {
         input.renewals.push({ owner: lane.owner, until: now + lane.config.timeoutMs + this.opts.leaseMarginMs });
       }
-      const refill = this.refillOf(lane);
+      const refill = this.refillOf(lane, budget);
       if (refill && (!lane.drained || pollRefill || taken.length > 0)) {
+        budget.bytes -= (refill.stream + refill.jobs) * lane.itemBytes;
+        budget.startable -= Math.min(refill.stream + refill.jobs, Math.max(0, lane.limit - lane.inFlight));
         input.refills.push({
           owner: lane.owner,
           afterSeq: lane.streamEnd,
@@ -460,12 +518,15 @@ export class DeliveryWorker {
       }
     }
     if (!final && this.wantsTakeover(now)) {
-      const target = 2 * this.opts.concurrency;
+      const count = Math.min(TAKEOVER_BATCH, this.maxEndpoints - this.lanes.size);
+      const bite = Math.max(1, Math.min(FIRST_FETCH, Math.floor(budget.bytes / (count * FIRST_FETCH_ITEM_BYTES))));
       input.takeover = {
-        count: Math.min(TAKEOVER_BATCH, this.maxEndpoints - this.lanes.size),
+        count,
         leaseMarginMs: this.opts.leaseMarginMs,
-        streamLimit: Math.min(target, 32),
-        jobLimit: Math.min(target, 32),
+        // A first bite: the sizes of a new endpoint's events are unknown until some arrive, and a lane that has
+        // started sending asks for more in the next cycle (running low), sized to the prefetch budget.
+        streamLimit: bite,
+        jobLimit: bite,
       };
     }
     return { input, taken, written };
@@ -516,7 +577,9 @@ export class DeliveryWorker {
     for (const item of result.work) {
       const lane = this.lanes.get(item.endpointId);
       if (!lane) continue;
+      const before = lane.queuedBytes;
       lane.add(item);
+      this.queuedBytes += lane.queuedBytes - before;
       gotWork.add(item.endpointId);
     }
     for (const e of result.streamEnds) this.lanes.get(e.endpointId)?.seen(e.seq);
@@ -537,6 +600,7 @@ export class DeliveryWorker {
     const lane = this.lanes.get(endpointId);
     if (!lane) return;
     this.lanes.delete(endpointId);
+    this.queuedBytes -= lane.queuedBytes;
     const list = this.tenants.get(lane.tenantId);
     if (!list) return;
     const i = list.indexOf(lane);

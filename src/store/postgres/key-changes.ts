@@ -63,7 +63,10 @@ export class PostgresKeyChanges implements KeyChangeBus {
       minMs: 100,
       maxMs: 5_000,
       signal: this.closed.signal,
-      onRetry: (err) => this.onError(err as Error),
+      // Closing aborts the wait between tries: that is no connection error.
+      onRetry: (err) => {
+        if (!this.closed.signal.aborted) this.onError(err as Error);
+      },
     }).catch((err: unknown) => {
       if (!this.closed.signal.aborted) this.onError(err as Error);
     });

@@ -11,6 +11,7 @@
  *
  * The attacks are accepted or refused with a 4xx; none gets a 5xx. Patterns run on a linear-time engine (RE2), and
  * validation runs on a pool of threads with a time limit per request (src/features/event-types/validation-pool.ts).
+ * It measures latency, so it runs with the speed checks (vitest.perf.config.ts), alone on the machine.
  */
 import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
