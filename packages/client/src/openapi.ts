@@ -496,6 +496,9 @@ export interface paths {
                                 url: string;
                                 description: string;
                                 event_types: string[];
+                                signature_scheme: "hmac_sha256" | "ed25519";
+                                public_key: string | null;
+                                previous_secret_expires_at: string | null;
                                 /** @description Custom header names; every value reads "[redacted]" (GET .../endpoints/{endpoint_id}/headers shows them). */
                                 headers: {
                                     [key: string]: string;
@@ -604,6 +607,9 @@ export interface paths {
                             url: string;
                             description: string;
                             event_types: string[];
+                            signature_scheme: "hmac_sha256" | "ed25519";
+                            public_key: string | null;
+                            previous_secret_expires_at: string | null;
                             /** @description Custom header names; every value reads "[redacted]" (GET .../endpoints/{endpoint_id}/headers shows them). */
                             headers: {
                                 [key: string]: string;
@@ -704,6 +710,9 @@ export interface paths {
                             url: string;
                             description: string;
                             event_types: string[];
+                            signature_scheme: "hmac_sha256" | "ed25519";
+                            public_key: string | null;
+                            previous_secret_expires_at: string | null;
                             /** @description Custom header names; every value reads "[redacted]" (GET .../endpoints/{endpoint_id}/headers shows them). */
                             headers: {
                                 [key: string]: string;
@@ -862,6 +871,9 @@ export interface paths {
                             url: string;
                             description: string;
                             event_types: string[];
+                            signature_scheme: "hmac_sha256" | "ed25519";
+                            public_key: string | null;
+                            previous_secret_expires_at: string | null;
                             /** @description Custom header names; every value reads "[redacted]" (GET .../endpoints/{endpoint_id}/headers shows them). */
                             headers: {
                                 [key: string]: string;
@@ -1030,6 +1042,9 @@ export interface paths {
                             url: string;
                             description: string;
                             event_types: string[];
+                            signature_scheme: "hmac_sha256" | "ed25519";
+                            public_key: string | null;
+                            previous_secret_expires_at: string | null;
                             /** @description Custom header names; every value reads "[redacted]" (GET .../endpoints/{endpoint_id}/headers shows them). */
                             headers: {
                                 [key: string]: string;
@@ -1132,6 +1147,8 @@ export interface paths {
                     content: {
                         "application/json": {
                             secret: string;
+                            public_key: string | null;
+                            previous_secret_expires_at: string | null;
                         };
                     };
                 };
