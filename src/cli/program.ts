@@ -122,7 +122,7 @@ export function buildProgram(io: ProgramIo): { program: Command; run: (argv: str
       }
     });
 
-  const adminKey = program.command("admin-key").description("admin API keys");
+  const adminKey = program.command("admin-key").description("admin API keys").addHelpText("after", settingsHelp());
   adminKey
     .command("create")
     .description("mint a new admin API key in the store and print it once (no running server or key needed)")
