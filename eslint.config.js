@@ -5,7 +5,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "data/", "bench/node_modules/", "coverage/", "openapi.json", "web/dist/"] },
+  { ignores: ["node_modules/", "data/", "bench/node_modules/", "coverage/", "openapi.json", "web/dist/", "packages/*/dist/"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

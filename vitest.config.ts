@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 // template (see test/support/postgres.ts), so files never share state.
 export default defineConfig({
   test: {
-    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    include: ["src/**/*.test.ts", "test/**/*.test.ts", "packages/*/test/**/*.test.ts"],
     globalSetup: ["test/support/global-setup.ts", "test/support/web-build.ts"],
     pool: "forks",
     testTimeout: 20_000,

@@ -6,10 +6,20 @@ import { CommanderError } from "commander";
 import { buildProgram } from "./cli/program.ts";
 import { ConfigError } from "./config/config.ts";
 
+// A reader that stops early (`hookd --help | head -1`, `hookd deliveries list | head`) closes the pipe: the rest of
+// the output has nowhere to go, which is the reader's choice, not a failure. Exit quietly instead of with a stack.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+    process.exit(typeof process.exitCode === "number" ? process.exitCode : 0);
+  });
+}
+
 const { run } = buildProgram({
   env: process.env,
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  progress: process.stderr,
 });
 
 run(process.argv).then(

@@ -1,16 +1,31 @@
 /**
  * The `hookd` command line: one commander program whose commands each call a function in cli/ and resolve to an
- * exit status. Configuration stays in the environment (config/ reads it); `hookd <command> --help` lists every
- * setting with its default, so the help and docs/configuration.md never disagree.
+ * exit status. Two kinds of command:
+ * - server commands (serve, migrate, rotate-encryption-key, admin-key create) work on the store directly and take
+ *   their configuration from the environment (config/ reads it); their `--help` lists every setting with its
+ *   default, so the help and docs/configuration.md never disagree;
+ * - resource commands (tenants, endpoints, events, deliveries, replay, recover; cli/api/) talk to a running hookd
+ *   over its HTTP API with `--url`, `--key` and `--tenant`, whose variables and defaults their `--help` shows.
  */
 import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { loadConfig, type Role, SETTINGS } from "../config/config.ts";
 import { createLogger } from "../observability/logger.ts";
 import { runAdminKeyCreate } from "./admin-key-create.ts";
+import { connectionHelp } from "./api/command.ts";
+import { deliveriesCommand } from "./api/deliveries.ts";
+import { endpointsCommand } from "./api/endpoints.ts";
+import { eventsCommand } from "./api/events.ts";
+import { recoverCommand } from "./api/recover.ts";
+import { replayCommand } from "./api/replay.ts";
+import { tenantsCommand } from "./api/tenants.ts";
+import type { ProgramIo } from "./io.ts";
 import { runMigrate } from "./migrate.ts";
+import { startSpinner } from "./output/progress.ts";
 import { runRotateEncryptionKey } from "./rotate-encryption-key.ts";
 import { runServe } from "./serve.ts";
+
+export type { ProgramIo } from "./io.ts";
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -36,12 +51,6 @@ export function settingsHelp(): string {
   return `\nConfiguration (environment variables):\n${lines.join("\n")}\n`;
 }
 
-export interface ProgramIo {
-  env: Record<string, string | undefined>;
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
-
 /**
  * Builds the program; `run` parses argv and resolves to the exit status.
  * @example await buildProgram(io).run(["node", "hookd", "--version"]) // prints 0.1.0, resolves 0
@@ -54,7 +63,7 @@ export function buildProgram(io: ProgramIo): { program: Command; run: (argv: str
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError("(run hookd --help for the commands)")
     .exitOverride();
-  program.addHelpText("after", settingsHelp());
+  program.addHelpText("after", `${settingsHelp()}${connectionHelp(true).replace("Environment", "Resource commands' environment")}`);
 
   program
     .command("serve")
@@ -74,7 +83,15 @@ export function buildProgram(io: ProgramIo): { program: Command; run: (argv: str
     .description("apply database migrations and exit (serve migrates at start-up too)")
     .addHelpText("after", settingsHelp())
     .action(async () => {
-      status = await runMigrate(loadConfig(io.env));
+      const config = loadConfig(io.env);
+      const spinner = startSpinner(io.progress, "applying database migrations");
+      try {
+        status = await runMigrate(config);
+        spinner.succeed("database migrations applied");
+      } catch (err) {
+        spinner.fail("database migrations failed");
+        throw err;
+      }
     });
 
   program
@@ -85,13 +102,27 @@ export function buildProgram(io: ProgramIo): { program: Command; run: (argv: str
     .addHelpText("after", settingsHelp())
     .action(async () => {
       const config = loadConfig(io.env);
-      status = await runRotateEncryptionKey(config, {
-        log: createLogger(config.logLevel),
-        print: (line) => io.stdout(`${line}\n`),
-      });
+      // The spinner runs until the first line of the result, which replaces it.
+      const spinner = startSpinner(io.progress, "re-encrypting endpoint secrets and header values");
+      let spinning = true;
+      const stop = () => {
+        if (spinning) spinner.stop();
+        spinning = false;
+      };
+      try {
+        status = await runRotateEncryptionKey(config, {
+          log: createLogger(config.logLevel),
+          print: (line) => {
+            stop();
+            io.stdout(`${line}\n`);
+          },
+        });
+      } finally {
+        stop();
+      }
     });
 
-  const adminKey = program.command("admin-key").description("admin API keys");
+  const adminKey = program.command("admin-key").description("admin API keys").addHelpText("after", settingsHelp());
   adminKey
     .command("create")
     .description("mint a new admin API key in the store and print it once (no running server or key needed)")
@@ -99,6 +130,19 @@ export function buildProgram(io: ProgramIo): { program: Command; run: (argv: str
     .action(async () => {
       status = await runAdminKeyCreate(loadConfig(io.env), (line) => io.stdout(`${line}\n`));
     });
+
+  const ctx = { io, setStatus: (code: number) => (status = code) };
+  // Commands built apart are added with addCommand, which (unlike .command()) leaves them commander's defaults: give
+  // them, and their subcommands, the program's output, exit handling and error hint.
+  const inherit = (cmd: Command, parent: Command) => {
+    cmd.copyInheritedSettings(parent);
+    for (const sub of cmd.commands) inherit(sub, cmd);
+  };
+  for (const build of [tenantsCommand, endpointsCommand, eventsCommand, deliveriesCommand, replayCommand, recoverCommand]) {
+    const command = build(ctx);
+    inherit(command, program);
+    program.addCommand(command);
+  }
 
   return {
     program,

@@ -52,6 +52,9 @@ export const EndpointSchema = Type.Object({
   url: Type.String(),
   description: Type.String(),
   event_types: Type.Array(Type.String()),
+  signature_scheme: Type.Union([Type.Literal("hmac_sha256"), Type.Literal("ed25519")]),
+  public_key: Nullable(Type.String({ description: "whpk_...: the key receivers verify Ed25519 signatures with; null for HMAC." })),
+  previous_secret_expires_at: Nullable(Type.String({ format: "date-time", description: "Until then the replaced secret signs too." })),
   headers: Type.Record(Type.String(), Type.String(), {
     description: 'Custom header names; every value reads "[redacted]" (GET .../endpoints/{endpoint_id}/headers shows them).',
   }),
@@ -201,7 +204,13 @@ export const RESPONSES: Record<string, Record<number, TSchema>> = {
   [`PATCH ${t}/endpoints/:endpoint_id`]: { 200: EndpointSchema },
   [`DELETE ${t}/endpoints/:endpoint_id`]: { 204: Empty },
   [`POST ${t}/endpoints/:endpoint_id/enable`]: { 200: EndpointSchema },
-  [`POST ${t}/endpoints/:endpoint_id/rotate-secret`]: { 200: Type.Object({ secret: Type.String() }) },
+  [`POST ${t}/endpoints/:endpoint_id/rotate-secret`]: {
+    200: Type.Object({
+      secret: Type.String(),
+      public_key: Nullable(Type.String()),
+      previous_secret_expires_at: Nullable(Time),
+    }),
+  },
   [`POST ${t}/endpoints/:endpoint_id/replay`]: {
     202: Type.Object({ count: Type.Integer({ description: "Deliveries requeued." }) }),
   },

@@ -1,5 +1,5 @@
 /**
- * The README's example receiver (examples/receiver.ts) as a newcomer runs it: a real process on a free port, with a
+ * The README's example receiver (examples/receiver.ts, verifying with the receiver library) as a newcomer runs it: a real process on a free port, with a
  * real hookd delivering to it. Each mode must do what the walk-through says: valid signatures accepted and printed
  * `signature=valid`, a wrong secret or public key refused with 401, the failure mode making hookd retry until the
  * delivery is dead (or succeeds after `first:N`), and Ed25519 endpoints verified with their `whpk_` key. The store
@@ -96,8 +96,8 @@ describe("the example receiver", () => {
     const { event, done } = await deliverTo(receiver, { secret: generateSecret() });
     expect(done.status).toBe("dead");
     expect(statuses(done)).toEqual([401]);
-    expect(done.attempts[0]).toMatchObject({ response_body: "invalid signature" });
-    expect(linesOf(receiver, event.id)).toEqual([expect.stringMatching(/ signature=INVALID -> 401 invalid signature$/)]);
+    expect(done.attempts[0]).toMatchObject({ response_body: "invalid signature (INVALID_SIGNATURE)" });
+    expect(linesOf(receiver, event.id)).toEqual([expect.stringMatching(/ signature=INVALID -> 401 invalid signature \(INVALID_SIGNATURE\)$/)]);
   });
 
   it("FAIL=always answers 500 to every attempt, so hookd retries on a short schedule and the delivery ends dead", async () => {
@@ -144,15 +144,16 @@ describe("the example receiver", () => {
     const refused = await deliverTo(bad, { signature_scheme: "ed25519", secret: signingSecret });
     expect(refused.done.status).toBe("dead");
     expect(statuses(refused.done)).toEqual([401]);
-    expect(linesOf(bad, refused.event.id)).toEqual([expect.stringMatching(/ signature=INVALID -> 401 invalid signature$/)]);
+    expect(linesOf(bad, refused.event.id)).toEqual([expect.stringMatching(/ signature=INVALID -> 401 invalid signature \(INVALID_SIGNATURE\)$/)]);
   });
 
   it("refuses to start on a malformed key or failure mode, saying which setting is wrong", async () => {
     for (const [env, message] of [
       [{ FAIL: "sometimes" }, "FAIL must be always, first:N or rate:P"],
       [{ FAIL: "rate:1.5" }, "FAIL must be always, first:N or rate:P"],
-      [{ WEBHOOK_SECRET: "not-a-secret" }, 'endpoint secret must start with "whsec_"'],
-      [{ WEBHOOK_PUBLIC_KEY: "whpk_short" }, "Ed25519 public key must be"],
+      [{ WEBHOOK_SECRET: "not-a-secret" }, 'WEBHOOK_SECRET: a webhook secret ("whsec_..." as the sender shows it) must be standard base64'],
+      [{ WEBHOOK_PUBLIC_KEY: "whpk_short" }, 'WEBHOOK_PUBLIC_KEY: a webhook public key ("whpk_...") must be standard base64'],
+      [{ WEBHOOK_PUBLIC_KEY: `whpk_${Buffer.alloc(16).toString("base64")}` }, "WEBHOOK_PUBLIC_KEY: a webhook public key must hold 32 bytes"],
       [{ FAIL_STATUS: "99" }, "FAIL_STATUS must be 200-599"],
     ] as const) {
       const r = spawnReceiver(env);
