@@ -7,7 +7,7 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import { type Config, type Role, storeKind } from "./config/config.ts";
-import { createDeliveryWorker } from "./delivery/create-worker.ts";
+import { createDeliveryWorker, payloadBaseUrl } from "./delivery/create-worker.ts";
 import { ThreadedDeliveryWorker } from "./delivery/thread/threaded-worker.ts";
 import { isolationSettings } from "./isolation/policy.ts";
 import { ensureAdminKey } from "./features/api-keys/bootstrap.ts";
@@ -33,6 +33,8 @@ import { ConsoleService } from "./features/console/service.ts";
 import { SecretReveal } from "./features/endpoints/reveal-secret.ts";
 import { PortalService } from "./features/portal/service.ts";
 import { StatsSeriesService } from "./features/stats/series.ts";
+import { PayloadService } from "./features/payloads/service.ts";
+import { OutboxRelay } from "./outbox/relay.ts";
 import { Authenticator } from "./http/auth.ts";
 import { buildServer } from "./http/build-server.ts";
 import { createOutboundAgent } from "./outbound/agent.ts";
@@ -151,6 +153,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
   let taskRunner: TaskRunner | null = null;
   let agent: Dispatcher | null = null;
   let schemaPool: SchemaValidationPool | null = null;
+  let relays: OutboxRelay[] = [];
   try {
     await migrateWithRetry(store, log);
     await sealLegacySecrets(store, secretBox, now(), log);
@@ -179,22 +182,32 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     taskRunner = new TaskRunner({ store, log, now });
     const runner = taskRunner;
     let url: string | null = null;
+    // The ingest service serves the API and the outbox relays (which publish through it, so a relayed event gets
+    // exactly the checks a published one does).
+    const eventTypeCatalogue = new EventTypeCatalogue(store, log);
+    schemaPool = new SchemaValidationPool({ timeLimitMs: config.schemaValidationTimeoutMs });
+    const typeCheck = new IngestCheck(eventTypeCatalogue, schemaPool, config.strictEventTypes);
+    const events = new EventService(store, Date.now, typeCheck, {
+      fullBytes: config.maxEventBytes,
+      thinBytes: config.maxThinEventBytes,
+    });
     if (role === "all" || role === "api") {
       const tenants = new TenantService(store);
       const auth = new Authenticator(store, log);
       // Revoked keys and deleted tenants leave every process's key cache at once (store KeyChangeBus).
       store.onKeyChange((change) => auth.applyChange(change));
-      const eventTypeCatalogue = new EventTypeCatalogue(store, log);
-      schemaPool = new SchemaValidationPool({ timeLimitMs: config.schemaValidationTimeoutMs });
-      const typeCheck = new IngestCheck(eventTypeCatalogue, schemaPool, config.strictEventTypes);
       server = await buildServer(
         {
           auth,
           tenants,
           endpoints: new EndpointService(store, policy, secretBox, now, isolationSettings(config).breaker),
-          events: new EventService(store, Date.now, typeCheck),
+          events,
           eventTypes: new EventTypeService(store, eventTypeCatalogue, schemaPool, config.strictEventTypes),
-          deliveries: new DeliveryService(store),
+          deliveries: new DeliveryService(store, Date.now, {
+            maxFullBytes: config.maxEventBytes,
+            // The API's own address is known once it listens (below).
+            baseUrl: () => payloadBaseUrl(url === null ? config : { ...config, publicUrl: config.publicUrl ?? url }),
+          }),
           apiKeys: new ApiKeyService(store, tenants, auth),
           audit: new AuditService(store, tenants),
           operationalEvents: new OperationalEventService(store),
@@ -208,6 +221,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
           console: new ConsoleService(store),
           statsSeries: new StatsSeriesService(store),
           secretReveal: new SecretReveal(store, secretBox, now),
+          payloads: new PayloadService(store, secretBox, now),
           publicUrl: config.publicUrl,
           ready: () => store.ping(),
         },
@@ -216,19 +230,21 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       url = await server.listen({ host: config.host, port: config.port });
     }
     if (role === "all" || role === "worker") {
+      // Thin deliveries link back to this API: without HOOKD_PUBLIC_URL, to the address it really listens on.
+      const workerConfig: Config = { ...config, publicUrl: config.publicUrl ?? url };
       // An in-memory database exists only on the connection that made it: a thread would open an empty one.
       const sharedFile = !/^sqlite:(\/\/)?:memory:$/.test(config.databaseUrl);
       // Embedded, this process is the only deliverer: endpoints a crashed run still owned are free at once.
       if (store.kind === "sqlite") await (store as SqliteStore).forgetOwners(Date.now());
       if (opts.deliveryThread && store.kind === "sqlite" && sharedFile && !opts.dispatcher && !opts.resolver && !opts.now) {
-        const threaded = new ThreadedDeliveryWorker(config, store as SqliteStore, metrics, log);
+        const threaded = new ThreadedDeliveryWorker(workerConfig, store as SqliteStore, metrics, log);
         await threaded.start();
         worker = threaded;
       } else {
         agent =
           opts.dispatcher ??
           createOutboundAgent({ policy: policy.network, ...(policy.resolver ? { resolver: policy.resolver } : {}) });
-        const inProcess = createDeliveryWorker(config, { queue: store, dispatcher: agent, policy, secretBox, log, now, observer: metrics });
+        const inProcess = createDeliveryWorker(workerConfig, { queue: store, dispatcher: agent, policy, secretBox, log, now, observer: metrics });
         inProcess.start();
         worker = inProcess;
       }
@@ -243,11 +259,24 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       retention.start();
     }
     taskRunner.start();
+    relays = config.outboxUrls.map(
+      (outboxUrl) =>
+        new OutboxRelay({
+          url: outboxUrl,
+          events,
+          log,
+          pollIntervalMs: config.outboxPollIntervalMs,
+          onPublished: (tenantId, count) => metrics.eventsAccepted(tenantId, count),
+        }),
+    );
+    for (const relay of relays) relay.start();
 
     let closing: Promise<void> | null = null;
     const close = () => {
       closing ??= (async () => {
         await server?.close();
+        // Relays publish through the ingest service: stopped (their batch under way committed) before its pool goes.
+        await Promise.all(relays.map((r) => r.stop()));
         await schemaPool?.close();
         await retention?.stop();
         await taskRunner?.stop();
@@ -260,6 +289,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     return { store, server, worker, metrics, url, generatedAdminKey, generatedOperatorSecret, close };
   } catch (err) {
     await server?.close().catch(() => undefined);
+    await Promise.all(relays.map((r) => r.stop().catch(() => undefined)));
     await schemaPool?.close().catch(() => undefined);
     await taskRunner?.stop().catch(() => undefined);
     await store.close().catch(() => undefined);

@@ -21,6 +21,7 @@ import { replayCommand } from "./api/replay.ts";
 import { tenantsCommand } from "./api/tenants.ts";
 import type { ProgramIo } from "./io.ts";
 import { runMigrate } from "./migrate.ts";
+import { runOutboxInstall } from "./outbox-install.ts";
 import { startSpinner } from "./output/progress.ts";
 import { runRotateEncryptionKey } from "./rotate-encryption-key.ts";
 import { runServe } from "./serve.ts";
@@ -73,9 +74,22 @@ export function buildProgram(io: ProgramIo): { program: Command; run: (argv: str
         .choices(["all", "api", "worker"])
         .default("all"),
     )
+    .option(
+      "--outbox <url>",
+      "relay the hookd_outbox table of this producer database (postgres://...); repeatable, adds to HOOKD_OUTBOX_URLS",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .addHelpText("after", settingsHelp())
-    .action(async (opts: { role: Role }) => {
-      status = await runServe(loadConfig(io.env), opts.role);
+    .action(async (opts: { role: Role; outbox: string[] }) => {
+      const config = loadConfig(io.env);
+      const bad = opts.outbox.filter((u) => !/^postgres(ql)?:\/\//.test(u));
+      if (bad.length > 0) {
+        io.stderr("hookd: --outbox takes postgres:// URLs\n");
+        status = 2;
+        return;
+      }
+      status = await runServe(loadConfig(io.env, { outboxUrls: [...config.outboxUrls, ...opts.outbox] }), opts.role);
     });
 
   program
@@ -120,6 +134,16 @@ export function buildProgram(io: ProgramIo): { program: Command; run: (argv: str
       } finally {
         stop();
       }
+    });
+
+  const outboxCommand = program.command("outbox").description("the transactional outbox for producers (PostgreSQL)");
+  outboxCommand
+    .command("install")
+    .description("create the hookd_outbox table and its notify trigger in a producer's database (safe to repeat)")
+    .option("--database-url <url>", "the producer's database (postgres://...)")
+    .option("--print", "print the SQL instead of running it, for your own migration tool")
+    .action(async (opts: { databaseUrl?: string; print?: boolean }) => {
+      status = await runOutboxInstall(opts, io);
     });
 
   const adminKey = program.command("admin-key").description("admin API keys").addHelpText("after", settingsHelp());

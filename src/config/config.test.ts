@@ -77,6 +77,11 @@ describe("loadConfig", () => {
       HOOKD_SCHEMA_VALIDATION_TIMEOUT_MS: "750",
       HOOKD_DELIVERY_THREAD: "false",
       HOOKD_PUBLIC_URL: "https://hooks.example.com/",
+      HOOKD_MAX_EVENT_BYTES: "1048576",
+      HOOKD_MAX_THIN_EVENT_BYTES: "8388608",
+      HOOKD_PAYLOAD_URL_TTL_S: "60",
+      HOOKD_OUTBOX_URLS: "postgres://app@db/app, postgresql://app@db2/app",
+      HOOKD_OUTBOX_POLL_INTERVAL_MS: "250",
     });
     expect(config).toEqual({
       databaseUrl: "postgres://user:pw@db:5432/hookd",
@@ -119,6 +124,11 @@ describe("loadConfig", () => {
       schemaValidationTimeoutMs: 750,
       deliveryThread: false,
       publicUrl: "https://hooks.example.com",
+      maxEventBytes: 1_048_576,
+      maxThinEventBytes: 8_388_608,
+      payloadUrlTtlS: 60,
+      outboxUrls: ["postgres://app@db/app", "postgresql://app@db2/app"],
+      outboxPollIntervalMs: 250,
     });
     expect(storeKind(config)).toBe("postgres");
   });
@@ -166,6 +176,8 @@ describe("loadConfig", () => {
     ["HOOKD_METRICS_TENANT_LABELS", "yes"],
     ["HOOKD_RETENTION_DAYS", "-1"],
     ["HOOKD_ATTEMPT_BODY_RETENTION_DAYS", "0"],
+    ["HOOKD_MAX_EVENT_BYTES", "100"],
+    ["HOOKD_PAYLOAD_URL_TTL_S", "0"],
   ])("rejects %s=%j, naming the variable", (name, value) => {
     const err = configError({ [name]: value });
     expect(err.problems).toHaveLength(1);

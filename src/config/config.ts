@@ -49,6 +49,11 @@ export interface Config {
   schemaValidationTimeoutMs: number;
   deliveryThread: boolean;
   publicUrl: string | null;
+  maxEventBytes: number;
+  maxThinEventBytes: number;
+  payloadUrlTtlS: number;
+  outboxUrls: readonly string[];
+  outboxPollIntervalMs: number;
 }
 
 interface Setting<K extends keyof Config> {
@@ -333,6 +338,48 @@ export const SETTINGS = [
     doc: "Embedded (SQLite) serve only: deliver from a worker thread with its own connection, so ingest and delivery use two cores.",
     default: true,
     parse: bool,
+  },
+  {
+    env: "HOOKD_MAX_EVENT_BYTES",
+    key: "maxEventBytes",
+    doc: "Largest event data (JSON bytes) hookd delivers in full; a larger one is refused (413) unless its tenant has oversized_events: thin.",
+    default: 256 * 1024,
+    parse: int(1_024, 16 * 1024 * 1024),
+  },
+  {
+    env: "HOOKD_MAX_THIN_EVENT_BYTES",
+    key: "maxThinEventBytes",
+    doc: "Largest event data accepted for a tenant with oversized_events: thin; such events are delivered thin to every endpoint.",
+    default: 4 * 1024 * 1024,
+    parse: int(1_024, 32 * 1024 * 1024),
+  },
+  {
+    env: "HOOKD_PAYLOAD_URL_TTL_S",
+    key: "payloadUrlTtlS",
+    doc: "How long the signed payload_url of a thin delivery works; each attempt gets a fresh one.",
+    default: 900,
+    parse: int(10, 86_400),
+  },
+  {
+    env: "HOOKD_OUTBOX_URLS",
+    key: "outboxUrls",
+    doc: "Comma-separated postgres:// URLs of producer databases whose hookd_outbox table this process relays (serve --outbox adds more).",
+    default: [] as readonly string[],
+    sensitive: true,
+    parse: (raw: string): readonly string[] => {
+      const urls = raw.split(",").map((u) => u.trim()).filter((u) => u.length > 0);
+      for (const u of urls) {
+        if (!/^postgres(ql)?:\/\//.test(u)) throw new Error("must be postgres:// URLs, comma-separated");
+      }
+      return urls;
+    },
+  },
+  {
+    env: "HOOKD_OUTBOX_POLL_INTERVAL_MS",
+    key: "outboxPollIntervalMs",
+    doc: "How often an outbox relay looks for rows without being notified (a missed notification, a relay that stopped).",
+    default: 1_000,
+    parse: int(10, 60_000),
   },
 ] as const satisfies readonly Setting<keyof Config>[];
 

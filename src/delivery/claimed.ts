@@ -2,7 +2,7 @@
  * One delivery as the attempt steps see it (prepare, sign, send, classify, next state): the work item joined with
  * what its owner knows about the endpoint right now, including the timeout this attempt uses.
  */
-import type { SignatureScheme } from "../domain/types.ts";
+import type { PayloadMode, SignatureScheme } from "../domain/types.ts";
 
 export interface ClaimedDelivery {
   id: string;
@@ -25,5 +25,7 @@ export interface ClaimedDelivery {
     /** The timeout this attempt uses (adaptive, at most the configured one). */
     timeoutMs: number;
     retryScheduleS: number[] | null;
+    /** thin: the request carries a URL to fetch the data instead of the data (delivery/payload-url.ts). */
+    payloadMode: PayloadMode;
   };
 }

@@ -10,7 +10,21 @@ import type { DeliveryObserver } from "../observability/metrics.ts";
 import type { EgressPolicy } from "../outbound/egress-policy.ts";
 import type { SecretBox } from "../secrets/secret-box.ts";
 import type { QueuePort } from "../store/ports/queue.ts";
+import { PayloadTokens } from "../secrets/payload-token.ts";
+import { PayloadUrls } from "./payload-url.ts";
+import { RequestSigner } from "./sign-request.ts";
 import { DeliveryWorker } from "./worker.ts";
+
+/**
+ * Where receivers fetch thin deliveries' payloads: HOOKD_PUBLIC_URL, or else the address this process's API listens
+ * on (app.ts passes the real one once it listens; a worker-only process can only guess from HOOKD_HOST and
+ * HOOKD_PORT, which is why scale-out installs set HOOKD_PUBLIC_URL).
+ */
+export function payloadBaseUrl(config: Pick<Config, "publicUrl" | "host" | "port">): string {
+  if (config.publicUrl !== null) return config.publicUrl.replace(/\/+$/, "");
+  const host = config.host === "0.0.0.0" ? "127.0.0.1" : config.host === "::" ? "[::1]" : config.host.includes(":") ? `[${config.host}]` : config.host;
+  return `http://${host}:${config.port}`;
+}
 
 export interface WorkerDeps {
   queue: QueuePort;
@@ -23,8 +37,14 @@ export interface WorkerDeps {
 }
 
 export function createDeliveryWorker(config: Config, deps: WorkerDeps): DeliveryWorker {
+  const payloads = new PayloadUrls(new PayloadTokens(deps.secretBox), {
+    baseUrl: payloadBaseUrl(config),
+    ttlS: config.payloadUrlTtlS,
+    maxFullBytes: config.maxEventBytes,
+  });
   return new DeliveryWorker({
     ...deps,
+    signer: new RequestSigner(deps.secretBox, payloads),
     ...(deps.now ? { now: deps.now } : {}),
     concurrency: config.workerConcurrency,
     maxEndpoints: config.workerMaxEndpoints,

@@ -26,6 +26,7 @@ function delivery(overrides: Partial<ClaimedDelivery> = {}, endpoint: Partial<Cl
       headers: {},
       timeoutMs: 15_000,
       retryScheduleS: null,
+      payloadMode: "full",
       ...endpoint,
     },
     ...overrides,

@@ -5,7 +5,9 @@ import type { ClaimedDelivery } from "./claimed.ts";
 import { VERSION } from "../version.ts";
 import { generateMasterKey } from "../secrets/master-key.ts";
 import { SecretBox } from "../secrets/secret-box.ts";
-import { RESERVED_HEADERS, prepareRequest, renderBody } from "./prepare.ts";
+import { PayloadTokens } from "../secrets/payload-token.ts";
+import { PayloadUrls } from "./payload-url.ts";
+import { RESERVED_HEADERS, prepareRequest, renderBody, renderThinBody } from "./prepare.ts";
 import { RequestSigner } from "./sign-request.ts";
 
 const box = new SecretBox(generateMasterKey());
@@ -31,6 +33,7 @@ function delivery(headers: Record<string, string> = {}, secret: string = generat
       headers,
       timeoutMs: 10_000,
       retryScheduleS: null,
+      payloadMode: "full",
     },
   };
 }
@@ -137,5 +140,58 @@ describe("prepareRequest", () => {
       expect(req.headers).not.toHaveProperty(reserved);
     }
     expect(req.headers["x-kept"]).toBe("yes");
+  });
+});
+
+describe("prepareRequest: thin deliveries", () => {
+  const tokens = new PayloadTokens(box);
+  const thinSigner = new RequestSigner(
+    box,
+    new PayloadUrls(tokens, { baseUrl: "https://hooks.example.com", ttlS: 600, maxFullBytes: 1024 }),
+  );
+  const thin = (d: ClaimedDelivery): ClaimedDelivery => ({ ...d, endpoint: { ...d.endpoint, payloadMode: "thin" } });
+
+  it("sends the envelope with null data and a signed payload URL for this event and endpoint, inside the signature", () => {
+    const secret = generateSecret();
+    const now = Date.now();
+    const req = prepareRequest(thin(delivery({}, secret)), now, thinSigner);
+    const body = JSON.parse(req.body) as Record<string, unknown>;
+    expect(Object.keys(body)).toEqual(["id", "type", "timestamp", "data", "payload_url"]);
+    expect(body).toMatchObject({ id: "evt_0001", type: "invoice.paid", timestamp: new Date(CREATED_AT).toISOString(), data: null });
+    const url = new URL(body.payload_url as string);
+    expect(`${url.origin}${url.pathname}`).toBe("https://hooks.example.com/v1/events/evt_0001/payload");
+    expect(tokens.verify(url.searchParams.get("token")!, "evt_0001", now)).toEqual({
+      tenantId: "acme",
+      endpointId: "ep_1",
+      eventId: "evt_0001",
+      expiresAt: Math.floor((now + 600_000) / 1000) * 1000,
+    });
+    expect(new Webhook(secret).verify(req.body, req.headers)).toEqual(body);
+    // The data is nowhere in the request.
+    expect(req.body).not.toContain("4200");
+  });
+
+  it("mints a fresh URL for each attempt", () => {
+    const d = thin(delivery());
+    const a = JSON.parse(prepareRequest(d, 1_800_000_000_000, thinSigner).body) as { payload_url: string };
+    const b = JSON.parse(prepareRequest(d, 1_800_000_100_000, thinSigner).body) as { payload_url: string };
+    expect(a.payload_url).not.toBe(b.payload_url);
+  });
+
+  it("delivers data larger than the full-payload limit thin, whatever the endpoint's mode", () => {
+    const d = delivery();
+    const big = { ...d, event: { ...d.event, dataJson: JSON.stringify({ blob: "é".repeat(600) }) } }; // > 1024 bytes, < 1024 units
+    expect(JSON.parse(prepareRequest(big, Date.now(), thinSigner).body)).toMatchObject({ data: null });
+    expect(JSON.parse(prepareRequest(d, Date.now(), thinSigner).body)).toMatchObject({ data: { amount: 4200 } });
+  });
+
+  it("refuses to prepare a thin delivery without payload URL settings rather than send the data", () => {
+    expect(() => prepareRequest(thin(delivery()), Date.now(), signer)).toThrow(/payload URL/);
+  });
+
+  it("renderThinBody keeps the envelope's field order and escapes the URL", () => {
+    expect(renderThinBody("evt_1", "a.b", 0, 'https://x/y?token="q"')).toBe(
+      '{"id":"evt_1","type":"a.b","timestamp":"1970-01-01T00:00:00.000Z","data":null,"payload_url":"https://x/y?token=\\"q\\""}',
+    );
   });
 });

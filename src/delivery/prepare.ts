@@ -2,6 +2,8 @@
  * Builds the exact bytes and headers of one webhook request. The body is assembled from the stored data text rather
  * than re-serialised, so it is byte-identical on every retry; only webhook-timestamp, the signature and
  * webhook-attempt change between attempts. Endpoint headers go first and can never replace the protocol headers.
+ * A thin delivery (delivery/payload-url.ts) carries `"data":null` and a `payload_url` instead, inside the signed
+ * body, so a receiver can trust the URL as much as the request; its token is fresh on every attempt.
  */
 import type { ClaimedDelivery } from "./claimed.ts";
 import { VERSION } from "../version.ts";
@@ -25,8 +27,17 @@ export function renderBody(eventId: string, type: string, createdAt: number, dat
   return `{"id":${JSON.stringify(eventId)},"type":${JSON.stringify(type)},"timestamp":"${timestamp}","data":${dataJson}}`;
 }
 
+/** The body of a thin delivery: the envelope without the data, and where to fetch it. */
+export function renderThinBody(eventId: string, type: string, createdAt: number, payloadUrl: string): string {
+  return `${renderBody(eventId, type, createdAt, "null").slice(0, -1)},"payload_url":${JSON.stringify(payloadUrl)}}`;
+}
+
 export function prepareRequest(d: ClaimedDelivery, nowMs: number, signer: RequestSigner): PreparedRequest {
-  const body = renderBody(d.eventId, d.event.type, d.event.createdAt, d.event.dataJson);
+  const payloadUrl = signer.payloadUrl(d, nowMs);
+  const body =
+    payloadUrl === null
+      ? renderBody(d.eventId, d.event.type, d.event.createdAt, d.event.dataJson)
+      : renderThinBody(d.eventId, d.event.type, d.event.createdAt, payloadUrl);
   const timestampS = Math.floor(nowMs / 1000);
   const attempt = d.attempts + 1;
   const headers: Record<string, string> = {};

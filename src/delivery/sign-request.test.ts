@@ -34,6 +34,7 @@ function delivery(current: string, previous: string | null, expiresAt: number | 
       headers: {},
       timeoutMs: 10_000,
       retryScheduleS: null,
+      payloadMode: "full",
     },
   };
 }

@@ -9,6 +9,9 @@
  * encryption, so a rotated or re-encrypted secret is simply a new entry) keeps that off the per-request path. The
  * endpoint's custom header values are sealed too and opened here the same way. The caches drop their least recently
  * used entries when full.
+ *
+ * A thin delivery's payload URL is signed here too (delivery/payload-url.ts): it is a credential minted per attempt
+ * from the master key, like the signature.
  */
 import type { KeyObject } from "node:crypto";
 import type { SignatureScheme } from "../domain/types.ts";
@@ -19,6 +22,12 @@ import { parseEd25519Secret, signEd25519 } from "../signing/ed25519.ts";
 import { parseSecret } from "../signing/secret.ts";
 import { signPayload } from "../signing/standard-webhooks.ts";
 import type { ClaimedDelivery } from "./claimed.ts";
+import { DEFAULT_MAX_FULL_BYTES, isThinDelivery, type PayloadUrls } from "./payload-url.ts";
+
+/** What a signature needs of a delivery: the ids it covers and the endpoint's secrets. */
+export type SigningTarget = Pick<ClaimedDelivery, "endpointId" | "eventId"> & {
+  endpoint: Pick<ClaimedDelivery["endpoint"], "signatureScheme" | "sealedSecret" | "previousSealedSecret" | "previousSecretExpiresAt">;
+};
 
 type SigningKey = { scheme: "hmac_sha256"; key: Buffer } | { scheme: "ed25519"; key: KeyObject };
 
@@ -28,13 +37,28 @@ export class RequestSigner {
   private readonly cache = new LRUCache<string, SigningKey>({ max: CACHE_LIMIT });
   private readonly headers = new LRUCache<string, Record<string, string>>({ max: CACHE_LIMIT });
 
-  constructor(private readonly box: SecretBox) {}
+  /** @param payloads how thin deliveries' payload URLs are made; without it a thin delivery cannot be prepared. */
+  constructor(
+    private readonly box: SecretBox,
+    private readonly payloads: PayloadUrls | null = null,
+  ) {}
+
+  /**
+   * The payload URL of a thin delivery, or null when the delivery carries its data.
+   * @throws {Error} for a thin delivery when this signer was made without payload URL settings
+   */
+  payloadUrl(d: ClaimedDelivery, nowMs: number): string | null {
+    const maxFull = this.payloads?.settings.maxFullBytes ?? DEFAULT_MAX_FULL_BYTES;
+    if (!isThinDelivery(d.endpoint.payloadMode, d.event.dataJson, maxFull)) return null;
+    if (!this.payloads) throw new Error("a thin delivery needs the payload URL settings (HOOKD_PUBLIC_URL)");
+    return this.payloads.url(d, nowMs);
+  }
 
   /**
    * @throws {SecretUnsealError} when a secret cannot be opened (its master key is not configured); the worker then
    *   leaves the delivery to be retried rather than sending it unsigned.
    */
-  signatureHeader(d: ClaimedDelivery, timestampS: number, body: string, nowMs: number): string {
+  signatureHeader(d: SigningTarget, timestampS: number, body: string, nowMs: number): string {
     const ep = d.endpoint;
     const sealed = [ep.sealedSecret];
     if (ep.previousSealedSecret !== null && ep.previousSecretExpiresAt !== null && nowMs < ep.previousSecretExpiresAt) {

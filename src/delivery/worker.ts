@@ -41,6 +41,8 @@ export interface WorkerOptions {
   policy: EgressPolicy;
   /** Opens the endpoints' encrypted signing secrets. */
   secretBox: SecretBox;
+  /** Signs requests (and thin deliveries' payload URLs); default: a signer over secretBox without payload URLs. */
+  signer?: RequestSigner;
   log: Logger;
   /** Young requests at once (delivery/capacity.ts). */
   concurrency: number;
@@ -140,7 +142,7 @@ export class DeliveryWorker {
 
   constructor(private readonly opts: WorkerOptions) {
     this.now = opts.now ?? Date.now;
-    this.signer = new RequestSigner(opts.secretBox);
+    this.signer = opts.signer ?? new RequestSigner(opts.secretBox);
     const maxOpen = opts.maxOpen ?? opts.concurrency * 16;
     this.capacity = new Capacity({
       active: opts.concurrency,
@@ -254,6 +256,7 @@ export class DeliveryWorker {
         headers: lane.config.headers,
         timeoutMs: admission.timeoutMs,
         retryScheduleS: lane.config.retryScheduleS,
+        payloadMode: lane.config.payloadMode,
       },
     };
     const controller = new AbortController();

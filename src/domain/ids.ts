@@ -23,7 +23,7 @@ export function pooledRandom(): number {
 
 const nextUlid = monotonicFactory(pooledRandom);
 
-export type IdPrefix = "ten" | "ep" | "evt" | "dlv" | "atm" | "key" | "msg" | "oev" | "aud" | "task" | "ps";
+export type IdPrefix = "ten" | "ep" | "evt" | "dlv" | "atm" | "key" | "msg" | "oev" | "aud" | "task" | "ps" | "pfx";
 
 /**
  * @example newId("evt") // "evt_01JD7Z6M0Q3X2N4K8V5R9T1B2C"

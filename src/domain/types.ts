@@ -9,9 +9,18 @@ export interface Tenant {
   id: string;
   name: string;
   metadata: JsonObject;
+  /** An event larger than the full-payload limit is refused, or accepted and delivered thin (only). */
+  oversizedEvents: OversizedEvents;
   createdAt: number;
   updatedAt: number;
 }
+
+export type OversizedEvents = "reject" | "thin";
+export const OVERSIZED_EVENTS: readonly OversizedEvents[] = ["reject", "thin"];
+
+/** full: the request carries the event's data; thin: only its id, type and timestamp, with a URL to fetch the data. */
+export type PayloadMode = "full" | "thin";
+export const PAYLOAD_MODES: readonly PayloadMode[] = ["full", "thin"];
 
 /** How an endpoint's requests are signed: Standard Webhooks `v1` (HMAC-SHA256) or `v1a` (Ed25519). */
 export type SignatureScheme = "hmac_sha256" | "ed25519";
@@ -23,6 +32,9 @@ export interface Endpoint {
   url: string;
   description: string;
   eventTypes: string[];
+  /** The payload filter (domain/event-filter/) as saved, JSON text; null: every event of a subscribed type. */
+  filterJson: string | null;
+  payloadMode: PayloadMode;
   signatureScheme: SignatureScheme;
   /**
    * The signing secret (`whsec_...` or `whsk_...`) as stored: encrypted by secrets/secret-box.ts. Only the API's

@@ -10,6 +10,16 @@ export const ERROR_CODES = {
   INVALID_ENDPOINT_URL: { status: 400, description: "The endpoint URL cannot be parsed as an absolute URL." },
   TENANT_ID_RESERVED: { status: 400, description: "Tenant ids starting with `_hookd` are reserved for hookd itself." },
   UNAUTHORIZED: { status: 401, description: "The Authorization header is missing, malformed or names no valid key." },
+  INVALID_PAYLOAD_TOKEN: {
+    status: 401,
+    description:
+      "The token of a thin delivery's payload URL is malformed, altered, signed with a key hookd no longer has, issued for another event, or its endpoint no longer exists.",
+  },
+  PAYLOAD_TOKEN_EXPIRED: {
+    status: 401,
+    description:
+      "The payload URL's token has expired (HOOKD_PAYLOAD_URL_TTL_S). Answer the thin delivery with an error instead: its retry carries a fresh URL.",
+  },
   FORBIDDEN: { status: 403, description: "The key is valid but may not perform this action." },
   NOT_FOUND: { status: 404, description: "No route has this path." },
   METHOD_NOT_ALLOWED: {
@@ -60,6 +70,11 @@ export const ERROR_CODES = {
       "hookd may not deliver to this URL: a scheme other than http(s), credentials, a port outside HOOKD_ALLOWED_PORTS, plain http under HOOKD_REQUIRE_HTTPS, a non-canonical IPv4 spelling, or a host that is or resolves to a loopback, private, link-local or other special address. The message says which.",
   },
   ENDPOINT_URL_UNRESOLVABLE: { status: 422, description: "The endpoint URL's host name does not resolve." },
+  INVALID_FILTER: {
+    status: 422,
+    description:
+      "The endpoint's payload filter breaks the filter language or one of its limits (16 KiB, 16 levels, 256 clauses, 1,000 values in a list; only scalars are compared). The message and `details[0].pointer` name the offending clause as a JSON pointer into the request body.",
+  },
   INVALID_SCHEMA: {
     status: 422,
     description:

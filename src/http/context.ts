@@ -18,6 +18,7 @@ import type { ConsoleService } from "../features/console/service.ts";
 import type { SecretReveal } from "../features/endpoints/reveal-secret.ts";
 import type { PortalService } from "../features/portal/service.ts";
 import type { StatsSeriesService } from "../features/stats/series.ts";
+import type { PayloadService } from "../features/payloads/service.ts";
 import type { Authenticator } from "./auth.ts";
 
 export interface ApiContext {
@@ -39,6 +40,8 @@ export interface ApiContext {
   console: ConsoleService;
   statsSeries: StatsSeriesService;
   secretReveal: SecretReveal;
+  /** Thin deliveries' payload fetches (GET /v1/events/{id}/payload). */
+  payloads: PayloadService;
   /** HOOKD_PUBLIC_URL: the base of links hookd hands out (portal URLs); null: the request's own scheme and host. */
   publicUrl: string | null;
   /** "none": GET /metrics needs no key; "admin": it needs the admin key. */

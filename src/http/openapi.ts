@@ -21,6 +21,8 @@ const PUBLIC_ROUTES = new Set([
   "GET /openapi.json",
   // The link token in the body is the credential (features/portal/session-routes.ts).
   "POST /v1/portal/exchange",
+  // The signed token in the URL is the credential (features/payloads).
+  "GET /v1/events/:event_id/payload",
 ]);
 
 /** Groups operations by resource: /v1/tenants/{id}/endpoints/... -> "endpoints"; /healthz -> "operations". */

@@ -44,6 +44,7 @@ export const PORTAL_ROUTES: Readonly<Record<string, Rule>> = {
   [`GET ${E}/secret`]: { level: "change", endpoints: "param" },
   // Custom header values are often credentials for the receiver: the same rule.
   [`GET ${E}/headers`]: { level: "change", endpoints: "param" },
+  [`POST ${E}/filter-test`]: { level: "read", endpoints: "param" },
   [`POST ${E}/replay`]: { level: "change", endpoints: "param" },
   [`POST ${E}/test`]: { level: "change", endpoints: "param" },
   [`POST ${E}/recover`]: { level: "change", endpoints: "param" },

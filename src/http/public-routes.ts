@@ -20,6 +20,8 @@ const PUBLIC_PATTERNS: ReadonlySet<string> = new Set([
   "/portal/t/:tenant_id/",
   // A portal link is exchanged for a session here: the link's one-time token is the credential.
   "/v1/portal/exchange",
+  // A thin delivery's receiver fetches the payload here: the signed, expiring token in the URL is the credential.
+  "/v1/events/:event_id/payload",
 ]);
 /** The Swagger UI page and its assets, and the web console's built assets (content-hashed, no data). */
 const PUBLIC_PREFIXES = ["/docs/", "/assets/"];

@@ -14,6 +14,7 @@ import { PORTAL_RESPONSES } from "../features/portal/responses.ts";
 import { StatsSchema } from "../features/stats/schemas.ts";
 import { TaskPage, TaskSchema } from "../features/tasks/schemas.ts";
 import { TestSendResult } from "../features/test-send/schemas.ts";
+import { PayloadBody } from "../features/payloads/schemas.ts";
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Time = Type.String({ format: "date-time" });
@@ -28,6 +29,9 @@ export const TenantSchema = Type.Object({
   id: Type.String(),
   name: Type.String(),
   metadata: Json,
+  oversized_events: Type.Union([Type.Literal("reject"), Type.Literal("thin")], {
+    description: "An event over HOOKD_MAX_EVENT_BYTES: refused (413), or accepted and delivered thin.",
+  }),
   created_at: Time,
   updated_at: Time,
 });
@@ -55,6 +59,8 @@ export const EndpointSchema = Type.Object({
   signature_scheme: Type.Union([Type.Literal("hmac_sha256"), Type.Literal("ed25519")]),
   public_key: Nullable(Type.String({ description: "whpk_...: the key receivers verify Ed25519 signatures with; null for HMAC." })),
   previous_secret_expires_at: Nullable(Type.String({ format: "date-time", description: "Until then the replaced secret signs too." })),
+  filter: Nullable(Json),
+  payload_mode: Type.Union([Type.Literal("full"), Type.Literal("thin")]),
   headers: Type.Record(Type.String(), Type.String(), {
     description: 'Custom header names; every value reads "[redacted]" (GET .../endpoints/{endpoint_id}/headers shows them).',
   }),
@@ -127,7 +133,12 @@ const SentRequest = Type.Object(
   {
     url: Nullable(Type.String()),
     headers: Nullable(Type.Record(Type.String(), Type.String())),
-    body: Nullable(Type.String({ description: "Byte-identical on every attempt." })),
+    body: Nullable(
+      Type.String({
+        description:
+          "Byte-identical on every attempt; a thin delivery's payload_url differs per attempt and its token is shown as [redacted].",
+      }),
+    ),
   },
   { description: "The latest request as sent (headers of the last attempt, webhook-signature redacted)." },
 );
@@ -211,6 +222,19 @@ export const RESPONSES: Record<string, Record<number, TSchema>> = {
       previous_secret_expires_at: Nullable(Time),
     }),
   },
+  [`POST ${t}/endpoints/:endpoint_id/filter-test`]: {
+    200: Type.Object({
+      matches: Type.Boolean({ description: "The endpoint would get a delivery of this event." }),
+      event_type_matches: Type.Boolean({ description: "The type is one the endpoint subscribes to." }),
+      filter_matches: Type.Boolean({ description: "The payload filter holds (true without a filter)." }),
+      failed_clause: Nullable(
+        Type.Object(
+          { pointer: Type.String(), message: Type.String() },
+          { description: "The first filter clause that failed, as a JSON pointer into the filter." },
+        ),
+      ),
+    }),
+  },
   [`POST ${t}/endpoints/:endpoint_id/replay`]: {
     202: Type.Object({ count: Type.Integer({ description: "Deliveries requeued." }) }),
   },
@@ -226,6 +250,18 @@ export const RESPONSES: Record<string, Record<number, TSchema>> = {
       ...deliveryFields,
       request: SentRequest,
       attempts: Type.Array(AttemptSchema, { description: "Oldest first." }),
+      payload_fetches: Type.Array(
+        Type.Object({
+          id: Type.String(),
+          fetched_at: Time,
+          remote_address: Nullable(Type.String()),
+          user_agent: Nullable(Type.String()),
+        }),
+        {
+          description:
+            "For a thin delivery: each time the receiver fetched the payload through its payload_url, oldest first (at most 100).",
+        },
+      ),
     }),
   },
   [`POST ${t}/deliveries/:delivery_id/replay`]: { 202: DeliverySchema },
@@ -234,6 +270,7 @@ export const RESPONSES: Record<string, Record<number, TSchema>> = {
   [`GET ${t}/stats`]: { 200: StatsSchema },
 
   "GET /v1/operational-events": { 200: OperationalEventPage },
+  "GET /v1/events/:event_id/payload": { 200: PayloadBody },
 
   [`POST ${t}/endpoints/:endpoint_id/test`]: { 202: TestSendResult },
   [`POST ${t}/endpoints/:endpoint_id/recover`]: { 202: TaskSchema },

@@ -13,7 +13,7 @@
  * as they are, so a row written by an older process during a rolling upgrade still delivers; start-up re-seals every
  * such row (see reseal.ts), so they do not stay in the clear.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
 import type { MasterKey } from "./master-key.ts";
 
 const PREFIX = "hkenc1:";
@@ -116,6 +116,18 @@ export class SecretBox {
     } catch {
       throw new SecretUnsealError(`${what} does not decrypt (altered, or moved from another row)`);
     }
+  }
+
+  /**
+   * A key for another purpose derived from a master key (HKDF-SHA256 with the purpose as info), so that a feature
+   * needing its own secret (the payload URLs of thin deliveries) has one without a new setting, and a leaked derived
+   * key reveals nothing about the master key or any other purpose's key. Without `keyId`, the current master key.
+   * @returns null when `keyId` names a key this box does not have
+   */
+  deriveKey(purpose: string, keyId: string = this.current.id): { keyId: string; key: Buffer } | null {
+    const master = this.byId.get(keyId);
+    if (!master) return null;
+    return { keyId, key: Buffer.from(hkdfSync("sha256", master.bytes, Buffer.alloc(0), `hookd ${purpose}`, 32)) };
   }
 
   /** True when the value is sealed under the current key, i.e. re-sealing would change nothing but the nonce. */

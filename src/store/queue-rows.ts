@@ -27,6 +27,7 @@ export function toEndpointConfig(row: ConfigRow): EndpointConfig & { stateResetA
     maxInFlight: e.maxInFlight,
     rateLimitPerS: e.rateLimitPerS,
     retryScheduleS: e.retryScheduleS,
+    payloadMode: e.payloadMode,
     disabled: e.disabled,
     stateResetAt: Number(row.reset_at),
   };

@@ -9,6 +9,8 @@ import type {
   DeliveryStatus,
   Endpoint,
   ErrorClass,
+  OversizedEvents,
+  PayloadMode,
   SignatureScheme,
   StoredEvent,
   Tenant,
@@ -28,6 +30,7 @@ export interface TenantRow {
   id: string;
   name: string;
   metadata: Json;
+  oversized_events: string;
   created_at: number;
   updated_at: number;
 }
@@ -38,6 +41,8 @@ export interface EndpointRow {
   url: string;
   description: string;
   event_types: Json;
+  filter: string | null;
+  payload_mode: string;
   secret: string;
   signature_scheme: string;
   previous_secret: string | null;
@@ -97,7 +102,14 @@ export interface EventRow {
 }
 
 export function toTenant(r: TenantRow): Tenant {
-  return { id: r.id, name: r.name, metadata: json(r.metadata), createdAt: r.created_at, updatedAt: r.updated_at };
+  return {
+    id: r.id,
+    name: r.name,
+    metadata: json(r.metadata),
+    oversizedEvents: r.oversized_events as OversizedEvents,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
 }
 
 export function toEndpoint(r: EndpointRow): Endpoint {
@@ -107,6 +119,8 @@ export function toEndpoint(r: EndpointRow): Endpoint {
     url: r.url,
     description: r.description,
     eventTypes: json(r.event_types),
+    filterJson: r.filter,
+    payloadMode: r.payload_mode as PayloadMode,
     signatureScheme: r.signature_scheme as SignatureScheme,
     sealedSecret: r.secret,
     previousSealedSecret: r.previous_secret,
@@ -133,6 +147,8 @@ export function endpointParams(e: Endpoint): Record<string, unknown> {
     url: e.url,
     description: e.description,
     event_types: JSON.stringify(e.eventTypes),
+    filter: e.filterJson,
+    payload_mode: e.payloadMode,
     secret: e.sealedSecret,
     signature_scheme: e.signatureScheme,
     previous_secret: e.previousSealedSecret,

@@ -19,6 +19,7 @@ import type { EventTypesPort } from "./ports/event-types.ts";
 import type { IngestPort } from "./ports/ingest.ts";
 import type { KeyChangeBus } from "./ports/key-changes.ts";
 import type { OperationalEventsPort } from "./ports/operational-events.ts";
+import type { PayloadFetchStore } from "./ports/payload-fetches.ts";
 import type { PortalSessionStore } from "./ports/portal-sessions.ts";
 import type { QueuePort } from "./ports/queue.ts";
 import type { RetentionPort } from "./ports/retention.ts";
@@ -36,6 +37,7 @@ export type * from "./ports/event-types.ts";
 export type * from "./ports/ingest.ts";
 export type * from "./ports/key-changes.ts";
 export type * from "./ports/operational-events.ts";
+export type * from "./ports/payload-fetches.ts";
 export type * from "./ports/queue.ts";
 export type * from "./ports/retention.ts";
 export type * from "./ports/stats.ts";
@@ -48,6 +50,8 @@ export interface StoreLifecycle {
   readonly portalSessions: PortalSessionStore;
   /** Bounded aggregate reads for the operator console and stats series (store/ports/console.ts). */
   readonly consoleStats: ConsoleStore;
+  /** The log of thin deliveries' payload fetches (store/ports/payload-fetches.ts). */
+  readonly payloadFetches: PayloadFetchStore;
   /** Applies pending migrations; safe to call from many processes at once. */
   migrate(): Promise<void>;
   /** Throws when the store cannot serve a query. */

@@ -116,6 +116,25 @@ describe.each(STORE_KINDS)("served OpenAPI and docs (%s)", (kind) => {
       `POST ${t}/endpoints/:endpoint_id/replay`,
       await api.post(`/v1/tenants/${tid}/endpoints/${eid}/replay`, {}),
     );
+    await check(
+      `POST ${t}/endpoints/:endpoint_id/filter-test`,
+      await api.post(`/v1/tenants/${tid}/endpoints/${eid}/filter-test`, { type: "a.b", data: {}, filter: { data: { x: 1 } } }),
+    );
+    // A thin endpoint, its delivery and the payload fetch its receiver makes.
+    const thinReceiver = await h.receiver(answer(204));
+    const thinEp = await api.post(`/v1/tenants/${tid}/endpoints`, {
+      url: thinReceiver.url,
+      event_types: ["thin.*"],
+      payload_mode: "thin",
+      filter: { data: { n: { $gte: 1 } } },
+    });
+    await check(`POST ${t}/endpoints`, thinEp);
+    const thinEvent = await api.post(`/v1/tenants/${tid}/events`, { type: "thin.one", data: { n: 1 } });
+    await thinReceiver.waitFor(1);
+    const payloadUrl = new URL((JSON.parse(thinReceiver.received[0]!.body) as { payload_url: string }).payload_url);
+    await check("GET /v1/events/:event_id/payload", await api.get(`${payloadUrl.pathname}${payloadUrl.search}`, { key: null }));
+    const [thinDelivery] = await api.deliveriesOf(tid, { event_id: thinEvent.body.id, endpoint_id: thinEp.body.id });
+    await check(`GET ${t}/deliveries/:delivery_id`, await api.get(`/v1/tenants/${tid}/deliveries/${thinDelivery!.id}`));
     await check(`POST ${t}/endpoints/:endpoint_id/test`, await api.post(`/v1/tenants/${tid}/endpoints/${eid}/test`, {}));
     const recover = await api.post(`/v1/tenants/${tid}/endpoints/${eid}/recover`, { since: "2026-01-01T00:00:00Z" });
     await check(`POST ${t}/endpoints/:endpoint_id/recover`, recover);

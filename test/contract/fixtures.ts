@@ -9,7 +9,7 @@ import { QueueDriver } from "./queue-driver.ts";
 export const T0 = 1_800_000_000_000;
 
 export function tenant(id: string, over: Partial<Tenant> = {}): Tenant {
-  return { id, name: `Tenant ${id}`, metadata: { plan: "pro" }, createdAt: T0, updatedAt: T0, ...over };
+  return { id, name: `Tenant ${id}`, metadata: { plan: "pro" }, oversizedEvents: "reject", createdAt: T0, updatedAt: T0, ...over };
 }
 
 export function endpoint(tenantId: string, over: Partial<Endpoint> = {}): Endpoint {
@@ -19,6 +19,8 @@ export function endpoint(tenantId: string, over: Partial<Endpoint> = {}): Endpoi
     url: "https://example.com/hook",
     description: "",
     eventTypes: ["*"],
+    filterJson: null,
+    payloadMode: "full",
     signatureScheme: "hmac_sha256",
     // The store keeps sealed secrets as opaque text; the contract never opens them.
     sealedSecret: `hkenc1:0011223344556677:${newId("ep")}`,

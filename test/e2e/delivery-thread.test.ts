@@ -55,6 +55,22 @@ describe("delivery thread (sqlite)", () => {
   });
 });
 
+describe("delivery thread: thin deliveries (sqlite)", () => {
+  const h = useHookd("sqlite", {}, { deliveryThread: true });
+
+  it("links thin deliveries to the API's real address, with tokens the API thread accepts", async () => {
+    const tenant = await h.tenant();
+    const receiver = await h.receiver(answer(204));
+    await h.api.createEndpoint(tenant, { url: receiver.url, payload_mode: "thin" });
+    const ev = await h.api.publish(tenant, { type: "a.b", data: { n: 7 } });
+    await receiver.waitFor(1);
+    const body = JSON.parse(receiver.received[0]!.body) as Json;
+    expect(body.payload_url).toMatch(new RegExp(`^${h.app.url}/v1/events/${ev.id}/payload\\?token=`));
+    const fetched = await h.api.get(new URL(body.payload_url as string).pathname + new URL(body.payload_url as string).search, { key: null });
+    expect([fetched.status, fetched.body.data]).toEqual([200, { n: 7 }]);
+  });
+});
+
 describe("delivery thread wake-up (sqlite)", () => {
   // A poll interval far beyond the test's wait: only the API thread's message can start the delivery in time.
   const h = useHookd("sqlite", { pollIntervalMs: 60_000 }, { deliveryThread: true });

@@ -10,6 +10,13 @@ import { describe, expect, it } from "vitest";
 import { registeredRoutes } from "../../src/http/route-registry.ts";
 import { type ApiResponse, eventually, type Json, useHookd } from "../e2e/harness.ts";
 import { STORE_KINDS } from "../support/stores.ts";
+import { TEST_ENCRYPTION_KEY } from "../support/encryption-key.ts";
+import { parseMasterKey } from "../../src/secrets/master-key.ts";
+import { PayloadTokens } from "../../src/secrets/payload-token.ts";
+import { SecretBox } from "../../src/secrets/secret-box.ts";
+
+/** Mints payload URL tokens as the test hookd would (it holds TEST_ENCRYPTION_KEY). */
+const payloadTokens = new PayloadTokens(new SecretBox(parseMasterKey(TEST_ENCRYPTION_KEY)));
 
 /**
  * public: anyone. admin: the admin key only (no tenant in the path). admin-for-tenant: the admin key only, on one
@@ -27,6 +34,8 @@ const PORTAL_READ = new Set([
   "GET /v1/tenants/:tenant_id/endpoints/:endpoint_id",
   "GET /v1/tenants/:tenant_id/endpoints/:endpoint_id/stats",
   "GET /v1/tenants/:tenant_id/endpoints/:endpoint_id/stats/series",
+  // A POST that changes nothing: trying a filter on a sample event.
+  "POST /v1/tenants/:tenant_id/endpoints/:endpoint_id/filter-test",
   "GET /v1/tenants/:tenant_id/stats",
   "GET /v1/tenants/:tenant_id/deliveries",
   "GET /v1/tenants/:tenant_id/deliveries/:delivery_id",
@@ -139,6 +148,11 @@ const ROUTES: Record<string, RouteCase> = {
     access: "tenant",
     ok: 200,
     request: (w) => ({ path: `${t(w)}/endpoints/${w.endpointId}/rotate-secret`, body: {} }),
+  },
+  "POST /v1/tenants/:tenant_id/endpoints/:endpoint_id/filter-test": {
+    access: "tenant",
+    ok: 200,
+    request: (w) => ({ path: `${t(w)}/endpoints/${w.endpointId}/filter-test`, body: { type: "matrix.test", data: {} } }),
   },
   "POST /v1/tenants/:tenant_id/endpoints/:endpoint_id/replay": {
     access: "tenant",
@@ -280,6 +294,19 @@ const ROUTES: Record<string, RouteCase> = {
     ok: 200,
     consumes: true,
     request: (w) => ({ path: "/v1/portal/exchange", body: { token: w.portalLink } }),
+  },
+  // A thin delivery's payload URL: the signed token in it is the credential; any Authorization header is ignored.
+  "GET /v1/events/:event_id/payload": {
+    access: "public",
+    ok: 200,
+    request: (w) => ({
+      path: `/v1/events/${w.eventId}/payload?token=${payloadTokens.mint({
+        tenantId: w.tenantId,
+        endpointId: w.endpointId,
+        eventId: w.eventId,
+        expiresAt: Date.now() + 600_000,
+      })}`,
+    }),
   },
   "GET /v1/portal/session": { access: "portal-self", ok: 200, request: () => ({ path: "/v1/portal/session" }) },
   "DELETE /v1/portal/session": { access: "portal-self", ok: 204, request: () => ({ path: "/v1/portal/session" }) },

@@ -164,6 +164,8 @@ export interface paths {
                                 metadata: {
                                     [key: string]: unknown;
                                 };
+                                /** @description An event over HOOKD_MAX_EVENT_BYTES: refused (413), or accepted and delivered thin. */
+                                oversized_events: "reject" | "thin";
                                 /** Format: date-time */
                                 created_at: string;
                                 /** Format: date-time */
@@ -218,6 +220,7 @@ export interface paths {
                         metadata?: {
                             [key: string]: unknown;
                         };
+                        oversized_events?: "reject" | "thin";
                     };
                 };
             };
@@ -234,6 +237,8 @@ export interface paths {
                             metadata: {
                                 [key: string]: unknown;
                             };
+                            /** @description An event over HOOKD_MAX_EVENT_BYTES: refused (413), or accepted and delivered thin. */
+                            oversized_events: "reject" | "thin";
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -305,6 +310,8 @@ export interface paths {
                             metadata: {
                                 [key: string]: unknown;
                             };
+                            /** @description An event over HOOKD_MAX_EVENT_BYTES: refused (413), or accepted and delivered thin. */
+                            oversized_events: "reject" | "thin";
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -409,6 +416,7 @@ export interface paths {
                         metadata?: {
                             [key: string]: unknown;
                         };
+                        oversized_events?: "reject" | "thin";
                     };
                 };
             };
@@ -425,6 +433,8 @@ export interface paths {
                             metadata: {
                                 [key: string]: unknown;
                             };
+                            /** @description An event over HOOKD_MAX_EVENT_BYTES: refused (413), or accepted and delivered thin. */
+                            oversized_events: "reject" | "thin";
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -499,6 +509,10 @@ export interface paths {
                                 signature_scheme: "hmac_sha256" | "ed25519";
                                 public_key: string | null;
                                 previous_secret_expires_at: string | null;
+                                filter: {
+                                    [key: string]: unknown;
+                                } | null;
+                                payload_mode: "full" | "thin";
                                 /** @description Custom header names; every value reads "[redacted]" (GET .../endpoints/{endpoint_id}/headers shows them). */
                                 headers: {
                                     [key: string]: string;
@@ -591,6 +605,12 @@ export interface paths {
                         metadata?: {
                             [key: string]: unknown;
                         };
+                        /** @description A payload filter over the event's type and data (docs/api.md#payload-filters); null: none. */
+                        filter?: {
+                            [key: string]: unknown;
+                        } | null;
+                        /** @description full: the request carries the event's data; thin: data is null and payload_url fetches it. */
+                        payload_mode?: "full" | "thin";
                     };
                 };
             };
@@ -610,6 +630,10 @@ export interface paths {
                             signature_scheme: "hmac_sha256" | "ed25519";
                             public_key: string | null;
                             previous_secret_expires_at: string | null;
+                            filter: {
+                                [key: string]: unknown;
+                            } | null;
+                            payload_mode: "full" | "thin";
                             /** @description Custom header names; every value reads "[redacted]" (GET .../endpoints/{endpoint_id}/headers shows them). */
                             headers: {
                                 [key: string]: string;
@@ -713,6 +737,10 @@ export interface paths {
                             signature_scheme: "hmac_sha256" | "ed25519";
                             public_key: string | null;
                             previous_secret_expires_at: string | null;
+                            filter: {
+                                [key: string]: unknown;
+                            } | null;
+                            payload_mode: "full" | "thin";
                             /** @description Custom header names; every value reads "[redacted]" (GET .../endpoints/{endpoint_id}/headers shows them). */
                             headers: {
                                 [key: string]: string;
@@ -855,6 +883,12 @@ export interface paths {
                         metadata?: {
                             [key: string]: unknown;
                         };
+                        /** @description A payload filter over the event's type and data (docs/api.md#payload-filters); null: none. */
+                        filter?: {
+                            [key: string]: unknown;
+                        } | null;
+                        /** @description full: the request carries the event's data; thin: data is null and payload_url fetches it. */
+                        payload_mode?: "full" | "thin";
                     };
                 };
             };
@@ -874,6 +908,10 @@ export interface paths {
                             signature_scheme: "hmac_sha256" | "ed25519";
                             public_key: string | null;
                             previous_secret_expires_at: string | null;
+                            filter: {
+                                [key: string]: unknown;
+                            } | null;
+                            payload_mode: "full" | "thin";
                             /** @description Custom header names; every value reads "[redacted]" (GET .../endpoints/{endpoint_id}/headers shows them). */
                             headers: {
                                 [key: string]: string;
@@ -1045,6 +1083,10 @@ export interface paths {
                             signature_scheme: "hmac_sha256" | "ed25519";
                             public_key: string | null;
                             previous_secret_expires_at: string | null;
+                            filter: {
+                                [key: string]: unknown;
+                            } | null;
+                            payload_mode: "full" | "thin";
                             /** @description Custom header names; every value reads "[redacted]" (GET .../endpoints/{endpoint_id}/headers shows them). */
                             headers: {
                                 [key: string]: string;
@@ -1149,6 +1191,95 @@ export interface paths {
                             secret: string;
                             public_key: string | null;
                             previous_secret_expires_at: string | null;
+                        };
+                    };
+                };
+                /** @description A client error with a stable code (docs/errors.md). */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            details?: unknown[];
+                        };
+                    };
+                };
+                /** @description SERVICE_UNAVAILABLE (retry after Retry-After) or INTERNAL_ERROR. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            details?: unknown[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/filter-test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    tenant_id: string;
+                    endpoint_id: string;
+                };
+                cookie?: never;
+            };
+            /** @description A sample event; `filter`, when given, is tried instead of the endpoint's own (null: none). */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        type: string;
+                        data: {
+                            [key: string]: unknown;
+                        };
+                        /** @description A payload filter over the event's type and data (docs/api.md#payload-filters); null: none. */
+                        filter?: {
+                            [key: string]: unknown;
+                        } | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The endpoint would get a delivery of this event. */
+                            matches: boolean;
+                            /** @description The type is one the endpoint subscribes to. */
+                            event_type_matches: boolean;
+                            /** @description The payload filter holds (true without a filter). */
+                            filter_matches: boolean;
+                            failed_clause: {
+                                pointer: string;
+                                message: string;
+                            } | null;
                         };
                     };
                 };
@@ -2029,6 +2160,14 @@ export interface paths {
                                 response_headers: {
                                     [key: string]: string;
                                 } | null;
+                            }[];
+                            /** @description For a thin delivery: each time the receiver fetched the payload through its payload_url, oldest first (at most 100). */
+                            payload_fetches: {
+                                id: string;
+                                /** Format: date-time */
+                                fetched_at: string;
+                                remote_address: string | null;
+                                user_agent: string | null;
                             }[];
                         };
                     };
@@ -4319,6 +4458,80 @@ export interface paths {
                                 open_breakers: number;
                             }[];
                             next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description A client error with a stable code (docs/errors.md). */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            details?: unknown[];
+                        };
+                    };
+                };
+                /** @description SERVICE_UNAVAILABLE (retry after Retry-After) or INTERNAL_ERROR. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            details?: unknown[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/{event_id}/payload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query: {
+                    /** @description From the thin delivery's payload_url. */
+                    token: string;
+                };
+                header?: never;
+                path: {
+                    event_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The event as a full delivery would carry it, signed like one (webhook-id, webhook-timestamp and webhook-signature headers). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            type: string;
+                            /** Format: date-time */
+                            timestamp: string;
+                            data: {
+                                [key: string]: unknown;
+                            };
                         };
                     };
                 };

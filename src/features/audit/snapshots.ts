@@ -10,7 +10,7 @@ import type { ApiKeyInfo } from "../../store/store.ts";
 export const REDACTED = "[redacted]";
 
 export function tenantSnapshot(t: Tenant): JsonObject {
-  return { id: t.id, name: t.name, metadata: t.metadata };
+  return { id: t.id, name: t.name, metadata: t.metadata, oversized_events: t.oversizedEvents };
 }
 
 /** Domain fields logged under the API's name for them (the stored secrets are encrypted, but still redacted). */
@@ -25,6 +25,8 @@ export function endpointSnapshot(e: Endpoint): JsonObject {
     const name = ENDPOINT_FIELD_NAMES[field] ?? field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
     if (/secret|private/i.test(field) && !NOT_SECRET.has(field)) out[name] = REDACTED;
     else if (field === "headers") out[name] = redactHeaderValues(value as Record<string, string>);
+    // The filter as the API shows it (JSON, not the stored text): who narrowed an endpoint to what is worth reading.
+    else if (field === "filterJson") out.filter = value === null ? null : (JSON.parse(value as string) as unknown);
     else out[name] = value;
   }
   return out;

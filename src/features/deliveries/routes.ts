@@ -7,7 +7,7 @@ import { requireTenantAccess } from "../../http/auth.ts";
 import { EmptyBody, parseTime, TenantParams } from "../../http/common-schemas.ts";
 import type { ApiContext } from "../../http/context.ts";
 import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
-import { attemptToApi, DeliveryParams, DeliveryQuery, deliveryToApi } from "./schemas.ts";
+import { attemptToApi, DeliveryParams, DeliveryQuery, deliveryToApi, payloadFetchToApi } from "./schemas.ts";
 import { parseStatuses } from "./service.ts";
 
 export function deliveryRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
@@ -42,7 +42,10 @@ export function deliveryRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
 
     app.get("/v1/tenants/:tenant_id/deliveries/:delivery_id", { schema: { params: DeliveryParams } }, async (req) => {
       await access(req, req.params.tenant_id);
-      const { delivery, attempts, requestBody } = await ctx.deliveries.get(req.params.tenant_id, req.params.delivery_id);
+      const { delivery, attempts, requestBody, payloadFetches } = await ctx.deliveries.get(
+        req.params.tenant_id,
+        req.params.delivery_id,
+      );
       const last = attempts[attempts.length - 1];
       return {
         ...deliveryToApi(delivery),
@@ -53,6 +56,7 @@ export function deliveryRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
           body: requestBody,
         },
         attempts: attempts.map(attemptToApi),
+        payload_fetches: payloadFetches.map(payloadFetchToApi),
       };
     });
 

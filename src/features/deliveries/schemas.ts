@@ -1,5 +1,6 @@
 import { Type } from "typebox";
 import type { Attempt, Delivery } from "../../domain/types.ts";
+import type { PayloadFetch } from "../../store/store.ts";
 import { EVENT_TYPE_FILTER_PATTERN } from "../../domain/event-type-match.ts";
 import { CALLER_ID_PATTERN } from "../../domain/ids.ts";
 import { iso } from "../../http/common-schemas.ts";
@@ -41,6 +42,11 @@ export function deliveryToApi(d: Delivery) {
     created_at: iso(d.createdAt),
     updated_at: iso(d.updatedAt),
   };
+}
+
+/** A receiver's fetch of a thin delivery's payload (features/payloads). */
+export function payloadFetchToApi(f: PayloadFetch) {
+  return { id: f.id, fetched_at: iso(f.fetchedAt), remote_address: f.remoteAddress, user_agent: f.userAgent };
 }
 
 export function attemptToApi(a: Attempt) {

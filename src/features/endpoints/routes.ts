@@ -12,6 +12,7 @@ import {
   CreateEndpointBody,
   EndpointParams,
   endpointToApi,
+  FilterTestBody,
   PatchEndpointBody,
   ReplayEndpointBody,
   RotateSecretBody,
@@ -92,6 +93,12 @@ export function endpointRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
         return { secret, public_key: api.public_key, previous_secret_expires_at: api.previous_secret_expires_at };
       },
     );
+
+    // Changes nothing, so a read-only portal session may try filters too.
+    app.post(`${base}/:endpoint_id/filter-test`, { schema: { params: EndpointParams, body: FilterTestBody } }, async (req) => {
+      await access(req, req.params.tenant_id);
+      return ctx.endpoints.filterTest(req.params.tenant_id, req.params.endpoint_id, req.body);
+    });
 
     app.post(
       `${base}/:endpoint_id/replay`,

@@ -5,9 +5,10 @@ import {
   HEADER_VALUE_PATTERN,
   MAX_CUSTOM_HEADERS,
 } from "../../domain/endpoint-headers.ts";
-import { EVENT_TYPE_FILTER_PATTERN } from "../../domain/event-type-match.ts";
+import { EVENT_TYPE_FILTER_PATTERN, EVENT_TYPE_PATTERN } from "../../domain/event-type-match.ts";
 import { CALLER_ID_PATTERN } from "../../domain/ids.ts";
 import { MAX_SECRET_OVERLAP_S } from "./service.ts";
+import { filterToApi } from "./filter.ts";
 import type { Endpoint } from "../../domain/types.ts";
 import type { EndpointHealth } from "../../isolation/health.ts";
 import { iso, Metadata, TEXT_PATTERN } from "../../http/common-schemas.ts";
@@ -39,6 +40,13 @@ const fields = {
   ]),
   disabled: Type.Boolean(),
   metadata: Metadata,
+  // Checked by the filter compiler (features/endpoints/filter.ts), which names a bad clause by its JSON pointer.
+  filter: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()], {
+    description: "A payload filter over the event's type and data (docs/api.md#payload-filters); null: none.",
+  }),
+  payload_mode: Type.Union([Type.Literal("full"), Type.Literal("thin")], {
+    description: "full: the request carries the event's data; thin: data is null and payload_url fetches it.",
+  }),
 };
 
 const EditableEndpointFields = {
@@ -52,6 +60,8 @@ const EditableEndpointFields = {
   retry_schedule_s: Type.Optional(fields.retry_schedule_s),
   disabled: Type.Optional(fields.disabled),
   metadata: Type.Optional(fields.metadata),
+  filter: Type.Optional(fields.filter),
+  payload_mode: Type.Optional(fields.payload_mode),
 };
 
 export const CreateEndpointBody = Type.Object(
@@ -82,6 +92,18 @@ export const RotateSecretBody = Type.Object(
   { additionalProperties: false },
 );
 
+export const FilterTestBody = Type.Object(
+  {
+    type: Type.String({ pattern: EVENT_TYPE_PATTERN }),
+    data: Type.Record(Type.String(), Type.Unknown()),
+    filter: Type.Optional(fields.filter),
+  },
+  {
+    additionalProperties: false,
+    description: "A sample event; `filter`, when given, is tried instead of the endpoint's own (null: none).",
+  },
+);
+
 export const ReplayEndpointBody = Type.Object(
   {
     status: Type.Optional(Type.Union([Type.Literal("dead"), Type.Literal("failed")], { default: "dead" })),
@@ -97,6 +119,8 @@ export function endpointToApi(e: Endpoint, health?: EndpointHealth) {
     url: e.url,
     description: e.description,
     event_types: e.eventTypes,
+    filter: filterToApi(e.filterJson),
+    payload_mode: e.payloadMode,
     signature_scheme: e.signatureScheme,
     public_key: e.publicKey,
     previous_secret_expires_at: e.previousSecretExpiresAt === null ? null : iso(e.previousSecretExpiresAt),

@@ -7,7 +7,7 @@
 import { isReservedHeader } from "../../domain/endpoint-headers.ts";
 import { validateRetrySchedule } from "../../delivery/retry-schedule.ts";
 import { newId } from "../../domain/ids.ts";
-import type { Endpoint, JsonObject, Page, SignatureScheme } from "../../domain/types.ts";
+import type { Endpoint, JsonObject, Page, PayloadMode, SignatureScheme } from "../../domain/types.ts";
 import { type BreakerSettings, DEFAULT_BREAKER } from "../../isolation/breaker.ts";
 import { type EndpointHealth, endpointHealth } from "../../isolation/health.ts";
 import { AppError } from "../../errors/app-error.ts";
@@ -20,6 +20,7 @@ import { generateSecret, parseSecret, SecretFormatError } from "../../signing/se
 import type { EndpointPatch, PageRequest, Store } from "../../store/store.ts";
 import { type AuditAction, endpointAudit } from "../audit/notes.ts";
 import { HEADER_MASK, maskHeaderValues, openHeaderValues, sealHeaderValues } from "../../secrets/endpoint-headers.ts";
+import { type FilterTestInput, type FilterTestResult, filterToStore, testFilter } from "./filter.ts";
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
 /** How long a rotated-out secret keeps signing unless the caller says otherwise, and the longest allowed. */
@@ -41,6 +42,8 @@ export interface EndpointInput {
   retry_schedule_s?: number[] | null | undefined;
   disabled?: boolean | undefined;
   metadata?: JsonObject | undefined;
+  filter?: JsonObject | null | undefined;
+  payload_mode?: PayloadMode | undefined;
 }
 
 /** An endpoint with the plaintext of the secret it was just given: the only moment the API shows it. */
@@ -76,6 +79,7 @@ export class EndpointService {
     }
     checkSchedule(input.retry_schedule_s);
     checkMetadata(input.metadata);
+    const filterJson = filterToStore(input.filter);
     const at = this.now();
     const id = newId("ep");
     const scheme = input.signature_scheme ?? "hmac_sha256";
@@ -86,6 +90,8 @@ export class EndpointService {
       url: input.url,
       description: input.description ?? "",
       eventTypes: dedupe(input.event_types ?? ["*"]),
+      filterJson,
+      payloadMode: input.payload_mode ?? "full",
       signatureScheme: scheme,
       sealedSecret: this.secrets.seal(secret, id),
       previousSealedSecret: null,
@@ -141,6 +147,8 @@ export class EndpointService {
     }
     if (input.description !== undefined) patch.description = input.description;
     if (input.event_types !== undefined) patch.eventTypes = dedupe(input.event_types);
+    if (input.filter !== undefined) patch.filterJson = filterToStore(input.filter);
+    if (input.payload_mode !== undefined) patch.payloadMode = input.payload_mode;
     if (input.timeout_ms !== undefined) patch.timeoutMs = input.timeout_ms;
     if (input.max_in_flight !== undefined) patch.maxInFlight = input.max_in_flight;
     if (input.rate_limit_per_s !== undefined) patch.rateLimitPerS = input.rate_limit_per_s;
@@ -263,6 +271,11 @@ export class EndpointService {
     );
     if (!endpoint) throw new AppError("ENDPOINT_NOT_FOUND", `endpoint ${id} not found`);
     return { endpoint, secret };
+  }
+
+  /** Whether a sample event would be delivered to the endpoint, and which filter clause failed if not. */
+  async filterTest(tenantId: string, id: string, input: FilterTestInput): Promise<FilterTestResult> {
+    return testFilter(await this.get(tenantId, id), input);
   }
 
   async replay(tenantId: string, id: string, status: "dead" | "failed", since: number | null): Promise<number> {

@@ -9,7 +9,7 @@ import { requireTenantAccess } from "../../http/auth.ts";
 import { TenantParams } from "../../http/common-schemas.ts";
 import type { ApiContext } from "../../http/context.ts";
 import { deliveryToApi } from "../deliveries/schemas.ts";
-import type { PublishResult } from "./service.ts";
+import type { EventService, PublishResult } from "./service.ts";
 import {
   BatchBody,
   EventBody,
@@ -22,6 +22,8 @@ import {
 
 /** A batch of up to 1000 events; each event's data is still held to the single-event limit. */
 export const MAX_BATCH_BODY_BYTES = 16 * 1024 * 1024;
+/** Room for the envelope around the data of a single event (type, id, keys). */
+const SINGLE_ENVELOPE_BYTES = 16 * 1024;
 
 function sendPublished(reply: FastifyReply, result: PublishResult, render: (r: PublishResult) => string) {
   if (result.replayed) reply.header("idempotent-replayed", "true");
@@ -34,9 +36,20 @@ export function eventRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
       requireTenantAccess(await ctx.auth.authenticate(req), tenantId);
     };
 
+    // The body limit fits the largest event any tenant may send; preParsing refuses a body over the full-payload
+    // limit before it is read unless the tenant takes oversized events (features/events/service.ts).
+    // No service exists when only the OpenAPI document is generated (http/openapi-document.ts).
+    const maxData = (ctx.events as EventService | undefined)?.maxDataBytes ?? MAX_EVENT_BYTES;
     app.post(
       "/v1/tenants/:tenant_id/events",
-      { bodyLimit: MAX_EVENT_BYTES, schema: { params: TenantParams, body: EventBody, headers: IdempotencyHeaders } },
+      {
+        bodyLimit: maxData + SINGLE_ENVELOPE_BYTES,
+        schema: { params: TenantParams, body: EventBody, headers: IdempotencyHeaders },
+        preParsing: async (req) => {
+          const length = Number(req.headers["content-length"]);
+          if (Number.isFinite(length)) await ctx.events.assertBodyFits(req.params.tenant_id, length);
+        },
+      },
       async (req, reply) => {
         await access(req, req.params.tenant_id);
         const render = (events: Parameters<typeof ingestedToApi>[0][]) => JSON.stringify(ingestedToApi(events[0]!));

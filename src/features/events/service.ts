@@ -1,6 +1,10 @@
 /**
  * Publishing events. The 202 is only ever sent after the store has committed the events, their deliveries and the
  * idempotency record in one transaction; the store wakes the workers at that commit.
+ *
+ * Event data up to `fullBytes` (HOOKD_MAX_EVENT_BYTES) is accepted from anyone; larger data, up to `thinBytes`, only
+ * for a tenant with `oversized_events: thin`, and such events are then delivered thin to every endpoint
+ * (delivery/payload-url.ts). The tenant is read only when an event is that large, so the common path costs nothing.
  */
 import { createHash } from "node:crypto";
 import { newId } from "../../domain/ids.ts";
@@ -10,7 +14,18 @@ import type { IngestedEvent, NewEvent, Store } from "../../store/store.ts";
 import type { IngestCheck } from "../event-types/ingest-check.ts";
 import { MAX_EVENT_BYTES } from "./schemas.ts";
 
+export interface EventSizeLimits {
+  /** Largest data delivered in full (HOOKD_MAX_EVENT_BYTES). */
+  fullBytes: number;
+  /** Largest data accepted for a tenant with oversized_events: thin (HOOKD_MAX_THIN_EVENT_BYTES). */
+  thinBytes: number;
+}
+
+export const DEFAULT_EVENT_LIMITS: EventSizeLimits = { fullBytes: MAX_EVENT_BYTES, thinBytes: 4 * 1024 * 1024 };
+
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
+/** Room for the envelope around `data` in a single-event request body (type, id, keys, whitespace). */
+const ENVELOPE_BYTES = 4 * 1024;
 
 export interface EventInput {
   id?: string | undefined;
@@ -26,7 +41,33 @@ export class EventService {
     private readonly now: () => number = Date.now,
     /** Declared types and their schemas (strict mode, validation); without it every type is accepted as is. */
     private readonly typeCheck?: IngestCheck,
+    readonly limits: EventSizeLimits = DEFAULT_EVENT_LIMITS,
   ) {}
+
+  /** The largest event data accepted from any tenant at all. */
+  get maxDataBytes(): number {
+    return Math.max(this.limits.fullBytes, this.limits.thinBytes);
+  }
+
+  /**
+   * Refuses (413) a request body too large for the tenant's events before it is read: only a tenant with
+   * oversized_events: thin may send more than the full-payload limit. The margin covers the envelope around `data`.
+   */
+  async assertBodyFits(tenantId: string, contentLength: number): Promise<void> {
+    if (contentLength <= this.limits.fullBytes + ENVELOPE_BYTES) return;
+    await this.assertOversizedAllowed(tenantId);
+  }
+
+  private async assertOversizedAllowed(tenantId: string): Promise<void> {
+    const tenant = await this.store.getTenant(tenantId);
+    if (!tenant) throw new AppError("TENANT_NOT_FOUND", `tenant ${tenantId} not found`);
+    if (tenant.oversizedEvents !== "thin") {
+      throw new AppError(
+        "PAYLOAD_TOO_LARGE",
+        `event data is larger than ${this.limits.fullBytes} bytes; a tenant with oversized_events: "thin" may publish up to ${this.maxDataBytes} bytes, delivered thin`,
+      );
+    }
+  }
 
   /**
    * @param shape which route the events came from: part of the idempotency hash, so one key reused across the
@@ -43,15 +84,19 @@ export class EventService {
     assertUniqueIds(inputs);
     await this.typeCheck?.check(tenantId, inputs, shape === "batch");
     const at = this.now();
+    let oversized = false;
     const events: NewEvent[] = inputs.map((input, index) => {
       const dataJson = JSON.stringify(input.data);
-      if (Buffer.byteLength(dataJson) > MAX_EVENT_BYTES) {
-        throw new AppError("PAYLOAD_TOO_LARGE", `event data is larger than ${MAX_EVENT_BYTES} bytes`, [
+      const bytes = Buffer.byteLength(dataJson);
+      if (bytes > this.maxDataBytes) {
+        throw new AppError("PAYLOAD_TOO_LARGE", `event data is larger than ${this.maxDataBytes} bytes`, [
           { index, message: "too large" },
         ]);
       }
+      if (bytes > this.limits.fullBytes) oversized = true;
       return { id: input.id ?? newId("evt"), generatedId: input.id === undefined, type: input.type, dataJson, createdAt: at };
     });
+    if (oversized) await this.assertOversizedAllowed(tenantId);
     const idempotency = idempotencyKey
       ? {
           key: idempotencyKey,

@@ -41,6 +41,7 @@ export async function ensureOperatorSink(
     id: OPERATOR_TENANT_ID,
     name: "hookd operator webhook",
     metadata: { reserved: true },
+    oversizedEvents: "reject",
     createdAt: now,
     updatedAt: now,
   });
@@ -53,6 +54,8 @@ export async function ensureOperatorSink(
       url: config.url,
       description: "Operational events (HOOKD_OPERATOR_WEBHOOK_URL)",
       eventTypes: ["*"],
+      filterJson: null,
+      payloadMode: "full",
       signatureScheme: "hmac_sha256",
       // Stored encrypted like every endpoint secret (see secrets/secret-box.ts).
       sealedSecret: box.seal(secret, OPERATOR_ENDPOINT_ID),

@@ -34,6 +34,7 @@ export interface RetentionResult {
   idempotencyKeys: number;
   attemptStats: number;
   tasks: number;
+  payloadFetches: number;
 }
 
 export class RetentionJob {
@@ -80,7 +81,15 @@ export class RetentionJob {
   }
 
   private async pass(): Promise<RetentionResult> {
-    const result: RetentionResult = { payloads: 0, attempts: 0, bodiesScanned: 0, idempotencyKeys: 0, attemptStats: 0, tasks: 0 };
+    const result: RetentionResult = {
+      payloads: 0,
+      attempts: 0,
+      bodiesScanned: 0,
+      idempotencyKeys: 0,
+      attemptStats: 0,
+      tasks: 0,
+      payloadFetches: 0,
+    };
     const days = this.opts.retentionDays;
     const bodyDays = Math.min(this.opts.bodyRetentionDays ?? days, days || Number.POSITIVE_INFINITY);
     const now = this.now();
@@ -91,6 +100,8 @@ export class RetentionJob {
       result.attempts = await this.repeat(() => store.deleteAttemptsBefore(cutoff, this.batch));
       // Finished recover tasks are history like attempts; queued and running ones are never touched.
       result.tasks = await this.repeat(() => store.deleteFinishedTasksBefore(cutoff, this.batch));
+      // The log of thin deliveries' payload fetches is attempt-like history, kept as long.
+      result.payloadFetches = await this.repeat(() => store.payloadFetches.deleteBefore(cutoff, this.batch));
     }
     // Idempotency keys outlive their purpose after the window whatever the retention setting: a key is only ever
     // looked up within it, and keeping them would grow the table (stored answers included) without bound.
@@ -113,7 +124,8 @@ export class RetentionJob {
         await yieldToOthers();
       }
     }
-    const removed = result.payloads + result.attempts + result.idempotencyKeys + result.attemptStats + result.tasks;
+    const removed =
+      result.payloads + result.attempts + result.idempotencyKeys + result.attemptStats + result.tasks + result.payloadFetches;
     if (removed > 0) this.opts.log.info({ ...result }, "retention pass done");
     return result;
   }

@@ -3,11 +3,18 @@ import type { Tenant } from "../../domain/types.ts";
 import { CALLER_ID_PATTERN } from "../../domain/ids.ts";
 import { iso, Metadata, TEXT_PATTERN } from "../../http/common-schemas.ts";
 
+/**
+ * An event larger than the full-payload limit (HOOKD_MAX_EVENT_BYTES): refused with 413, or accepted up to
+ * HOOKD_MAX_THIN_EVENT_BYTES and delivered thin to every endpoint (docs/delivery.md#thin-deliveries).
+ */
+const OversizedEvents = Type.Union([Type.Literal("reject"), Type.Literal("thin")]);
+
 export const CreateTenantBody = Type.Object(
   {
     id: Type.Optional(Type.String({ pattern: CALLER_ID_PATTERN })),
     name: Type.String({ minLength: 1, maxLength: 256, pattern: TEXT_PATTERN }),
     metadata: Type.Optional(Metadata),
+    oversized_events: Type.Optional(OversizedEvents),
   },
   { additionalProperties: false },
 );
@@ -16,10 +23,18 @@ export const PatchTenantBody = Type.Object(
   {
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 256, pattern: TEXT_PATTERN })),
     metadata: Type.Optional(Metadata),
+    oversized_events: Type.Optional(OversizedEvents),
   },
   { additionalProperties: false },
 );
 
 export function tenantToApi(t: Tenant) {
-  return { id: t.id, name: t.name, metadata: t.metadata, created_at: iso(t.createdAt), updated_at: iso(t.updatedAt) };
+  return {
+    id: t.id,
+    name: t.name,
+    metadata: t.metadata,
+    oversized_events: t.oversizedEvents,
+    created_at: iso(t.createdAt),
+    updated_at: iso(t.updatedAt),
+  };
 }

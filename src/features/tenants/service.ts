@@ -3,11 +3,18 @@
  */
 import { newId } from "../../domain/ids.ts";
 import { RESERVED_TENANT_PREFIX } from "../../domain/operational-events.ts";
-import type { JsonObject, Page, Tenant } from "../../domain/types.ts";
+import type { JsonObject, OversizedEvents, Page, Tenant } from "../../domain/types.ts";
 import { AppError } from "../../errors/app-error.ts";
 import { checkMetadata } from "../../http/common-schemas.ts";
 import type { PageRequest, Store, TenantPatch } from "../../store/store.ts";
 import { tenantAudit } from "../audit/notes.ts";
+
+/** The fields a PATCH may change, as the API names them. */
+export interface TenantInput {
+  name?: string | undefined;
+  metadata?: JsonObject | undefined;
+  oversized_events?: OversizedEvents | undefined;
+}
 
 export class TenantService {
   constructor(
@@ -17,7 +24,7 @@ export class TenantService {
 
   /** `actorKeyId` (and the same argument below) is the API key making the change, for the audit log. */
   async create(
-    input: { id?: string | undefined; name: string; metadata?: JsonObject | undefined },
+    input: { id?: string | undefined; name: string; metadata?: JsonObject | undefined; oversized_events?: OversizedEvents | undefined },
     actorKeyId: string,
   ): Promise<Tenant> {
     checkMetadata(input.metadata);
@@ -29,6 +36,7 @@ export class TenantService {
       id: input.id ?? newId("ten"),
       name: input.name,
       metadata: input.metadata ?? {},
+      oversizedEvents: input.oversized_events ?? "reject",
       createdAt: at,
       updatedAt: at,
     };
@@ -55,8 +63,12 @@ export class TenantService {
     return this.store.listTenants(page);
   }
 
-  async update(id: string, patch: TenantPatch, actorKeyId: string): Promise<Tenant> {
-    checkMetadata(patch.metadata);
+  async update(id: string, input: TenantInput, actorKeyId: string): Promise<Tenant> {
+    checkMetadata(input.metadata);
+    const patch: TenantPatch = {};
+    if (input.name !== undefined) patch.name = input.name;
+    if (input.metadata !== undefined) patch.metadata = input.metadata;
+    if (input.oversized_events !== undefined) patch.oversizedEvents = input.oversized_events;
     const at = this.now();
     const tenant = await this.store.updateTenant(id, patch, at, tenantAudit(actorKeyId, "tenant.updated", at));
     if (!tenant) throw new AppError("TENANT_NOT_FOUND", `tenant ${id} not found`);

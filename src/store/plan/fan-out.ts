@@ -2,8 +2,11 @@
  * The fan-out plan, shared by both adapters: which endpoint gets a delivery of which event. Pure; the adapters write
  * what it returns and check each endpoint against its scheduler row in the same transaction (an endpoint deleted or
  * disabled since the subscriptions were read gets nothing, and the caller plans again with fresh subscriptions).
+ * An endpoint with a payload filter gets only the events its filter matches; the event's data is parsed once, and
+ * only when some endpoint subscribed to its type has a filter.
  */
 import { newDeliveryId } from "../../domain/ids.ts";
+import type { CompiledFilter } from "../../domain/event-filter/compile.ts";
 import { matchesEventType } from "../../domain/event-type-match.ts";
 import type { NewEvent } from "../ports/ingest.ts";
 
@@ -11,6 +14,8 @@ import type { NewEvent } from "../ports/ingest.ts";
 export interface Subscription {
   endpointId: string;
   eventTypes: readonly string[];
+  /** Compiled once per subscription cache entry (subscriptions.ts); null or absent: every event of those types. */
+  filter?: CompiledFilter | null;
 }
 
 export interface PlannedDelivery {
@@ -23,8 +28,10 @@ export interface PlannedDelivery {
   createdAt: number;
 }
 
+const UNPARSED = Symbol("unparsed");
+
 /**
- * One delivery per (event, subscribed endpoint), or, for a test send, exactly one to the target.
+ * One delivery per (event, subscribed endpoint whose filter matches it), or, for a test send, exactly one to the target.
  * @example planFanOut([{endpointId: "ep_1", eventTypes: ["invoice.*"]}], [ev], null) // one delivery to ep_1
  */
 export function planFanOut(
@@ -38,8 +45,13 @@ export function planFanOut(
       out.push({ id: target.deliveryId, event: i, eventId: e.id, eventType: e.type, endpointId: target.endpointId, createdAt: e.createdAt });
       return;
     }
+    let data: unknown = UNPARSED;
     for (const s of subscriptions) {
       if (!matchesEventType(s.eventTypes, e.type)) continue;
+      if (s.filter) {
+        if (data === UNPARSED) data = JSON.parse(e.dataJson) as unknown;
+        if (!s.filter.matches({ type: e.type, data })) continue;
+      }
       out.push({ id: newDeliveryId(e.createdAt), event: i, eventId: e.id, eventType: e.type, endpointId: s.endpointId, createdAt: e.createdAt });
     }
   });

@@ -10,6 +10,8 @@ export type EndpointPatch = Partial<
     | "url"
     | "description"
     | "eventTypes"
+    | "filterJson"
+    | "payloadMode"
     | "headers"
     | "timeoutMs"
     | "retryScheduleS"

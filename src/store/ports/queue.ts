@@ -16,7 +16,7 @@
  * endpoint state, renews and releases ownership, fetches more work for owned endpoints and takes over due ones.
  */
 import type { EndpointState } from "../../domain/endpoint-state.ts";
-import type { Attempt, DeliveryStatus, SignatureScheme } from "../../domain/types.ts";
+import type { Attempt, DeliveryStatus, PayloadMode, SignatureScheme } from "../../domain/types.ts";
 
 /** A worker's hold on one endpoint: valid while the endpoint's epoch is still this one. */
 export interface Ownership {
@@ -44,6 +44,7 @@ export interface EndpointConfig {
   maxInFlight: number;
   rateLimitPerS: number | null;
   retryScheduleS: number[] | null;
+  payloadMode: PayloadMode;
   disabled: boolean;
   /** When the endpoint's isolation state was last reset (enable): an owner holding older state starts over. */
   stateResetAt: number;

@@ -3,7 +3,7 @@ import type { Page, Tenant } from "../../domain/types.ts";
 import type { AuditNote } from "./api-keys.ts";
 import type { PageRequest } from "./common.ts";
 
-export type TenantPatch = Partial<Pick<Tenant, "name" | "metadata">>;
+export type TenantPatch = Partial<Pick<Tenant, "name" | "metadata" | "oversizedEvents">>;
 
 export interface TenantsPort {
   /** false when the id is taken. */

@@ -7,6 +7,7 @@
  */
 import type pg from "pg";
 import type { PlannedDelivery } from "../plan/fan-out.ts";
+import { subscriptionOf } from "../plan/subscriptions.ts";
 import type { NewEvent } from "../ports/ingest.ts";
 import type { PostgresContext } from "./context.ts";
 import { WORK_CHANNEL } from "./work-listener.ts";
@@ -109,11 +110,11 @@ export async function subscriptionsOf(ctx: PostgresContext, db: pg.Pool | pg.Poo
   ctx.listen();
   const cached = ctx.subscriptions.get(tenantId);
   if (cached) return cached;
-  const { rows } = await db.query<{ id: string; event_types: string[] }>(
-    "SELECT id, event_types FROM endpoints WHERE tenant_id = $1 AND NOT disabled ORDER BY id",
+  const { rows } = await db.query<{ id: string; event_types: string[]; filter: string | null }>(
+    "SELECT id, event_types, filter FROM endpoints WHERE tenant_id = $1 AND NOT disabled ORDER BY id",
     [tenantId],
   );
-  const subs = rows.map((r) => ({ endpointId: r.id, eventTypes: r.event_types }));
+  const subs = rows.map((r) => subscriptionOf(r.id, r.event_types, r.filter));
   ctx.subscriptions.set(tenantId, subs);
   return subs;
 }

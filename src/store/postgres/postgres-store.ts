@@ -15,6 +15,7 @@ import { postgresIngest } from "./ingest.ts";
 import { PostgresKeyChanges } from "./key-changes.ts";
 import { migratePostgres } from "./migrate.ts";
 import { postgresOperationalEvents } from "./operational-events.ts";
+import { PostgresPayloadFetches } from "./payload-fetches.ts";
 import { PostgresPortalSessions } from "./portal-sessions.ts";
 import { postgresQueue } from "./queue.ts";
 import { postgresRetention } from "./retention.ts";
@@ -39,6 +40,7 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
     kind: "postgres",
     portalSessions: new PostgresPortalSessions(ctx.pool),
     consoleStats: new PostgresConsole(ctx.pool),
+    payloadFetches: new PostgresPayloadFetches(ctx.pool),
     migrate: () => migratePostgres(ctx.pool),
     async ping() {
       await ctx.pool.query("SELECT 1");

@@ -13,9 +13,9 @@ export function postgresTenants(ctx: PostgresContext): TenantsPort {
     async insertTenant(t, audit) {
       return inTransaction(pool, async (client) => {
         const { rowCount } = await client.query(
-          `INSERT INTO tenants (id, name, metadata, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)
+          `INSERT INTO tenants (id, name, metadata, oversized_events, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
            ON CONFLICT (id) DO NOTHING`,
-          [t.id, t.name, JSON.stringify(t.metadata), t.createdAt, t.updatedAt],
+          [t.id, t.name, JSON.stringify(t.metadata), t.oversizedEvents, t.createdAt, t.updatedAt],
         );
         if (rowCount !== 1) return false;
         if (audit) await ctx.audit(client, auditEntryFor(audit, { type: "tenant", id: t.id, tenantId: t.id }, null, t));
@@ -41,9 +41,10 @@ export function postgresTenants(ctx: PostgresContext): TenantsPort {
         const before = await client.query<TenantRow>("SELECT * FROM tenants WHERE id = $1 FOR UPDATE", [id]);
         if (!before.rows[0]) return null;
         const { rows } = await client.query<TenantRow>(
-          `UPDATE tenants SET name = COALESCE($2, name), metadata = COALESCE($3::jsonb, metadata), updated_at = $4
+          `UPDATE tenants SET name = COALESCE($2, name), metadata = COALESCE($3::jsonb, metadata),
+             oversized_events = COALESCE($5, oversized_events), updated_at = $4
            WHERE id = $1 RETURNING *`,
-          [id, patch.name ?? null, patch.metadata === undefined ? null : JSON.stringify(patch.metadata), now],
+          [id, patch.name ?? null, patch.metadata === undefined ? null : JSON.stringify(patch.metadata), now, patch.oversizedEvents ?? null],
         );
         const after = toTenant(rows[0]!);
         if (audit) await ctx.audit(client, auditEntryFor(audit, { type: "tenant", id, tenantId: id }, toTenant(before.rows[0]), after));

@@ -5,6 +5,7 @@
  * caller's write transaction; returns what it wrote and whether an unowned endpoint got work (wake the workers).
  */
 import { countByEndpoint, type PlannedDelivery, plannedEndpoints } from "../plan/fan-out.ts";
+import { subscriptionOf } from "../plan/subscriptions.ts";
 import type { SqliteContext } from "./context.ts";
 
 export interface Enqueued {
@@ -58,11 +59,12 @@ export function subscriptionsOf(ctx: SqliteContext, tenantId: string) {
   const cached = ctx.subscriptions.get(tenantId);
   if (cached) return cached;
   const subs = (
-    ctx.sql("SELECT id, event_types FROM endpoints WHERE tenant_id = ? AND disabled = 0 ORDER BY id").all(tenantId) as {
+    ctx.sql("SELECT id, event_types, filter FROM endpoints WHERE tenant_id = ? AND disabled = 0 ORDER BY id").all(tenantId) as {
       id: string;
       event_types: string;
+      filter: string | null;
     }[]
-  ).map((e) => ({ endpointId: e.id, eventTypes: JSON.parse(e.event_types) as string[] }));
+  ).map((e) => subscriptionOf(e.id, JSON.parse(e.event_types) as string[], e.filter));
   ctx.subscriptions.set(tenantId, subs);
   return subs;
 }

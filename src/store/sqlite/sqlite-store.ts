@@ -17,6 +17,7 @@ import { InMemoryKeyChanges } from "./key-changes.ts";
 import { migrateSqlite, openSqlite, sqlitePathFromUrl } from "./open-database.ts";
 import { sqliteOperationalEvents } from "./operational-events.ts";
 import { SqlitePortalSessions } from "./portal-sessions.ts";
+import { SqlitePayloadFetches } from "./payload-fetches.ts";
 import { sqliteQueue } from "./queue.ts";
 import { sqliteRetention } from "./retention.ts";
 import { sqliteStats } from "./stats.ts";
@@ -50,6 +51,7 @@ export const SqliteStore = {
       kind: "sqlite",
       portalSessions: new SqlitePortalSessions(ctx.db, (text) => ctx.sql(text)),
       consoleStats: new SqliteConsole((text) => ctx.sql(text)),
+      payloadFetches: new SqlitePayloadFetches((text) => ctx.sql(text), (fn) => ctx.write(fn)),
       async migrate() {
         migrateSqlite(ctx.db);
       },

@@ -11,10 +11,10 @@ export function sqliteTenants(ctx: SqliteContext): TenantsPort {
       return ctx.write(() => {
         const result = ctx
           .sql(
-            `INSERT INTO tenants (id, name, metadata, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+            `INSERT INTO tenants (id, name, metadata, oversized_events, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
              ON CONFLICT (id) DO NOTHING`,
           )
-          .run(t.id, t.name, JSON.stringify(t.metadata), t.createdAt, t.updatedAt);
+          .run(t.id, t.name, JSON.stringify(t.metadata), t.oversizedEvents, t.createdAt, t.updatedAt);
         if (result.changes !== 1) return false;
         if (audit) ctx.audit(auditEntryFor(audit, { type: "tenant", id: t.id, tenantId: t.id }, null, t));
         return true;
@@ -41,8 +41,8 @@ export function sqliteTenants(ctx: SqliteContext): TenantsPort {
         const next = { ...before, ...patch, updatedAt: now };
         if (audit) ctx.audit(auditEntryFor(audit, { type: "tenant", id, tenantId: id }, before, next));
         ctx
-          .sql("UPDATE tenants SET name = ?, metadata = ?, updated_at = ? WHERE id = ?")
-          .run(next.name, JSON.stringify(next.metadata), now, id);
+          .sql("UPDATE tenants SET name = ?, metadata = ?, oversized_events = ?, updated_at = ? WHERE id = ?")
+          .run(next.name, JSON.stringify(next.metadata), next.oversizedEvents, now, id);
         return next;
       });
     },
