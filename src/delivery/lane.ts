@@ -57,6 +57,12 @@ export class EndpointLane {
   drained = false;
   /** Dropped: the store said another worker owns the endpoint now (or it is gone). Outcomes are discarded. */
   lost = false;
+  /**
+   * Counts changes to the endpoint announced since the lane was taken (QueuePort.subscribeEndpointChanges), and the
+   * count its config is known to be current for: while they differ, nothing is sent (the endpoint may be disabled).
+   */
+  configWanted = 0;
+  configHave = 0;
 
   constructor(args: { owner: Ownership; config: EndpointConfig; state: EndpointState; ackedSeq: number; ownedUntil: number; now: number }) {
     this.endpointId = args.owner.endpointId;
@@ -73,6 +79,11 @@ export class EndpointLane {
 
   get owner(): Ownership {
     return { endpointId: this.endpointId, epoch: this.epoch };
+  }
+
+  /** The endpoint changed and the next cycle must bring its config before anything more is sent. */
+  get configStale(): boolean {
+    return this.configWanted !== this.configHave;
   }
 
   get queued(): number {

@@ -88,6 +88,8 @@ const FIRST_FETCH = 8;
 /** What the first fetch assumes an unknown endpoint's items may weigh (a 256 KB event is the largest). */
 const FIRST_FETCH_ITEM_BYTES = 256 * 1024;
 const RECORD_BATCH = 128;
+/** How fast a slow cycle is forgotten: its weight in ownership margins halves every this many ms. */
+const SLOW_CYCLE_HALF_LIFE_MS = 10_000;
 
 interface FetchBudget {
   bytes: number;
@@ -100,6 +102,16 @@ interface Recorded {
 }
 
 const NONE: Recorded = { seqs: new Set(), jobs: new Set() };
+
+/** A cycle's input and what applying its result needs to know about how it was built. */
+interface BuiltCycle {
+  input: CycleInput;
+  taken: Pending[];
+  /** State write-backs: endpoint id to the lane's state sequence written. */
+  written: Map<string, number>;
+  /** Lanes that asked for their config because their endpoint changed, with the change count asked for. */
+  configsAsked: Map<EndpointLane, number>;
+}
 
 interface Pending {
   lane: EndpointLane;
@@ -116,6 +128,11 @@ export class DeliveryWorker {
   private readonly tenants = new Map<string, EndpointLane[]>();
   private tenantCursor = 0;
   private pending: Pending[] = [];
+  /** How long a cycle takes, leaning to the slowest recent one (cycleTook), and when that was last updated. */
+  private slowCycleMs = 0;
+  private slowCycleAt = 0;
+  /** Tenants whose endpoints changed since the current cycle was built (null: any tenant). */
+  private readonly changedDuringCycle = new Set<string | null>();
   /** Bytes of fetched work waiting in all lanes (EndpointLane.queuedBytes summed). */
   private queuedBytes = 0;
   /** When the oldest outcome in `pending` finished. */
@@ -156,11 +173,27 @@ export class DeliveryWorker {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.unsubscribe = this.opts.queue.subscribeWork(() => {
+    const offWork = this.opts.queue.subscribeWork(() => {
       this.workSignal = true;
       this.cycleWake.notify();
     });
+    const offEndpoints = this.opts.queue.subscribeEndpointChanges((tenantId) => this.endpointsChanged(tenantId));
+    this.unsubscribe = () => {
+      offWork();
+      offEndpoints();
+    };
     this.loop = this.cycleLoop();
+  }
+
+  /**
+   * An endpoint of the tenant changed (disabled, edited, secret rotated, deleted): its owned lanes send nothing more
+   * until a cycle, started at once, has brought their current configs. Work fetched before a disable is not sent.
+   */
+  private endpointsChanged(tenantId: string | null): void {
+    const lanes = tenantId === null ? [...this.lanes.values()] : (this.tenants.get(tenantId) ?? []);
+    for (const lane of lanes) lane.configWanted++;
+    this.changedDuringCycle.add(tenantId);
+    if (lanes.length > 0) this.cycleWake.notify();
   }
 
   get inFlightCount(): number {
@@ -222,13 +255,14 @@ export class DeliveryWorker {
 
   /** Starts one request for the lane if it may; otherwise says nothing can go ("no") or when to look again. */
   private sendOne(lane: EndpointLane, now: number): "sent" | "no" | number {
-    if (lane.lost || lane.config.disabled || lane.disableReason !== null || lane.queued === 0) return "no";
+    if (lane.lost || lane.config.disabled || lane.disableReason !== null || lane.configStale || lane.queued === 0) return "no";
     if (lane.inFlight >= lane.limit) return "no";
     const probeLeaseMs = lane.config.timeoutMs + this.opts.leaseMarginMs;
     const admission = this.opts.isolation.admit(lane.state, lane.config.rateLimitPerS, lane.config.timeoutMs, now, probeLeaseMs);
     if (admission.kind === "wait") return admission.until;
     // The request must be able to finish (and its outcome be recorded) while this worker still owns the endpoint.
-    if (now + admission.timeoutMs + this.opts.leaseMarginMs / 2 > lane.ownedUntil) return "no";
+    // A slow database delays that recording by up to a cycle: the request must leave that much more time.
+    if (now + admission.timeoutMs + this.opts.leaseMarginMs / 2 + this.slowCycleMs > lane.ownedUntil) return "no";
     const before = lane.queuedBytes;
     const item = lane.take();
     if (!item) return "no";
@@ -359,7 +393,8 @@ export class DeliveryWorker {
         await this.cycleWake.wait(this.sleepMs(now));
         continue;
       }
-      const { input, taken, written } = this.buildCycle(now, false);
+      const built = this.buildCycle(now, false);
+      const { input, taken } = built;
       let result: CycleResult;
       try {
         result = await this.opts.queue.cycle(input);
@@ -372,9 +407,29 @@ export class DeliveryWorker {
         backoffMs = Math.min(backoffMs * 2, 5_000);
         continue;
       }
-      this.apply(input, taken, written, result);
+      this.cycleTook(this.now() - now);
+      this.apply(built, result);
       this.pump();
     }
+  }
+
+  /**
+   * Remembers how long cycles take, leaning to the slowest: the slowest cycle in the last few seconds counts in full,
+   * older ones fade (halving every SLOW_CYCLE_HALF_LIFE_MS). Ownership is held for that much longer and renewed that
+   * much earlier, so a database whose transactions arrive late (a slow disk, a lock, a distant primary) slows
+   * delivery without letting an endpoint's hold run out under a request it is still sending: the alternative is a
+   * second worker taking the endpoint over and sending the same deliveries again.
+   */
+  private cycleTook(ms: number): void {
+    const now = this.now();
+    const faded = this.slowCycleMs * 0.5 ** ((now - this.slowCycleAt) / SLOW_CYCLE_HALF_LIFE_MS);
+    this.slowCycleMs = Math.max(ms, faded);
+    this.slowCycleAt = now;
+  }
+
+  /** The margin an endpoint's hold keeps beyond its timeout: the setting, and two cycles of a slow database. */
+  private leaseMarginMs(): number {
+    return this.opts.leaseMarginMs + 2 * this.slowCycleMs;
   }
 
   private sleepMs(now: number): number {
@@ -386,7 +441,8 @@ export class DeliveryWorker {
   }
 
   private renewAt(lane: EndpointLane): number {
-    return lane.ownedUntil - lane.config.timeoutMs - this.opts.leaseMarginMs / 2;
+    // Early enough that the renewal lands (a cycle away) before sending would have to stop.
+    return lane.ownedUntil - lane.config.timeoutMs - this.opts.leaseMarginMs / 2 - 2 * this.slowCycleMs;
   }
 
   private needsCycle(now: number): boolean {
@@ -400,6 +456,7 @@ export class DeliveryWorker {
       // Running low: less than one round of requests left in hand.
       if (!lane.drained && lane.queued < 2 * lane.limit && this.refillOf(lane, this.budgetNow(now)) !== null) return true;
       if (lane.stateDirty && lane.stateWrittenAt === 0) return true;
+      if (lane.configStale) return true;
     }
     return false;
   }
@@ -452,8 +509,10 @@ export class DeliveryWorker {
     return stream > 0 || jobs > 0 ? { stream, jobs } : null;
   }
 
-  private buildCycle(now: number, final: boolean): { input: CycleInput; taken: Pending[]; written: Map<string, number> } {
+  private buildCycle(now: number, final: boolean): BuiltCycle {
     const written = new Map<string, number>();
+    const configsAsked = new Map<EndpointLane, number>();
+    this.changedDuringCycle.clear();
     const taken = this.pending.filter((p) => !p.lane.lost);
     this.pending = [];
     const recorded = new Map<EndpointLane, Recorded>();
@@ -504,17 +563,22 @@ export class DeliveryWorker {
         continue;
       }
       if (now >= this.renewAt(lane)) {
-        input.renewals.push({ owner: lane.owner, until: now + lane.config.timeoutMs + this.opts.leaseMarginMs });
+        input.renewals.push({ owner: lane.owner, until: now + lane.config.timeoutMs + this.leaseMarginMs() });
       }
-      const refill = this.refillOf(lane, budget);
-      if (refill && (!lane.drained || pollRefill || taken.length > 0)) {
+      const wanted = this.refillOf(lane, budget);
+      const refill = wanted && (!lane.drained || pollRefill || taken.length > 0) ? wanted : null;
+      if (refill) {
         budget.bytes -= (refill.stream + refill.jobs) * lane.itemBytes;
         budget.startable -= Math.min(refill.stream + refill.jobs, Math.max(0, lane.limit - lane.inFlight));
+      }
+      // A lane whose endpoint changed asks for its config even with nothing to fetch (a refill of nothing).
+      if (refill || lane.configStale) {
+        if (lane.configStale) configsAsked.set(lane, lane.configWanted);
         input.refills.push({
           owner: lane.owner,
           afterSeq: lane.streamEnd,
-          streamLimit: refill.stream,
-          jobLimit: refill.jobs,
+          streamLimit: refill?.stream ?? 0,
+          jobLimit: refill?.jobs ?? 0,
           heldJobs: [...lane.heldJobs],
           configVersion: lane.config.version,
         });
@@ -525,17 +589,18 @@ export class DeliveryWorker {
       const bite = Math.max(1, Math.min(FIRST_FETCH, Math.floor(budget.bytes / (count * FIRST_FETCH_ITEM_BYTES))));
       input.takeover = {
         count,
-        leaseMarginMs: this.opts.leaseMarginMs,
+        leaseMarginMs: this.leaseMarginMs(),
         // A first bite: the sizes of a new endpoint's events are unknown until some arrive, and a lane that has
         // started sending asks for more in the next cycle (running low), sized to the prefetch budget.
         streamLimit: bite,
         jobLimit: bite,
       };
     }
-    return { input, taken, written };
+    return { input, taken, written, configsAsked };
   }
 
-  private apply(input: CycleInput, taken: Pending[], written: Map<string, number>, result: CycleResult): void {
+  private apply(built: BuiltCycle, result: CycleResult): void {
+    const { input, taken, written } = built;
     const now = input.now;
     for (const p of taken) p.lane.settled(p.item);
     for (const a of input.acks) {
@@ -568,14 +633,20 @@ export class DeliveryWorker {
       lane.config = c;
       lane.limit = Math.min(lane.limit, c.maxInFlight);
     }
+    // Configs asked for are current as of this cycle, unless the endpoint changed again meanwhile.
+    for (const [lane, wanted] of built.configsAsked) lane.configHave = Math.max(lane.configHave, wanted);
     for (const t of result.taken) {
       const lane = new EndpointLane({ owner: t.owner, config: t.config, state: t.state, ackedSeq: t.ackedSeq, ownedUntil: t.ownedUntil, now });
+      // A change announced while this cycle ran may have committed after it read the config: read it again.
+      if (this.changedDuringCycle.has(null) || this.changedDuringCycle.has(lane.tenantId)) lane.configWanted++;
       this.lanes.set(lane.endpointId, lane);
       const list = this.tenants.get(lane.tenantId) ?? [];
       list.push(lane);
       this.tenants.set(lane.tenantId, list);
     }
-    const refilled = new Set([...input.refills.map((r) => r.owner.endpointId), ...result.taken.map((t) => t.owner.endpointId)]);
+    // A refill of nothing only asked for a config: it says nothing about whether the endpoint has work left.
+    const fetches = input.refills.filter((r) => r.streamLimit > 0 || r.jobLimit > 0);
+    const refilled = new Set([...fetches.map((r) => r.owner.endpointId), ...result.taken.map((t) => t.owner.endpointId)]);
     const gotWork = new Set<string>();
     for (const item of result.work) {
       const lane = this.lanes.get(item.endpointId);
@@ -590,7 +661,7 @@ export class DeliveryWorker {
       const lane = this.lanes.get(id);
       if (lane) lane.drained = !gotWork.has(id);
     }
-    if (input.refills.length > 0) this.lastRefillAt = now;
+    if (fetches.length > 0) this.lastRefillAt = now;
     if (input.takeover) {
       this.lastTakeoverAt = now;
       // A full batch suggests more endpoints are due: keep taking over in the next cycle.

@@ -178,15 +178,22 @@ describe.each(STORE_KINDS)("replay refusals with one delivery slot (%s)", (kind)
     const fast = await api.publish(tenant, { type: "fast.one", data: { v: 1 } });
     expect(fast.matched_endpoints).toBe(1);
     const queued = await api.onlyDeliveryOf(tenant, fast.id);
+    const more = [];
+    for (let n = 2; n <= 4; n++) more.push(await api.onlyDeliveryOf(tenant, (await api.publish(tenant, { type: "fast.more", data: { n } })).id));
+    // Several poll intervals (50 ms here): the owner has certainly fetched the queued deliveries into its memory by
+    // now, so what follows tests that a disable stops work already fetched, not work still in the database.
+    await new Promise((r) => setTimeout(r, 300));
     expect((await api.patch(`/v1/tenants/${tenant}/endpoints/${ep.id}`, { disabled: true })).status).toBe(200);
 
-    // Disabling pauses: the request in flight finishes, the queued delivery waits, unsent, and nothing dies.
+    // Disabling pauses: the request in flight finishes, the queued deliveries wait, unsent, and nothing dies.
     // (Had the endpoint gone on, the queued delivery would leave the moment the slot freed, before this is recorded.)
     busy.release();
     const zeroDelivery = await api.onlyDeliveryOf(tenant, zero.id);
     await api.waitForDelivery(tenant, zeroDelivery.id, (d) => d.status === "succeeded");
+    // Some time for a wrongly sent request to arrive, had the owner gone on with what it had fetched.
+    await new Promise((r) => setTimeout(r, 200));
     expect(target.received).toHaveLength(1);
-    expect(await api.getDelivery(tenant, queued.id)).toMatchObject({ status: "pending", attempts: [] });
+    for (const d of [queued, ...more]) expect(await api.getDelivery(tenant, d.id)).toMatchObject({ status: "pending", attempts: [] });
     expect((await api.get(`/v1/tenants/${tenant}/deliveries?status=dead`)).body.data).toHaveLength(0);
 
     target.handler = (_req, res) => {
@@ -201,6 +208,8 @@ describe.each(STORE_KINDS)("replay refusals with one delivery slot (%s)", (kind)
     expect(done.attempts).toHaveLength(1);
     expect(target.received[1]!.headers["webhook-attempt"]).toBe("1");
     expect(target.received[1]!.headers["webhook-id"]).toBe(fast.id);
+    for (const d of more) await api.waitForDelivery(tenant, d.id, (x) => x.status === "succeeded");
+    expect(target.received).toHaveLength(5);
     slow.release();
   });
 });

@@ -56,6 +56,7 @@ try {
   });
   port.on("message", (m: ToThread) => {
     if (m.type === "work") store.notifyWork();
+    if (m.type === "endpoints") store.notifyEndpointChanges(m.tenantId);
     if (m.type === "stop") {
       void (async () => {
         await worker.stop();

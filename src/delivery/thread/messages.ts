@@ -14,6 +14,8 @@ export interface DeliveryThreadData {
 export type ToThread =
   /** New deliveries were committed by the API thread: claim now rather than at the next poll. */
   | { type: "work" }
+  /** An endpoint of the tenant (null: any) was changed by the API thread: owners re-read its config. */
+  | { type: "endpoints"; tenantId: string | null }
   /** Drain and exit (graceful shutdown). */
   | { type: "stop" };
 

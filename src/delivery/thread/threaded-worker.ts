@@ -49,7 +49,12 @@ export class ThreadedDeliveryWorker {
 
   /** Resolves once the thread runs its worker (or rejects when it could not start). */
   async start(): Promise<void> {
-    this.unsubscribe = this.store.subscribeWork(() => this.post({ type: "work" }));
+    const offWork = this.store.subscribeWork(() => this.post({ type: "work" }));
+    const offEndpoints = this.store.subscribeEndpointChanges((tenantId) => this.post({ type: "endpoints", tenantId }));
+    this.unsubscribe = () => {
+      offWork();
+      offEndpoints();
+    };
     try {
       await this.spawn();
     } catch (err) {

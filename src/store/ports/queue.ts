@@ -167,4 +167,11 @@ export interface QueuePort {
    * Returns the unsubscribe function.
    */
   subscribeWork(onWork: () => void): () => void;
+  /**
+   * Calls `onChange` soon after an endpoint of the tenant (null: of any tenant) was changed through the API: disabled,
+   * its URL, secret or limits edited, or deleted. An owner holding such an endpoint stops sending to it until a cycle
+   * has given it the new config, so a disabled endpoint gets no new request from work fetched before the change.
+   * Returns the unsubscribe function.
+   */
+  subscribeEndpointChanges(onChange: (tenantId: string | null) => void): () => void;
 }

@@ -45,7 +45,11 @@ export class PostgresContext {
     if (this.listener) return;
     this.listener = new WorkListener(this.options.url, {
       onWork: () => this.work.emit("work"),
-      onEndpoints: (tenantId) => (tenantId === null ? this.subscriptions.clear() : this.subscriptions.invalidate(tenantId)),
+      onEndpoints: (tenantId) => {
+        if (tenantId === null) this.subscriptions.clear();
+        else this.subscriptions.invalidate(tenantId);
+        this.work.emit("endpoints", tenantId);
+      },
       onError: this.options.onError,
     });
     this.listener.start();

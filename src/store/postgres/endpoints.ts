@@ -145,6 +145,8 @@ export function postgresEndpoints(ctx: PostgresContext): EndpointsPort {
         );
         const after = toEndpoint(rows[0]!);
         if (audit) await ctx.audit(client, auditEntryFor(audit, { type: "endpoint", id, tenantId }, toEndpoint(before[0]), after));
+        // Owners sign with the new secret from their next request on (an immediate rotation voids the old one).
+        await changed(client, tenantId);
         return after;
       });
     },

@@ -1,7 +1,8 @@
 /**
  * Pausing and resuming an endpoint's queue (PostgreSQL), for disable and enable, inside the caller's transaction. A
- * paused endpoint is not due and gets no new deliveries; a worker sending to it sees the disabled config at its next
- * cycle, stops sending and gives the endpoint back (a release computes "not due" for a disabled endpoint).
+ * paused endpoint is not due and gets no new deliveries; a worker sending to it hears of the change (NOTIFY on
+ * hookd_endpoints), starts nothing more until its next cycle brings the disabled config, and then gives the endpoint
+ * back (a release computes "not due" for a disabled endpoint).
  */
 import type pg from "pg";
 import { WORK_CHANNEL } from "./work-listener.ts";

@@ -81,6 +81,12 @@ export function postgresQueue(ctx: PostgresContext): QueuePort {
       setImmediate(onWork);
       return () => ctx.work.off("work", onWork);
     },
+
+    subscribeEndpointChanges(onChange) {
+      ctx.listen();
+      ctx.work.on("endpoints", onChange);
+      return () => ctx.work.off("endpoints", onChange);
+    },
   };
 }
 

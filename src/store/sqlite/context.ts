@@ -54,6 +54,11 @@ export class SqliteContext {
     this.work.emit("work");
   }
 
+  /** An endpoint of the tenant (null: any) was changed: owners re-read its config before sending again. */
+  endpointsChanged(tenantId: string | null): void {
+    this.work.emit("endpoints", tenantId);
+  }
+
   audit(entry: AuditEntry): void {
     this.sql(
       `INSERT INTO audit_log (id, tenant_id, actor_key_id, action, target_type, target_id, before, after, created_at)

@@ -75,6 +75,7 @@ export function sqliteEndpoints(ctx: SqliteContext): EndpointsPort {
         return next;
       });
       ctx.subscriptions.invalidate(tenantId);
+      ctx.endpointsChanged(tenantId);
       if (wake) ctx.wake();
       return updated;
     },
@@ -89,11 +90,12 @@ export function sqliteEndpoints(ctx: SqliteContext): EndpointsPort {
         return true;
       });
       ctx.subscriptions.invalidate(tenantId);
+      if (deleted) ctx.endpointsChanged(tenantId);
       return deleted;
     },
 
     async rotateEndpointSecret(tenantId, id, rotation, now, audit) {
-      return ctx.write(() => {
+      const rotated = ctx.write(() => {
         const before = getRow(tenantId, id);
         if (!before) return null;
         const row = ctx
@@ -114,6 +116,9 @@ export function sqliteEndpoints(ctx: SqliteContext): EndpointsPort {
         if (audit) ctx.audit(auditEntryFor(audit, { type: "endpoint", id, tenantId }, toEndpoint(before), after));
         return after;
       });
+      // Owners sign with the new secret from their next request on (an immediate rotation voids the old one).
+      if (rotated) ctx.endpointsChanged(tenantId);
+      return rotated;
     },
 
     async listEndpointSecrets(after, limit) {

@@ -1,7 +1,8 @@
 /**
  * Pausing and resuming an endpoint's queue (SQLite), for disable and enable. A paused endpoint is not due and gets
- * no new deliveries; its owner, if a worker is sending to it, sees the disabled config at its next cycle, stops
- * sending and gives the endpoint back (release computes "not due" for a disabled endpoint).
+ * no new deliveries; its owner, if a worker is sending to it, hears of the change (QueuePort.subscribeEndpointChanges),
+ * starts nothing more until its next cycle brings the disabled config, and then gives the endpoint back (release
+ * computes "not due" for a disabled endpoint).
  */
 import type { SqliteContext } from "./context.ts";
 

@@ -38,6 +38,10 @@ export function sqliteQueue(ctx: SqliteContext): QueuePort {
       ctx.work.on("work", onWork);
       return () => ctx.work.off("work", onWork);
     },
+    subscribeEndpointChanges(onChange) {
+      ctx.work.on("endpoints", onChange);
+      return () => ctx.work.off("endpoints", onChange);
+    },
   };
 }
 

@@ -31,6 +31,8 @@ export interface SqliteStore extends Store {
    * thread's store hears of the API thread's ingests this way; SQLite itself has no notification).
    */
   notifyWork(): void;
+  /** Tells this store's workers an endpoint of the tenant changed (another thread's write): see QueuePort. */
+  notifyEndpointChanges(tenantId: string | null): void;
   /**
    * Gives back every endpoint any worker owns. Only for the embedded shape, where one process is the only deliverer:
    * a restarted process (or delivery thread) takes its crashed predecessor's endpoints over at once instead of
@@ -63,6 +65,7 @@ export const SqliteStore = {
         if (ctx.db.open) ctx.db.close();
       },
       notifyWork: () => ctx.wake(),
+      notifyEndpointChanges: (tenantId) => ctx.endpointsChanged(tenantId),
       async forgetOwners(now) {
         ctx.write(() =>
           ctx

@@ -56,7 +56,10 @@ export function sqliteTenants(ctx: SqliteContext): TenantsPort {
         if (audit) ctx.audit(auditEntryFor(audit, { type: "tenant", id, tenantId: id }, toTenant(row), null));
         return true;
       });
-      if (deleted) ctx.subscriptions.invalidate(id);
+      if (deleted) {
+        ctx.subscriptions.invalidate(id);
+        ctx.endpointsChanged(id);
+      }
       return deleted;
     },
   };
