@@ -136,10 +136,16 @@ export function buildProgram(io: ProgramIo): { program: Command; run: (argv: str
       }
     });
 
-  const outboxCommand = program.command("outbox").description("the transactional outbox for producers (PostgreSQL)");
+  // The outbox commands act on a producer's database, never on hookd's, so they read no HOOKD_* settings.
+  const noEnvironment = "\nEnvironment:\n  none: the producer's database is given with --database-url; serve relays it with --outbox or HOOKD_OUTBOX_URLS\n";
+  const outboxCommand = program
+    .command("outbox")
+    .description("the transactional outbox for producers (PostgreSQL)")
+    .addHelpText("after", noEnvironment);
   outboxCommand
     .command("install")
     .description("create the hookd_outbox table and its notify trigger in a producer's database (safe to repeat)")
+    .addHelpText("after", noEnvironment)
     .option("--database-url <url>", "the producer's database (postgres://...)")
     .option("--print", "print the SQL instead of running it, for your own migration tool")
     .action(async (opts: { databaseUrl?: string; print?: boolean }) => {

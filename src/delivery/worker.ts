@@ -423,7 +423,8 @@ export class DeliveryWorker {
   private cycleTook(ms: number): void {
     const now = this.now();
     const faded = this.slowCycleMs * 0.5 ** ((now - this.slowCycleAt) / SLOW_CYCLE_HALF_LIFE_MS);
-    this.slowCycleMs = Math.max(ms, faded);
+    // Whole milliseconds: holds and margins derived from it are stored as integers.
+    this.slowCycleMs = Math.round(Math.max(ms, faded));
     this.slowCycleAt = now;
   }
 

@@ -51,6 +51,7 @@ describe("--help", () => {
   const paths = commandPaths(program);
   const SERVER = new Set(["serve", "migrate", "rotate-encryption-key", "admin-key", "admin-key create"]);
   const TENANTLESS = new Set(["tenants", "tenants list", "tenants create", "tenants show"]);
+  const PRODUCER = new Set(["outbox", "outbox install"]);
 
   it("covers every command", () => {
     expect(paths.map((p) => p.join(" "))).toEqual(
@@ -62,7 +63,11 @@ describe("--help", () => {
     const r = await runCli([...path.split(" "), "--help"]);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^Usage: hookd ${path} `));
-    if (SERVER.has(path)) {
+    if (PRODUCER.has(path)) {
+      // Acts on the producer's database given on the command line, so it says it reads no hookd settings.
+      expect(r.stdout).toMatch(/Environment:\n  none: the producer's database is given with --database-url/);
+      expect(r.stdout).not.toContain("HOOKD_DATABASE_URL");
+    } else if (SERVER.has(path)) {
       expect(r.stdout).toContain("HOOKD_DATABASE_URL");
       expect(r.stdout).toContain("[default: sqlite:./data/hookd.db]");
       expect(r.stdout).toContain("HOOKD_PORT");
