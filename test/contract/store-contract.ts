@@ -494,6 +494,36 @@ export function runStoreContract(kind: StoreKind): void {
       });
     });
 
+    describe("endpoint changes", () => {
+      it("tells subscribers which tenant's endpoint was edited, disabled, rotated or deleted, after the commit", async () => {
+        await store.insertTenant(tenant("acme"));
+        await store.insertTenant(tenant("globex"));
+        const seen: (string | null)[] = [];
+        // What a subscriber is told must be visible when it is told: the owner re-reads the endpoint at once.
+        const unsubscribe = store.subscribeEndpointChanges((tenantId) => seen.push(tenantId));
+        const ep = endpoint("acme");
+        await store.insertEndpoint(ep);
+        // PostgreSQL also announces a creation (ingest's subscription caches hear it), or, if its listener connected
+        // only now, "anything may have changed" (null); SQLite's owners need no word of a new endpoint.
+        if (store.kind === "postgres") await vi_waitFor(() => seen.includes("acme") || seen.includes(null));
+        const base = seen.filter((t) => t === "acme").length;
+        const heard = async (n: number) => vi_waitFor(() => seen.filter((t) => t === "acme").length >= base + n);
+        await store.updateEndpoint("acme", ep.id, { disabled: true, disabledReason: "by hand" }, T0 + 1);
+        await heard(1);
+        await store.rotateEndpointSecret("acme", ep.id, { sealedSecret: "s2", publicKey: null, previousExpiresAt: null }, T0 + 2);
+        await heard(2);
+        await store.deleteEndpoint("acme", ep.id);
+        await heard(3);
+        // Another tenant's edit is announced under its own id, not this one's.
+        const other = endpoint("globex");
+        await store.insertEndpoint(other);
+        await store.updateEndpoint("globex", other.id, { url: "https://elsewhere.example" }, T0 + 3);
+        await vi_waitFor(() => seen.includes("globex"));
+        expect(seen.filter((t) => t === "acme")).toHaveLength(base + 3);
+        unsubscribe();
+      });
+    });
+
     describe("queue", () => queueCases(() => store));
 
     describe("listing and replay", () => {
