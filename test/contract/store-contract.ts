@@ -369,6 +369,19 @@ export function runStoreContract(kind: StoreKind): void {
         expect((await store.getEvent("acme", ev.id))?.dataJson).toBe(dataJson);
       });
 
+      it("keeps each event's trace context for attempt spans, on the grouped and the per-request path", async () => {
+        const traceparent = (n: number) => `00-${"a".repeat(31)}${n}-${"b".repeat(15)}${n}-01`;
+        const grouped = event({ traceContext: traceparent(1) });
+        const perRequest = event({ id: "traced-own-id", generatedId: false, traceContext: traceparent(2) });
+        const untraced = event();
+        await store.ingest(ingestRequest("acme", [grouped]));
+        await store.ingest(ingestRequest("acme", [perRequest, untraced]));
+        const found = await store.eventTraceContexts("acme", [grouped.id, perRequest.id, untraced.id, "evt_missing"]);
+        expect(Object.fromEntries(found)).toEqual({ [grouped.id]: traceparent(1), [perRequest.id]: traceparent(2) });
+        expect((await store.eventTraceContexts("globex", [grouped.id])).size).toBe(0);
+        expect((await store.eventTraceContexts("acme", [])).size).toBe(0);
+      });
+
       it("writes a batch atomically, fanning out each event", async () => {
         await store.insertEndpoint(endpoint("acme"));
         const events = Array.from({ length: 250 }, () => event());
