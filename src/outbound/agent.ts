@@ -13,6 +13,9 @@
  * meets the same policy at connect.
  *
  * The agent itself follows no redirects; delivery/send.ts follows one, and that request connects through here too.
+ *
+ * An endpoint with a TLS client certificate or a pinned CA (mTLS) gets an agent of its own built here with `tls`
+ * (delivery/mtls-agents.ts): the same guarded connector, with the certificate, key and CA handed to `tls.connect`.
  */
 import { Agent, buildConnector } from "undici";
 import type { NetworkPolicy } from "./network-policy.ts";
@@ -28,12 +31,18 @@ export interface OutboundAgentOptions {
   connectTimeoutMs?: number;
   /** Replaces the system resolver (dns.lookup); resolved addresses are still judged by the policy. */
   resolver?: AddressResolver;
+  /**
+   * TLS options for every connection (mTLS): a client certificate chain and key presented when the server asks, and
+   * CA certificates that replace the system's trust store for the server's certificate.
+   */
+  tls?: { cert?: string; key?: string; ca?: string };
 }
 
 export function createOutboundAgent(opts: OutboundAgentOptions): Agent {
-  const { policy, connections = 128, keepAliveTimeoutMs = 30_000, connectTimeoutMs = 10_000, resolver } = opts;
+  const { policy, connections = 128, keepAliveTimeoutMs = 30_000, connectTimeoutMs = 10_000, resolver, tls } = opts;
 
   const connectWithLookup = buildConnector({
+    ...tls,
     lookup: guardedLookup(policy, resolver),
     timeout: connectTimeoutMs,
   });
