@@ -50,7 +50,11 @@ export async function runAttempt(d: ClaimedDelivery, controller: AbortController
   // endpoint for that long.
   const deadline = performance.now() + d.endpoint.timeoutMs;
   const left = () => Math.max(1, Math.round(deadline - performance.now()));
-  const send = () => sendRequest(prepared, { dispatcher, policy: deps.policy, timeoutMs: left(), controller });
+  const send = async () => {
+    const since = deps.now();
+    const sent = await sendRequest(prepared, { dispatcher, policy: deps.policy, timeoutMs: left(), controller });
+    return deps.auth ? deps.auth.explain(d, sent, since) : sent;
+  };
 
   if (deps.auth === undefined || d.endpoint.oauth2 === null) {
     const sent = await send();

@@ -11,6 +11,7 @@ import type { SecretBox } from "../secrets/secret-box.ts";
 import type { ClaimedDelivery } from "./claimed.ts";
 import { MtlsAgents, type ClientTls } from "./mtls-agents.ts";
 import { fetchAccessToken } from "./oauth2-token.ts";
+import type { SendOutcome } from "./send.ts";
 import { OAuth2Tokens } from "./oauth2-tokens.ts";
 
 export interface EndpointAuthOptions {
@@ -27,7 +28,7 @@ export class EndpointAuth {
 
   constructor(private readonly opts: EndpointAuthOptions) {
     this.tokens = new OAuth2Tokens(opts.now);
-    this.agents = new MtlsAgents(opts.policy);
+    this.agents = new MtlsAgents(opts.policy, opts.now);
   }
 
   /**
@@ -66,6 +67,32 @@ export class EndpointAuth {
         { dispatcher: this.opts.dispatcher, policy: this.opts.policy, timeoutMs, ...(signal ? { signal } : {}) },
       ),
     );
+  }
+
+  /**
+   * A clearer account of an mTLS endpoint's request that failed with the connection closed and no answer. Under
+   * TLS 1.3 a receiver checks the client certificate after the client considers the handshake done, so a missing or
+   * untrusted certificate surfaces as "other side closed". When a connection of the endpoint's agent saw the
+   * receiver's TLS alert since `since`, the attempt becomes of class `tls` with that alert; otherwise the message
+   * says what the closed connection most likely means.
+   */
+  explain(d: ClaimedDelivery, sent: SendOutcome, since: number): SendOutcome {
+    const mtls = d.endpoint.mtls;
+    const r = sent.result;
+    if (mtls === null || r.kind !== "error" || r.errorClass !== "connect") return sent;
+    const presented = mtls.cert === null ? "the endpoint presents no client certificate" : "the receiver did not accept the endpoint's client certificate";
+    const alert = this.agents.refusal(d.endpointId, since);
+    if (alert !== null) {
+      const code = (alert as { code?: unknown }).code;
+      const said = /alert ([a-z0-9 ]+)/i.exec(alert.message)?.[1] ?? alert.message;
+      return { ...sent, result: { ...r, errorClass: "tls", message: `the receiver refused the TLS handshake (${String(code)}: ${said}); ${presented}` } };
+    }
+    if (!r.message.startsWith("UND_ERR_SOCKET")) return sent;
+    const likely =
+      mtls.cert === null
+        ? "the endpoint presents no client certificate, and a receiver that requires one closes the connection this way"
+        : "a receiver that does not trust the endpoint's client certificate closes the connection this way under TLS 1.3";
+    return { ...sent, result: { ...r, message: `${r.message} before answering; ${likely}` } };
   }
 
   /** The endpoint answered 401 to a request carrying `token`: the next one fetches a new token. */

@@ -27,7 +27,11 @@ export interface ClientTls {
 interface Entry {
   settings: string;
   agent: Agent;
+  /** The last TLS error a connection of this agent saw, and when (see refusal()). */
+  seen: { tlsError: { err: Error; at: number } | null };
 }
+
+const TLS_ERROR = /^(ERR_SSL|ERR_TLS)/;
 
 export class MtlsAgents {
   private readonly agents = new LRUCache<string, Entry>({
@@ -35,7 +39,10 @@ export class MtlsAgents {
     dispose: (entry) => void entry.agent.close().catch(() => undefined),
   });
 
-  constructor(private readonly policy: EgressPolicy) {}
+  constructor(
+    private readonly policy: EgressPolicy,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /**
    * The endpoint's agent for these settings, made on first use.
@@ -45,15 +52,30 @@ export class MtlsAgents {
   agentFor(endpointId: string, settings: string, open: () => ClientTls): Agent {
     const cached = this.agents.get(endpointId);
     if (cached !== undefined && cached.settings === settings) return cached.agent;
+    const seen: Entry["seen"] = { tlsError: null };
     const agent = createOutboundAgent({
       policy: this.policy.network,
       connections: CONNECTIONS,
       tls: open(),
       ...(this.policy.resolver ? { resolver: this.policy.resolver } : {}),
+      onSocketError: (err) => {
+        const code = (err as { code?: unknown }).code;
+        if (typeof code === "string" && TLS_ERROR.test(code)) seen.tlsError = { err, at: this.now() };
+      },
     });
     // Replacing an entry disposes (closes) the agent of the old settings.
-    this.agents.set(endpointId, { settings, agent });
+    this.agents.set(endpointId, { settings, agent, seen });
     return agent;
+  }
+
+  /**
+   * The TLS error (an alert from the receiver, typically "certificate required" or "unknown CA") that a connection
+   * of the endpoint's agent saw at or after `since`, if any: the reason behind a request that failed with the
+   * connection closed.
+   */
+  refusal(endpointId: string, since: number): Error | null {
+    const e = this.agents.peek(endpointId)?.seen.tlsError;
+    return e != null && e.at >= since ? e.err : null;
   }
 
   async close(): Promise<void> {

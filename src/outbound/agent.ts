@@ -36,16 +36,30 @@ export interface OutboundAgentOptions {
    * CA certificates that replace the system's trust store for the server's certificate.
    */
   tls?: { cert?: string; key?: string; ca?: string };
+  /**
+   * Told of every error on an open connection's socket, besides undici. Under TLS 1.3 a server refuses a client
+   * certificate after the client considers the handshake done; the alert it sends shows up only here, while the
+   * request fails with "other side closed" (delivery/mtls-agents.ts keeps it to explain that failure).
+   */
+  onSocketError?: (err: Error) => void;
 }
 
 export function createOutboundAgent(opts: OutboundAgentOptions): Agent {
-  const { policy, connections = 128, keepAliveTimeoutMs = 30_000, connectTimeoutMs = 10_000, resolver, tls } = opts;
+  const { policy, connections = 128, keepAliveTimeoutMs = 30_000, connectTimeoutMs = 10_000, resolver, tls, onSocketError } = opts;
 
-  const connectWithLookup = buildConnector({
+  const connectGuarded = buildConnector({
     ...tls,
     lookup: guardedLookup(policy, resolver),
     timeout: connectTimeoutMs,
   });
+  const connectWithLookup: buildConnector.connector =
+    onSocketError === undefined
+      ? connectGuarded
+      : (options, callback) =>
+          connectGuarded(options, (...args) => {
+            if (args[0] === null) args[1].on("error", onSocketError);
+            callback(...args);
+          });
 
   const connect: buildConnector.connector = (options, callback) => {
     try {
