@@ -2,7 +2,7 @@
  * TLS client certificates on endpoints, on both stores, against a real HTTPS receiver that requires a client
  * certificate from its CA (certificates made in the test): the endpoint's certificate is presented and the
  * receiver's CA pinned; without a certificate, with one the receiver does not trust, or with the wrong CA pinned, the
- * attempt fails with error class `tls`; PEM is checked when saved (422 naming the field); the key is sealed at rest
+ * attempt fails and says why (class `tls` where the TLS layer tells); PEM is checked when saved (422 naming the field); the key is sealed at rest
  * and never read back; and rotate-encryption-key moves the client key and the OAuth2 client secret to a new key.
  */
 import { randomBytes } from "node:crypto";

@@ -28,7 +28,7 @@ describe.each(STORE_KINDS)("OAuth2 client credentials (%s)", (kind) => {
     servers.push(tokens);
     // The receiver a gateway would front: a valid token from the token server, or 401.
     const guarded: ReceiverHandler = (req, res) => {
-      res.writeHead(tokens.isValid(req.headers.authorization as string | undefined) ? 204 : 401);
+      res.writeHead(tokens.isValid(req.headers.authorization) ? 204 : 401);
       res.end();
     };
     const receiver = await ctx.receiver(guarded);
