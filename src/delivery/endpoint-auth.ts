@@ -22,6 +22,20 @@ export interface EndpointAuthOptions {
   now?: () => number;
 }
 
+/**
+ * The stored text of a settings object (the cache key of its token or agent), computed once per object: an owner
+ * hands every delivery the same config object until the endpoint changes, and a CA bundle can be long.
+ */
+const storedText = new WeakMap<object, string>();
+function textOf<T extends object>(settings: T, toStore: (s: T) => string | null): string {
+  let text = storedText.get(settings);
+  if (text === undefined) {
+    text = toStore(settings) ?? "";
+    storedText.set(settings, text);
+  }
+  return text;
+}
+
 export class EndpointAuth {
   private readonly tokens: OAuth2Tokens;
   private readonly agents: MtlsAgents;
@@ -38,7 +52,7 @@ export class EndpointAuth {
   dispatcherFor(d: ClaimedDelivery): Dispatcher {
     const mtls = d.endpoint.mtls;
     if (mtls === null) return this.opts.dispatcher;
-    return this.agents.agentFor(d.endpointId, mtlsToStore(mtls) ?? "", () => {
+    return this.agents.agentFor(d.endpointId, textOf(mtls, mtlsToStore), () => {
       const tls: ClientTls = {};
       if (mtls.cert !== null) tls.cert = mtls.cert;
       if (mtls.sealedKey !== null) tls.key = this.opts.box.openField(mtls.sealedKey, d.endpointId, MTLS_KEY_FIELD);
@@ -54,7 +68,7 @@ export class EndpointAuth {
   async bearerToken(d: ClaimedDelivery, timeoutMs: number, signal?: AbortSignal): Promise<string | null> {
     const oauth2 = d.endpoint.oauth2;
     if (oauth2 === null) return null;
-    return this.tokens.get(d.endpointId, oauth2ToStore(oauth2) ?? "", () =>
+    return this.tokens.get(d.endpointId, textOf(oauth2, oauth2ToStore), () =>
       fetchAccessToken(
         {
           tokenUrl: oauth2.tokenUrl,
