@@ -1,6 +1,6 @@
 /**
- * `hookd rotate-encryption-key`: re-encrypts every endpoint secret and custom header value under a new master key,
- * after which the old key is no longer needed.
+ * `hookd rotate-encryption-key`: re-encrypts every endpoint secret, custom header value, OAuth2 client secret and TLS
+ * client key under a new master key, after which the old key is no longer needed.
  *
  * The new key comes from HOOKD_NEW_ENCRYPTION_KEY (an environment variable, not an argument, so it never shows in
  * `ps` or a shell history). The keys that open today's values are HOOKD_ENCRYPTION_KEY, HOOKD_PREVIOUS_ENCRYPTION_KEYS
@@ -19,6 +19,7 @@ import type { Config } from "../config/config.ts";
 import { writeKeyFile } from "../secrets/key-file.ts";
 import { keySources } from "../secrets/keyring.ts";
 import { generateMasterKey, type MasterKey, parseMasterKey } from "../secrets/master-key.ts";
+import { resealCredentials } from "../secrets/reseal-credentials.ts";
 import { resealHeaders } from "../secrets/reseal-headers.ts";
 import { describeUnreadable, resealSecrets } from "../secrets/reseal.ts";
 import { SecretBox } from "../secrets/secret-box.ts";
@@ -59,13 +60,19 @@ export async function runRotateEncryptionKey(config: Config, out: RotateOutput, 
   const store = createStore(config, out.log);
   try {
     await store.migrate();
-    // Signing secrets and custom header values alike; rows the API changed meanwhile were skipped, and a later
-    // pass seals them too (they rarely race twice).
+    // Signing secrets, custom header values, OAuth2 client secrets and TLS client keys alike; rows the API changed
+    // meanwhile were skipped, and a later pass seals them too (they rarely race twice).
     const pass = async () => {
       const secrets = await resealSecrets(store, box, { scope: "all", now: now() });
-      const headers = await resealHeaders(store, box, { scope: "all", now: now() });
-      for (const [k, n] of Object.entries(headers.unreadable)) secrets.unreadable[k] = (secrets.unreadable[k] ?? 0) + n;
-      return { ...secrets, rewritten: secrets.rewritten + headers.rewritten, raced: secrets.raced + headers.raced };
+      for (const other of [
+        await resealHeaders(store, box, { scope: "all", now: now() }),
+        await resealCredentials(store, box, { scope: "all", now: now() }),
+      ]) {
+        for (const [k, n] of Object.entries(other.unreadable)) secrets.unreadable[k] = (secrets.unreadable[k] ?? 0) + n;
+        secrets.rewritten += other.rewritten;
+        secrets.raced += other.raced;
+      }
+      return secrets;
     };
     let report = await pass();
     let rewritten = report.rewritten;

@@ -2,6 +2,7 @@
  * One delivery as the attempt steps see it (prepare, sign, send, classify, next state): the work item joined with
  * what its owner knows about the endpoint right now, including the timeout this attempt uses.
  */
+import type { EndpointMtls, EndpointOAuth2 } from "../domain/endpoint-auth.ts";
 import type { PayloadMode, SignatureScheme } from "../domain/types.ts";
 
 export interface ClaimedDelivery {
@@ -22,6 +23,9 @@ export interface ClaimedDelivery {
     previousSealedSecret: string | null;
     previousSecretExpiresAt: number | null;
     headers: Record<string, string>;
+    /** Sealed secrets inside; opened by delivery/endpoint-auth.ts. */
+    oauth2: EndpointOAuth2 | null;
+    mtls: EndpointMtls | null;
     /** The timeout this attempt uses (adaptive, at most the configured one). */
     timeoutMs: number;
     retryScheduleS: number[] | null;

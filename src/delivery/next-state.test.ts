@@ -24,6 +24,8 @@ function delivery(overrides: Partial<ClaimedDelivery> = {}, endpoint: Partial<Cl
       previousSealedSecret: null,
       previousSecretExpiresAt: null,
       headers: {},
+      oauth2: null,
+      mtls: null,
       timeoutMs: 15_000,
       retryScheduleS: null,
       payloadMode: "full",

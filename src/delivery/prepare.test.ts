@@ -31,6 +31,8 @@ function delivery(headers: Record<string, string> = {}, secret: string = generat
       previousSealedSecret: null,
       previousSecretExpiresAt: null,
       headers,
+      oauth2: null,
+      mtls: null,
       timeoutMs: 10_000,
       retryScheduleS: null,
       payloadMode: "full",

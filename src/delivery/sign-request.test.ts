@@ -32,6 +32,8 @@ function delivery(current: string, previous: string | null, expiresAt: number | 
       previousSealedSecret: previous === null ? null : box.seal(previous, "ep_1"),
       previousSecretExpiresAt: expiresAt,
       headers: {},
+      oauth2: null,
+      mtls: null,
       timeoutMs: 10_000,
       retryScheduleS: null,
       payloadMode: "full",

@@ -31,6 +31,7 @@ import type { CycleInput, CycleResult, Outcome, QueuePort, WorkItem } from "../s
 import { type AttemptRun, runAttempt } from "./attempt.ts";
 import { Capacity } from "./capacity.ts";
 import type { ClaimedDelivery } from "./claimed.ts";
+import { EndpointAuth } from "./endpoint-auth.ts";
 import { EndpointLane } from "./lane.ts";
 import { RequestSigner } from "./sign-request.ts";
 import { WakeSignal } from "./wake-signal.ts";
@@ -147,6 +148,8 @@ export class DeliveryWorker {
   private unsubscribe: (() => void) | null = null;
   private readonly now: () => number;
   private readonly signer: RequestSigner;
+  /** OAuth2 tokens and mTLS agents of the endpoints this worker sends to (per process). */
+  private readonly auth: EndpointAuth;
   private readonly maxEndpoints: number;
   private readonly prefetchBytes: number;
   /** Work arrived that nobody owns: take over in the next cycle. */
@@ -160,6 +163,7 @@ export class DeliveryWorker {
   constructor(private readonly opts: WorkerOptions) {
     this.now = opts.now ?? Date.now;
     this.signer = opts.signer ?? new RequestSigner(opts.secretBox);
+    this.auth = new EndpointAuth({ box: opts.secretBox, dispatcher: opts.dispatcher, policy: opts.policy, now: this.now });
     const maxOpen = opts.maxOpen ?? opts.concurrency * 16;
     this.capacity = new Capacity({
       active: opts.concurrency,
@@ -288,6 +292,8 @@ export class DeliveryWorker {
         previousSealedSecret: lane.config.previousSealedSecret,
         previousSecretExpiresAt: lane.config.previousSecretExpiresAt,
         headers: lane.config.headers,
+        oauth2: lane.config.oauth2,
+        mtls: lane.config.mtls,
         timeoutMs: admission.timeoutMs,
         retryScheduleS: lane.config.retryScheduleS,
         payloadMode: lane.config.payloadMode,
@@ -299,6 +305,7 @@ export class DeliveryWorker {
       dispatcher: this.opts.dispatcher,
       policy: this.opts.policy,
       signer: this.signer,
+      auth: this.auth,
       retryScheduleS: this.opts.retryScheduleS,
       now: this.now,
     })
@@ -705,6 +712,7 @@ export class DeliveryWorker {
     clearTimeout(timer);
     for (const c of this.controllers) c.abort(new Error("worker shutting down"));
     await all;
+    await this.auth.close();
     this.running = false;
     this.cycleWake.notify();
     await this.loop;

@@ -65,6 +65,9 @@ export function outcomeClassOf(a: Pick<Attempt, "outcome" | "errorClass" | "stat
     const family = Math.floor((a.statusCode ?? 0) / 100);
     return family === 3 ? "http_3xx" : family === 4 ? "http_4xx" : family === 5 ? "http_5xx" : "http_other";
   }
+  // The aggregates have a column per class; an access token that could not be had is counted with the failures to
+  // reach the receiver (the attempt log keeps its own class, `auth`).
+  if (a.errorClass === "auth") return "connect";
   return a.errorClass ?? "internal";
 }
 

@@ -3,6 +3,8 @@
  * in the domain and ISO 8601 strings on the wire.
  */
 
+import type { EndpointMtls, EndpointOAuth2 } from "./endpoint-auth.ts";
+
 export type JsonObject = Record<string, unknown>;
 
 export interface Tenant {
@@ -47,6 +49,10 @@ export interface Endpoint {
   /** The `whpk_` public key of an ed25519 endpoint; null for HMAC. Not a secret. */
   publicKey: string | null;
   headers: Record<string, string>;
+  /** OAuth2 client credentials: hookd sends a bearer token it obtains (domain/endpoint-auth.ts); null: none. */
+  oauth2: EndpointOAuth2 | null;
+  /** A TLS client certificate and/or a pinned server CA (domain/endpoint-auth.ts); null: plain TLS. */
+  mtls: EndpointMtls | null;
   timeoutMs: number;
   /** Deliveries in flight at once to this endpoint, across every worker. */
   maxInFlight: number;
@@ -108,6 +114,8 @@ export type ErrorClass =
   | "ssrf_blocked"
   | "response"
   | "aborted"
+  /** hookd could not obtain the endpoint's OAuth2 access token (the token endpoint failed or refused). */
+  | "auth"
   | "internal";
 
 export interface Attempt {

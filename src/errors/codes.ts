@@ -67,9 +67,17 @@ export const ERROR_CODES = {
   ENDPOINT_URL_FORBIDDEN: {
     status: 422,
     description:
-      "hookd may not deliver to this URL: a scheme other than http(s), credentials, a port outside HOOKD_ALLOWED_PORTS, plain http under HOOKD_REQUIRE_HTTPS, a non-canonical IPv4 spelling, or a host that is or resolves to a loopback, private, link-local or other special address. The message says which.",
+      "hookd may not deliver to this URL: a scheme other than http(s), credentials, a port outside HOOKD_ALLOWED_PORTS, plain http under HOOKD_REQUIRE_HTTPS, a non-canonical IPv4 spelling, or a host that is or resolves to a loopback, private, link-local or other special address. The same rules hold for an endpoint's `oauth2.token_url` (then `details[0].pointer` is `/oauth2/token_url`). The message says which.",
   },
-  ENDPOINT_URL_UNRESOLVABLE: { status: 422, description: "The endpoint URL's host name does not resolve." },
+  ENDPOINT_URL_UNRESOLVABLE: {
+    status: 422,
+    description: "The endpoint URL's host name (or its `oauth2.token_url`'s, then `details[0].pointer` says so) does not resolve.",
+  },
+  INVALID_CLIENT_CERTIFICATE: {
+    status: 422,
+    description:
+      "The endpoint's `mtls` settings cannot be used: a certificate or CA bundle that is not PEM X.509, a key that is not an unencrypted PEM private key or does not belong to the certificate, a certificate without its key or a key without its certificate, none of the three, or an endpoint URL that is not https. The message and `details[0].pointer` name the field.",
+  },
   INVALID_FILTER: {
     status: 422,
     description:

@@ -64,6 +64,25 @@ export const EndpointSchema = Type.Object({
   headers: Type.Record(Type.String(), Type.String(), {
     description: 'Custom header names; every value reads "[redacted]" (GET .../endpoints/{endpoint_id}/headers shows them).',
   }),
+  oauth2: Nullable(
+    Type.Object(
+      {
+        token_url: Type.String(),
+        client_id: Type.String(),
+        client_secret: Type.Literal("[redacted]"),
+        scopes: Type.Array(Type.String()),
+        audience: Nullable(Type.String()),
+        client_auth: Type.Union([Type.Literal("basic"), Type.Literal("body")]),
+      },
+      { description: "OAuth2 client credentials hookd gets a bearer token with; the secret is never shown." },
+    ),
+  ),
+  mtls: Nullable(
+    Type.Object(
+      { cert: Nullable(Type.String()), key: Nullable(Type.Literal("[redacted]")), ca: Nullable(Type.String()) },
+      { description: "The TLS client certificate (its key never shown) and the CA bundle pinning the receiver." },
+    ),
+  ),
   timeout_ms: Type.Integer(),
   max_in_flight: Type.Integer(),
   rate_limit_per_s: Nullable(Type.Number()),

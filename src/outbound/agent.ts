@@ -13,6 +13,9 @@
  * meets the same policy at connect.
  *
  * The agent itself follows no redirects; delivery/send.ts follows one, and that request connects through here too.
+ *
+ * An endpoint with a TLS client certificate or a pinned CA (mTLS) gets an agent of its own built here with `tls`
+ * (delivery/mtls-agents.ts): the same guarded connector, with the certificate, key and CA handed to `tls.connect`.
  */
 import { Agent, buildConnector } from "undici";
 import type { NetworkPolicy } from "./network-policy.ts";
@@ -28,15 +31,35 @@ export interface OutboundAgentOptions {
   connectTimeoutMs?: number;
   /** Replaces the system resolver (dns.lookup); resolved addresses are still judged by the policy. */
   resolver?: AddressResolver;
+  /**
+   * TLS options for every connection (mTLS): a client certificate chain and key presented when the server asks, and
+   * CA certificates that replace the system's trust store for the server's certificate.
+   */
+  tls?: { cert?: string; key?: string; ca?: string };
+  /**
+   * Told of every error on an open connection's socket, besides undici. Under TLS 1.3 a server refuses a client
+   * certificate after the client considers the handshake done; the alert it sends shows up only here, while the
+   * request fails with "other side closed" (delivery/mtls-agents.ts keeps it to explain that failure).
+   */
+  onSocketError?: (err: Error) => void;
 }
 
 export function createOutboundAgent(opts: OutboundAgentOptions): Agent {
-  const { policy, connections = 128, keepAliveTimeoutMs = 30_000, connectTimeoutMs = 10_000, resolver } = opts;
+  const { policy, connections = 128, keepAliveTimeoutMs = 30_000, connectTimeoutMs = 10_000, resolver, tls, onSocketError } = opts;
 
-  const connectWithLookup = buildConnector({
+  const connectGuarded = buildConnector({
+    ...tls,
     lookup: guardedLookup(policy, resolver),
     timeout: connectTimeoutMs,
   });
+  const connectWithLookup: buildConnector.connector =
+    onSocketError === undefined
+      ? connectGuarded
+      : (options, callback) =>
+          connectGuarded(options, (...args) => {
+            if (args[0] === null) args[1].on("error", onSocketError);
+            callback(...args);
+          });
 
   const connect: buildConnector.connector = (options, callback) => {
     try {

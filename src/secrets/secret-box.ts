@@ -1,5 +1,5 @@
 /**
- * Encryption at rest for endpoint signing secrets and custom header values: AES-256-GCM under a master key, one
+ * Encryption at rest for endpoint signing secrets, custom header values and other endpoint credentials: AES-256-GCM under a master key, one
  * random 96-bit nonce per encryption. The endpoint id (and for a header, its name) is the associated data, so a
  * ciphertext copied into another endpoint's row, or under another header's name, does not decrypt there. A sealed
  * value reads
@@ -39,6 +39,14 @@ function associatedData(endpointId: string): Buffer {
 /** A custom header value is bound to its endpoint and its (lower-cased) name: it cannot be moved to another. */
 function headerAssociatedData(endpointId: string, name: string): Buffer {
   return Buffer.from(`hookd endpoint header\0${endpointId}\0${name.toLowerCase()}`, "utf8");
+}
+
+/**
+ * Another credential of an endpoint (the OAuth2 client secret, the TLS client key: domain/endpoint-auth.ts), bound to
+ * its endpoint and field name so it cannot be moved to another endpoint or field.
+ */
+function fieldAssociatedData(endpointId: string, field: string): Buffer {
+  return Buffer.from(`hookd endpoint field\0${endpointId}\0${field}`, "utf8");
 }
 
 export class SecretBox {
@@ -84,6 +92,16 @@ export class SecretBox {
    */
   openHeader(stored: string, endpointId: string, name: string): string {
     return this.openWith(stored, headerAssociatedData(endpointId, name), `endpoint ${endpointId}'s header ${name}`);
+  }
+
+  /** Seals an endpoint credential other than its signing secret or a header value (see fieldAssociatedData). */
+  sealField(value: string, endpointId: string, field: string): string {
+    return this.sealWith(value, fieldAssociatedData(endpointId, field));
+  }
+
+  /** @throws {SecretUnsealError} as open() */
+  openField(stored: string, endpointId: string, field: string): string {
+    return this.openWith(stored, fieldAssociatedData(endpointId, field), `endpoint ${endpointId}'s ${field}`);
   }
 
   private sealWith(plaintext: string, aad: Buffer): string {

@@ -23,6 +23,8 @@ export function toEndpointConfig(row: ConfigRow): EndpointConfig & { stateResetA
     previousSealedSecret: e.previousSealedSecret,
     previousSecretExpiresAt: e.previousSecretExpiresAt,
     headers: e.headers,
+    oauth2: e.oauth2,
+    mtls: e.mtls,
     timeoutMs: e.timeoutMs,
     maxInFlight: e.maxInFlight,
     rateLimitPerS: e.rateLimitPerS,

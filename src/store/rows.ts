@@ -18,6 +18,7 @@ import type {
 import type { StoredEndpointSecrets } from "./store.ts";
 import type { OperationalEvent } from "../domain/operational-events.ts";
 import { newId } from "../domain/ids.ts";
+import { mtlsFromStore, mtlsToStore, oauth2FromStore, oauth2ToStore } from "../domain/endpoint-auth.ts";
 import type { ApiKeyInfo, AuditEntry, AuditNote, AuditTargetType } from "./store.ts";
 
 type Json = string | object;
@@ -49,6 +50,8 @@ export interface EndpointRow {
   previous_secret_expires_at: number | null;
   public_key: string | null;
   headers: Json;
+  oauth2: string | null;
+  mtls: string | null;
   timeout_ms: number;
   max_in_flight: number;
   rate_limit_per_s: number | null;
@@ -127,6 +130,8 @@ export function toEndpoint(r: EndpointRow): Endpoint {
     previousSecretExpiresAt: r.previous_secret_expires_at,
     publicKey: r.public_key,
     headers: json(r.headers),
+    oauth2: oauth2FromStore(r.oauth2 ?? null),
+    mtls: mtlsFromStore(r.mtls ?? null),
     timeoutMs: r.timeout_ms,
     maxInFlight: r.max_in_flight,
     rateLimitPerS: r.rate_limit_per_s,
@@ -155,6 +160,8 @@ export function endpointParams(e: Endpoint): Record<string, unknown> {
     previous_secret_expires_at: e.previousSecretExpiresAt,
     public_key: e.publicKey,
     headers: JSON.stringify(e.headers),
+    oauth2: oauth2ToStore(e.oauth2),
+    mtls: mtlsToStore(e.mtls),
     timeout_ms: e.timeoutMs,
     max_in_flight: e.maxInFlight,
     rate_limit_per_s: e.rateLimitPerS,

@@ -13,6 +13,7 @@
 import type { ApiKeysPort } from "./ports/api-keys.ts";
 import type { ConsoleStore } from "./ports/console.ts";
 import type { DeliveryLogPort } from "./ports/delivery-log.ts";
+import type { EndpointCredentialsStore } from "./ports/endpoint-credentials.ts";
 import type { EndpointHeadersStore } from "./ports/endpoint-headers.ts";
 import type { EndpointsPort } from "./ports/endpoints.ts";
 import type { EventTypesPort } from "./ports/event-types.ts";
@@ -31,6 +32,7 @@ export type { JsonObject } from "../domain/types.ts";
 export type * from "./ports/api-keys.ts";
 export type * from "./ports/common.ts";
 export type * from "./ports/delivery-log.ts";
+export type * from "./ports/endpoint-credentials.ts";
 export type * from "./ports/endpoint-headers.ts";
 export type * from "./ports/endpoints.ts";
 export type * from "./ports/event-types.ts";
@@ -52,6 +54,8 @@ export interface StoreLifecycle {
   readonly consoleStats: ConsoleStore;
   /** The log of thin deliveries' payload fetches (store/ports/payload-fetches.ts). */
   readonly payloadFetches: PayloadFetchStore;
+  /** Endpoints' sealed OAuth2 and mTLS settings, for re-encryption (store/ports/endpoint-credentials.ts). */
+  readonly endpointCredentials: EndpointCredentialsStore;
   /** Applies pending migrations; safe to call from many processes at once. */
   migrate(): Promise<void>;
   /** Throws when the store cannot serve a query. */

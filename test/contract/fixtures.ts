@@ -28,6 +28,8 @@ export function endpoint(tenantId: string, over: Partial<Endpoint> = {}): Endpoi
     previousSecretExpiresAt: null,
     publicKey: null,
     headers: { "x-team": "billing" },
+    oauth2: null,
+    mtls: null,
     timeoutMs: 15_000,
     // High, so tests about claiming in general are not about the per-endpoint limit (which has its own tests).
     maxInFlight: 1000,

@@ -517,6 +517,20 @@ export interface paths {
                                 headers: {
                                     [key: string]: string;
                                 };
+                                oauth2: {
+                                    token_url: string;
+                                    client_id: string;
+                                    /** @enum {string} */
+                                    client_secret: "[redacted]";
+                                    scopes: string[];
+                                    audience: string | null;
+                                    client_auth: "basic" | "body";
+                                } | null;
+                                mtls: {
+                                    cert: string | null;
+                                    key: "[redacted]" | null;
+                                    ca: string | null;
+                                } | null;
                                 timeout_ms: number;
                                 max_in_flight: number;
                                 rate_limit_per_s: number | null;
@@ -611,6 +625,23 @@ export interface paths {
                         } | null;
                         /** @description full: the request carries the event's data; thin: data is null and payload_url fetches it. */
                         payload_mode?: "full" | "thin";
+                        /** @description OAuth2 client credentials (RFC 6749 4.4): hookd fetches an access token from token_url, caches it, refreshes it before it expires and once on a 401, and sends it as `Authorization: Bearer`. null: none. */
+                        oauth2?: {
+                            token_url: string;
+                            client_id: string;
+                            /** @description Stored encrypted; reads show "[redacted]", and a PATCH sending "[redacted]" keeps the stored one. */
+                            client_secret: string;
+                            scopes?: string[];
+                            audience?: string | null;
+                            /** @description basic (default): HTTP Basic with client_id and client_secret; body: both as form fields. */
+                            client_auth?: "basic" | "body";
+                        } | null;
+                        /** @description TLS client authentication: a certificate and key presented when the receiver asks (https only), and/or a CA bundle pinning the receiver's server certificate. null: none. */
+                        mtls?: {
+                            cert?: string | null;
+                            key?: string | null;
+                            ca?: string | null;
+                        } | null;
                     };
                 };
             };
@@ -638,6 +669,20 @@ export interface paths {
                             headers: {
                                 [key: string]: string;
                             };
+                            oauth2: {
+                                token_url: string;
+                                client_id: string;
+                                /** @enum {string} */
+                                client_secret: "[redacted]";
+                                scopes: string[];
+                                audience: string | null;
+                                client_auth: "basic" | "body";
+                            } | null;
+                            mtls: {
+                                cert: string | null;
+                                key: "[redacted]" | null;
+                                ca: string | null;
+                            } | null;
                             timeout_ms: number;
                             max_in_flight: number;
                             rate_limit_per_s: number | null;
@@ -745,6 +790,20 @@ export interface paths {
                             headers: {
                                 [key: string]: string;
                             };
+                            oauth2: {
+                                token_url: string;
+                                client_id: string;
+                                /** @enum {string} */
+                                client_secret: "[redacted]";
+                                scopes: string[];
+                                audience: string | null;
+                                client_auth: "basic" | "body";
+                            } | null;
+                            mtls: {
+                                cert: string | null;
+                                key: "[redacted]" | null;
+                                ca: string | null;
+                            } | null;
                             timeout_ms: number;
                             max_in_flight: number;
                             rate_limit_per_s: number | null;
@@ -889,6 +948,23 @@ export interface paths {
                         } | null;
                         /** @description full: the request carries the event's data; thin: data is null and payload_url fetches it. */
                         payload_mode?: "full" | "thin";
+                        /** @description OAuth2 client credentials (RFC 6749 4.4): hookd fetches an access token from token_url, caches it, refreshes it before it expires and once on a 401, and sends it as `Authorization: Bearer`. null: none. */
+                        oauth2?: {
+                            token_url: string;
+                            client_id: string;
+                            /** @description Stored encrypted; reads show "[redacted]", and a PATCH sending "[redacted]" keeps the stored one. */
+                            client_secret: string;
+                            scopes?: string[];
+                            audience?: string | null;
+                            /** @description basic (default): HTTP Basic with client_id and client_secret; body: both as form fields. */
+                            client_auth?: "basic" | "body";
+                        } | null;
+                        /** @description TLS client authentication: a certificate and key presented when the receiver asks (https only), and/or a CA bundle pinning the receiver's server certificate. null: none. */
+                        mtls?: {
+                            cert?: string | null;
+                            key?: string | null;
+                            ca?: string | null;
+                        } | null;
                     };
                 };
             };
@@ -916,6 +992,20 @@ export interface paths {
                             headers: {
                                 [key: string]: string;
                             };
+                            oauth2: {
+                                token_url: string;
+                                client_id: string;
+                                /** @enum {string} */
+                                client_secret: "[redacted]";
+                                scopes: string[];
+                                audience: string | null;
+                                client_auth: "basic" | "body";
+                            } | null;
+                            mtls: {
+                                cert: string | null;
+                                key: "[redacted]" | null;
+                                ca: string | null;
+                            } | null;
                             timeout_ms: number;
                             max_in_flight: number;
                             rate_limit_per_s: number | null;
@@ -1091,6 +1181,20 @@ export interface paths {
                             headers: {
                                 [key: string]: string;
                             };
+                            oauth2: {
+                                token_url: string;
+                                client_id: string;
+                                /** @enum {string} */
+                                client_secret: "[redacted]";
+                                scopes: string[];
+                                audience: string | null;
+                                client_auth: "basic" | "body";
+                            } | null;
+                            mtls: {
+                                cert: string | null;
+                                key: "[redacted]" | null;
+                                ca: string | null;
+                            } | null;
                             timeout_ms: number;
                             max_in_flight: number;
                             rate_limit_per_s: number | null;

@@ -1,11 +1,13 @@
 /**
  * What the audit log keeps of a tenant, an endpoint or an API key: the API's own snake_case view, minus anything
  * secret. Signing secrets (any field whose name mentions a secret, so fields added later are covered too), custom
- * header values (they often carry the receiver's credentials) and key hashes are never written to the log.
+ * header values (they often carry the receiver's credentials), OAuth2 client secrets, TLS client keys and key hashes
+ * are never written to the log.
  */
 import type { EventType } from "../../domain/event-type.ts";
 import type { Endpoint, JsonObject, Tenant } from "../../domain/types.ts";
 import type { ApiKeyInfo } from "../../store/store.ts";
+import { mtlsToApi, oauth2ToApi } from "../endpoints/auth.ts";
 
 export const REDACTED = "[redacted]";
 
@@ -25,6 +27,9 @@ export function endpointSnapshot(e: Endpoint): JsonObject {
     const name = ENDPOINT_FIELD_NAMES[field] ?? field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
     if (/secret|private/i.test(field) && !NOT_SECRET.has(field)) out[name] = REDACTED;
     else if (field === "headers") out[name] = redactHeaderValues(value as Record<string, string>);
+    // As the API shows them: the client secret and the client key masked.
+    else if (field === "oauth2") out[name] = oauth2ToApi(value as Endpoint["oauth2"]);
+    else if (field === "mtls") out[name] = mtlsToApi(value as Endpoint["mtls"]);
     // The filter as the API shows it (JSON, not the stored text): who narrowed an endpoint to what is worth reading.
     else if (field === "filterJson") out.filter = value === null ? null : (JSON.parse(value as string) as unknown);
     else out[name] = value;

@@ -9,6 +9,7 @@ import { EVENT_TYPE_FILTER_PATTERN, EVENT_TYPE_PATTERN } from "../../domain/even
 import { CALLER_ID_PATTERN } from "../../domain/ids.ts";
 import { MAX_SECRET_OVERLAP_S } from "./service.ts";
 import { filterToApi } from "./filter.ts";
+import { MtlsBody, mtlsToApi, OAuth2Body, oauth2ToApi } from "./auth.ts";
 import type { Endpoint } from "../../domain/types.ts";
 import type { EndpointHealth } from "../../isolation/health.ts";
 import { iso, Metadata, TEXT_PATTERN } from "../../http/common-schemas.ts";
@@ -62,6 +63,8 @@ const EditableEndpointFields = {
   metadata: Type.Optional(fields.metadata),
   filter: Type.Optional(fields.filter),
   payload_mode: Type.Optional(fields.payload_mode),
+  oauth2: Type.Optional(OAuth2Body),
+  mtls: Type.Optional(MtlsBody),
 };
 
 export const CreateEndpointBody = Type.Object(
@@ -125,6 +128,8 @@ export function endpointToApi(e: Endpoint, health?: EndpointHealth) {
     public_key: e.publicKey,
     previous_secret_expires_at: e.previousSecretExpiresAt === null ? null : iso(e.previousSecretExpiresAt),
     headers: maskHeaderValues(e.headers),
+    oauth2: oauth2ToApi(e.oauth2),
+    mtls: mtlsToApi(e.mtls),
     timeout_ms: e.timeoutMs,
     max_in_flight: e.maxInFlight,
     rate_limit_per_s: e.rateLimitPerS,

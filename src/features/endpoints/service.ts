@@ -2,7 +2,8 @@
  * Endpoints: where a tenant's events go. The URL is checked against the egress policy when it is registered or
  * changed (and again at every connect, in outbound/), the secret is validated or generated, and custom headers may
  * never shadow the protocol headers hookd signs. Custom header values are sealed like secrets before they reach
- * the store (secrets/endpoint-headers.ts).
+ * the store (secrets/endpoint-headers.ts). OAuth2 client credentials and TLS client certificates are checked and
+ * sealed in auth.ts.
  */
 import { isReservedHeader } from "../../domain/endpoint-headers.ts";
 import { validateRetrySchedule } from "../../delivery/retry-schedule.ts";
@@ -20,6 +21,7 @@ import { generateSecret, parseSecret, SecretFormatError } from "../../signing/se
 import type { EndpointPatch, PageRequest, Store } from "../../store/store.ts";
 import { type AuditAction, endpointAudit } from "../audit/notes.ts";
 import { HEADER_MASK, maskHeaderValues, openHeaderValues, sealHeaderValues } from "../../secrets/endpoint-headers.ts";
+import { type AuthContext, type MtlsInput, mtlsToStored, type OAuth2Input, oauth2ToStored, requireHttpsForMtls } from "./auth.ts";
 import { type FilterTestInput, type FilterTestResult, filterToStore, testFilter } from "./filter.ts";
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
@@ -44,6 +46,8 @@ export interface EndpointInput {
   metadata?: JsonObject | undefined;
   filter?: JsonObject | null | undefined;
   payload_mode?: PayloadMode | undefined;
+  oauth2?: OAuth2Input | null | undefined;
+  mtls?: MtlsInput | null | undefined;
 }
 
 /** An endpoint with the plaintext of the secret it was just given: the only moment the API shows it. */
@@ -84,6 +88,10 @@ export class EndpointService {
     const id = newId("ep");
     const scheme = input.signature_scheme ?? "hmac_sha256";
     const secret = secretFor(scheme, input.secret);
+    const auth = this.authContext(id);
+    const oauth2 = await oauth2ToStored(input.oauth2 ?? null, null, auth);
+    const mtls = mtlsToStored(input.mtls ?? null, null, auth);
+    requireHttpsForMtls(input.url, mtls);
     const endpoint: Endpoint = {
       id,
       tenantId,
@@ -98,6 +106,8 @@ export class EndpointService {
       previousSecretExpiresAt: null,
       publicKey: publicKeyFor(scheme, secret),
       headers: sealHeaderValues(this.secrets, id, input.headers ?? {}),
+      oauth2,
+      mtls,
       timeoutMs: input.timeout_ms ?? DEFAULT_TIMEOUT_MS,
       maxInFlight: input.max_in_flight ?? DEFAULT_MAX_IN_FLIGHT,
       rateLimitPerS: input.rate_limit_per_s ?? null,
@@ -135,6 +145,13 @@ export class EndpointService {
     if (input.retry_schedule_s !== undefined) {
       checkSchedule(input.retry_schedule_s);
       patch.retryScheduleS = input.retry_schedule_s;
+    }
+    if (input.oauth2 !== undefined || input.mtls !== undefined || input.url !== undefined) {
+      const current = await this.get(tenantId, id);
+      const auth = this.authContext(id);
+      if (input.oauth2 !== undefined) patch.oauth2 = await oauth2ToStored(input.oauth2, current.oauth2, auth);
+      if (input.mtls !== undefined) patch.mtls = mtlsToStored(input.mtls, current.mtls, auth);
+      requireHttpsForMtls(patch.url ?? current.url, patch.mtls === undefined ? current.mtls : patch.mtls);
     }
     if (input.secret !== undefined) {
       // Setting the secret directly replaces it at once, without an overlap (rotate-secret is the gentle way).
@@ -281,6 +298,10 @@ export class EndpointService {
   async replay(tenantId: string, id: string, status: "dead" | "failed", since: number | null): Promise<number> {
     await this.get(tenantId, id);
     return this.store.replayEndpoint(tenantId, id, status, since, this.now());
+  }
+
+  private authContext(endpointId: string): AuthContext {
+    return { endpointId, box: this.secrets, policy: this.policy };
   }
 
   /**

@@ -63,6 +63,8 @@ export async function ensureOperatorSink(
       previousSecretExpiresAt: null,
       publicKey: null,
       headers: {},
+      oauth2: null,
+      mtls: null,
       timeoutMs: 15_000,
       maxInFlight: 16,
       rateLimitPerS: null,

@@ -13,6 +13,8 @@ export type EndpointPatch = Partial<
     | "filterJson"
     | "payloadMode"
     | "headers"
+    | "oauth2"
+    | "mtls"
     | "timeoutMs"
     | "retryScheduleS"
     | "disabled"

@@ -15,6 +15,7 @@
  * A cycle is one transaction (one round trip on PostgreSQL): it records outcomes, advances stream cursors, writes
  * endpoint state, renews and releases ownership, fetches more work for owned endpoints and takes over due ones.
  */
+import type { EndpointMtls, EndpointOAuth2 } from "../../domain/endpoint-auth.ts";
 import type { EndpointState } from "../../domain/endpoint-state.ts";
 import type { Attempt, DeliveryStatus, PayloadMode, SignatureScheme } from "../../domain/types.ts";
 
@@ -40,6 +41,9 @@ export interface EndpointConfig {
   previousSealedSecret: string | null;
   previousSecretExpiresAt: number | null;
   headers: Record<string, string>;
+  /** Client credentials and client certificate (domain/endpoint-auth.ts), their secrets sealed. */
+  oauth2: EndpointOAuth2 | null;
+  mtls: EndpointMtls | null;
   timeoutMs: number;
   maxInFlight: number;
   rateLimitPerS: number | null;

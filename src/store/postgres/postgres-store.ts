@@ -8,6 +8,7 @@ import { postgresApiKeys } from "./api-keys.ts";
 import { PostgresConsole } from "./console.ts";
 import { PostgresContext, type PostgresStoreOptions } from "./context.ts";
 import { postgresDeliveryLog } from "./delivery-log.ts";
+import { PostgresEndpointCredentials } from "./endpoint-credentials.ts";
 import { PostgresEndpointHeaders } from "./endpoint-headers.ts";
 import { postgresEndpoints } from "./endpoints.ts";
 import { PostgresEventTypes } from "./event-types.ts";
@@ -41,6 +42,7 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
     portalSessions: new PostgresPortalSessions(ctx.pool),
     consoleStats: new PostgresConsole(ctx.pool),
     payloadFetches: new PostgresPayloadFetches(ctx.pool),
+    endpointCredentials: new PostgresEndpointCredentials(ctx.pool),
     migrate: () => migratePostgres(ctx.pool),
     async ping() {
       await ctx.pool.query("SELECT 1");

@@ -9,6 +9,7 @@ import { sqliteApiKeys } from "./api-keys.ts";
 import { SqliteConsole } from "./console.ts";
 import { SqliteContext } from "./context.ts";
 import { sqliteDeliveryLog } from "./delivery-log.ts";
+import { SqliteEndpointCredentials } from "./endpoint-credentials.ts";
 import { SqliteEndpointHeaders } from "./endpoint-headers.ts";
 import { sqliteEndpoints } from "./endpoints.ts";
 import { SqliteEventTypes } from "./event-types.ts";
@@ -54,6 +55,7 @@ export const SqliteStore = {
       portalSessions: new SqlitePortalSessions(ctx.db, (text) => ctx.sql(text)),
       consoleStats: new SqliteConsole((text) => ctx.sql(text)),
       payloadFetches: new SqlitePayloadFetches((text) => ctx.sql(text), (fn) => ctx.write(fn)),
+      endpointCredentials: new SqliteEndpointCredentials(ctx.db),
       async migrate() {
         migrateSqlite(ctx.db);
       },
