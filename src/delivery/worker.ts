@@ -278,6 +278,7 @@ export class DeliveryWorker {
       tenantId: item.tenantId,
       eventId: item.eventId,
       endpointId: item.endpointId,
+      seq: item.seq,
       attempts: item.attempts,
       cycleAttempts: item.cycleAttempts,
       event: item.event,

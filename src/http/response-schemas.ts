@@ -61,6 +61,8 @@ export const EndpointSchema = Type.Object({
   previous_secret_expires_at: Nullable(Type.String({ format: "date-time", description: "Until then the replaced secret signs too." })),
   filter: Nullable(Json),
   payload_mode: Type.Union([Type.Literal("full"), Type.Literal("thin")]),
+  ordering: Type.Union([Type.Literal("none"), Type.Literal("fifo")]),
+  fifo_on_dead: Type.Union([Type.Literal("continue"), Type.Literal("halt")]),
   headers: Type.Record(Type.String(), Type.String(), {
     description: 'Custom header names; every value reads "[redacted]" (GET .../endpoints/{endpoint_id}/headers shows them).',
   }),

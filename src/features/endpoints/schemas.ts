@@ -47,6 +47,12 @@ const fields = {
   payload_mode: Type.Union([Type.Literal("full"), Type.Literal("thin")], {
     description: "full: the request carries the event's data; thin: data is null and payload_url fetches it.",
   }),
+  ordering: Type.Union([Type.Literal("none"), Type.Literal("fifo")], {
+    description: "fifo: events with the same ordering_key are delivered one after another, in ingest order (docs/delivery.md#ordering).",
+  }),
+  fifo_on_dead: Type.Union([Type.Literal("continue"), Type.Literal("halt")], {
+    description: "In fifo mode, after a dead letter: continue with the key's next event, or halt the key until released.",
+  }),
 };
 
 const EditableEndpointFields = {
@@ -62,6 +68,8 @@ const EditableEndpointFields = {
   metadata: Type.Optional(fields.metadata),
   filter: Type.Optional(fields.filter),
   payload_mode: Type.Optional(fields.payload_mode),
+  ordering: Type.Optional(fields.ordering),
+  fifo_on_dead: Type.Optional(fields.fifo_on_dead),
 };
 
 export const CreateEndpointBody = Type.Object(
@@ -121,6 +129,8 @@ export function endpointToApi(e: Endpoint, health?: EndpointHealth) {
     event_types: e.eventTypes,
     filter: filterToApi(e.filterJson),
     payload_mode: e.payloadMode,
+    ordering: e.ordering,
+    fifo_on_dead: e.fifoOnDead,
     signature_scheme: e.signatureScheme,
     public_key: e.publicKey,
     previous_secret_expires_at: e.previousSecretExpiresAt === null ? null : iso(e.previousSecretExpiresAt),

@@ -7,7 +7,7 @@
 import { isReservedHeader } from "../../domain/endpoint-headers.ts";
 import { validateRetrySchedule } from "../../delivery/retry-schedule.ts";
 import { newId } from "../../domain/ids.ts";
-import type { Endpoint, JsonObject, Page, PayloadMode, SignatureScheme } from "../../domain/types.ts";
+import type { Endpoint, FifoOnDead, JsonObject, OrderingMode, Page, PayloadMode, SignatureScheme } from "../../domain/types.ts";
 import { type BreakerSettings, DEFAULT_BREAKER } from "../../isolation/breaker.ts";
 import { type EndpointHealth, endpointHealth } from "../../isolation/health.ts";
 import { AppError } from "../../errors/app-error.ts";
@@ -44,6 +44,8 @@ export interface EndpointInput {
   metadata?: JsonObject | undefined;
   filter?: JsonObject | null | undefined;
   payload_mode?: PayloadMode | undefined;
+  ordering?: OrderingMode | undefined;
+  fifo_on_dead?: FifoOnDead | undefined;
 }
 
 /** An endpoint with the plaintext of the secret it was just given: the only moment the API shows it. */
@@ -92,6 +94,8 @@ export class EndpointService {
       eventTypes: dedupe(input.event_types ?? ["*"]),
       filterJson,
       payloadMode: input.payload_mode ?? "full",
+      ordering: input.ordering ?? "none",
+      fifoOnDead: input.fifo_on_dead ?? "continue",
       signatureScheme: scheme,
       sealedSecret: this.secrets.seal(secret, id),
       previousSealedSecret: null,
@@ -149,6 +153,8 @@ export class EndpointService {
     if (input.event_types !== undefined) patch.eventTypes = dedupe(input.event_types);
     if (input.filter !== undefined) patch.filterJson = filterToStore(input.filter);
     if (input.payload_mode !== undefined) patch.payloadMode = input.payload_mode;
+    if (input.ordering !== undefined) patch.ordering = input.ordering;
+    if (input.fifo_on_dead !== undefined) patch.fifoOnDead = input.fifo_on_dead;
     if (input.timeout_ms !== undefined) patch.timeoutMs = input.timeout_ms;
     if (input.max_in_flight !== undefined) patch.maxInFlight = input.max_in_flight;
     if (input.rate_limit_per_s !== undefined) patch.rateLimitPerS = input.rate_limit_per_s;

@@ -16,7 +16,7 @@
  * endpoint state, renews and releases ownership, fetches more work for owned endpoints and takes over due ones.
  */
 import type { EndpointState } from "../../domain/endpoint-state.ts";
-import type { Attempt, DeliveryStatus, PayloadMode, SignatureScheme } from "../../domain/types.ts";
+import type { Attempt, DeliveryStatus, FifoOnDead, OrderingMode, PayloadMode, SignatureScheme } from "../../domain/types.ts";
 
 /** A worker's hold on one endpoint: valid while the endpoint's epoch is still this one. */
 export interface Ownership {
@@ -45,6 +45,9 @@ export interface EndpointConfig {
   rateLimitPerS: number | null;
   retryScheduleS: number[] | null;
   payloadMode: PayloadMode;
+  /** fifo: one delivery at a time per ordering key (delivery/key-lines.ts). */
+  ordering: OrderingMode;
+  fifoOnDead: FifoOnDead;
   disabled: boolean;
   /** When the endpoint's isolation state was last reset (enable): an owner holding older state starts over. */
   stateResetAt: number;
@@ -57,6 +60,8 @@ export interface WorkItem {
   eventId: string;
   endpointId: string;
   source: WorkSource;
+  /** The delivery's place in its endpoint's stream (deliveries.seq), whatever the source: sent as webhook-sequence. */
+  seq: number;
   /** Attempts made so far (the next one is attempts + 1). */
   attempts: number;
   /** Attempts since the last replay: the retry schedule's position. */

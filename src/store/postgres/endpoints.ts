@@ -19,7 +19,7 @@ import { ENDPOINTS_CHANNEL } from "./work-listener.ts";
 /** The columns an update may change (signature_scheme is fixed at creation), in endpointValues() order. */
 const ENDPOINT_COLUMNS =
   "url, description, event_types, secret, previous_secret, previous_secret_expires_at, public_key, headers, " +
-  "timeout_ms, retry_schedule_s, disabled, disabled_reason, metadata, max_in_flight, rate_limit_per_s, filter, payload_mode";
+  "timeout_ms, retry_schedule_s, disabled, disabled_reason, metadata, max_in_flight, rate_limit_per_s, filter, payload_mode, ordering, fifo_on_dead";
 
 function endpointValues(e: Endpoint): unknown[] {
   return [
@@ -40,6 +40,8 @@ function endpointValues(e: Endpoint): unknown[] {
     e.rateLimitPerS,
     e.filterJson,
     e.payloadMode,
+    e.ordering,
+    e.fifoOnDead,
   ];
 }
 
@@ -54,10 +56,10 @@ export function postgresEndpoints(ctx: PostgresContext): EndpointsPort {
         await client.query(
           `WITH ep AS (
              INSERT INTO endpoints (id, tenant_id, signature_scheme, ${ENDPOINT_COLUMNS}, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
              RETURNING id, tenant_id, disabled
            ), st AS (
-             INSERT INTO endpoint_state (endpoint_id, data, updated_at) SELECT id, $23, $21 FROM ep
+             INSERT INTO endpoint_state (endpoint_id, data, updated_at) SELECT id, $25, $23 FROM ep
            ), q AS (
              INSERT INTO endpoint_queue (endpoint_id, tenant_id, disabled) SELECT id, tenant_id, disabled FROM ep
            )
@@ -95,7 +97,7 @@ export function postgresEndpoints(ctx: PostgresContext): EndpointsPort {
         const next: Endpoint = { ...before, ...patch, updatedAt: now };
         await client.query(
           `UPDATE endpoints SET (${ENDPOINT_COLUMNS}, updated_at) = ($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-             $15, $16, $17, $18, $19, $20) WHERE tenant_id = $1 AND id = $2`,
+             $15, $16, $17, $18, $19, $20, $21, $22) WHERE tenant_id = $1 AND id = $2`,
           [tenantId, id, ...endpointValues(next), now],
         );
         if (next.disabled !== before.disabled) {

@@ -29,7 +29,7 @@ interface CycleAnswer {
 
 type WorkRow =
   | { k: "s"; e: string; d: string; t: string; ev: string; seq: number; live: boolean; a: number; hf: boolean; ty: string; data: string; ca: number }
-  | { k: "j"; e: string; d: string; t: string; ev: string; run: number; live: boolean; a: number; c: number; hf: boolean; ty: string | null; data: string | null; ca: number | null };
+  | { k: "j"; e: string; d: string; t: string; ev: string; run: number; seq: number | null; live: boolean; a: number; c: number; hf: boolean; ty: string | null; data: string | null; ca: number | null };
 
 export function postgresQueue(ctx: PostgresContext): QueuePort {
   /** Jobs found stale by a refill (their delivery settled meanwhile), deleted by the next cycle. */
@@ -191,6 +191,7 @@ function toResult(r: CycleAnswer, onStale: (s: { e: string; run: number; d: stri
       eventId: w.ev,
       endpointId: w.e,
       source: w.k === "s" ? { kind: "stream", seq: w.seq } : { kind: "job", runAt: w.run },
+      seq: Number(w.seq ?? 0),
       attempts: w.a,
       cycleAttempts: w.k === "j" ? w.c : 0,
       hadFailure: w.hf,

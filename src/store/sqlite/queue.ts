@@ -279,6 +279,7 @@ function fetchStream(ctx: SqliteContext, endpointId: string, afterSeq: number, l
       eventId: r.event_id,
       endpointId,
       source: { kind: "stream", seq: r.seq },
+      seq: r.seq,
       attempts: r.attempts,
       cycleAttempts: 0,
       hadFailure: r.last_error !== null,
@@ -295,6 +296,7 @@ interface JobRow {
   event_id: string;
   attempts: number;
   cycle_attempts: number;
+  seq: number | null;
   status: string | null;
   last_error: string | null;
   type: string | null;
@@ -309,7 +311,7 @@ function fetchJobs(ctx: SqliteContext, endpointId: string, now: number, r: Pick<
   const held = new Set(r.heldJobs);
   const rows = ctx
     .sql(
-      `SELECT j.run_at, j.delivery_id, j.tenant_id, j.event_id, j.attempts, j.cycle_attempts, d.status, d.last_error,
+      `SELECT j.run_at, j.delivery_id, j.tenant_id, j.event_id, j.attempts, j.cycle_attempts, d.seq, d.status, d.last_error,
          e.type, e.data, e.created_at, e.payload_expunged_at
        FROM delivery_jobs j
        LEFT JOIN deliveries d ON d.tenant_id = j.tenant_id AND d.id = j.delivery_id
@@ -333,6 +335,7 @@ function fetchJobs(ctx: SqliteContext, endpointId: string, now: number, r: Pick<
       eventId: j.event_id,
       endpointId,
       source: { kind: "job", runAt: j.run_at },
+      seq: j.seq ?? 0,
       attempts: j.attempts,
       cycleAttempts: j.cycle_attempts,
       hadFailure: j.last_error !== null,
