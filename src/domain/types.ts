@@ -73,6 +73,8 @@ export interface StoredEvent {
   type: string;
   /** The event's `data` as JSON text, kept verbatim so the signed body is byte-stable across retries. */
   dataJson: string;
+  /** FIFO endpoints deliver events with the same key one after another (docs/delivery.md, "Ordering"). */
+  orderingKey: string | null;
   createdAt: number;
   /** Set once the payload was expunged (retention or on request); dataJson is then empty. */
   payloadExpungedAt: number | null;

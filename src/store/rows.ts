@@ -102,6 +102,7 @@ export interface EventRow {
   id: string;
   type: string;
   data: string;
+  ordering_key?: string | null;
   created_at: number;
   payload_expunged_at?: number | null;
 }
@@ -219,6 +220,7 @@ export function toEvent(r: EventRow): StoredEvent {
     tenantId: r.tenant_id,
     type: r.type,
     dataJson: r.data,
+    orderingKey: r.ordering_key ?? null,
     createdAt: r.created_at,
     payloadExpungedAt: r.payload_expunged_at ?? null,
   };

@@ -12,6 +12,7 @@ import { filterToApi } from "./filter.ts";
 import type { Endpoint } from "../../domain/types.ts";
 import type { EndpointHealth } from "../../isolation/health.ts";
 import { iso, Metadata, TEXT_PATTERN } from "../../http/common-schemas.ts";
+import type { HaltedKey } from "../../store/ports/ordering.ts";
 
 /** Each subscription is one filter; a hundred covers any real endpoint and bounds the matching work per event. */
 export const MAX_EVENT_TYPES = 100;
@@ -111,6 +112,20 @@ export const FilterTestBody = Type.Object(
     description: "A sample event; `filter`, when given, is tried instead of the endpoint's own (null: none).",
   },
 );
+
+export const ReleaseHaltedKeyBody = Type.Object(
+  {
+    ordering_key: Type.String({ maxLength: 128, description: 'The halted key ("" for events without one).' }),
+    action: Type.Union([Type.Literal("skip"), Type.Literal("replay")], {
+      description: "skip: the dead delivery stays dead and the key's next event goes; replay: send the dead one again first.",
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export function haltedKeyToApi(k: HaltedKey) {
+  return { ordering_key: k.orderingKey, delivery_id: k.deliveryId, halted_at: iso(k.haltedAt) };
+}
 
 export const ReplayEndpointBody = Type.Object(
   {

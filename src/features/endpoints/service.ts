@@ -21,6 +21,7 @@ import type { EndpointPatch, PageRequest, Store } from "../../store/store.ts";
 import { type AuditAction, endpointAudit } from "../audit/notes.ts";
 import { HEADER_MASK, maskHeaderValues, openHeaderValues, sealHeaderValues } from "../../secrets/endpoint-headers.ts";
 import { type FilterTestInput, type FilterTestResult, filterToStore, testFilter } from "./filter.ts";
+import type { HaltedKey, HaltRelease } from "../../store/ports/ordering.ts";
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
 /** How long a rotated-out secret keeps signing unless the caller says otherwise, and the longest allowed. */
@@ -282,6 +283,19 @@ export class EndpointService {
   /** Whether a sample event would be delivered to the endpoint, and which filter clause failed if not. */
   async filterTest(tenantId: string, id: string, input: FilterTestInput): Promise<FilterTestResult> {
     return testFilter(await this.get(tenantId, id), input);
+  }
+
+  /** FIFO keys halted by a dead delivery (fifo_on_dead = halt). */
+  async haltedKeys(tenantId: string, id: string): Promise<HaltedKey[]> {
+    await this.get(tenantId, id);
+    return this.store.listHaltedKeys(tenantId, id);
+  }
+
+  /** Lets a halted key's line go on: skip its dead delivery, or replay it first. */
+  async releaseHaltedKey(tenantId: string, id: string, orderingKey: string, action: HaltRelease): Promise<void> {
+    await this.get(tenantId, id);
+    const r = await this.store.releaseHaltedKey(tenantId, id, orderingKey, action, this.now());
+    if (r === "not_halted") throw new AppError("HALTED_KEY_NOT_FOUND", `ordering key ${JSON.stringify(orderingKey)} is not halted on endpoint ${id}`);
   }
 
   async replay(tenantId: string, id: string, status: "dead" | "failed", since: number | null): Promise<number> {

@@ -96,9 +96,11 @@ function ingestOne(ctx: SqliteContext, req: IngestRequest): { result: IngestResu
     if (ep.disabled) return { result: { kind: "target_disabled" }, wake: false };
   }
   const insertEvent = ctx.sql(
-    "INSERT INTO events (tenant_id, id, type, data, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    "INSERT INTO events (tenant_id, id, type, data, ordering_key, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
   );
-  const fresh = req.events.filter((ev) => insertEvent.run(req.tenantId, ev.id, ev.type, ev.dataJson, ev.createdAt).changes === 1);
+  const fresh = req.events.filter(
+    (ev) => insertEvent.run(req.tenantId, ev.id, ev.type, ev.dataJson, ev.orderingKey ?? null, ev.createdAt).changes === 1,
+  );
   const plan = planFanOut(target ? [] : subscriptionsOf(ctx, req.tenantId), fresh, target);
   const now = Math.min(...fresh.map((e) => e.createdAt));
   const { written, refused, wake } = enqueueDeliveries(ctx, req.tenantId, plan, now);

@@ -1,6 +1,13 @@
 -- Ordering (docs/delivery.md, "Ordering"): hookd_cycle, as migration 000015 defined it, with these changes:
 -- - work fetched from the job table carries its delivery's stream number (seq), which every attempt sends as
---   webhook-sequence, the same on retries and replays as on the first attempt.
+--   webhook-sequence, the same on retries and replays as on the first attempt;
+-- - FIFO lines (docs/architecture.md, "Ordering"): p gains parks [{e, t, d, ev, seq, k, a}] (fresh deliveries to
+--   park behind their key, written before the outcomes); outcomes gain fk (the FIFO line key, null for other
+--   endpoints), sq (the delivery's seq) and hl (a death halts the key); refills gain fifo. Retry jobs of FIFO
+--   deliveries carry their key and seq; a landed success, or death without halt, makes the key's lowest parked job
+--   due unless the key still has a waiting job or is halted; a death with halt inserts the key's ordering_halts row.
+--   Stream work of FIFO endpoints answers bl (its key has a job or is halted: the owner parks it), and all work
+--   answers ok (the event's ordering key). Releases ignore parked jobs when they work out when an endpoint is due.
 --
 -- The rest of the function is unchanged; 000015 describes its parameters, answer and lock order.
 
@@ -9,6 +16,28 @@
 -- its key's line: 'continue' with the next event or 'halt' the key until the tenant releases it.
 ALTER TABLE endpoints ADD COLUMN ordering text NOT NULL DEFAULT 'none' CHECK (ordering IN ('none', 'fifo'));
 ALTER TABLE endpoints ADD COLUMN fifo_on_dead text NOT NULL DEFAULT 'continue' CHECK (fifo_on_dead IN ('continue', 'halt'));
+
+-- An event may carry an ordering key (for example an order id); FIFO endpoints deliver one key's events in order.
+ALTER TABLE events ADD COLUMN ordering_key text;
+
+-- Jobs of FIFO endpoints carry their delivery's key and stream number: a retry blocks its key, and deliveries that
+-- arrive behind a blocked key wait as parked jobs (run_at = 8640000000000000, never due) until the key's job before
+-- them has succeeded or died; then the cycle that records it makes the lowest parked one due. Jobs of other
+-- endpoints leave both NULL, and the partial index holds none of them.
+ALTER TABLE delivery_jobs ADD COLUMN ordering_key text;
+ALTER TABLE delivery_jobs ADD COLUMN seq bigint;
+CREATE INDEX delivery_jobs_by_key ON delivery_jobs (endpoint_id, ordering_key, seq) WHERE ordering_key IS NOT NULL;
+
+-- Keys of FIFO endpoints with fifo_on_dead = 'halt' whose delivery died: nothing more goes for the key until the
+-- tenant releases it (skip the dead one, or replay it first).
+CREATE TABLE ordering_halts (
+  endpoint_id text NOT NULL REFERENCES endpoints (id) ON DELETE CASCADE,
+  ordering_key text NOT NULL,
+  tenant_id text NOT NULL,
+  delivery_id text NOT NULL,
+  halted_at bigint NOT NULL,
+  PRIMARY KEY (endpoint_id, ordering_key)
+);
 
 CREATE OR REPLACE FUNCTION hookd_cycle(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
@@ -54,13 +83,29 @@ BEGIN
   END IF;
   SELECT coalesce(array_agg(e), '{}') INTO v_lost FROM unnest(v_owner_ids) AS e WHERE NOT (e = ANY (v_valid));
 
+  -- 1b. FIFO parks, before the outcomes: an outcome that frees a key (below) must find what waits behind it.
+  IF jsonb_array_length(coalesce(p->'parks', '[]')) > 0 AND cardinality(v_valid) > 0 THEN
+    WITH x AS (
+      SELECT * FROM jsonb_to_recordset(p->'parks') AS x (e text, t text, d text, ev text, seq bigint, k text, a int)
+      WHERE x.e = ANY (v_valid)
+    ), marked AS (
+      UPDATE deliveries d SET retry_queued = true FROM x
+      WHERE d.tenant_id = x.t AND d.id = x.d AND d.status = 'pending' AND NOT d.retry_queued
+      RETURNING d.id
+    )
+    INSERT INTO delivery_jobs (endpoint_id, run_at, delivery_id, tenant_id, event_id, attempts, cycle_attempts,
+      ordering_key, seq)
+    SELECT x.e, 8640000000000000, x.d, x.t, x.ev, x.a, 0, x.k, x.seq FROM x JOIN marked ON marked.id = x.d;
+  END IF;
+
   -- 2. Outcomes of owned endpoints: the delivery's next state (only while it still waits: an expunge wins), its
   --    attempt, its job, its dead letter and the per-minute stats, all in one statement.
   v_landed := '{}';
   IF jsonb_array_length(coalesce(p->'outcomes', '[]')) > 0 AND cardinality(v_valid) > 0 THEN
   WITH o AS (
     SELECT * FROM jsonb_to_recordset(coalesce(p->'outcomes', '[]')) AS x (e text, t text, d text, ev text, sk text,
-      run bigint, st text, n bigint, a int, c int, code int, err text, at bigint, att jsonb, mi bigint, cl int, bu int)
+      run bigint, st text, n bigint, a int, c int, code int, err text, at bigint, att jsonb, mi bigint, cl int, bu int,
+      fk text, sq bigint, hl boolean)
     WHERE x.e = ANY (v_valid)
   ), upd AS (
     UPDATE deliveries d SET status = o.st, attempts = o.a, next_attempt_at = o.n, last_status_code = o.code,
@@ -83,11 +128,14 @@ BEGIN
     DELETE FROM delivery_jobs j USING o
     WHERE o.sk = 'job' AND o.st <> 'failed' AND j.endpoint_id = o.e AND j.run_at = o.run AND j.delivery_id = o.d
   ), jupd AS (
-    UPDATE delivery_jobs j SET run_at = l.n, attempts = l.a, cycle_attempts = l.c
+    UPDATE delivery_jobs j SET run_at = l.n, attempts = l.a, cycle_attempts = l.c,
+      ordering_key = coalesce(l.fk, j.ordering_key), seq = CASE WHEN l.fk IS NULL THEN j.seq ELSE l.sq END
     FROM landed l WHERE l.sk = 'job' AND l.st = 'failed' AND j.endpoint_id = l.e AND j.run_at = l.run AND j.delivery_id = l.d
   ), jins AS (
-    INSERT INTO delivery_jobs (endpoint_id, run_at, delivery_id, tenant_id, event_id, attempts, cycle_attempts)
-    SELECT l.e, l.n, l.d, l.t, l.ev, l.a, l.c FROM landed l WHERE l.sk = 'stream' AND l.st = 'failed'
+    INSERT INTO delivery_jobs (endpoint_id, run_at, delivery_id, tenant_id, event_id, attempts, cycle_attempts,
+      ordering_key, seq)
+    SELECT l.e, l.n, l.d, l.t, l.ev, l.a, l.c, l.fk, CASE WHEN l.fk IS NULL THEN NULL ELSE l.sq END
+    FROM landed l WHERE l.sk = 'stream' AND l.st = 'failed'
   ), dl AS (
     INSERT INTO dead_letters (tenant_id, delivery_id, endpoint_id, died_at)
     SELECT l.t, l.d, l.e, l.at FROM landed l WHERE l.st = 'dead'
@@ -146,6 +194,32 @@ BEGIN
       ms_over_60000 = s.ms_over_60000 + excluded.ms_over_60000
   )
   SELECT coalesce(array_agg(landed.d), '{}') INTO v_landed FROM landed;
+  END IF;
+
+  -- 2b. FIFO lines of landed outcomes: a death with halt stops its key; a success or a death without halt makes
+  --     the key's lowest parked job due, unless the key still has a waiting job or is halted. Outcomes of other
+  --     endpoints carry no fk, so this costs them nothing.
+  IF cardinality(v_landed) > 0 AND jsonb_path_exists(coalesce(p->'outcomes', '[]'), '$[*] ? (@.fk != null)') THEN
+    INSERT INTO ordering_halts (endpoint_id, ordering_key, tenant_id, delivery_id, halted_at)
+    SELECT x.e, x.fk, x.t, x.d, x.at
+    FROM jsonb_to_recordset(p->'outcomes') AS x (e text, t text, d text, fk text, st text, hl boolean, at bigint)
+    WHERE x.fk IS NOT NULL AND x.st = 'dead' AND coalesce(x.hl, false) AND x.d = ANY (v_landed) AND x.e = ANY (v_valid)
+    ON CONFLICT DO NOTHING;
+    UPDATE delivery_jobs j SET run_at = v_now FROM (
+      SELECT DISTINCT nj.endpoint_id, nj.run_at, nj.delivery_id
+      FROM jsonb_to_recordset(p->'outcomes') AS x (e text, d text, fk text, st text, hl boolean)
+      CROSS JOIN LATERAL (
+        SELECT j2.endpoint_id, j2.run_at, j2.delivery_id FROM delivery_jobs j2
+        WHERE j2.endpoint_id = x.e AND j2.ordering_key = x.fk AND j2.run_at = 8640000000000000
+        ORDER BY j2.seq LIMIT 1
+      ) nj
+      WHERE x.fk IS NOT NULL AND x.d = ANY (v_landed) AND x.e = ANY (v_valid)
+        AND (x.st = 'succeeded' OR (x.st = 'dead' AND NOT coalesce(x.hl, false)))
+        AND NOT EXISTS (SELECT 1 FROM delivery_jobs j3
+                        WHERE j3.endpoint_id = x.e AND j3.ordering_key = x.fk AND j3.run_at < 8640000000000000)
+        AND NOT EXISTS (SELECT 1 FROM ordering_halts h WHERE h.endpoint_id = x.e AND h.ordering_key = x.fk)
+    ) n
+    WHERE j.endpoint_id = n.endpoint_id AND j.run_at = n.run_at AND j.delivery_id = n.delivery_id;
   END IF;
 
   -- Jobs of deliveries settled meanwhile, found by earlier refills.
@@ -209,7 +283,7 @@ BEGIN
         THEN greatest(v_now, x.nb)
       -- greatest() skips NULLs: without a job the answer must stay NULL (nothing to do), not the pause's end.
       ELSE (SELECT CASE WHEN min(j.run_at) IS NULL THEN NULL ELSE greatest(min(j.run_at), x.nb) END
-            FROM delivery_jobs j WHERE j.endpoint_id = q.endpoint_id)
+            FROM delivery_jobs j WHERE j.endpoint_id = q.endpoint_id AND j.run_at < 8640000000000000)
     END
   FROM jsonb_to_recordset(coalesce(p->'releases', '[]')) AS x (e text, nb bigint)
   WHERE q.endpoint_id = x.e AND x.e = ANY (v_locked) AND q.owner = v_worker;
@@ -235,13 +309,13 @@ BEGIN
       UPDATE endpoint_queue q SET owner = v_worker, owner_until = v_now + ep.timeout_ms + (t->>'margin')::bigint,
         next_due_at = v_now + ep.timeout_ms + (t->>'margin')::bigint
       FROM pick, endpoints ep WHERE q.endpoint_id = pick.endpoint_id AND ep.id = pick.endpoint_id
-      RETURNING q.endpoint_id, q.owner_until
+      RETURNING q.endpoint_id, q.owner_until, ep.ordering = 'fifo' AS fifo
     ), bumped AS (
       UPDATE endpoint_stream s SET epoch = s.epoch + 1 FROM owned o WHERE s.endpoint_id = o.endpoint_id
       RETURNING s.endpoint_id, s.epoch, s.acked_seq
     )
     SELECT coalesce(jsonb_agg(jsonb_build_object('e', b.endpoint_id, 'ep', b.epoch, 'acked', b.acked_seq,
-        'until', o.owner_until)), '[]'),
+        'until', o.owner_until, 'fifo', o.fifo)), '[]'),
       coalesce(array_agg(b.endpoint_id), '{}')
     INTO v_taken, v_taken_ids
     FROM bumped b JOIN owned o ON o.endpoint_id = b.endpoint_id;
@@ -256,20 +330,29 @@ BEGIN
   v_configs := '[]';
   IF jsonb_array_length(coalesce(p->'refills', '[]')) > 0 OR jsonb_array_length(v_taken) > 0 THEN
   WITH r AS (
-    SELECT x.e, x.after, x.sl, x.jl, coalesce(x.held, '[]') AS held, x.ver
-    FROM jsonb_to_recordset(coalesce(p->'refills', '[]')) AS x (e text, after bigint, sl int, jl int, held jsonb, ver bigint)
+    SELECT x.e, x.after, x.sl, x.jl, coalesce(x.held, '[]') AS held, x.ver, coalesce(x.fifo, false) AS fifo
+    FROM jsonb_to_recordset(coalesce(p->'refills', '[]')) AS x (e text, after bigint, sl int, jl int, held jsonb, ver bigint,
+      fifo boolean)
     WHERE x.e = ANY (v_valid) AND NOT (x.e = ANY (v_locked) AND x.e IN (
       SELECT y->>'e' FROM jsonb_array_elements(coalesce(p->'releases', '[]')) y))
     UNION ALL
-    SELECT tk->>'e', (tk->>'acked')::bigint, (t->>'sl')::int, (t->>'jl')::int, '[]'::jsonb, -1
+    SELECT tk->>'e', (tk->>'acked')::bigint, (t->>'sl')::int, (t->>'jl')::int, '[]'::jsonb, -1,
+      coalesce((tk->>'fifo')::boolean, false)
     FROM jsonb_array_elements(v_taken) tk
   ), streamed AS (
     SELECT jsonb_build_object('k', 's', 'e', r.e, 'd', x.id, 't', x.tenant_id, 'ev', x.event_id, 'seq', x.seq,
       'live', x.status = 'pending' AND NOT x.retry_queued AND x.payload_expunged_at IS NULL, 'a', x.attempts,
-      'hf', x.last_error IS NOT NULL, 'ty', x.type, 'data', x.data, 'ca', x.created_at) AS w
+      'hf', x.last_error IS NOT NULL, 'ty', x.type, 'data', x.data, 'ca', x.created_at, 'ok', x.ordering_key,
+      -- Only FIFO endpoints look their keys up (CASE evaluates the branch it takes, and nothing else).
+      'bl', CASE WHEN r.fifo THEN
+          EXISTS (SELECT 1 FROM delivery_jobs kj
+                  WHERE kj.endpoint_id = r.e AND kj.ordering_key = coalesce(x.ordering_key, ''))
+          OR EXISTS (SELECT 1 FROM ordering_halts kh
+                     WHERE kh.endpoint_id = r.e AND kh.ordering_key = coalesce(x.ordering_key, ''))
+        ELSE false END) AS w
     FROM r CROSS JOIN LATERAL (
       SELECT d.id, d.tenant_id, d.event_id, d.seq, d.status, d.retry_queued, d.attempts, d.last_error,
-        e.type, e.data, e.created_at, e.payload_expunged_at
+        e.type, e.data, e.created_at, e.payload_expunged_at, e.ordering_key
       FROM deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
       -- Stream positions are dense (ingest numbers an endpoint's deliveries 1, 2, 3 ... in one transaction with
       -- them), so the next sl positions are a closed range: however stale the statistics, no plan reads more.
@@ -280,10 +363,10 @@ BEGIN
     SELECT jsonb_build_object('k', 'j', 'e', r.e, 'd', x.delivery_id, 't', x.tenant_id, 'ev', x.event_id,
       'run', x.run_at, 'seq', x.seq, 'live', x.status IN ('pending', 'failed') AND x.payload_expunged_at IS NULL AND x.type IS NOT NULL,
       'a', x.attempts, 'c', x.cycle_attempts, 'hf', x.last_error IS NOT NULL, 'ty', x.type, 'data', x.data,
-      'ca', x.created_at) AS w
+      'ca', x.created_at, 'ok', x.ordering_key) AS w
     FROM r CROSS JOIN LATERAL (
       SELECT j.run_at, j.delivery_id, j.tenant_id, j.event_id, j.attempts, j.cycle_attempts, d.seq, d.status, d.last_error,
-        e.type, e.data, e.created_at, e.payload_expunged_at
+        e.type, e.data, e.created_at, e.payload_expunged_at, e.ordering_key
       FROM delivery_jobs j
       LEFT JOIN deliveries d ON d.tenant_id = j.tenant_id AND d.id = j.delivery_id
       LEFT JOIN events e ON e.tenant_id = j.tenant_id AND e.id = j.event_id
