@@ -27,18 +27,26 @@ export function postgresOrdering(ctx: PostgresContext): OrderingPort {
 
     async releaseHaltedKey(tenantId, endpointId, key, action, now) {
       return inTransaction(ctx.pool, async (client) => {
+        // Lock order as in a cycle: the delivery row, then the halt, then the scheduler row.
         const { rows } = await client.query<{ delivery_id: string }>(
-          "DELETE FROM ordering_halts WHERE tenant_id = $1 AND endpoint_id = $2 AND ordering_key = $3 RETURNING delivery_id",
+          "SELECT delivery_id FROM ordering_halts WHERE tenant_id = $1 AND endpoint_id = $2 AND ordering_key = $3",
           [tenantId, endpointId, key],
         );
         const halt = rows[0];
         if (!halt) return "not_halted";
+        const { rows: dead } = await client.query<RequeueRow>(
+          `SELECT ${REQUEUE_COLUMNS} FROM deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
+           WHERE d.tenant_id = $1 AND d.id = $2 FOR UPDATE OF d`,
+          [tenantId, halt.delivery_id],
+        );
+        const deleted = await client.query(
+          "DELETE FROM ordering_halts WHERE tenant_id = $1 AND endpoint_id = $2 AND ordering_key = $3 AND delivery_id = $4",
+          [tenantId, endpointId, key, halt.delivery_id],
+        );
+        if (deleted.rowCount !== 1) return "not_halted";
+        // Before the jobs change: an owner releasing the endpoint meanwhile waits, then sees them (requeue.ts).
+        await client.query("SELECT 1 FROM endpoint_queue WHERE endpoint_id = $1 FOR NO KEY UPDATE", [endpointId]);
         if (action === "replay") {
-          const { rows: dead } = await client.query<RequeueRow>(
-            `SELECT ${REQUEUE_COLUMNS} FROM deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
-             WHERE d.tenant_id = $1 AND d.id = $2 FOR UPDATE OF d`,
-            [tenantId, halt.delivery_id],
-          );
           const [result] = dead.length > 0 ? await requeueAll(client, dead, now) : [];
           if (result === "replayed") {
             // The replay is the head of its line: its job carries the key, so what arrives meanwhile waits behind it.
