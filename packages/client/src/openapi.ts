@@ -513,6 +513,8 @@ export interface paths {
                                     [key: string]: unknown;
                                 } | null;
                                 payload_mode: "full" | "thin";
+                                ordering: "none" | "fifo";
+                                fifo_on_dead: "continue" | "halt";
                                 /** @description Custom header names; every value reads "[redacted]" (GET .../endpoints/{endpoint_id}/headers shows them). */
                                 headers: {
                                     [key: string]: string;
@@ -611,6 +613,10 @@ export interface paths {
                         } | null;
                         /** @description full: the request carries the event's data; thin: data is null and payload_url fetches it. */
                         payload_mode?: "full" | "thin";
+                        /** @description fifo: events with the same ordering_key are delivered one after another, in ingest order (docs/delivery.md#ordering). */
+                        ordering?: "none" | "fifo";
+                        /** @description In fifo mode, after a dead letter: continue with the key's next event, or halt the key until released. */
+                        fifo_on_dead?: "continue" | "halt";
                     };
                 };
             };
@@ -634,6 +640,8 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             payload_mode: "full" | "thin";
+                            ordering: "none" | "fifo";
+                            fifo_on_dead: "continue" | "halt";
                             /** @description Custom header names; every value reads "[redacted]" (GET .../endpoints/{endpoint_id}/headers shows them). */
                             headers: {
                                 [key: string]: string;
@@ -741,6 +749,8 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             payload_mode: "full" | "thin";
+                            ordering: "none" | "fifo";
+                            fifo_on_dead: "continue" | "halt";
                             /** @description Custom header names; every value reads "[redacted]" (GET .../endpoints/{endpoint_id}/headers shows them). */
                             headers: {
                                 [key: string]: string;
@@ -889,6 +899,10 @@ export interface paths {
                         } | null;
                         /** @description full: the request carries the event's data; thin: data is null and payload_url fetches it. */
                         payload_mode?: "full" | "thin";
+                        /** @description fifo: events with the same ordering_key are delivered one after another, in ingest order (docs/delivery.md#ordering). */
+                        ordering?: "none" | "fifo";
+                        /** @description In fifo mode, after a dead letter: continue with the key's next event, or halt the key until released. */
+                        fifo_on_dead?: "continue" | "halt";
                     };
                 };
             };
@@ -912,6 +926,8 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             payload_mode: "full" | "thin";
+                            ordering: "none" | "fifo";
+                            fifo_on_dead: "continue" | "halt";
                             /** @description Custom header names; every value reads "[redacted]" (GET .../endpoints/{endpoint_id}/headers shows them). */
                             headers: {
                                 [key: string]: string;
@@ -1087,6 +1103,8 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             payload_mode: "full" | "thin";
+                            ordering: "none" | "fifo";
+                            fifo_on_dead: "continue" | "halt";
                             /** @description Custom header names; every value reads "[redacted]" (GET .../endpoints/{endpoint_id}/headers shows them). */
                             headers: {
                                 [key: string]: string;
@@ -1317,6 +1335,125 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/halted-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    tenant_id: string;
+                    endpoint_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A client error with a stable code (docs/errors.md). */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            details?: unknown[];
+                        };
+                    };
+                };
+                /** @description SERVICE_UNAVAILABLE (retry after Retry-After) or INTERNAL_ERROR. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            details?: unknown[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/halted-keys/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    tenant_id: string;
+                    endpoint_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The halted key ("" for events without one). */
+                        ordering_key: string;
+                        /** @description skip: the dead delivery stays dead and the key's next event goes; replay: send the dead one again first. */
+                        action: "skip" | "replay";
+                    };
+                };
+            };
+            responses: {
+                /** @description A client error with a stable code (docs/errors.md). */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            details?: unknown[];
+                        };
+                    };
+                };
+                /** @description SERVICE_UNAVAILABLE (retry after Retry-After) or INTERNAL_ERROR. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            details?: unknown[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/replay": {
         parameters: {
             query?: never;
@@ -1421,6 +1558,8 @@ export interface paths {
                         data: {
                             [key: string]: unknown;
                         };
+                        /** @description Events with the same key reach a FIFO endpoint one after another, in ingest order (docs/delivery.md#ordering). */
+                        ordering_key?: string;
                     };
                 };
             };
@@ -1504,6 +1643,8 @@ export interface paths {
                             data: {
                                 [key: string]: unknown;
                             };
+                            /** @description Events with the same key reach a FIFO endpoint one after another, in ingest order (docs/delivery.md#ordering). */
+                            ordering_key?: string;
                         }[];
                     };
                 };
