@@ -95,6 +95,7 @@ const deliveryFields = {
   event_id: Type.String(),
   event_type: Type.String(),
   endpoint_id: Type.String(),
+  sequence: Type.Integer({ description: "Its number in the endpoint's stream, in ingest order (the webhook-sequence header)." }),
   status: DeliveryStatus,
   next_attempt_at: Nullable(Time),
   last_status_code: Nullable(Type.Integer()),
@@ -156,6 +157,7 @@ const EventWithDeliveries = Type.Object({
   id: Type.String(),
   type: Type.String(),
   data: Type.Unknown({ description: "The event's data; null once the payload was expunged." }),
+  ordering_key: Nullable(Type.String({ description: "FIFO endpoints deliver events with the same key in order." })),
   created_at: Time,
   payload_expunged_at: Nullable(Time),
   deliveries: Type.Array(DeliverySchema),
@@ -222,6 +224,24 @@ export const RESPONSES: Record<string, Record<number, TSchema>> = {
       secret: Type.String(),
       public_key: Nullable(Type.String()),
       previous_secret_expires_at: Nullable(Time),
+    }),
+  },
+  [`GET ${t}/endpoints/:endpoint_id/halted-keys`]: {
+    200: Type.Object({
+      data: Type.Array(
+        Type.Object({
+          ordering_key: Type.String({ description: 'The halted key ("" for events without one).' }),
+          delivery_id: Type.String({ description: "The dead delivery that halted it." }),
+          halted_at: Time,
+        }),
+      ),
+    }),
+  },
+  [`POST ${t}/endpoints/:endpoint_id/halted-keys/release`]: {
+    200: Type.Object({
+      ordering_key: Type.String(),
+      action: Type.Union([Type.Literal("skip"), Type.Literal("replay")]),
+      released: Type.Boolean(),
     }),
   },
   [`POST ${t}/endpoints/:endpoint_id/filter-test`]: {

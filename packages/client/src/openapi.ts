@@ -1354,6 +1354,24 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                /** @description The halted key ("" for events without one). */
+                                ordering_key: string;
+                                /** @description The dead delivery that halted it. */
+                                delivery_id: string;
+                                /** Format: date-time */
+                                halted_at: string;
+                            }[];
+                        };
+                    };
+                };
                 /** @description A client error with a stable code (docs/errors.md). */
                 "4XX": {
                     headers: {
@@ -1420,6 +1438,19 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ordering_key: string;
+                            action: "skip" | "replay";
+                            released: boolean;
+                        };
+                    };
+                };
                 /** @description A client error with a stable code (docs/errors.md). */
                 "4XX": {
                     headers: {
@@ -1732,6 +1763,7 @@ export interface paths {
                             type: string;
                             /** @description The event's data; null once the payload was expunged. */
                             data: unknown;
+                            ordering_key: string | null;
                             /** Format: date-time */
                             created_at: string;
                             payload_expunged_at: string | null;
@@ -1740,6 +1772,8 @@ export interface paths {
                                 event_id: string;
                                 event_type: string;
                                 endpoint_id: string;
+                                /** @description Its number in the endpoint's stream, in ingest order (the webhook-sequence header). */
+                                sequence: number;
                                 status: "pending" | "failed" | "succeeded" | "dead";
                                 next_attempt_at: string | null;
                                 last_status_code: number | null;
@@ -2181,6 +2215,8 @@ export interface paths {
                                 event_id: string;
                                 event_type: string;
                                 endpoint_id: string;
+                                /** @description Its number in the endpoint's stream, in ingest order (the webhook-sequence header). */
+                                sequence: number;
                                 status: "pending" | "failed" | "succeeded" | "dead";
                                 next_attempt_at: string | null;
                                 last_status_code: number | null;
@@ -2262,6 +2298,8 @@ export interface paths {
                             event_id: string;
                             event_type: string;
                             endpoint_id: string;
+                            /** @description Its number in the endpoint's stream, in ingest order (the webhook-sequence header). */
+                            sequence: number;
                             status: "pending" | "failed" | "succeeded" | "dead";
                             next_attempt_at: string | null;
                             last_status_code: number | null;
@@ -2385,6 +2423,8 @@ export interface paths {
                             event_id: string;
                             event_type: string;
                             endpoint_id: string;
+                            /** @description Its number in the endpoint's stream, in ingest order (the webhook-sequence header). */
+                            sequence: number;
                             status: "pending" | "failed" | "succeeded" | "dead";
                             next_attempt_at: string | null;
                             last_status_code: number | null;
