@@ -341,7 +341,9 @@ export class DeliveryWorker {
     const halt = lane.fifo && r.status === "dead" && lane.config.fifoOnDead === "halt";
     const fifoKey = lane.fifo ? lineKey(item.orderingKey) : null;
     if (fifoKey !== null) {
+      const before = lane.queuedBytes;
       for (const w of lane.lineFinished(fifoKey, r.status === "failed" || halt)) this.park(lane, w);
+      this.queuedBytes += lane.queuedBytes - before;
     }
     const now = r.now;
     const before = lane.state;
