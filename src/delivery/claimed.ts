@@ -10,6 +10,8 @@ export interface ClaimedDelivery {
   tenantId: string;
   eventId: string;
   endpointId: string;
+  /** The per-endpoint stream number (webhook-sequence): the same on every attempt and replay. */
+  seq: number;
   /** Attempts made so far. */
   attempts: number;
   /** Attempts since the last replay: the retry schedule's position. */

@@ -7,9 +7,16 @@
  * commits; skipped positions were never outstanding. The store's acked position may therefore move to just before
  * the lowest outstanding one, or to `streamEnd` when none is: a new owner starts there and sends again only what was
  * in flight, which at-least-once allows.
+ *
+ * FIFO endpoints (docs/architecture.md, "Ordering"): each delivery belongs to its key's line, and a line sends one
+ * request at a time, in stream order. A line is blocked while its delivery waits for a retry or halted it: what
+ * arrives for it then is parked by the store (a never-due job) instead of held here, so the stream cursor moves on.
+ * The store says which fetched positions are blocked; `blockedKeys` covers the gap until the cycle that records a
+ * blocking outcome has committed (a refill running meanwhile cannot see it yet).
  */
 import type { EndpointState } from "../domain/endpoint-state.ts";
 import { startingLimit } from "../isolation/concurrency-limit.ts";
+import { lineKey } from "../domain/ordering.ts";
 import type { EndpointConfig, Ownership, WorkItem } from "../store/ports/queue.ts";
 
 /** What a work item costs beside its event data (ids, strings, the object). */
@@ -63,6 +70,10 @@ export class EndpointLane {
    */
   configWanted = 0;
   configHave = 0;
+  /** FIFO: lines with a request in flight (or finished and not yet known to be done). */
+  readonly activeKeys = new Set<string>();
+  /** FIFO: lines blocked by outcomes (a retry, a halt) that no cycle has recorded yet, with how many. */
+  readonly blockedKeys = new Map<string, number>();
 
   constructor(args: { owner: Ownership; config: EndpointConfig; state: EndpointState; ackedSeq: number; ownedUntil: number; now: number }) {
     this.endpointId = args.owner.endpointId;
@@ -86,6 +97,10 @@ export class EndpointLane {
     return this.configWanted !== this.configHave;
   }
 
+  get fifo(): boolean {
+    return this.config.ordering === "fifo";
+  }
+
   get queued(): number {
     return this.stream.length + this.jobs.length;
   }
@@ -98,19 +113,25 @@ export class EndpointLane {
     return this.jobs.length;
   }
 
-  add(item: WorkItem): void {
+  /**
+   * Takes fetched work in. Returns "park" for a FIFO stream position whose line is blocked: it stays outstanding
+   * until the cycle that parks it (the worker's job) has recorded that.
+   */
+  add(item: WorkItem): "queued" | "park" | "known" {
     if (item.source.kind === "stream") {
-      if (item.source.seq <= this.streamEnd && this.outstanding.has(item.source.seq)) return;
+      if (item.source.seq <= this.streamEnd && this.outstanding.has(item.source.seq)) return "known";
       this.outstanding.add(item.source.seq);
+      if (this.fifo && (item.blocked || this.blockedKeys.has(lineKey(item.orderingKey)))) return "park";
       this.stream.push(item);
     } else {
-      if (this.heldJobs.has(item.deliveryId)) return;
+      if (this.heldJobs.has(item.deliveryId)) return "known";
       this.heldJobs.add(item.deliveryId);
       this.jobs.push(item);
     }
     const size = itemSize(item);
     this.queuedBytes += size;
     this.itemBytes = Math.max(size, Math.round(0.95 * this.itemBytes + 0.05 * size));
+    return "queued";
   }
 
   /** The stream has been read up to `seq` (what a fetch looked at, skipped positions included). */
@@ -119,6 +140,7 @@ export class EndpointLane {
   }
 
   take(): WorkItem | undefined {
+    if (this.fifo) return this.takeInLine();
     const fromJobs = this.jobs.length > 0 && (this.nextFromJobs || this.stream.length === 0);
     this.nextFromJobs = !fromJobs;
     const item = fromJobs ? this.jobs.shift() : this.stream.shift();
@@ -126,8 +148,53 @@ export class EndpointLane {
     return item;
   }
 
+  /**
+   * FIFO: the first waiting item whose line is free, jobs first (a line's job is its head: a retry, or the parked
+   * delivery its predecessor released), then the stream in order. Its line is busy until finished() frees it.
+   */
+  private takeInLine(): WorkItem | undefined {
+    for (const list of [this.jobs, this.stream]) {
+      const i = list.findIndex((w) => this.lineFree(lineKey(w.orderingKey)));
+      if (i < 0) continue;
+      const [item] = list.splice(i, 1);
+      this.activeKeys.add(lineKey(item!.orderingKey));
+      this.queuedBytes -= itemSize(item!);
+      return item;
+    }
+    return undefined;
+  }
+
+  private lineFree(key: string): boolean {
+    return !this.activeKeys.has(key) && !this.blockedKeys.has(key);
+  }
+
+  /**
+   * FIFO: a request of the line ended. `blocks` (a retry is due later, or the key halted): the line stays shut
+   * until the cycle recording it commits, and its waiting stream items are handed back for parking.
+   */
+  lineFinished(key: string, blocks: boolean): WorkItem[] {
+    this.activeKeys.delete(key);
+    if (!blocks) return [];
+    this.blockedKeys.set(key, (this.blockedKeys.get(key) ?? 0) + 1);
+    const parked = this.stream.filter((w) => lineKey(w.orderingKey) === key);
+    if (parked.length === 0) return parked;
+    for (const w of parked) this.queuedBytes -= itemSize(w);
+    const rest = this.stream.filter((w) => lineKey(w.orderingKey) !== key);
+    this.stream.length = 0;
+    this.stream.push(...rest);
+    return parked;
+  }
+
+  /** FIFO: a cycle recorded a blocking outcome of the line: from now on the store's fetches see the block. */
+  lineRecorded(key: string): void {
+    const n = (this.blockedKeys.get(key) ?? 0) - 1;
+    if (n > 0) this.blockedKeys.set(key, n);
+    else this.blockedKeys.delete(key);
+  }
+
   /** Puts back an item that was taken but not sent (shutdown, a lost lane): it stays outstanding or held. */
   giveBack(item: WorkItem): void {
+    if (this.fifo) this.activeKeys.delete(lineKey(item.orderingKey));
     if (item.source.kind === "stream") this.stream.unshift(item);
     else this.jobs.unshift(item);
     this.queuedBytes += itemSize(item);

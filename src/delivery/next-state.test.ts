@@ -14,6 +14,7 @@ function delivery(overrides: Partial<ClaimedDelivery> = {}, endpoint: Partial<Cl
     tenantId: "acme",
     eventId: "evt_1",
     endpointId: "ep_1",
+    seq: 7,
     attempts: 0,
     cycleAttempts: 0,
     event: { type: "invoice.paid", dataJson: '{"amount":1}', createdAt: NOW - 60_000 },

@@ -21,6 +21,7 @@ function delivery(headers: Record<string, string> = {}, secret: string = generat
     tenantId: "acme",
     eventId: "evt_0001",
     endpointId: "ep_1",
+    seq: 7,
     attempts: 2,
     cycleAttempts: 2,
     event: { type: "invoice.paid", dataJson: '{ "amount" : 4200, "note":"caf\\u00e9" }', createdAt: CREATED_AT },
@@ -76,6 +77,7 @@ describe("prepareRequest", () => {
     expect(req.headers["webhook-id"]).toBe("evt_0001");
     expect(req.headers["webhook-timestamp"]).toBe("1700000123");
     expect(req.headers["webhook-attempt"]).toBe("3");
+    expect(req.headers["webhook-sequence"]).toBe("7");
     expect(req.headers["content-type"]).toBe("application/json");
     expect(req.headers["user-agent"]).toBe(`hookd/${VERSION}`);
     expect(req.headers["user-agent"]?.startsWith("hookd/")).toBe(true);
@@ -88,6 +90,7 @@ describe("prepareRequest", () => {
     const b = prepareRequest({ ...d, attempts: 3 }, 1_700_000_060_000, signer);
     expect(b.body).toBe(a.body);
     expect(b.headers["webhook-attempt"]).toBe("4");
+    expect(b.headers["webhook-sequence"]).toBe(a.headers["webhook-sequence"]);
     expect(b.headers["webhook-signature"]).not.toBe(a.headers["webhook-signature"]);
   });
 

@@ -1,7 +1,7 @@
 /**
  * Builds the exact bytes and headers of one webhook request. The body is assembled from the stored data text rather
  * than re-serialised, so it is byte-identical on every retry; only webhook-timestamp, the signature and
- * webhook-attempt change between attempts. Endpoint headers go first and can never replace the protocol headers.
+ * webhook-attempt change between attempts (webhook-sequence, the delivery's per-endpoint stream number, does not). Endpoint headers go first and can never replace the protocol headers.
  * A thin delivery (delivery/payload-url.ts) carries `"data":null` and a `payload_url` instead, inside the signed
  * body, so a receiver can trust the URL as much as the request; its token is fresh on every attempt.
  */
@@ -51,6 +51,8 @@ export function prepareRequest(d: ClaimedDelivery, nowMs: number, signer: Reques
   headers["webhook-timestamp"] = String(timestampS);
   headers["webhook-signature"] = signer.signatureHeader(d, timestampS, body, nowMs);
   headers["webhook-attempt"] = String(attempt);
+  // The endpoint's stream number: receivers can spot a gap or put deliveries back in ingest order.
+  headers["webhook-sequence"] = String(d.seq);
   return { url: d.endpoint.url, headers, body, attempt };
 }
 

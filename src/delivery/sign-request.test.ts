@@ -22,6 +22,7 @@ function delivery(current: string, previous: string | null, expiresAt: number | 
     tenantId: "acme",
     eventId: "evt_1",
     endpointId: "ep_1",
+    seq: 7,
     attempts: 0,
     cycleAttempts: 0,
     event: { type: "a.b", dataJson: "{}", createdAt: NOW },

@@ -33,6 +33,7 @@ import { Capacity } from "./capacity.ts";
 import type { ClaimedDelivery } from "./claimed.ts";
 import { EndpointAuth } from "./endpoint-auth.ts";
 import { EndpointLane } from "./lane.ts";
+import { lineKey } from "../domain/ordering.ts";
 import { RequestSigner } from "./sign-request.ts";
 import { WakeSignal } from "./wake-signal.ts";
 
@@ -108,6 +109,7 @@ const NONE: Recorded = { seqs: new Set(), jobs: new Set() };
 interface BuiltCycle {
   input: CycleInput;
   taken: Pending[];
+  parks: PendingPark[];
   /** State write-backs: endpoint id to the lane's state sequence written. */
   written: Map<string, number>;
   /** Lanes that asked for their config because their endpoint changed, with the change count asked for. */
@@ -120,6 +122,12 @@ interface Pending {
   outcome: Outcome;
 }
 
+/** A FIFO stream item to park (its line is blocked), recorded by the next cycle. */
+interface PendingPark {
+  lane: EndpointLane;
+  item: WorkItem;
+}
+
 export class DeliveryWorker {
   readonly id = randomUUID();
   private running = false;
@@ -129,6 +137,7 @@ export class DeliveryWorker {
   private readonly tenants = new Map<string, EndpointLane[]>();
   private tenantCursor = 0;
   private pending: Pending[] = [];
+  private parks: PendingPark[] = [];
   /** How long a cycle takes, leaning to the slowest recent one (cycleTook), and when that was last updated. */
   private slowCycleMs = 0;
   private slowCycleAt = 0;
@@ -282,6 +291,7 @@ export class DeliveryWorker {
       tenantId: item.tenantId,
       eventId: item.eventId,
       endpointId: item.endpointId,
+      seq: item.seq,
       attempts: item.attempts,
       cycleAttempts: item.cycleAttempts,
       event: item.event,
@@ -314,6 +324,7 @@ export class DeliveryWorker {
         // A bug, not a delivery failure: the item stays outstanding, so it is sent again by the endpoint's next owner.
         this.opts.log.error({ err, delivery_id: item.deliveryId, endpoint_id: item.endpointId }, "delivery processing failed");
         lane.inFlight = Math.max(0, lane.inFlight - 1);
+        if (lane.fifo) lane.lineFinished(lineKey(item.orderingKey), false);
       })
       .finally(() => {
         this.controllers.delete(controller);
@@ -327,8 +338,20 @@ export class DeliveryWorker {
 
   private finished(lane: EndpointLane, item: WorkItem, run: AttemptRun, limited: boolean): void {
     lane.inFlight--;
-    if (run.kind === "aborted" || lane.lost) return;
+    if (run.kind === "aborted" || lane.lost) {
+      if (lane.fifo) lane.lineFinished(lineKey(item.orderingKey), false);
+      return;
+    }
     const r = run.result;
+    // FIFO: the line's next delivery may go once this one succeeded or died (and did not halt the key); a retry or
+    // a halt keeps the line shut, and what waits in it here is parked.
+    const halt = lane.fifo && r.status === "dead" && lane.config.fifoOnDead === "halt";
+    const fifoKey = lane.fifo ? lineKey(item.orderingKey) : null;
+    if (fifoKey !== null) {
+      const before = lane.queuedBytes;
+      for (const w of lane.lineFinished(fifoKey, r.status === "failed" || halt)) this.park(lane, w);
+      this.queuedBytes += lane.queuedBytes - before;
+    }
     const now = r.now;
     const before = lane.state;
     const observed = this.opts.isolation.observe(lane.state, r.attempt, r.endpointPauseMs, now);
@@ -365,6 +388,9 @@ export class DeliveryWorker {
         lastError: r.lastError,
         now,
         hadFailure: item.hadFailure,
+        seq: item.seq,
+        fifoKey,
+        halt,
       },
     });
     this.cycleWake.notify();
@@ -397,6 +423,12 @@ export class DeliveryWorker {
     else this.opts.log.info({ ...line, error: r.lastError, next_status: r.status }, "attempt failed");
   }
 
+  /** Parks a FIFO stream item whose line is blocked: the next cycle turns it into a parked job. */
+  private park(lane: EndpointLane, item: WorkItem): void {
+    this.parks.push({ lane, item });
+    this.cycleWake.notify();
+  }
+
   // ---- the cycle loop ---------------------------------------------------------------------------------------------
 
   private async cycleLoop(): Promise<void> {
@@ -416,6 +448,7 @@ export class DeliveryWorker {
       } catch (err) {
         if (this.pending.length === 0) this.pendingSince = now;
         this.pending = [...taken, ...this.pending];
+        this.parks = [...built.parks, ...this.parks];
         this.opts.log.error({ err, outcomes: taken.length }, "delivery cycle failed; retrying");
         await this.cycleWake.wait(backoffMs);
         backoffMs = Math.min(backoffMs * 2, 5_000);
@@ -450,6 +483,7 @@ export class DeliveryWorker {
   private sleepMs(now: number): number {
     let until = now + this.opts.pollIntervalMs;
     if (this.pending.length > 0) until = Math.min(until, this.pendingSince + RECORD_DELAY_MS);
+    if (this.parks.length > 0) until = now;
     if (this.nextDueAt !== null) until = Math.min(until, Math.max(now + 1, this.nextDueAt));
     for (const lane of this.lanes.values()) until = Math.min(until, this.renewAt(lane));
     return Math.max(1, until - now);
@@ -463,6 +497,7 @@ export class DeliveryWorker {
   private needsCycle(now: number): boolean {
     if (this.pending.length >= RECORD_BATCH) return true;
     if (this.pending.length > 0 && now - this.pendingSince >= RECORD_DELAY_MS) return true;
+    if (this.parks.length > 0) return true;
     if (this.wantsTakeover(now)) return true;
     if (now - this.lastRefillAt >= this.opts.pollIntervalMs && this.lanes.size > 0) return true;
     for (const lane of this.lanes.values()) {
@@ -530,8 +565,10 @@ export class DeliveryWorker {
     this.changedDuringCycle.clear();
     const taken = this.pending.filter((p) => !p.lane.lost);
     this.pending = [];
+    const parks = this.parks.filter((p) => !p.lane.lost);
+    this.parks = [];
     const recorded = new Map<EndpointLane, Recorded>();
-    for (const p of taken) {
+    for (const p of [...taken, ...parks]) {
       let r = recorded.get(p.lane);
       if (!r) recorded.set(p.lane, (r = { seqs: new Set(), jobs: new Set() }));
       if (p.item.source.kind === "stream") r.seqs.add(p.item.source.seq);
@@ -541,6 +578,15 @@ export class DeliveryWorker {
       worker: this.id,
       now,
       outcomes: taken.map((p) => p.outcome),
+      parks: parks.map(({ lane, item }) => ({
+        owner: lane.owner,
+        tenantId: item.tenantId,
+        deliveryId: item.deliveryId,
+        eventId: item.eventId,
+        seq: item.seq,
+        fifoKey: lineKey(item.orderingKey),
+        attempts: item.attempts,
+      })),
       acks: [],
       states: [],
       disables: [],
@@ -596,6 +642,7 @@ export class DeliveryWorker {
           jobLimit: refill?.jobs ?? 0,
           heldJobs: [...lane.heldJobs],
           configVersion: lane.config.version,
+          fifo: lane.fifo,
         });
       }
     }
@@ -611,13 +658,19 @@ export class DeliveryWorker {
         jobLimit: bite,
       };
     }
-    return { input, taken, written, configsAsked };
+    return { input, taken, parks, written, configsAsked };
   }
 
   private apply(built: BuiltCycle, result: CycleResult): void {
     const { input, taken, written } = built;
     const now = input.now;
-    for (const p of taken) p.lane.settled(p.item);
+    for (const p of taken) {
+      p.lane.settled(p.item);
+      // A blocking FIFO outcome is in the store now: later fetches see its line blocked.
+      const o = p.outcome;
+      if (o.fifoKey != null && (o.status === "failed" || o.halt === true)) p.lane.lineRecorded(o.fifoKey);
+    }
+    for (const p of built.parks) p.lane.settled(p.item);
     for (const a of input.acks) {
       const lane = this.lanes.get(a.owner.endpointId);
       if (lane && lane.epoch === a.owner.epoch) lane.ackedSeq = Math.max(lane.ackedSeq, a.seq);
@@ -667,7 +720,7 @@ export class DeliveryWorker {
       const lane = this.lanes.get(item.endpointId);
       if (!lane) continue;
       const before = lane.queuedBytes;
-      lane.add(item);
+      if (lane.add(item) === "park") this.park(lane, item);
       this.queuedBytes += lane.queuedBytes - before;
       gotWork.add(item.endpointId);
     }

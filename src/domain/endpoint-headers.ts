@@ -18,6 +18,7 @@ export const RESERVED_HEADERS: ReadonlySet<string> = new Set([
   "webhook-timestamp",
   "webhook-signature",
   "webhook-attempt",
+  "webhook-sequence",
   // framing and hop-by-hop (RFC 7230 section 6.1 and friends)
   "connection",
   "keep-alive",

@@ -22,6 +22,10 @@ export const OVERSIZED_EVENTS: readonly OversizedEvents[] = ["reject", "thin"];
 
 /** full: the request carries the event's data; thin: only its id, type and timestamp, with a URL to fetch the data. */
 export type PayloadMode = "full" | "thin";
+/** none: deliveries go in parallel; fifo: deliveries with the same ordering key go one after another (docs/delivery.md). */
+export type OrderingMode = "none" | "fifo";
+/** In FIFO mode, what a dead-lettered delivery does to its key's line: the next one goes, or the key halts. */
+export type FifoOnDead = "continue" | "halt";
 export const PAYLOAD_MODES: readonly PayloadMode[] = ["full", "thin"];
 
 /** How an endpoint's requests are signed: Standard Webhooks `v1` (HMAC-SHA256) or `v1a` (Ed25519). */
@@ -37,6 +41,8 @@ export interface Endpoint {
   /** The payload filter (domain/event-filter/) as saved, JSON text; null: every event of a subscribed type. */
   filterJson: string | null;
   payloadMode: PayloadMode;
+  ordering: OrderingMode;
+  fifoOnDead: FifoOnDead;
   signatureScheme: SignatureScheme;
   /**
    * The signing secret (`whsec_...` or `whsk_...`) as stored: encrypted by secrets/secret-box.ts. Only the API's
@@ -73,6 +79,8 @@ export interface StoredEvent {
   type: string;
   /** The event's `data` as JSON text, kept verbatim so the signed body is byte-stable across retries. */
   dataJson: string;
+  /** FIFO endpoints deliver events with the same key one after another (docs/delivery.md, "Ordering"). */
+  orderingKey: string | null;
   createdAt: number;
   /** Set once the payload was expunged (retention or on request); dataJson is then empty. */
   payloadExpungedAt: number | null;
@@ -92,6 +100,8 @@ export interface Delivery {
   /** Copied from the event so the log can be searched by type. */
   eventType: string;
   endpointId: string;
+  /** Its place in the endpoint's stream: 1, 2, 3 ... in ingest order (the `webhook-sequence` header). */
+  seq: number;
   status: DeliveryStatus;
   /** Attempts made over the delivery's whole life (attempt numbers run 1..attempts with no gaps). */
   attempts: number;

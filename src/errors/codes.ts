@@ -30,6 +30,10 @@ export const ERROR_CODES = {
   ENDPOINT_NOT_FOUND: { status: 404, description: "The tenant has no endpoint with this id." },
   EVENT_NOT_FOUND: { status: 404, description: "The tenant has no event with this id." },
   DELIVERY_NOT_FOUND: { status: 404, description: "The tenant has no delivery with this id." },
+  HALTED_KEY_NOT_FOUND: {
+    status: 404,
+    description: "The ordering key is not halted on this endpoint (it was released already, or never halted).",
+  },
   API_KEY_NOT_FOUND: { status: 404, description: "The tenant has no API key with this id." },
   TASK_NOT_FOUND: { status: 404, description: "The tenant has no task with this id." },
   EVENT_TYPE_NOT_FOUND: { status: 404, description: "The tenant has declared no event type with this name." },

@@ -61,6 +61,8 @@ export const EndpointSchema = Type.Object({
   previous_secret_expires_at: Nullable(Type.String({ format: "date-time", description: "Until then the replaced secret signs too." })),
   filter: Nullable(Json),
   payload_mode: Type.Union([Type.Literal("full"), Type.Literal("thin")]),
+  ordering: Type.Union([Type.Literal("none"), Type.Literal("fifo")]),
+  fifo_on_dead: Type.Union([Type.Literal("continue"), Type.Literal("halt")]),
   headers: Type.Record(Type.String(), Type.String(), {
     description: 'Custom header names; every value reads "[redacted]" (GET .../endpoints/{endpoint_id}/headers shows them).',
   }),
@@ -112,6 +114,7 @@ const deliveryFields = {
   event_id: Type.String(),
   event_type: Type.String(),
   endpoint_id: Type.String(),
+  sequence: Type.Integer({ description: "Its number in the endpoint's stream, in ingest order (the webhook-sequence header)." }),
   status: DeliveryStatus,
   next_attempt_at: Nullable(Time),
   last_status_code: Nullable(Type.Integer()),
@@ -173,6 +176,7 @@ const EventWithDeliveries = Type.Object({
   id: Type.String(),
   type: Type.String(),
   data: Type.Unknown({ description: "The event's data; null once the payload was expunged." }),
+  ordering_key: Nullable(Type.String({ description: "FIFO endpoints deliver events with the same key in order." })),
   created_at: Time,
   payload_expunged_at: Nullable(Time),
   deliveries: Type.Array(DeliverySchema),
@@ -239,6 +243,24 @@ export const RESPONSES: Record<string, Record<number, TSchema>> = {
       secret: Type.String(),
       public_key: Nullable(Type.String()),
       previous_secret_expires_at: Nullable(Time),
+    }),
+  },
+  [`GET ${t}/endpoints/:endpoint_id/halted-keys`]: {
+    200: Type.Object({
+      data: Type.Array(
+        Type.Object({
+          ordering_key: Type.String({ description: 'The halted key ("" for events without one).' }),
+          delivery_id: Type.String({ description: "The dead delivery that halted it." }),
+          halted_at: Time,
+        }),
+      ),
+    }),
+  },
+  [`POST ${t}/endpoints/:endpoint_id/halted-keys/release`]: {
+    200: Type.Object({
+      ordering_key: Type.String(),
+      action: Type.Union([Type.Literal("skip"), Type.Literal("replay")]),
+      released: Type.Boolean(),
     }),
   },
   [`POST ${t}/endpoints/:endpoint_id/filter-test`]: {

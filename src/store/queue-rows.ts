@@ -30,6 +30,8 @@ export function toEndpointConfig(row: ConfigRow): EndpointConfig & { stateResetA
     rateLimitPerS: e.rateLimitPerS,
     retryScheduleS: e.retryScheduleS,
     payloadMode: e.payloadMode,
+    ordering: e.ordering,
+    fifoOnDead: e.fifoOnDead,
     disabled: e.disabled,
     stateResetAt: Number(row.reset_at),
   };

@@ -9,6 +9,8 @@ import type {
   DeliveryStatus,
   Endpoint,
   ErrorClass,
+  FifoOnDead,
+  OrderingMode,
   OversizedEvents,
   PayloadMode,
   SignatureScheme,
@@ -44,6 +46,8 @@ export interface EndpointRow {
   event_types: Json;
   filter: string | null;
   payload_mode: string;
+  ordering: string;
+  fifo_on_dead: string;
   secret: string;
   signature_scheme: string;
   previous_secret: string | null;
@@ -69,6 +73,7 @@ export interface DeliveryRow {
   event_id: string;
   event_type: string;
   endpoint_id: string;
+  seq: number;
   status: string;
   attempts: number;
   next_attempt_at: number | null;
@@ -100,6 +105,7 @@ export interface EventRow {
   id: string;
   type: string;
   data: string;
+  ordering_key?: string | null;
   created_at: number;
   payload_expunged_at?: number | null;
 }
@@ -124,6 +130,8 @@ export function toEndpoint(r: EndpointRow): Endpoint {
     eventTypes: json(r.event_types),
     filterJson: r.filter,
     payloadMode: r.payload_mode as PayloadMode,
+    ordering: r.ordering as OrderingMode,
+    fifoOnDead: r.fifo_on_dead as FifoOnDead,
     signatureScheme: r.signature_scheme as SignatureScheme,
     sealedSecret: r.secret,
     previousSealedSecret: r.previous_secret,
@@ -154,6 +162,8 @@ export function endpointParams(e: Endpoint): Record<string, unknown> {
     event_types: JSON.stringify(e.eventTypes),
     filter: e.filterJson,
     payload_mode: e.payloadMode,
+    ordering: e.ordering,
+    fifo_on_dead: e.fifoOnDead,
     secret: e.sealedSecret,
     signature_scheme: e.signatureScheme,
     previous_secret: e.previousSealedSecret,
@@ -181,6 +191,7 @@ export function toDelivery(r: DeliveryRow): Delivery {
     eventId: r.event_id,
     eventType: r.event_type,
     endpointId: r.endpoint_id,
+    seq: Number(r.seq),
     status: r.status as DeliveryStatus,
     attempts: r.attempts,
     nextAttemptAt: r.status === "pending" || r.status === "failed" ? r.next_attempt_at : null,
@@ -216,6 +227,7 @@ export function toEvent(r: EventRow): StoredEvent {
     tenantId: r.tenant_id,
     type: r.type,
     dataJson: r.data,
+    orderingKey: r.ordering_key ?? null,
     createdAt: r.created_at,
     payloadExpungedAt: r.payload_expunged_at ?? null,
   };

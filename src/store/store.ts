@@ -20,6 +20,7 @@ import type { EventTypesPort } from "./ports/event-types.ts";
 import type { IngestPort } from "./ports/ingest.ts";
 import type { KeyChangeBus } from "./ports/key-changes.ts";
 import type { OperationalEventsPort } from "./ports/operational-events.ts";
+import type { OrderingPort } from "./ports/ordering.ts";
 import type { PayloadFetchStore } from "./ports/payload-fetches.ts";
 import type { PortalSessionStore } from "./ports/portal-sessions.ts";
 import type { QueuePort } from "./ports/queue.ts";
@@ -76,5 +77,6 @@ export interface Store
     DeliveryLogPort,
     TasksPort,
     OperationalEventsPort,
+    OrderingPort,
     StatsPort,
     RetentionPort {}

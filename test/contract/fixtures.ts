@@ -21,6 +21,8 @@ export function endpoint(tenantId: string, over: Partial<Endpoint> = {}): Endpoi
     eventTypes: ["*"],
     filterJson: null,
     payloadMode: "full",
+    ordering: "none",
+    fifoOnDead: "continue",
     signatureScheme: "hmac_sha256",
     // The store keeps sealed secrets as opaque text; the contract never opens them.
     sealedSecret: `hkenc1:0011223344556677:${newId("ep")}`,

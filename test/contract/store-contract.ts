@@ -358,7 +358,7 @@ export function runStoreContract(kind: StoreKind): void {
         const result = await store.ingest(ingestRequest("acme", [ev]));
         expect(result.kind === "created" && result.events[0]?.matchedEndpoints).toBe(0);
         const { generatedId: _, ...stored } = ev;
-        expect(await store.getEvent("acme", ev.id)).toEqual({ ...stored, tenantId: "acme", payloadExpungedAt: null });
+        expect(await store.getEvent("acme", ev.id)).toEqual({ ...stored, tenantId: "acme", orderingKey: null, payloadExpungedAt: null });
         expect(await store.getEvent("globex", ev.id)).toBeNull();
       });
 

@@ -513,6 +513,8 @@ export interface paths {
                                     [key: string]: unknown;
                                 } | null;
                                 payload_mode: "full" | "thin";
+                                ordering: "none" | "fifo";
+                                fifo_on_dead: "continue" | "halt";
                                 /** @description Custom header names; every value reads "[redacted]" (GET .../endpoints/{endpoint_id}/headers shows them). */
                                 headers: {
                                     [key: string]: string;
@@ -642,6 +644,10 @@ export interface paths {
                             key?: string | null;
                             ca?: string | null;
                         } | null;
+                        /** @description fifo: events with the same ordering_key are delivered one after another, in ingest order (docs/delivery.md#ordering). */
+                        ordering?: "none" | "fifo";
+                        /** @description In fifo mode, after a dead letter: continue with the key's next event, or halt the key until released. */
+                        fifo_on_dead?: "continue" | "halt";
                     };
                 };
             };
@@ -665,6 +671,8 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             payload_mode: "full" | "thin";
+                            ordering: "none" | "fifo";
+                            fifo_on_dead: "continue" | "halt";
                             /** @description Custom header names; every value reads "[redacted]" (GET .../endpoints/{endpoint_id}/headers shows them). */
                             headers: {
                                 [key: string]: string;
@@ -786,6 +794,8 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             payload_mode: "full" | "thin";
+                            ordering: "none" | "fifo";
+                            fifo_on_dead: "continue" | "halt";
                             /** @description Custom header names; every value reads "[redacted]" (GET .../endpoints/{endpoint_id}/headers shows them). */
                             headers: {
                                 [key: string]: string;
@@ -965,6 +975,10 @@ export interface paths {
                             key?: string | null;
                             ca?: string | null;
                         } | null;
+                        /** @description fifo: events with the same ordering_key are delivered one after another, in ingest order (docs/delivery.md#ordering). */
+                        ordering?: "none" | "fifo";
+                        /** @description In fifo mode, after a dead letter: continue with the key's next event, or halt the key until released. */
+                        fifo_on_dead?: "continue" | "halt";
                     };
                 };
             };
@@ -988,6 +1002,8 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             payload_mode: "full" | "thin";
+                            ordering: "none" | "fifo";
+                            fifo_on_dead: "continue" | "halt";
                             /** @description Custom header names; every value reads "[redacted]" (GET .../endpoints/{endpoint_id}/headers shows them). */
                             headers: {
                                 [key: string]: string;
@@ -1177,6 +1193,8 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             payload_mode: "full" | "thin";
+                            ordering: "none" | "fifo";
+                            fifo_on_dead: "continue" | "halt";
                             /** @description Custom header names; every value reads "[redacted]" (GET .../endpoints/{endpoint_id}/headers shows them). */
                             headers: {
                                 [key: string]: string;
@@ -1421,6 +1439,156 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/halted-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    tenant_id: string;
+                    endpoint_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                /** @description The halted key ("" for events without one). */
+                                ordering_key: string;
+                                /** @description The dead delivery that halted it. */
+                                delivery_id: string;
+                                /** Format: date-time */
+                                halted_at: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description A client error with a stable code (docs/errors.md). */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            details?: unknown[];
+                        };
+                    };
+                };
+                /** @description SERVICE_UNAVAILABLE (retry after Retry-After) or INTERNAL_ERROR. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            details?: unknown[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/halted-keys/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    tenant_id: string;
+                    endpoint_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The halted key ("" for events without one). */
+                        ordering_key: string;
+                        /** @description skip: the dead delivery stays dead and the key's next event goes; replay: send the dead one again first. */
+                        action: "skip" | "replay";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ordering_key: string;
+                            action: "skip" | "replay";
+                            released: boolean;
+                        };
+                    };
+                };
+                /** @description A client error with a stable code (docs/errors.md). */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            details?: unknown[];
+                        };
+                    };
+                };
+                /** @description SERVICE_UNAVAILABLE (retry after Retry-After) or INTERNAL_ERROR. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            details?: unknown[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/replay": {
         parameters: {
             query?: never;
@@ -1525,6 +1693,8 @@ export interface paths {
                         data: {
                             [key: string]: unknown;
                         };
+                        /** @description Events with the same key reach a FIFO endpoint one after another, in ingest order (docs/delivery.md#ordering). */
+                        ordering_key?: string;
                     };
                 };
             };
@@ -1608,6 +1778,8 @@ export interface paths {
                             data: {
                                 [key: string]: unknown;
                             };
+                            /** @description Events with the same key reach a FIFO endpoint one after another, in ingest order (docs/delivery.md#ordering). */
+                            ordering_key?: string;
                         }[];
                     };
                 };
@@ -1695,6 +1867,7 @@ export interface paths {
                             type: string;
                             /** @description The event's data; null once the payload was expunged. */
                             data: unknown;
+                            ordering_key: string | null;
                             /** Format: date-time */
                             created_at: string;
                             payload_expunged_at: string | null;
@@ -1703,6 +1876,8 @@ export interface paths {
                                 event_id: string;
                                 event_type: string;
                                 endpoint_id: string;
+                                /** @description Its number in the endpoint's stream, in ingest order (the webhook-sequence header). */
+                                sequence: number;
                                 status: "pending" | "failed" | "succeeded" | "dead";
                                 next_attempt_at: string | null;
                                 last_status_code: number | null;
@@ -2144,6 +2319,8 @@ export interface paths {
                                 event_id: string;
                                 event_type: string;
                                 endpoint_id: string;
+                                /** @description Its number in the endpoint's stream, in ingest order (the webhook-sequence header). */
+                                sequence: number;
                                 status: "pending" | "failed" | "succeeded" | "dead";
                                 next_attempt_at: string | null;
                                 last_status_code: number | null;
@@ -2225,6 +2402,8 @@ export interface paths {
                             event_id: string;
                             event_type: string;
                             endpoint_id: string;
+                            /** @description Its number in the endpoint's stream, in ingest order (the webhook-sequence header). */
+                            sequence: number;
                             status: "pending" | "failed" | "succeeded" | "dead";
                             next_attempt_at: string | null;
                             last_status_code: number | null;
@@ -2348,6 +2527,8 @@ export interface paths {
                             event_id: string;
                             event_type: string;
                             endpoint_id: string;
+                            /** @description Its number in the endpoint's stream, in ingest order (the webhook-sequence header). */
+                            sequence: number;
                             status: "pending" | "failed" | "succeeded" | "dead";
                             next_attempt_at: string | null;
                             last_status_code: number | null;

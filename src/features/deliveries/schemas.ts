@@ -34,6 +34,7 @@ export function deliveryToApi(d: Delivery) {
     event_id: d.eventId,
     event_type: d.eventType,
     endpoint_id: d.endpointId,
+    sequence: d.seq,
     status: d.status,
     attempts: d.attempts,
     next_attempt_at: iso(d.nextAttemptAt),

@@ -13,7 +13,9 @@ import {
   EndpointParams,
   endpointToApi,
   FilterTestBody,
+  haltedKeyToApi,
   PatchEndpointBody,
+  ReleaseHaltedKeyBody,
   ReplayEndpointBody,
   RotateSecretBody,
 } from "./schemas.ts";
@@ -99,6 +101,24 @@ export function endpointRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
       await access(req, req.params.tenant_id);
       return ctx.endpoints.filterTest(req.params.tenant_id, req.params.endpoint_id, req.body);
     });
+
+    // FIFO keys halted by a dead delivery (fifo_on_dead = halt), and their release (docs/delivery.md#ordering).
+    app.get(`${base}/:endpoint_id/halted-keys`, { schema: { params: EndpointParams } }, async (req) => {
+      await access(req, req.params.tenant_id);
+      const keys = await ctx.endpoints.haltedKeys(req.params.tenant_id, req.params.endpoint_id);
+      return { data: keys.map(haltedKeyToApi) };
+    });
+
+    app.post(
+      `${base}/:endpoint_id/halted-keys/release`,
+      { schema: { params: EndpointParams, body: ReleaseHaltedKeyBody } },
+      async (req) => {
+        await access(req, req.params.tenant_id);
+        const { ordering_key: key, action } = req.body;
+        await ctx.endpoints.releaseHaltedKey(req.params.tenant_id, req.params.endpoint_id, key, action);
+        return { ordering_key: key, action, released: true };
+      },
+    );
 
     app.post(
       `${base}/:endpoint_id/replay`,

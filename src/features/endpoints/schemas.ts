@@ -13,6 +13,7 @@ import { MtlsBody, mtlsToApi, OAuth2Body, oauth2ToApi } from "./auth.ts";
 import type { Endpoint } from "../../domain/types.ts";
 import type { EndpointHealth } from "../../isolation/health.ts";
 import { iso, Metadata, TEXT_PATTERN } from "../../http/common-schemas.ts";
+import type { HaltedKey } from "../../store/ports/ordering.ts";
 
 /** Each subscription is one filter; a hundred covers any real endpoint and bounds the matching work per event. */
 export const MAX_EVENT_TYPES = 100;
@@ -48,6 +49,12 @@ const fields = {
   payload_mode: Type.Union([Type.Literal("full"), Type.Literal("thin")], {
     description: "full: the request carries the event's data; thin: data is null and payload_url fetches it.",
   }),
+  ordering: Type.Union([Type.Literal("none"), Type.Literal("fifo")], {
+    description: "fifo: events with the same ordering_key are delivered one after another, in ingest order (docs/delivery.md#ordering).",
+  }),
+  fifo_on_dead: Type.Union([Type.Literal("continue"), Type.Literal("halt")], {
+    description: "In fifo mode, after a dead letter: continue with the key's next event, or halt the key until released.",
+  }),
 };
 
 const EditableEndpointFields = {
@@ -65,6 +72,8 @@ const EditableEndpointFields = {
   payload_mode: Type.Optional(fields.payload_mode),
   oauth2: Type.Optional(OAuth2Body),
   mtls: Type.Optional(MtlsBody),
+  ordering: Type.Optional(fields.ordering),
+  fifo_on_dead: Type.Optional(fields.fifo_on_dead),
 };
 
 export const CreateEndpointBody = Type.Object(
@@ -107,6 +116,20 @@ export const FilterTestBody = Type.Object(
   },
 );
 
+export const ReleaseHaltedKeyBody = Type.Object(
+  {
+    ordering_key: Type.String({ maxLength: 128, description: 'The halted key ("" for events without one).' }),
+    action: Type.Union([Type.Literal("skip"), Type.Literal("replay")], {
+      description: "skip: the dead delivery stays dead and the key's next event goes; replay: send the dead one again first.",
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export function haltedKeyToApi(k: HaltedKey) {
+  return { ordering_key: k.orderingKey, delivery_id: k.deliveryId, halted_at: iso(k.haltedAt) };
+}
+
 export const ReplayEndpointBody = Type.Object(
   {
     status: Type.Optional(Type.Union([Type.Literal("dead"), Type.Literal("failed")], { default: "dead" })),
@@ -124,6 +147,8 @@ export function endpointToApi(e: Endpoint, health?: EndpointHealth) {
     event_types: e.eventTypes,
     filter: filterToApi(e.filterJson),
     payload_mode: e.payloadMode,
+    ordering: e.ordering,
+    fifo_on_dead: e.fifoOnDead,
     signature_scheme: e.signatureScheme,
     public_key: e.publicKey,
     previous_secret_expires_at: e.previousSecretExpiresAt === null ? null : iso(e.previousSecretExpiresAt),

@@ -8,7 +8,7 @@
 import { isReservedHeader } from "../../domain/endpoint-headers.ts";
 import { validateRetrySchedule } from "../../delivery/retry-schedule.ts";
 import { newId } from "../../domain/ids.ts";
-import type { Endpoint, JsonObject, Page, PayloadMode, SignatureScheme } from "../../domain/types.ts";
+import type { Endpoint, FifoOnDead, JsonObject, OrderingMode, Page, PayloadMode, SignatureScheme } from "../../domain/types.ts";
 import { type BreakerSettings, DEFAULT_BREAKER } from "../../isolation/breaker.ts";
 import { type EndpointHealth, endpointHealth } from "../../isolation/health.ts";
 import { AppError } from "../../errors/app-error.ts";
@@ -23,6 +23,7 @@ import { type AuditAction, endpointAudit } from "../audit/notes.ts";
 import { HEADER_MASK, maskHeaderValues, openHeaderValues, sealHeaderValues } from "../../secrets/endpoint-headers.ts";
 import { type AuthContext, type MtlsInput, mtlsToStored, type OAuth2Input, oauth2ToStored, requireHttpsForMtls } from "./auth.ts";
 import { type FilterTestInput, type FilterTestResult, filterToStore, testFilter } from "./filter.ts";
+import type { HaltedKey, HaltRelease } from "../../store/ports/ordering.ts";
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
 /** How long a rotated-out secret keeps signing unless the caller says otherwise, and the longest allowed. */
@@ -48,6 +49,8 @@ export interface EndpointInput {
   payload_mode?: PayloadMode | undefined;
   oauth2?: OAuth2Input | null | undefined;
   mtls?: MtlsInput | null | undefined;
+  ordering?: OrderingMode | undefined;
+  fifo_on_dead?: FifoOnDead | undefined;
 }
 
 /** An endpoint with the plaintext of the secret it was just given: the only moment the API shows it. */
@@ -100,6 +103,8 @@ export class EndpointService {
       eventTypes: dedupe(input.event_types ?? ["*"]),
       filterJson,
       payloadMode: input.payload_mode ?? "full",
+      ordering: input.ordering ?? "none",
+      fifoOnDead: input.fifo_on_dead ?? "continue",
       signatureScheme: scheme,
       sealedSecret: this.secrets.seal(secret, id),
       previousSealedSecret: null,
@@ -166,6 +171,8 @@ export class EndpointService {
     if (input.event_types !== undefined) patch.eventTypes = dedupe(input.event_types);
     if (input.filter !== undefined) patch.filterJson = filterToStore(input.filter);
     if (input.payload_mode !== undefined) patch.payloadMode = input.payload_mode;
+    if (input.ordering !== undefined) patch.ordering = input.ordering;
+    if (input.fifo_on_dead !== undefined) patch.fifoOnDead = input.fifo_on_dead;
     if (input.timeout_ms !== undefined) patch.timeoutMs = input.timeout_ms;
     if (input.max_in_flight !== undefined) patch.maxInFlight = input.max_in_flight;
     if (input.rate_limit_per_s !== undefined) patch.rateLimitPerS = input.rate_limit_per_s;
@@ -293,6 +300,19 @@ export class EndpointService {
   /** Whether a sample event would be delivered to the endpoint, and which filter clause failed if not. */
   async filterTest(tenantId: string, id: string, input: FilterTestInput): Promise<FilterTestResult> {
     return testFilter(await this.get(tenantId, id), input);
+  }
+
+  /** FIFO keys halted by a dead delivery (fifo_on_dead = halt). */
+  async haltedKeys(tenantId: string, id: string): Promise<HaltedKey[]> {
+    await this.get(tenantId, id);
+    return this.store.listHaltedKeys(tenantId, id);
+  }
+
+  /** Lets a halted key's line go on: skip its dead delivery, or replay it first. */
+  async releaseHaltedKey(tenantId: string, id: string, orderingKey: string, action: HaltRelease): Promise<void> {
+    await this.get(tenantId, id);
+    const r = await this.store.releaseHaltedKey(tenantId, id, orderingKey, action, this.now());
+    if (r === "not_halted") throw new AppError("HALTED_KEY_NOT_FOUND", `ordering key ${JSON.stringify(orderingKey)} is not halted on endpoint ${id}`);
   }
 
   async replay(tenantId: string, id: string, status: "dead" | "failed", since: number | null): Promise<number> {

@@ -1,6 +1,7 @@
 import { Type } from "typebox";
 import { EVENT_TYPE_PATTERN } from "../../domain/event-type-match.ts";
 import { CALLER_ID_PATTERN } from "../../domain/ids.ts";
+import { ORDERING_KEY_PATTERN } from "../../domain/ordering.ts";
 import type { IngestedEvent } from "../../store/store.ts";
 import type { StoredEvent } from "../../domain/types.ts";
 import { iso } from "../../http/common-schemas.ts";
@@ -14,6 +15,12 @@ export const EventBody = Type.Object(
     id: Type.Optional(Type.String({ pattern: CALLER_ID_PATTERN })),
     type: Type.String({ pattern: EVENT_TYPE_PATTERN }),
     data: Type.Record(Type.String(), Type.Unknown()),
+    ordering_key: Type.Optional(
+      Type.String({
+        pattern: ORDERING_KEY_PATTERN,
+        description: "Events with the same key reach a FIFO endpoint one after another, in ingest order (docs/delivery.md#ordering).",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -42,6 +49,7 @@ export function eventToApi(e: StoredEvent) {
     id: e.id,
     type: e.type,
     data: expunged ? null : (JSON.parse(e.dataJson) as unknown),
+    ordering_key: e.orderingKey,
     created_at: iso(e.createdAt),
     payload_expunged_at: iso(e.payloadExpungedAt),
   };

@@ -33,6 +33,7 @@ export interface EventInput {
   id?: string | undefined;
   type: string;
   data: Record<string, unknown>;
+  ordering_key?: string | undefined;
 }
 
 export type PublishResult = { replayed: false; events: IngestedEvent[] } | { replayed: true; responseJson: string };
@@ -120,7 +121,14 @@ export class EventService {
         ]);
       }
       if (bytes > this.limits.fullBytes) oversized = true;
-      return { id: input.id ?? newId("evt"), generatedId: input.id === undefined, type: input.type, dataJson, createdAt: at };
+      return {
+        id: input.id ?? newId("evt"),
+        generatedId: input.id === undefined,
+        type: input.type,
+        dataJson,
+        orderingKey: input.ordering_key ?? null,
+        createdAt: at,
+      };
     });
     if (oversized) await this.assertOversizedAllowed(tenantId);
     // The fan-out span's context goes into the store with each event: the worker that sends them continues it.

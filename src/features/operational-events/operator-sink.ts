@@ -56,6 +56,8 @@ export async function ensureOperatorSink(
       eventTypes: ["*"],
       filterJson: null,
       payloadMode: "full",
+      ordering: "none",
+      fifoOnDead: "continue",
       signatureScheme: "hmac_sha256",
       // Stored encrypted like every endpoint secret (see secrets/secret-box.ts).
       sealedSecret: box.seal(secret, OPERATOR_ENDPOINT_ID),

@@ -12,6 +12,8 @@ export type EndpointPatch = Partial<
     | "eventTypes"
     | "filterJson"
     | "payloadMode"
+    | "ordering"
+    | "fifoOnDead"
     | "headers"
     | "oauth2"
     | "mtls"

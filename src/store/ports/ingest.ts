@@ -11,6 +11,8 @@ export interface NewEvent {
   generatedId?: boolean;
   type: string;
   dataJson: string;
+  /** Events with the same key reach a FIFO endpoint in order; null: none. */
+  orderingKey?: string | null;
   createdAt: number;
   /** W3C traceparent of the span that fanned the event out, when tracing is on (observability/tracing/). */
   traceContext?: string | null;

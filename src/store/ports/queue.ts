@@ -17,7 +17,7 @@
  */
 import type { EndpointMtls, EndpointOAuth2 } from "../../domain/endpoint-auth.ts";
 import type { EndpointState } from "../../domain/endpoint-state.ts";
-import type { Attempt, DeliveryStatus, PayloadMode, SignatureScheme } from "../../domain/types.ts";
+import type { Attempt, DeliveryStatus, FifoOnDead, OrderingMode, PayloadMode, SignatureScheme } from "../../domain/types.ts";
 
 /** A worker's hold on one endpoint: valid while the endpoint's epoch is still this one. */
 export interface Ownership {
@@ -49,6 +49,9 @@ export interface EndpointConfig {
   rateLimitPerS: number | null;
   retryScheduleS: number[] | null;
   payloadMode: PayloadMode;
+  /** fifo: one delivery at a time per ordering key (delivery/key-lines.ts). */
+  ordering: OrderingMode;
+  fifoOnDead: FifoOnDead;
   disabled: boolean;
   /** When the endpoint's isolation state was last reset (enable): an owner holding older state starts over. */
   stateResetAt: number;
@@ -61,6 +64,15 @@ export interface WorkItem {
   eventId: string;
   endpointId: string;
   source: WorkSource;
+  /** The delivery's place in its endpoint's stream (deliveries.seq), whatever the source: sent as webhook-sequence. */
+  seq: number;
+  /** The event's ordering key (null: none); a FIFO endpoint lines deliveries up by it (domain/ordering.ts). */
+  orderingKey: string | null;
+  /**
+   * FIFO endpoints only: when the stream position was fetched, its key had a job (a retry, a parked delivery) or was
+   * halted, so it must not be sent now: the owner parks it (CycleInput.parks).
+   */
+  blocked: boolean;
   /** Attempts made so far (the next one is attempts + 1). */
   attempts: number;
   /** Attempts since the last replay: the retry schedule's position. */
@@ -94,6 +106,29 @@ export interface Outcome {
   lastError: string | null;
   now: number;
   hadFailure: boolean;
+  /** The delivery's stream number: kept on the job of a FIFO retry, which its key's line is ordered by. */
+  seq?: number;
+  /**
+   * FIFO endpoints only: the line (domain/ordering.ts lineKey) the delivery belongs to; null otherwise. A retry
+   * keeps the line blocked; a success, or a death without `halt`, lets the line's next parked delivery go.
+   */
+  fifoKey?: string | null;
+  /** A dead FIFO delivery halts its key (fifo_on_dead = halt) until the tenant releases it. */
+  halt?: boolean;
+}
+
+/**
+ * A FIFO delivery that must wait behind its key's blocked delivery: it becomes a parked job (never due, the stream
+ * moves past it) until the cycle that records the end of the delivery before it makes it due.
+ */
+export interface Park {
+  owner: Ownership;
+  tenantId: string;
+  deliveryId: string;
+  eventId: string;
+  seq: number;
+  fifoKey: string;
+  attempts: number;
 }
 
 export interface Refill {
@@ -106,6 +141,8 @@ export interface Refill {
   heldJobs: string[];
   /** The config version the owner has; a different one comes back with the work. */
   configVersion: number;
+  /** The endpoint is in FIFO mode: stream positions come back with `blocked` worked out. */
+  fifo?: boolean;
 }
 
 export interface Release {
@@ -119,6 +156,8 @@ export interface CycleInput {
   worker: string;
   now: number;
   outcomes: Outcome[];
+  /** FIFO deliveries to park; written before the outcomes, so an outcome that frees a key sees them. */
+  parks?: Park[];
   /** Every stream position up to `seq` is done (recorded or skipped): where a new owner would start. */
   acks: { owner: Ownership; seq: number }[];
   /** Endpoint state to keep for whoever owns the endpoint next, and for the health API. */

@@ -21,7 +21,14 @@ import { ENDPOINTS_CHANNEL } from "./work-listener.ts";
 const ENDPOINT_COLUMNS =
   "url, description, event_types, secret, previous_secret, previous_secret_expires_at, public_key, headers, " +
   "timeout_ms, retry_schedule_s, disabled, disabled_reason, metadata, max_in_flight, rate_limit_per_s, filter, payload_mode, " +
-  "oauth2, mtls";
+  "oauth2, mtls, ordering, fifo_on_dead";
+/** How many values endpointValues() gives: the statements below number their placeholders from it. */
+const COLUMN_COUNT = ENDPOINT_COLUMNS.split(",").length;
+
+/** `$from, $from+1, ...`, count of them. */
+function placeholders(from: number, count: number): string {
+  return Array.from({ length: count }, (_, i) => `$${from + i}`).join(", ");
+}
 
 function endpointValues(e: Endpoint): unknown[] {
   return [
@@ -44,6 +51,8 @@ function endpointValues(e: Endpoint): unknown[] {
     e.payloadMode,
     oauth2ToStore(e.oauth2),
     mtlsToStore(e.mtls),
+    e.ordering,
+    e.fifoOnDead,
   ];
 }
 
@@ -58,11 +67,10 @@ export function postgresEndpoints(ctx: PostgresContext): EndpointsPort {
         await client.query(
           `WITH ep AS (
              INSERT INTO endpoints (id, tenant_id, signature_scheme, ${ENDPOINT_COLUMNS}, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
-               $24)
+             VALUES (${placeholders(1, 3 + COLUMN_COUNT + 2)})
              RETURNING id, tenant_id, disabled
            ), st AS (
-             INSERT INTO endpoint_state (endpoint_id, data, updated_at) SELECT id, $25, $23 FROM ep
+             INSERT INTO endpoint_state (endpoint_id, data, updated_at) SELECT id, $${3 + COLUMN_COUNT + 3}, $${3 + COLUMN_COUNT + 1} FROM ep
            ), q AS (
              INSERT INTO endpoint_queue (endpoint_id, tenant_id, disabled) SELECT id, tenant_id, disabled FROM ep
            )
@@ -99,8 +107,8 @@ export function postgresEndpoints(ctx: PostgresContext): EndpointsPort {
         const before = toEndpoint(rows[0]);
         const next: Endpoint = { ...before, ...patch, updatedAt: now };
         await client.query(
-          `UPDATE endpoints SET (${ENDPOINT_COLUMNS}, updated_at) = ($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-             $15, $16, $17, $18, $19, $20, $21, $22) WHERE tenant_id = $1 AND id = $2`,
+          `UPDATE endpoints SET (${ENDPOINT_COLUMNS}, updated_at) = (${placeholders(3, COLUMN_COUNT + 1)})
+             WHERE tenant_id = $1 AND id = $2`,
           [tenantId, id, ...endpointValues(next), now],
         );
         if (next.disabled !== before.disabled) {

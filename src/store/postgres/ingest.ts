@@ -157,7 +157,7 @@ async function ingestIn(ctx: PostgresContext, client: pg.PoolClient, req: Ingest
     if (rows[0].disabled) return { kind: "target_disabled" };
   }
   const { rows: inserted } = await client.query<{ id: string }>(
-    `INSERT INTO events (tenant_id, id, type, data, created_at, trace_context)
+    `INSERT INTO events (tenant_id, id, type, data, created_at, trace_context, ordering_key)
      SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[])
      ON CONFLICT DO NOTHING RETURNING id`,
     [
@@ -167,6 +167,7 @@ async function ingestIn(ctx: PostgresContext, client: pg.PoolClient, req: Ingest
       req.events.map((e) => e.dataJson),
       req.events.map((e) => e.createdAt),
       req.events.map((e) => e.traceContext ?? null),
+      req.events.map((e) => e.orderingKey ?? null),
     ],
   );
   const freshIds = new Set(inserted.map((r) => r.id));

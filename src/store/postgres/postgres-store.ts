@@ -23,6 +23,7 @@ import { postgresRetention } from "./retention.ts";
 import { postgresStats } from "./stats.ts";
 import { PostgresTasks } from "./task-queries.ts";
 import { postgresTenants } from "./tenants.ts";
+import { postgresOrdering } from "./ordering.ts";
 
 export type { PostgresStoreOptions };
 
@@ -67,6 +68,7 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
     ...postgresIngest(ctx),
     ...postgresQueue(ctx),
     ...postgresDeliveryLog(ctx),
+    ...postgresOrdering(ctx),
     insertTask: (task) => tasks.insert(task),
     getTask: (tenantId, id) => tasks.get(tenantId, id),
     listTasks: (tenantId, page) => tasks.list(tenantId, page),

@@ -28,8 +28,8 @@ interface CycleAnswer {
 }
 
 type WorkRow =
-  | { k: "s"; e: string; d: string; t: string; ev: string; seq: number; live: boolean; a: number; hf: boolean; ty: string; data: string; ca: number }
-  | { k: "j"; e: string; d: string; t: string; ev: string; run: number; live: boolean; a: number; c: number; hf: boolean; ty: string | null; data: string | null; ca: number | null };
+  | { k: "s"; e: string; d: string; t: string; ev: string; seq: number; live: boolean; a: number; hf: boolean; ty: string; data: string; ca: number; ok: string | null; bl: boolean }
+  | { k: "j"; e: string; d: string; t: string; ev: string; run: number; seq: number | null; live: boolean; a: number; c: number; hf: boolean; ty: string | null; data: string | null; ca: number | null; ok: string | null };
 
 export function postgresQueue(ctx: PostgresContext): QueuePort {
   /** Jobs found stale by a refill (their delivery settled meanwhile), deleted by the next cycle. */
@@ -92,7 +92,7 @@ export function postgresQueue(ctx: PostgresContext): QueuePort {
 
 function cycleParam(input: CycleInput, shard: number, stale: { e: string; run: number; d: string }[]) {
   const owners = new Map<string, number>();
-  for (const x of [...input.outcomes, ...input.acks, ...input.states, ...input.disables, ...input.renewals, ...input.releases, ...input.refills]) {
+  for (const x of [...input.outcomes, ...(input.parks ?? []), ...input.acks, ...input.states, ...input.disables, ...input.renewals, ...input.releases, ...input.refills]) {
     owners.set(x.owner.endpointId, x.owner.epoch);
   }
   return {
@@ -100,6 +100,15 @@ function cycleParam(input: CycleInput, shard: number, stale: { e: string; run: n
     now: input.now,
     shard,
     owners: [...owners].map(([e, ep]) => ({ e, ep })),
+    parks: (input.parks ?? []).map((k) => ({
+      e: k.owner.endpointId,
+      t: k.tenantId,
+      d: k.deliveryId,
+      ev: k.eventId,
+      seq: k.seq,
+      k: k.fifoKey,
+      a: k.attempts,
+    })),
     outcomes: input.outcomes.map(outcomeParam),
     acks: input.acks.map((a) => ({ e: a.owner.endpointId, seq: a.seq })),
     states: input.states.map((s) => ({ e: s.owner.endpointId, data: JSON.stringify(s.state) })),
@@ -113,6 +122,7 @@ function cycleParam(input: CycleInput, shard: number, stale: { e: string; run: n
       jl: r.jobLimit,
       held: r.heldJobs,
       ver: r.configVersion,
+      fifo: r.fifo === true,
     })),
     stale,
     takeover: input.takeover && {
@@ -159,6 +169,9 @@ function outcomeParam(o: Outcome) {
     mi: cell?.minute ?? null,
     cl: cell?.classIndex ?? null,
     bu: cell?.bucketIndex ?? null,
+    fk: o.fifoKey ?? null,
+    sq: o.seq ?? null,
+    hl: o.halt === true,
   };
 }
 
@@ -191,6 +204,9 @@ function toResult(r: CycleAnswer, onStale: (s: { e: string; run: number; d: stri
       eventId: w.ev,
       endpointId: w.e,
       source: w.k === "s" ? { kind: "stream", seq: w.seq } : { kind: "job", runAt: w.run },
+      seq: Number(w.seq ?? 0),
+      orderingKey: w.ok ?? null,
+      blocked: w.k === "s" && w.bl === true,
       attempts: w.a,
       cycleAttempts: w.k === "j" ? w.c : 0,
       hadFailure: w.hf,

@@ -40,6 +40,13 @@ export async function requeueAll(client: pg.PoolClient, rows: readonly RequeueRo
   }
   const all = [...fresh, ...moved];
   if (all.length === 0) return results;
+  // Lock the scheduler rows before writing the jobs: an owner giving the endpoint back at the same moment then waits
+  // for this commit and sees the jobs (its release reads them after taking these locks), and the due-update below,
+  // a statement started after the locks, sees the owner as it is now. Locked after the caller's delivery rows, the
+  // order a cycle takes them in too.
+  await client.query("SELECT 1 FROM endpoint_queue WHERE endpoint_id = ANY ($1::text[]) ORDER BY endpoint_id FOR NO KEY UPDATE", [
+    [...new Set(all.map((r) => r.endpoint_id))].sort(),
+  ]);
   if (moved.length > 0) {
     await client.query(
       `UPDATE delivery_jobs j SET run_at = $1, cycle_attempts = 0

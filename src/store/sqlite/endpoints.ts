@@ -61,7 +61,7 @@ export function sqliteEndpoints(ctx: SqliteContext): EndpointsPort {
                public_key = @public_key, headers = @headers, timeout_ms = @timeout_ms, max_in_flight = @max_in_flight,
                rate_limit_per_s = @rate_limit_per_s, retry_schedule_s = @retry_schedule_s, disabled = @disabled,
                disabled_reason = @disabled_reason, metadata = @metadata, filter = @filter, payload_mode = @payload_mode,
-               oauth2 = @oauth2, mtls = @mtls, updated_at = @updated_at
+               oauth2 = @oauth2, mtls = @mtls, ordering = @ordering, fifo_on_dead = @fifo_on_dead, updated_at = @updated_at
              WHERE id = @id AND tenant_id = @tenant_id`,
           )
           .run(endpointParams(next));
@@ -182,11 +182,12 @@ export function insertEndpointRows(ctx: SqliteContext, e: Endpoint): void {
     .sql(
       `INSERT INTO endpoints (id, tenant_id, url, description, event_types, secret, signature_scheme, previous_secret,
          previous_secret_expires_at, public_key, headers, timeout_ms, max_in_flight, rate_limit_per_s, retry_schedule_s,
-         disabled, disabled_reason, metadata, filter, payload_mode, oauth2, mtls, created_at, updated_at)
+         disabled, disabled_reason, metadata, filter, payload_mode, oauth2, mtls, ordering, fifo_on_dead, created_at,
+         updated_at)
        VALUES (@id, @tenant_id, @url, @description, @event_types, @secret, @signature_scheme, @previous_secret,
          @previous_secret_expires_at, @public_key, @headers, @timeout_ms, @max_in_flight, @rate_limit_per_s,
-         @retry_schedule_s, @disabled, @disabled_reason, @metadata, @filter, @payload_mode, @oauth2, @mtls, @created_at,
-         @updated_at)`,
+         @retry_schedule_s, @disabled, @disabled_reason, @metadata, @filter, @payload_mode, @oauth2, @mtls, @ordering,
+         @fifo_on_dead, @created_at, @updated_at)`,
     )
     .run(endpointParams(e));
   ctx

@@ -110,10 +110,11 @@ function ingestOne(ctx: SqliteContext, req: IngestRequest): { result: IngestResu
     if (ep.disabled) return { result: { kind: "target_disabled" }, wake: false };
   }
   const insertEvent = ctx.sql(
-    "INSERT INTO events (tenant_id, id, type, data, created_at, trace_context) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    "INSERT INTO events (tenant_id, id, type, data, created_at, trace_context, ordering_key) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
   );
   const fresh = req.events.filter(
-    (ev) => insertEvent.run(req.tenantId, ev.id, ev.type, ev.dataJson, ev.createdAt, ev.traceContext ?? null).changes === 1,
+    (ev) =>
+      insertEvent.run(req.tenantId, ev.id, ev.type, ev.dataJson, ev.createdAt, ev.traceContext ?? null, ev.orderingKey ?? null).changes === 1,
   );
   const plan = planFanOut(target ? [] : subscriptionsOf(ctx, req.tenantId), fresh, target);
   const now = Math.min(...fresh.map((e) => e.createdAt));

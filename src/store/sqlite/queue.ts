@@ -10,11 +10,13 @@ import { newOperationalEvent, type OperationalEvent } from "../../domain/operati
 import { groupStats } from "../attempt-stats-columns.ts";
 import { attemptOperationalEvents } from "../plan/outcome-events.ts";
 import { attemptParams } from "../rows.ts";
+import { lineKey, PARKED_RUN_AT } from "../../domain/ordering.ts";
 import type {
   CycleInput,
   CycleResult,
   EndpointConfig,
   Outcome,
+  Park,
   QueuePort,
   Refill,
   SkippedSeq,
@@ -56,11 +58,21 @@ function runCycle(ctx: SqliteContext, input: CycleInput): { result: CycleResult;
   };
   const ops: OperationalEvent[] = [];
 
+  // FIFO parks first: an outcome below that frees a key must see the deliveries parked behind it.
+  for (const p of input.parks ?? []) if (holds(p.owner)) parkDelivery(ctx, p);
+
   // Outcomes: the delivery's next state, its attempt, its job, its dead letter, the stats.
   const landed: { tenantId: string; endpointId: string; outcome: Outcome }[] = [];
   for (const o of input.outcomes) {
     if (!holds(o.owner)) continue;
     if (writeOutcome(ctx, o)) landed.push({ tenantId: o.tenantId, endpointId: o.owner.endpointId, outcome: o });
+  }
+  // FIFO lines: a death with halt stops the key; a success or a death without halt lets its next parked one go.
+  for (const l of landed) {
+    const o = l.outcome;
+    if (o.fifoKey === undefined || o.fifoKey === null || o.status === "failed") continue;
+    if (o.status === "dead" && o.halt) haltKey(ctx, l.endpointId, o.fifoKey, o.tenantId, o.deliveryId, o.now);
+    else releaseNextParked(ctx, l.endpointId, o.fifoKey, o.now);
   }
   const cells = landed.flatMap((l) => (l.outcome.attempt ? [{ tenantId: l.tenantId, endpointId: l.endpointId, attempt: l.outcome.attempt }] : []));
   const upsert = ctx.sql(UPSERT_STATS_SQL);
@@ -105,7 +117,8 @@ function runCycle(ctx: SqliteContext, input: CycleInput): { result: CycleResult;
   const configs: EndpointConfig[] = [];
   for (const r of input.refills) {
     if (released.has(r.owner.endpointId) || !holds(r.owner)) continue;
-    streamEnds.push({ endpointId: r.owner.endpointId, seq: fetchStream(ctx, r.owner.endpointId, r.afterSeq, r.streamLimit, work, skipped) });
+    const end = fetchStream(ctx, r.owner.endpointId, r.afterSeq, r.streamLimit, r.fifo === true, work, skipped);
+    streamEnds.push({ endpointId: r.owner.endpointId, seq: end });
     fetchJobs(ctx, r.owner.endpointId, now, r, work);
     const config = readConfig(ctx, r.owner.endpointId);
     if (config && config.version !== r.configVersion) configs.push(config);
@@ -128,7 +141,8 @@ function runCycle(ctx: SqliteContext, input: CycleInput): { result: CycleResult;
       const st = ctx.sql("SELECT data FROM endpoint_state WHERE endpoint_id = ?").get(id) as { data: string };
       const owner = { endpointId: id, epoch: stream.epoch };
       taken.push({ owner, config, state: parseEndpointState(st.data), ackedSeq: stream.acked_seq, ownedUntil: until });
-      streamEnds.push({ endpointId: id, seq: fetchStream(ctx, id, stream.acked_seq, t.streamLimit, work, skipped) });
+      const fifo = config.ordering === "fifo";
+      streamEnds.push({ endpointId: id, seq: fetchStream(ctx, id, stream.acked_seq, t.streamLimit, fifo, work, skipped) });
       fetchJobs(ctx, id, now, { jobLimit: t.jobLimit, heldJobs: [] }, work);
     }
   }
@@ -144,7 +158,7 @@ function runCycle(ctx: SqliteContext, input: CycleInput): { result: CycleResult;
 /** The epoch this worker holds for each endpoint it names, read from the rows (absent: lost or deleted). */
 function fence(ctx: SqliteContext, input: CycleInput): Map<string, number> {
   const ids = new Set<string>();
-  for (const x of [...input.outcomes, ...input.acks, ...input.states, ...input.disables, ...input.renewals, ...input.releases, ...input.refills]) {
+  for (const x of [...input.outcomes, ...(input.parks ?? []), ...input.acks, ...input.states, ...input.disables, ...input.renewals, ...input.releases, ...input.refills]) {
     ids.add(x.owner.endpointId);
   }
   const read = ctx.sql(
@@ -190,17 +204,19 @@ function writeOutcome(ctx: SqliteContext, o: Outcome): boolean {
     if (key) {
       ctx
         .sql(
-          `UPDATE delivery_jobs SET run_at = ?, attempts = ?, cycle_attempts = ?
+          `UPDATE delivery_jobs SET run_at = ?, attempts = ?, cycle_attempts = ?, ordering_key = coalesce(?, ordering_key),
+             seq = coalesce(?, seq)
            WHERE endpoint_id = ? AND run_at = ? AND delivery_id = ?`,
         )
-        .run(runAt, o.attempts, o.cycleAttempts, key.endpointId, key.runAt, key.deliveryId);
+        .run(runAt, o.attempts, o.cycleAttempts, o.fifoKey ?? null, o.fifoKey != null ? (o.seq ?? null) : null, key.endpointId, key.runAt, key.deliveryId);
     } else {
       ctx
         .sql(
-          `INSERT INTO delivery_jobs (endpoint_id, run_at, delivery_id, tenant_id, event_id, attempts, cycle_attempts)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO delivery_jobs (endpoint_id, run_at, delivery_id, tenant_id, event_id, attempts, cycle_attempts,
+             ordering_key, seq)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(endpointId, runAt, o.deliveryId, o.tenantId, o.eventId, o.attempts, o.cycleAttempts);
+        .run(endpointId, runAt, o.deliveryId, o.tenantId, o.eventId, o.attempts, o.cycleAttempts, o.fifoKey ?? null, o.fifoKey != null ? (o.seq ?? null) : null);
     }
   } else if (key) {
     ctx.sql("DELETE FROM delivery_jobs WHERE endpoint_id = ? AND run_at = ? AND delivery_id = ?").run(key.endpointId, key.runAt, key.deliveryId);
@@ -228,7 +244,7 @@ function release(ctx: SqliteContext, endpointId: string, notBefore: number, now:
     .sql(
       `SELECT disabled,
          (${HAS_STREAM}) AS stream,
-         (SELECT min(run_at) FROM delivery_jobs WHERE endpoint_id = @id) AS job_at
+         (SELECT min(run_at) FROM delivery_jobs WHERE endpoint_id = @id AND run_at < ${PARKED_RUN_AT}) AS job_at
        FROM endpoint_queue WHERE endpoint_id = @id`,
     )
     .get({ id: endpointId }) as { disabled: number; stream: number; job_at: number | null } | undefined;
@@ -254,15 +270,27 @@ interface StreamRow {
   data: string;
   created_at: number;
   payload_expunged_at: number | null;
+  ordering_key: string | null;
 }
 
-/** The next stream positions after `afterSeq`; returns the last position it looked at. */
-function fetchStream(ctx: SqliteContext, endpointId: string, afterSeq: number, limit: number, work: WorkItem[], skipped: SkippedSeq[]): number {
+/**
+ * The next stream positions after `afterSeq`; returns the last position it looked at. For a FIFO endpoint each
+ * position says whether its key is blocked (has a job or is halted), so the owner parks it instead of sending it.
+ */
+function fetchStream(
+  ctx: SqliteContext,
+  endpointId: string,
+  afterSeq: number,
+  limit: number,
+  fifo: boolean,
+  work: WorkItem[],
+  skipped: SkippedSeq[],
+): number {
   if (limit <= 0) return afterSeq;
   const rows = ctx
     .sql(
       `SELECT d.id, d.tenant_id, d.event_id, d.seq, d.status, d.retry_queued, d.attempts, d.last_error,
-         e.type, e.data, e.created_at, e.payload_expunged_at
+         e.type, e.data, e.created_at, e.payload_expunged_at, e.ordering_key
        FROM deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
        WHERE d.endpoint_id = ? AND d.seq > ? AND d.seq <= ? ORDER BY d.seq LIMIT ?`,
     )
@@ -274,11 +302,14 @@ function fetchStream(ctx: SqliteContext, endpointId: string, afterSeq: number, l
       continue;
     }
     work.push({
+      orderingKey: r.ordering_key,
+      blocked: fifo && keyBlocked(ctx, endpointId, lineKey(r.ordering_key)),
       deliveryId: r.id,
       tenantId: r.tenant_id,
       eventId: r.event_id,
       endpointId,
       source: { kind: "stream", seq: r.seq },
+      seq: r.seq,
       attempts: r.attempts,
       cycleAttempts: 0,
       hadFailure: r.last_error !== null,
@@ -295,12 +326,14 @@ interface JobRow {
   event_id: string;
   attempts: number;
   cycle_attempts: number;
+  seq: number | null;
   status: string | null;
   last_error: string | null;
   type: string | null;
   data: string | null;
   created_at: number | null;
   payload_expunged_at: number | null;
+  ordering_key: string | null;
 }
 
 /** Due jobs the owner does not hold yet; jobs whose delivery was settled meanwhile are deleted on the way. */
@@ -309,8 +342,8 @@ function fetchJobs(ctx: SqliteContext, endpointId: string, now: number, r: Pick<
   const held = new Set(r.heldJobs);
   const rows = ctx
     .sql(
-      `SELECT j.run_at, j.delivery_id, j.tenant_id, j.event_id, j.attempts, j.cycle_attempts, d.status, d.last_error,
-         e.type, e.data, e.created_at, e.payload_expunged_at
+      `SELECT j.run_at, j.delivery_id, j.tenant_id, j.event_id, j.attempts, j.cycle_attempts, d.seq, d.status, d.last_error,
+         e.type, e.data, e.created_at, e.payload_expunged_at, e.ordering_key
        FROM delivery_jobs j
        LEFT JOIN deliveries d ON d.tenant_id = j.tenant_id AND d.id = j.delivery_id
        LEFT JOIN events e ON e.tenant_id = j.tenant_id AND e.id = j.event_id
@@ -328,11 +361,14 @@ function fetchJobs(ctx: SqliteContext, endpointId: string, now: number, r: Pick<
     if (taken >= r.jobLimit) break;
     taken++;
     work.push({
+      orderingKey: j.ordering_key,
+      blocked: false,
       deliveryId: j.delivery_id,
       tenantId: j.tenant_id,
       eventId: j.event_id,
       endpointId,
       source: { kind: "job", runAt: j.run_at },
+      seq: j.seq ?? 0,
       attempts: j.attempts,
       cycleAttempts: j.cycle_attempts,
       hadFailure: j.last_error !== null,
@@ -348,4 +384,59 @@ function readConfig(ctx: SqliteContext, endpointId: string): EndpointConfig | nu
     )
     .get(endpointId) as ConfigRow | undefined;
   return row ? toEndpointConfig(row) : null;
+}
+
+// ---- FIFO lines (docs/architecture.md, "Ordering") ---------------------------------------------------------------
+
+/** A key is blocked while it has a job (a retry, a replay, a parked delivery) or is halted. */
+function keyBlocked(ctx: SqliteContext, endpointId: string, key: string): boolean {
+  return (
+    ctx
+      .sql(
+        `SELECT EXISTS (SELECT 1 FROM delivery_jobs WHERE endpoint_id = @e AND ordering_key = @k)
+           OR EXISTS (SELECT 1 FROM ordering_halts WHERE endpoint_id = @e AND ordering_key = @k) AS b`,
+      )
+      .get({ e: endpointId, k: key }) as { b: number }
+  ).b === 1;
+}
+
+/** Parks a fresh FIFO delivery as a never-due job of its key; the stream skips it from now on. */
+function parkDelivery(ctx: SqliteContext, p: Park): void {
+  const marked = ctx
+    .sql("UPDATE deliveries SET retry_queued = 1 WHERE tenant_id = ? AND id = ? AND status = 'pending' AND retry_queued = 0")
+    .run(p.tenantId, p.deliveryId).changes;
+  if (marked !== 1) return;
+  ctx
+    .sql(
+      `INSERT INTO delivery_jobs (endpoint_id, run_at, delivery_id, tenant_id, event_id, attempts, cycle_attempts, ordering_key, seq)
+       VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)`,
+    )
+    .run(p.owner.endpointId, PARKED_RUN_AT, p.deliveryId, p.tenantId, p.eventId, p.attempts, p.fifoKey, p.seq);
+}
+
+function haltKey(ctx: SqliteContext, endpointId: string, key: string, tenantId: string, deliveryId: string, now: number): void {
+  ctx
+    .sql(
+      `INSERT INTO ordering_halts (endpoint_id, ordering_key, tenant_id, delivery_id, halted_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT DO NOTHING`,
+    )
+    .run(endpointId, key, tenantId, deliveryId, now);
+}
+
+/**
+ * Makes the key's lowest parked delivery due, unless the key still has a job that is not parked (a retry waiting)
+ * or is halted. Also used by the tenant's release of a halted key (ordering.ts).
+ */
+export function releaseNextParked(ctx: SqliteContext, endpointId: string, key: string, now: number): boolean {
+  return (
+    ctx
+      .sql(
+        `UPDATE delivery_jobs SET run_at = @now
+         WHERE rowid = (SELECT rowid FROM delivery_jobs WHERE endpoint_id = @e AND ordering_key = @k AND run_at = @parked
+                        ORDER BY seq LIMIT 1)
+           AND NOT EXISTS (SELECT 1 FROM delivery_jobs WHERE endpoint_id = @e AND ordering_key = @k AND run_at < @parked)
+           AND NOT EXISTS (SELECT 1 FROM ordering_halts WHERE endpoint_id = @e AND ordering_key = @k)`,
+      )
+      .run({ now, e: endpointId, k: key, parked: PARKED_RUN_AT }).changes === 1
+  );
 }

@@ -24,6 +24,7 @@ import { sqliteRetention } from "./retention.ts";
 import { sqliteStats } from "./stats.ts";
 import { SqliteTasks } from "./task-queries.ts";
 import { sqliteTenants } from "./tenants.ts";
+import { sqliteOrdering } from "./ordering.ts";
 
 export interface SqliteStore extends Store {
   readonly kind: "sqlite";
@@ -92,6 +93,7 @@ export const SqliteStore = {
       ...sqliteIngest(ctx),
       ...sqliteQueue(ctx),
       ...sqliteDeliveryLog(ctx),
+      ...sqliteOrdering(ctx),
       insertTask: async (task) => tasks.insert(task),
       getTask: async (tenantId, id) => tasks.get(tenantId, id),
       listTasks: async (tenantId, page) => tasks.list(tenantId, page),
