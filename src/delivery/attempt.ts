@@ -9,7 +9,8 @@ import type { EgressPolicy } from "../outbound/egress-policy.ts";
 import type { ClaimedDelivery } from "./claimed.ts";
 import { type Classification, classify } from "./classify.ts";
 import { type AttemptResult, nextState } from "./next-state.ts";
-import { prepareRequest } from "./prepare.ts";
+import { type PreparedRequest, prepareRequest } from "./prepare.ts";
+import { sendToRelay } from "./relay-send.ts";
 import { type SendOutcome, sendRequest } from "./send.ts";
 import type { RequestSigner } from "./sign-request.ts";
 
@@ -19,6 +20,8 @@ export interface AttemptDeps {
   signer: RequestSigner;
   retryScheduleS: readonly number[];
   now: () => number;
+  /** Where relay endpoints' requests go out (outbound/relay-egress.ts); without it they fail as `internal`. */
+  relayDispatcher?: Dispatcher | undefined;
 }
 
 export type AttemptRun =
@@ -39,14 +42,20 @@ export async function runAttempt(d: ClaimedDelivery, controller: AbortController
     };
     return finish(d, sent, startedAt, deps, undefined);
   }
-  const sent = await sendRequest(prepared, {
-    dispatcher: deps.dispatcher,
-    policy: deps.policy,
-    timeoutMs: d.endpoint.timeoutMs,
-    controller,
-  });
+  const sent = await send(d, prepared, controller, deps);
   if (sent.result.kind === "error" && sent.result.errorClass === "aborted") return { kind: "aborted" };
   return finish(d, sent, startedAt, deps, prepared);
+}
+
+function send(d: ClaimedDelivery, prepared: PreparedRequest, controller: AbortController, deps: AttemptDeps): Promise<SendOutcome> {
+  if (d.endpoint.type !== "relay") {
+    return sendRequest(prepared, { dispatcher: deps.dispatcher, policy: deps.policy, timeoutMs: d.endpoint.timeoutMs, controller });
+  }
+  if (!deps.relayDispatcher) {
+    const message = "this worker cannot send to relay endpoints (no relay dispatcher)";
+    return Promise.resolve({ result: { kind: "error", errorClass: "internal", message }, responseBody: null, durationMs: 0 });
+  }
+  return sendToRelay(prepared, { dispatcher: deps.relayDispatcher, tenantId: d.tenantId, endpointId: d.endpointId, timeoutMs: d.endpoint.timeoutMs, controller });
 }
 
 function finish(

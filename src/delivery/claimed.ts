@@ -2,7 +2,7 @@
  * One delivery as the attempt steps see it (prepare, sign, send, classify, next state): the work item joined with
  * what its owner knows about the endpoint right now, including the timeout this attempt uses.
  */
-import type { PayloadMode, SignatureScheme } from "../domain/types.ts";
+import type { EndpointType, PayloadMode, SignatureScheme } from "../domain/types.ts";
 
 export interface ClaimedDelivery {
   id: string;
@@ -15,6 +15,8 @@ export interface ClaimedDelivery {
   cycleAttempts: number;
   event: { type: string; dataJson: string; createdAt: number };
   endpoint: {
+    /** relay: `url` is hookd's own relay route (features/relay/); absent in older callers means http. */
+    type?: EndpointType;
     url: string;
     signatureScheme: SignatureScheme;
     /** Sealed; opened by the signer (secrets/secret-box.ts). */

@@ -65,6 +65,8 @@ export function outcomeClassOf(a: Pick<Attempt, "outcome" | "errorClass" | "stat
     const family = Math.floor((a.statusCode ?? 0) / 100);
     return family === 3 ? "http_3xx" : family === 4 ? "http_4xx" : family === 5 ? "http_5xx" : "http_other";
   }
+  // A relay endpoint with no listen session is, for the statistics, an endpoint that could not be reached.
+  if (a.errorClass === "relay_not_connected") return "connect";
   return a.errorClass ?? "internal";
 }
 

@@ -34,6 +34,12 @@ export const ERROR_CODES = {
   TASK_NOT_FOUND: { status: 404, description: "The tenant has no task with this id." },
   EVENT_TYPE_NOT_FOUND: { status: 404, description: "The tenant has declared no event type with this name." },
   PORTAL_SESSION_NOT_FOUND: { status: 404, description: "The tenant has no portal session with this id." },
+  RELAY_REQUEST_NOT_FOUND: {
+    status: 404,
+    description: "No delivery of this listen session waits for an answer with this id: it was answered, timed out, or the session ended.",
+  },
+  NOT_A_RELAY_ENDPOINT: { status: 409, description: "The endpoint is not a relay endpoint (`hookd listen`), so it has no listen session." },
+  RELAY_URL_FIXED: { status: 409, description: "A relay endpoint's URL is hookd's own relay route: it cannot be set or changed." },
   TENANT_ALREADY_EXISTS: { status: 409, description: "A tenant with this id already exists." },
   EVENT_TYPE_EXISTS: { status: 409, description: "The tenant has already declared an event type with this name." },
   EVENT_ID_CONFLICT: {
@@ -97,6 +103,10 @@ export const ERROR_CODES = {
   },
   EVENT_TYPE_LIMIT_REACHED: { status: 422, description: "The tenant has declared the most event types allowed (1000)." },
   SERVICE_UNAVAILABLE: { status: 503, description: "The store is unreachable; retry after the Retry-After delay." },
+  RELAY_NOT_CONNECTED: {
+    status: 503,
+    description: "No `hookd listen` session for this relay endpoint is connected to this process (answered to hookd's own workers).",
+  },
   INTERNAL_ERROR: { status: 500, description: "An unexpected server fault; the log has the details." },
 } as const satisfies Record<string, { status: number; description: string }>;
 

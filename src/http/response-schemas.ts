@@ -53,6 +53,9 @@ const EndpointHealthSchema = Type.Object(
 export const EndpointSchema = Type.Object({
   id: Type.String(),
   tenant_id: Type.String(),
+  type: Type.Union([Type.Literal("http"), Type.Literal("relay")], {
+    description: "http: delivered to `url`. relay: delivered through a `hookd listen` session; `url` is hookd's own relay route.",
+  }),
   url: Type.String(),
   description: Type.String(),
   event_types: Type.Array(Type.String()),
@@ -180,6 +183,12 @@ const AuditEntrySchema = Type.Object({
 });
 
 const Empty = Type.Null({ description: "No content." });
+const RelayEndpointRegistered = Type.Intersect([
+  EndpointSchema,
+  Type.Object({
+    secret: Nullable(Type.String({ description: "whsec_...: on registration (201); null when resumed (200), read it with GET .../secret." })),
+  }),
+]);
 const t = "/v1/tenants/:tenant_id";
 
 /** `METHOD path` -> status -> schema. */
@@ -238,6 +247,19 @@ export const RESPONSES: Record<string, Record<number, TSchema>> = {
   [`POST ${t}/endpoints/:endpoint_id/replay`]: {
     202: Type.Object({ count: Type.Integer({ description: "Deliveries requeued." }) }),
   },
+
+  [`POST ${t}/relay-endpoints`]: {
+    201: RelayEndpointRegistered,
+    200: RelayEndpointRegistered,
+  },
+  [`GET ${t}/relay-endpoints/:endpoint_id/session`]: {
+    200: Type.String({
+      description:
+        "text/event-stream: `ready` once, then one `delivery` event per request to forward ({id, headers, body}); " +
+        "answer each with POST .../answers. A comment line every 15 s keeps the connection alive.",
+    }),
+  },
+  [`POST ${t}/relay-endpoints/:endpoint_id/answers`]: { 204: Empty },
 
   [`POST ${t}/events`]: { 202: IngestedSchema },
   [`POST ${t}/events/batch`]: { 202: Type.Object({ data: Type.Array(IngestedSchema) }) },
