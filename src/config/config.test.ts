@@ -82,6 +82,7 @@ describe("loadConfig", () => {
       HOOKD_PAYLOAD_URL_TTL_S: "60",
       HOOKD_OUTBOX_URLS: "postgres://app@db/app, postgresql://app@db2/app",
       HOOKD_OUTBOX_POLL_INTERVAL_MS: "250",
+      HOOKD_RELAY_URL: "http://10.0.3.7:8080/",
     });
     expect(config).toEqual({
       databaseUrl: "postgres://user:pw@db:5432/hookd",
@@ -124,6 +125,7 @@ describe("loadConfig", () => {
       schemaValidationTimeoutMs: 750,
       deliveryThread: false,
       publicUrl: "https://hooks.example.com",
+      relayUrl: "http://10.0.3.7:8080",
       maxEventBytes: 1_048_576,
       maxThinEventBytes: 8_388_608,
       payloadUrlTtlS: 60,

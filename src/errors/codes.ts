@@ -102,10 +102,10 @@ export const ERROR_CODES = {
       "With HOOKD_STRICT_EVENT_TYPES: the event's type is not declared, or an endpoint subscribes to a type that is not declared (or is archived), or to a wildcard that matches no declared type.",
   },
   EVENT_TYPE_LIMIT_REACHED: { status: 422, description: "The tenant has declared the most event types allowed (1000)." },
-  SERVICE_UNAVAILABLE: { status: 503, description: "The store is unreachable; retry after the Retry-After delay." },
-  RELAY_NOT_CONNECTED: {
+  SERVICE_UNAVAILABLE: {
     status: 503,
-    description: "No `hookd listen` session for this relay endpoint is connected to this process (answered to hookd's own workers).",
+    description:
+      "The store is unreachable; retry after the Retry-After delay. (Also hookd's internal relay route's answer to its own workers when no `hookd listen` session is connected.)",
   },
   INTERNAL_ERROR: { status: 500, description: "An unexpected server fault; the log has the details." },
 } as const satisfies Record<string, { status: number; description: string }>;

@@ -117,7 +117,7 @@ const AttemptSchema = Type.Object({
   status_code: Nullable(Type.Integer()),
   response_body: Nullable(Type.String({ description: "The first 4 KB of the receiver's answer." })),
   error: Nullable(Type.String()),
-  error_class: Nullable(Type.String({ description: "timeout, connect, dns, tls, http_status, ssrf_blocked ..." })),
+  error_class: Nullable(Type.String({ description: "timeout, connect, dns, tls, http_status, ssrf_blocked, relay_not_connected ..." })),
   outcome: Type.Union([Type.Literal("success"), Type.Literal("retry"), Type.Literal("permanent")]),
   timeout_ms: Type.Integer(),
   request: Type.Object(
@@ -248,6 +248,10 @@ export const RESPONSES: Record<string, Record<number, TSchema>> = {
     202: Type.Object({ count: Type.Integer({ description: "Deliveries requeued." }) }),
   },
 
+  // Hidden from the document: only hookd's own workers call it (features/relay/routes.ts).
+  "POST /internal/relay/:tenant_id/:endpoint_id": {
+    200: Type.String({ description: "The local server's answer, relayed: its status, headers and body." }),
+  },
   [`POST ${t}/relay-endpoints`]: {
     201: RelayEndpointRegistered,
     200: RelayEndpointRegistered,

@@ -224,7 +224,7 @@ describe.each(STORE_KINDS)("hookd listen (%s)", (kind) => {
     const idle = await h.api.call("POST", `/internal/relay/${tenant}/${endpointId}`, { key: null, body: {} });
     expect(idle.status).toBe(503);
     expect(idle.headers["hookd-relay"]).toBe("not-connected");
-    expect(idle.body).toMatchObject({ code: "RELAY_NOT_CONNECTED" });
+    expect(idle.body).toMatchObject({ code: "SERVICE_UNAVAILABLE" });
   });
 });
 

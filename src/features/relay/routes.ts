@@ -160,7 +160,7 @@ function notConnected(reply: FastifyReply): FastifyReply {
   return reply
     .status(503)
     .header(RELAY_STATUS_HEADER, RELAY_NOT_CONNECTED)
-    .send({ code: "RELAY_NOT_CONNECTED", message: "no hookd listen session for this relay endpoint is connected to this process" });
+    .send({ code: "SERVICE_UNAVAILABLE", message: "no hookd listen session for this relay endpoint is connected to this process" });
 }
 
 function forwardedHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
