@@ -34,6 +34,8 @@ import { SecretReveal } from "./features/endpoints/reveal-secret.ts";
 import { PortalService } from "./features/portal/service.ts";
 import { StatsSeriesService } from "./features/stats/series.ts";
 import { PayloadService } from "./features/payloads/service.ts";
+import { RelayHub } from "./features/relay/hub.ts";
+import { RelayService } from "./features/relay/service.ts";
 import { OutboxRelay } from "./outbox/relay.ts";
 import { Authenticator } from "./http/auth.ts";
 import { buildServer } from "./http/build-server.ts";
@@ -234,6 +236,9 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
           statsSeries: new StatsSeriesService(store),
           secretReveal: new SecretReveal(store, secretBox, now),
           payloads: new PayloadService(store, secretBox, now),
+          // Workers reach this process's relay route at HOOKD_RELAY_URL, or at the address it really listens on.
+          relay: new RelayService(store, secretBox, () => config.relayUrl ?? payloadBaseUrl(url === null ? config : { ...config, publicUrl: url }), now),
+          relayHub: new RelayHub(),
           publicUrl: config.publicUrl,
           ready: () => store.ping(),
         },

@@ -10,4 +10,6 @@ export interface ProgramIo {
   stderr: (text: string) => void;
   /** Spinners and progress bars: stderr, drawn only when it is a terminal. */
   progress: ProgressStream;
+  /** Stops a long-running command (`hookd listen`); unset, it stops on SIGINT or SIGTERM. */
+  signal?: AbortSignal;
 }

@@ -4,8 +4,8 @@
  * - server commands (serve, migrate, rotate-encryption-key, admin-key create) work on the store directly and take
  *   their configuration from the environment (config/ reads it); their `--help` lists every setting with its
  *   default, so the help and docs/configuration.md never disagree;
- * - resource commands (tenants, endpoints, events, deliveries, replay, recover; cli/api/) talk to a running hookd
- *   over its HTTP API with `--url`, `--key` and `--tenant`, whose variables and defaults their `--help` shows.
+ * - resource commands (tenants, endpoints, events, deliveries, replay, recover, listen; cli/api/) talk to a running
+ *   hookd over its HTTP API with `--url`, `--key` and `--tenant`, whose variables and defaults their `--help` shows.
  */
 import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
@@ -16,6 +16,7 @@ import { connectionHelp } from "./api/command.ts";
 import { deliveriesCommand } from "./api/deliveries.ts";
 import { endpointsCommand } from "./api/endpoints.ts";
 import { eventsCommand } from "./api/events.ts";
+import { listenCommand } from "./api/listen.ts";
 import { recoverCommand } from "./api/recover.ts";
 import { replayCommand } from "./api/replay.ts";
 import { tenantsCommand } from "./api/tenants.ts";
@@ -168,7 +169,7 @@ export function buildProgram(io: ProgramIo): { program: Command; run: (argv: str
     cmd.copyInheritedSettings(parent);
     for (const sub of cmd.commands) inherit(sub, cmd);
   };
-  for (const build of [tenantsCommand, endpointsCommand, eventsCommand, deliveriesCommand, replayCommand, recoverCommand]) {
+  for (const build of [tenantsCommand, endpointsCommand, eventsCommand, deliveriesCommand, replayCommand, recoverCommand, listenCommand]) {
     const command = build(ctx);
     inherit(command, program);
     program.addCommand(command);

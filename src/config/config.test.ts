@@ -90,6 +90,7 @@ describe("loadConfig", () => {
       OTEL_EXPORTER_OTLP_TRACES_HEADERS: "x-team=core",
       OTEL_SERVICE_NAME: "webhooks",
       OTEL_SDK_DISABLED: "true",
+      HOOKD_RELAY_URL: "http://10.0.3.7:8080/",
     });
     expect(config).toEqual({
       databaseUrl: "postgres://user:pw@db:5432/hookd",
@@ -132,6 +133,7 @@ describe("loadConfig", () => {
       schemaValidationTimeoutMs: 750,
       deliveryThread: false,
       publicUrl: "https://hooks.example.com",
+      relayUrl: "http://10.0.3.7:8080",
       maxEventBytes: 1_048_576,
       maxThinEventBytes: 8_388_608,
       payloadUrlTtlS: 60,

@@ -49,6 +49,7 @@ export interface Config {
   schemaValidationTimeoutMs: number;
   deliveryThread: boolean;
   publicUrl: string | null;
+  relayUrl: string | null;
   maxEventBytes: number;
   maxThinEventBytes: number;
   payloadUrlTtlS: number;
@@ -301,6 +302,24 @@ export const SETTINGS = [
     env: "HOOKD_PUBLIC_URL",
     key: "publicUrl",
     doc: "The address people reach hookd at (e.g. https://hooks.example.com), for the portal links hookd hands out; unset: the scheme and host of the request that asked for the link.",
+    default: null,
+    parse: (raw: string) => {
+      let url: URL;
+      try {
+        url = new URL(raw);
+      } catch {
+        throw new Error("must be an absolute http or https URL without a path");
+      }
+      if ((url.protocol !== "http:" && url.protocol !== "https:") || url.pathname !== "/" || url.search || url.hash) {
+        throw new Error("must be an absolute http or https URL without a path");
+      }
+      return url.origin;
+    },
+  },
+  {
+    env: "HOOKD_RELAY_URL",
+    key: "relayUrl",
+    doc: "The address other hookd processes reach this API process at (e.g. http://10.0.3.7:8080), where workers send relay endpoints' deliveries for the hookd listen sessions it holds; unset: the address it listens on, right for one machine.",
     default: null,
     parse: (raw: string) => {
       let url: URL;

@@ -15,7 +15,8 @@ import type { EgressPolicy } from "../outbound/egress-policy.ts";
 import type { ClaimedDelivery } from "./claimed.ts";
 import { type Classification, classify } from "./classify.ts";
 import { type AttemptResult, nextState } from "./next-state.ts";
-import { prepareRequest } from "./prepare.ts";
+import { type PreparedRequest, prepareRequest } from "./prepare.ts";
+import { sendToRelay } from "./relay-send.ts";
 import { type SendOutcome, sendRequest } from "./send.ts";
 import type { RequestSigner } from "./sign-request.ts";
 import type { EndpointAuth } from "./endpoint-auth.ts";
@@ -29,6 +30,8 @@ export interface AttemptDeps {
   auth?: EndpointAuth;
   retryScheduleS: readonly number[];
   now: () => number;
+  /** Where relay endpoints' requests go out (outbound/relay-egress.ts); without it they fail as `internal`. */
+  relayDispatcher?: Dispatcher | undefined;
 }
 
 export type AttemptRun =
@@ -51,6 +54,8 @@ export async function runAttempt(d: ClaimedDelivery, controller: AbortController
   const deadline = performance.now() + d.endpoint.timeoutMs;
   const left = () => Math.max(1, Math.round(deadline - performance.now()));
   const send = async () => {
+    // Relay endpoints go to the API process holding their `hookd listen` session, never to the network.
+    if (d.endpoint.type === "relay") return sendRelayed(d, prepared, controller, deps, left());
     const since = deps.now();
     const sent = await sendRequest(prepared, { dispatcher, policy: deps.policy, timeoutMs: left(), controller });
     return deps.auth ? deps.auth.explain(d, sent, since) : sent;
@@ -94,6 +99,13 @@ export async function runAttempt(d: ClaimedDelivery, controller: AbortController
 
 function failed(errorClass: ErrorClass, message: string, durationMs: number): SendOutcome {
   return { result: { kind: "error", errorClass, message }, responseBody: null, durationMs };
+}
+
+function sendRelayed(d: ClaimedDelivery, prepared: PreparedRequest, controller: AbortController, deps: AttemptDeps, timeoutMs: number): Promise<SendOutcome> {
+  if (!deps.relayDispatcher) {
+    return Promise.resolve(failed("internal", "this worker cannot send to relay endpoints (no relay dispatcher)", 0));
+  }
+  return sendToRelay(prepared, { dispatcher: deps.relayDispatcher, tenantId: d.tenantId, endpointId: d.endpointId, timeoutMs, controller });
 }
 
 function finish(

@@ -3,7 +3,7 @@
  * what its owner knows about the endpoint right now, including the timeout this attempt uses.
  */
 import type { EndpointMtls, EndpointOAuth2 } from "../domain/endpoint-auth.ts";
-import type { PayloadMode, SignatureScheme } from "../domain/types.ts";
+import type { EndpointType, PayloadMode, SignatureScheme } from "../domain/types.ts";
 
 export interface ClaimedDelivery {
   id: string;
@@ -18,6 +18,8 @@ export interface ClaimedDelivery {
   cycleAttempts: number;
   event: { type: string; dataJson: string; createdAt: number };
   endpoint: {
+    /** relay: `url` is hookd's own relay route (features/relay/); absent in older callers means http. */
+    type?: EndpointType;
     url: string;
     signatureScheme: SignatureScheme;
     /** Sealed; opened by the signer (secrets/secret-box.ts). */

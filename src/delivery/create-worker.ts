@@ -10,6 +10,7 @@ import type { DeliveryObserver } from "../observability/metrics.ts";
 import type { EgressPolicy } from "../outbound/egress-policy.ts";
 import type { SecretBox } from "../secrets/secret-box.ts";
 import type { QueuePort } from "../store/ports/queue.ts";
+import { createRelayAgent } from "../outbound/relay-egress.ts";
 import { PayloadTokens } from "../secrets/payload-token.ts";
 import { PayloadUrls } from "./payload-url.ts";
 import { RequestSigner } from "./sign-request.ts";
@@ -44,6 +45,7 @@ export function createDeliveryWorker(config: Config, deps: WorkerDeps): Delivery
   });
   return new DeliveryWorker({
     ...deps,
+    relayDispatcher: createRelayAgent(),
     signer: new RequestSigner(deps.secretBox, payloads),
     ...(deps.now ? { now: deps.now } : {}),
     concurrency: config.workerConcurrency,

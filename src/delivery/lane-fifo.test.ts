@@ -10,6 +10,7 @@ import { EndpointLane } from "./lane.ts";
 const config: EndpointConfig = {
   endpointId: "ep_1",
   tenantId: "acme",
+  type: "http",
   version: 1,
   url: "https://example.com/hook",
   signatureScheme: "hmac_sha256",

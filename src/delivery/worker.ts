@@ -41,6 +41,8 @@ export interface WorkerOptions {
   queue: QueuePort;
   dispatcher: Dispatcher;
   policy: EgressPolicy;
+  /** Relay endpoints' requests go out here (outbound/relay-egress.ts); the worker closes it when it stops. */
+  relayDispatcher?: Dispatcher | undefined;
   /** Opens the endpoints' encrypted signing secrets. */
   secretBox: SecretBox;
   /** Signs requests (and thin deliveries' payload URLs); default: a signer over secretBox without payload URLs. */
@@ -296,6 +298,7 @@ export class DeliveryWorker {
       cycleAttempts: item.cycleAttempts,
       event: item.event,
       endpoint: {
+        type: lane.config.type,
         url: lane.config.url,
         signatureScheme: lane.config.signatureScheme,
         sealedSecret: lane.config.sealedSecret,
@@ -318,6 +321,7 @@ export class DeliveryWorker {
       auth: this.auth,
       retryScheduleS: this.opts.retryScheduleS,
       now: this.now,
+      relayDispatcher: this.opts.relayDispatcher,
     })
       .then((run) => this.finished(lane, item, run, limited))
       .catch((err: unknown) => {
@@ -786,5 +790,6 @@ export class DeliveryWorker {
     })();
     const done = await Promise.race([last, new Promise<false>((r) => setTimeout(() => r(false), this.opts.shutdownGraceMs).unref())]);
     if (!done) this.opts.log.error("attempt records not written before shutdown; those deliveries will be sent again");
+    await this.opts.relayDispatcher?.close().catch(() => undefined);
   }
 }

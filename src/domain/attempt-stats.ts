@@ -68,6 +68,8 @@ export function outcomeClassOf(a: Pick<Attempt, "outcome" | "errorClass" | "stat
   // The aggregates have a column per class; an access token that could not be had is counted with the failures to
   // reach the receiver (the attempt log keeps its own class, `auth`).
   if (a.errorClass === "auth") return "connect";
+  // A relay endpoint with no listen session is, for the statistics, an endpoint that could not be reached.
+  if (a.errorClass === "relay_not_connected") return "connect";
   return a.errorClass ?? "internal";
 }
 

@@ -32,9 +32,17 @@ export const PAYLOAD_MODES: readonly PayloadMode[] = ["full", "thin"];
 export type SignatureScheme = "hmac_sha256" | "ed25519";
 export const SIGNATURE_SCHEMES: readonly SignatureScheme[] = ["hmac_sha256", "ed25519"];
 
+/**
+ * http: delivered to the endpoint's URL. relay: delivered through a `hookd listen` session to a developer's machine
+ * (features/relay/); its URL is hookd's own relay route, written only by hookd.
+ */
+export type EndpointType = "http" | "relay";
+export const ENDPOINT_TYPES: readonly EndpointType[] = ["http", "relay"];
+
 export interface Endpoint {
   id: string;
   tenantId: string;
+  type: EndpointType;
   url: string;
   description: string;
   eventTypes: string[];
@@ -126,7 +134,9 @@ export type ErrorClass =
   | "aborted"
   /** hookd could not obtain the endpoint's OAuth2 access token (the token endpoint failed or refused). */
   | "auth"
-  | "internal";
+  | "internal"
+  /** A relay endpoint's attempt while no `hookd listen` session is connected for it. */
+  | "relay_not_connected";
 
 export interface Attempt {
   id: string;

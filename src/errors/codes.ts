@@ -38,6 +38,12 @@ export const ERROR_CODES = {
   TASK_NOT_FOUND: { status: 404, description: "The tenant has no task with this id." },
   EVENT_TYPE_NOT_FOUND: { status: 404, description: "The tenant has declared no event type with this name." },
   PORTAL_SESSION_NOT_FOUND: { status: 404, description: "The tenant has no portal session with this id." },
+  RELAY_REQUEST_NOT_FOUND: {
+    status: 404,
+    description: "No delivery of this listen session waits for an answer with this id: it was answered, timed out, or the session ended.",
+  },
+  NOT_A_RELAY_ENDPOINT: { status: 409, description: "The endpoint is not a relay endpoint (`hookd listen`), so it has no listen session." },
+  RELAY_URL_FIXED: { status: 409, description: "A relay endpoint's URL is hookd's own relay route: it cannot be set or changed." },
   TENANT_ALREADY_EXISTS: { status: 409, description: "A tenant with this id already exists." },
   EVENT_TYPE_EXISTS: { status: 409, description: "The tenant has already declared an event type with this name." },
   EVENT_ID_CONFLICT: {
@@ -108,7 +114,11 @@ export const ERROR_CODES = {
       "With HOOKD_STRICT_EVENT_TYPES: the event's type is not declared, or an endpoint subscribes to a type that is not declared (or is archived), or to a wildcard that matches no declared type.",
   },
   EVENT_TYPE_LIMIT_REACHED: { status: 422, description: "The tenant has declared the most event types allowed (1000)." },
-  SERVICE_UNAVAILABLE: { status: 503, description: "The store is unreachable; retry after the Retry-After delay." },
+  SERVICE_UNAVAILABLE: {
+    status: 503,
+    description:
+      "The store is unreachable; retry after the Retry-After delay. (Also hookd's internal relay route's answer to its own workers when no `hookd listen` session is connected.)",
+  },
   INTERNAL_ERROR: { status: 500, description: "An unexpected server fault; the log has the details." },
 } as const satisfies Record<string, { status: number; description: string }>;
 

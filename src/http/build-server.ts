@@ -27,6 +27,7 @@ import { portalSelfRoutes } from "../features/portal/session-routes.ts";
 import { statsSeriesRoutes } from "../features/stats/series.ts";
 import { webRoutes } from "../features/web/pages.ts";
 import { payloadRoutes } from "../features/payloads/routes.ts";
+import { relayRoutes } from "../features/relay/routes.ts";
 import { AppError } from "../errors/app-error.ts";
 import type { ApiContext } from "./context.ts";
 import { registerOpenApi } from "./openapi.ts";
@@ -121,6 +122,7 @@ export async function buildServer(ctx: ApiContext, log: Logger): Promise<Fastify
   await app.register(portalSelfRoutes(ctx));
   await app.register(consoleRoutes(ctx));
   await app.register(payloadRoutes(ctx));
+  await app.register(relayRoutes(ctx));
   await app.register(webRoutes(ctx));
   return app;
 }

@@ -19,6 +19,8 @@ import type { SecretReveal } from "../features/endpoints/reveal-secret.ts";
 import type { PortalService } from "../features/portal/service.ts";
 import type { StatsSeriesService } from "../features/stats/series.ts";
 import type { PayloadService } from "../features/payloads/service.ts";
+import type { RelayHub } from "../features/relay/hub.ts";
+import type { RelayService } from "../features/relay/service.ts";
 import type { Authenticator } from "./auth.ts";
 
 export interface ApiContext {
@@ -42,6 +44,9 @@ export interface ApiContext {
   secretReveal: SecretReveal;
   /** Thin deliveries' payload fetches (GET /v1/events/{id}/payload). */
   payloads: PayloadService;
+  /** Relay endpoints (`hookd listen`) and the listen sessions this process holds. */
+  relay: RelayService;
+  relayHub: RelayHub;
   /** HOOKD_PUBLIC_URL: the base of links hookd hands out (portal URLs); null: the request's own scheme and host. */
   publicUrl: string | null;
   /** "none": GET /metrics needs no key; "admin": it needs the admin key. */

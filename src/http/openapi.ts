@@ -66,6 +66,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         },
         ...(PUBLIC_ROUTES.has(name) ? {} : { security: [{ apiKey: [] }] }),
         ...(name === "GET /metrics" ? { produces: ["text/plain"] } : {}),
+        ...(name === "GET /v1/tenants/:tenant_id/relay-endpoints/:endpoint_id/session" ? { produces: ["text/event-stream"] } : {}),
       };
       return { schema: transformed, url };
     },

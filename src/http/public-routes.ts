@@ -22,6 +22,8 @@ const PUBLIC_PATTERNS: ReadonlySet<string> = new Set([
   "/v1/portal/exchange",
   // A thin delivery's receiver fetches the payload here: the signed, expiring token in the URL is the credential.
   "/v1/events/:event_id/payload",
+  // Workers send relay endpoints' deliveries here: the delivery's own signature is the credential (features/relay).
+  "/internal/relay/:tenant_id/:endpoint_id",
 ]);
 /** The Swagger UI page and its assets, and the web console's built assets (content-hashed, no data). */
 const PUBLIC_PREFIXES = ["/docs/", "/assets/"];

@@ -53,6 +53,9 @@ const EndpointHealthSchema = Type.Object(
 export const EndpointSchema = Type.Object({
   id: Type.String(),
   tenant_id: Type.String(),
+  type: Type.Union([Type.Literal("http"), Type.Literal("relay")], {
+    description: "http: delivered to `url`. relay: delivered through a `hookd listen` session; `url` is hookd's own relay route.",
+  }),
   url: Type.String(),
   description: Type.String(),
   event_types: Type.Array(Type.String()),
@@ -136,7 +139,7 @@ const AttemptSchema = Type.Object({
   status_code: Nullable(Type.Integer()),
   response_body: Nullable(Type.String({ description: "The first 4 KB of the receiver's answer." })),
   error: Nullable(Type.String()),
-  error_class: Nullable(Type.String({ description: "timeout, connect, dns, tls, http_status, ssrf_blocked ..." })),
+  error_class: Nullable(Type.String({ description: "timeout, connect, dns, tls, http_status, ssrf_blocked, relay_not_connected ..." })),
   outcome: Type.Union([Type.Literal("success"), Type.Literal("retry"), Type.Literal("permanent")]),
   timeout_ms: Type.Integer(),
   request: Type.Object(
@@ -203,6 +206,12 @@ const AuditEntrySchema = Type.Object({
 });
 
 const Empty = Type.Null({ description: "No content." });
+const RelayEndpointRegistered = Type.Intersect([
+  EndpointSchema,
+  Type.Object({
+    secret: Nullable(Type.String({ description: "whsec_...: on registration (201); null when resumed (200), read it with GET .../secret." })),
+  }),
+]);
 const t = "/v1/tenants/:tenant_id";
 
 /** `METHOD path` -> status -> schema. */
@@ -279,6 +288,23 @@ export const RESPONSES: Record<string, Record<number, TSchema>> = {
   [`POST ${t}/endpoints/:endpoint_id/replay`]: {
     202: Type.Object({ count: Type.Integer({ description: "Deliveries requeued." }) }),
   },
+
+  // Hidden from the document: only hookd's own workers call it (features/relay/routes.ts).
+  "POST /internal/relay/:tenant_id/:endpoint_id": {
+    200: Type.String({ description: "The local server's answer, relayed: its status, headers and body." }),
+  },
+  [`POST ${t}/relay-endpoints`]: {
+    201: RelayEndpointRegistered,
+    200: RelayEndpointRegistered,
+  },
+  [`GET ${t}/relay-endpoints/:endpoint_id/session`]: {
+    200: Type.String({
+      description:
+        "text/event-stream: `ready` once, then one `delivery` event per request to forward ({id, headers, body}); " +
+        "answer each with POST .../answers. A comment line every 15 s keeps the connection alive.",
+    }),
+  },
+  [`POST ${t}/relay-endpoints/:endpoint_id/answers`]: { 204: Empty },
 
   [`POST ${t}/events`]: { 202: IngestedSchema },
   [`POST ${t}/events/batch`]: { 202: Type.Object({ data: Type.Array(IngestedSchema) }) },

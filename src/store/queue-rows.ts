@@ -17,6 +17,7 @@ export function toEndpointConfig(row: ConfigRow): EndpointConfig & { stateResetA
     endpointId: e.id,
     tenantId: e.tenantId,
     version: Math.max(e.updatedAt, Number(row.reset_at)),
+    type: e.type,
     url: e.url,
     signatureScheme: e.signatureScheme,
     sealedSecret: e.sealedSecret,

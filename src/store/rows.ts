@@ -41,6 +41,8 @@ export interface TenantRow {
 export interface EndpointRow {
   id: string;
   tenant_id: string;
+  /** Added by migration 000044; older rows read as 'http' through the column default. */
+  type: string;
   url: string;
   description: string;
   event_types: Json;
@@ -125,6 +127,7 @@ export function toEndpoint(r: EndpointRow): Endpoint {
   return {
     id: r.id,
     tenantId: r.tenant_id,
+    type: r.type === "relay" ? "relay" : "http",
     url: r.url,
     description: r.description,
     eventTypes: json(r.event_types),
@@ -157,6 +160,7 @@ export function endpointParams(e: Endpoint): Record<string, unknown> {
   return {
     id: e.id,
     tenant_id: e.tenantId,
+    type: e.type,
     url: e.url,
     description: e.description,
     event_types: JSON.stringify(e.eventTypes),

@@ -16,6 +16,7 @@ export function endpoint(tenantId: string, over: Partial<Endpoint> = {}): Endpoi
   return {
     id: newId("ep"),
     tenantId,
+    type: "http",
     url: "https://example.com/hook",
     description: "",
     eventTypes: ["*"],

@@ -288,6 +288,31 @@ const ROUTES: Record<string, RouteCase> = {
     ok: 200,
     request: (w) => ({ path: `${t(w)}/portal-settings`, body: { frame_ancestors: ["https://app.example.com"] } }),
   },
+  // hookd listen. The world's endpoint is an http one, so a caller that gets past authorisation meets
+  // NOT_A_RELAY_ENDPOINT (409) when it opens a session on it (a real session would stream until closed), and
+  // RELAY_REQUEST_NOT_FOUND (404) with an answer nobody waits for; test/e2e/listen.test.ts covers the happy paths.
+  "POST /v1/tenants/:tenant_id/relay-endpoints": {
+    access: "tenant",
+    ok: 201,
+    request: (w) => ({ path: `${t(w)}/relay-endpoints`, body: { event_types: ["matrix.*"] } }),
+  },
+  "GET /v1/tenants/:tenant_id/relay-endpoints/:endpoint_id/session": {
+    access: "tenant",
+    ok: 409,
+    request: (w) => ({ path: `${t(w)}/relay-endpoints/${w.endpointId}/session` }),
+  },
+  "POST /v1/tenants/:tenant_id/relay-endpoints/:endpoint_id/answers": {
+    access: "tenant",
+    ok: 404,
+    request: (w) => ({ path: `${t(w)}/relay-endpoints/${w.endpointId}/answers`, body: { request_id: "nobody-waits", status: 200 } }),
+  },
+  // Workers' relay deliveries: the delivery's signature is the credential; without a session it is refused before
+  // the body is read, whoever calls.
+  "POST /internal/relay/:tenant_id/:endpoint_id": {
+    access: "public",
+    ok: 503,
+    request: (w) => ({ path: `/internal/relay/${w.tenantId}/${w.endpointId}`, body: {} }),
+  },
   // The link token in the body is the credential; any Authorization header is ignored.
   "POST /v1/portal/exchange": {
     access: "public",

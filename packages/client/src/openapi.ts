@@ -503,6 +503,8 @@ export interface paths {
                             data: {
                                 id: string;
                                 tenant_id: string;
+                                /** @description http: delivered to `url`. relay: delivered through a `hookd listen` session; `url` is hookd's own relay route. */
+                                type: "http" | "relay";
                                 url: string;
                                 description: string;
                                 event_types: string[];
@@ -661,6 +663,8 @@ export interface paths {
                         "application/json": {
                             id: string;
                             tenant_id: string;
+                            /** @description http: delivered to `url`. relay: delivered through a `hookd listen` session; `url` is hookd's own relay route. */
+                            type: "http" | "relay";
                             url: string;
                             description: string;
                             event_types: string[];
@@ -784,6 +788,8 @@ export interface paths {
                         "application/json": {
                             id: string;
                             tenant_id: string;
+                            /** @description http: delivered to `url`. relay: delivered through a `hookd listen` session; `url` is hookd's own relay route. */
+                            type: "http" | "relay";
                             url: string;
                             description: string;
                             event_types: string[];
@@ -992,6 +998,8 @@ export interface paths {
                         "application/json": {
                             id: string;
                             tenant_id: string;
+                            /** @description http: delivered to `url`. relay: delivered through a `hookd listen` session; `url` is hookd's own relay route. */
+                            type: "http" | "relay";
                             url: string;
                             description: string;
                             event_types: string[];
@@ -1183,6 +1191,8 @@ export interface paths {
                         "application/json": {
                             id: string;
                             tenant_id: string;
+                            /** @description http: delivered to `url`. relay: delivered through a `hookd listen` session; `url` is hookd's own relay route. */
+                            type: "http" | "relay";
                             url: string;
                             description: string;
                             event_types: string[];
@@ -4850,6 +4860,355 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/relay-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    tenant_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        event_types?: string[];
+                        description?: string;
+                        /** @description Resume this relay endpoint (a previous session's) instead of creating one. */
+                        endpoint_id?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            tenant_id: string;
+                            /** @description http: delivered to `url`. relay: delivered through a `hookd listen` session; `url` is hookd's own relay route. */
+                            type: "http" | "relay";
+                            url: string;
+                            description: string;
+                            event_types: string[];
+                            signature_scheme: "hmac_sha256" | "ed25519";
+                            public_key: string | null;
+                            previous_secret_expires_at: string | null;
+                            filter: {
+                                [key: string]: unknown;
+                            } | null;
+                            payload_mode: "full" | "thin";
+                            ordering: "none" | "fifo";
+                            fifo_on_dead: "continue" | "halt";
+                            /** @description Custom header names; every value reads "[redacted]" (GET .../endpoints/{endpoint_id}/headers shows them). */
+                            headers: {
+                                [key: string]: string;
+                            };
+                            oauth2: {
+                                token_url: string;
+                                client_id: string;
+                                /** @enum {string} */
+                                client_secret: "[redacted]";
+                                scopes: string[];
+                                audience: string | null;
+                                client_auth: "basic" | "body";
+                            } | null;
+                            mtls: {
+                                cert: string | null;
+                                key: "[redacted]" | null;
+                                ca: string | null;
+                            } | null;
+                            timeout_ms: number;
+                            max_in_flight: number;
+                            rate_limit_per_s: number | null;
+                            /** @description Shown on GET (one and list) and on enable. */
+                            health?: {
+                                breaker: "closed" | "open" | "half_open";
+                                failure_rate: number | null;
+                                p50_ms: number | null;
+                                p95_ms: number | null;
+                                /** @description Requests open to the endpoint right now, across all workers. */
+                                in_flight: number;
+                                paused_until: string | null;
+                                open_until: string | null;
+                                last_success_at: string | null;
+                            };
+                            retry_schedule_s: number[] | null;
+                            disabled: boolean;
+                            disabled_reason: string | null;
+                            metadata: {
+                                [key: string]: unknown;
+                            };
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        } & {
+                            secret: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            tenant_id: string;
+                            /** @description http: delivered to `url`. relay: delivered through a `hookd listen` session; `url` is hookd's own relay route. */
+                            type: "http" | "relay";
+                            url: string;
+                            description: string;
+                            event_types: string[];
+                            signature_scheme: "hmac_sha256" | "ed25519";
+                            public_key: string | null;
+                            previous_secret_expires_at: string | null;
+                            filter: {
+                                [key: string]: unknown;
+                            } | null;
+                            payload_mode: "full" | "thin";
+                            ordering: "none" | "fifo";
+                            fifo_on_dead: "continue" | "halt";
+                            /** @description Custom header names; every value reads "[redacted]" (GET .../endpoints/{endpoint_id}/headers shows them). */
+                            headers: {
+                                [key: string]: string;
+                            };
+                            oauth2: {
+                                token_url: string;
+                                client_id: string;
+                                /** @enum {string} */
+                                client_secret: "[redacted]";
+                                scopes: string[];
+                                audience: string | null;
+                                client_auth: "basic" | "body";
+                            } | null;
+                            mtls: {
+                                cert: string | null;
+                                key: "[redacted]" | null;
+                                ca: string | null;
+                            } | null;
+                            timeout_ms: number;
+                            max_in_flight: number;
+                            rate_limit_per_s: number | null;
+                            /** @description Shown on GET (one and list) and on enable. */
+                            health?: {
+                                breaker: "closed" | "open" | "half_open";
+                                failure_rate: number | null;
+                                p50_ms: number | null;
+                                p95_ms: number | null;
+                                /** @description Requests open to the endpoint right now, across all workers. */
+                                in_flight: number;
+                                paused_until: string | null;
+                                open_until: string | null;
+                                last_success_at: string | null;
+                            };
+                            retry_schedule_s: number[] | null;
+                            disabled: boolean;
+                            disabled_reason: string | null;
+                            metadata: {
+                                [key: string]: unknown;
+                            };
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        } & {
+                            secret: string | null;
+                        };
+                    };
+                };
+                /** @description A client error with a stable code (docs/errors.md). */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            details?: unknown[];
+                        };
+                    };
+                };
+                /** @description SERVICE_UNAVAILABLE (retry after Retry-After) or INTERNAL_ERROR. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            details?: unknown[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/relay-endpoints/{endpoint_id}/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    tenant_id: string;
+                    endpoint_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description text/event-stream: `ready` once, then one `delivery` event per request to forward ({id, headers, body}); answer each with POST .../answers. A comment line every 15 s keeps the connection alive. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": string;
+                    };
+                };
+                /** @description A client error with a stable code (docs/errors.md). */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": {
+                            code: string;
+                            message: string;
+                            details?: unknown[];
+                        };
+                    };
+                };
+                /** @description SERVICE_UNAVAILABLE (retry after Retry-After) or INTERNAL_ERROR. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": {
+                            code: string;
+                            message: string;
+                            details?: unknown[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/relay-endpoints/{endpoint_id}/answers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    tenant_id: string;
+                    endpoint_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The `id` of the delivery event this answers. */
+                        request_id: string;
+                        /** @description The local server's status code. */
+                        status?: number;
+                        headers?: {
+                            [key: string]: string;
+                        };
+                        body?: string;
+                        duration_ms?: number;
+                        /** @description Why the local server gave no answer (instead of status). */
+                        error?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description No content */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description A client error with a stable code (docs/errors.md). */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            details?: unknown[];
+                        };
+                    };
+                };
+                /** @description SERVICE_UNAVAILABLE (retry after Retry-After) or INTERNAL_ERROR. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            details?: unknown[];
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;

@@ -18,7 +18,7 @@ import type { HaltedKey } from "../../store/ports/ordering.ts";
 /** Each subscription is one filter; a hundred covers any real endpoint and bounds the matching work per event. */
 export const MAX_EVENT_TYPES = 100;
 
-const fields = {
+export const endpointFields = {
   url: Type.String({ minLength: 1, maxLength: 2048, pattern: TEXT_PATTERN }),
   description: Type.String({ maxLength: 1024, pattern: TEXT_PATTERN }),
   event_types: Type.Array(Type.String({ pattern: EVENT_TYPE_FILTER_PATTERN, maxLength: 128 }), {
@@ -58,27 +58,27 @@ const fields = {
 };
 
 const EditableEndpointFields = {
-  description: Type.Optional(fields.description),
-  event_types: Type.Optional(fields.event_types),
-  secret: Type.Optional(fields.secret),
-  headers: Type.Optional(fields.headers),
-  timeout_ms: Type.Optional(fields.timeout_ms),
-  max_in_flight: Type.Optional(fields.max_in_flight),
-  rate_limit_per_s: Type.Optional(fields.rate_limit_per_s),
-  retry_schedule_s: Type.Optional(fields.retry_schedule_s),
-  disabled: Type.Optional(fields.disabled),
-  metadata: Type.Optional(fields.metadata),
-  filter: Type.Optional(fields.filter),
-  payload_mode: Type.Optional(fields.payload_mode),
+  description: Type.Optional(endpointFields.description),
+  event_types: Type.Optional(endpointFields.event_types),
+  secret: Type.Optional(endpointFields.secret),
+  headers: Type.Optional(endpointFields.headers),
+  timeout_ms: Type.Optional(endpointFields.timeout_ms),
+  max_in_flight: Type.Optional(endpointFields.max_in_flight),
+  rate_limit_per_s: Type.Optional(endpointFields.rate_limit_per_s),
+  retry_schedule_s: Type.Optional(endpointFields.retry_schedule_s),
+  disabled: Type.Optional(endpointFields.disabled),
+  metadata: Type.Optional(endpointFields.metadata),
+  filter: Type.Optional(endpointFields.filter),
+  payload_mode: Type.Optional(endpointFields.payload_mode),
   oauth2: Type.Optional(OAuth2Body),
   mtls: Type.Optional(MtlsBody),
-  ordering: Type.Optional(fields.ordering),
-  fifo_on_dead: Type.Optional(fields.fifo_on_dead),
+  ordering: Type.Optional(endpointFields.ordering),
+  fifo_on_dead: Type.Optional(endpointFields.fifo_on_dead),
 };
 
 export const CreateEndpointBody = Type.Object(
   {
-    url: fields.url,
+    url: endpointFields.url,
     // Chosen once: a receiver verifies one kind of signature, so switching means a new endpoint.
     signature_scheme: Type.Optional(Type.Union([Type.Literal("hmac_sha256"), Type.Literal("ed25519")])),
     ...EditableEndpointFields,
@@ -87,7 +87,7 @@ export const CreateEndpointBody = Type.Object(
 );
 
 export const PatchEndpointBody = Type.Object(
-  { url: Type.Optional(fields.url), ...EditableEndpointFields },
+  { url: Type.Optional(endpointFields.url), ...EditableEndpointFields },
   { additionalProperties: false },
 );
 
@@ -98,7 +98,7 @@ export const EndpointParams = Type.Object({
 
 export const RotateSecretBody = Type.Object(
   {
-    secret: Type.Optional(fields.secret),
+    secret: Type.Optional(endpointFields.secret),
     expire_old_after_s: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_SECRET_OVERLAP_S })),
   },
   { additionalProperties: false },
@@ -108,7 +108,7 @@ export const FilterTestBody = Type.Object(
   {
     type: Type.String({ pattern: EVENT_TYPE_PATTERN }),
     data: Type.Record(Type.String(), Type.Unknown()),
-    filter: Type.Optional(fields.filter),
+    filter: Type.Optional(endpointFields.filter),
   },
   {
     additionalProperties: false,
@@ -142,6 +142,7 @@ export function endpointToApi(e: Endpoint, health?: EndpointHealth) {
   return {
     id: e.id,
     tenant_id: e.tenantId,
+    type: e.type,
     url: e.url,
     description: e.description,
     event_types: e.eventTypes,

@@ -98,6 +98,7 @@ export class EndpointService {
     const endpoint: Endpoint = {
       id,
       tenantId,
+      type: "http",
       url: input.url,
       description: input.description ?? "",
       eventTypes: dedupe(input.event_types ?? ["*"]),
@@ -140,6 +141,10 @@ export class EndpointService {
   async update(tenantId: string, id: string, input: Partial<EndpointInput>, actorKeyId: string): Promise<Endpoint> {
     const patch: EndpointPatch = {};
     if (input.url !== undefined) {
+      // A relay endpoint's URL is hookd's own relay route, which skips the egress guard: never a tenant's choice.
+      if ((await this.get(tenantId, id)).type === "relay") {
+        throw new AppError("RELAY_URL_FIXED", `endpoint ${id} is a relay endpoint (hookd listen); its URL is hookd's own and cannot be changed`);
+      }
       await this.checkUrl(input.url);
       patch.url = input.url;
     }

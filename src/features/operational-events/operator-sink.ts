@@ -51,6 +51,7 @@ export async function ensureOperatorSink(
     const endpoint: Endpoint = {
       id: OPERATOR_ENDPOINT_ID,
       tenantId: OPERATOR_TENANT_ID,
+      type: "http",
       url: config.url,
       description: "Operational events (HOOKD_OPERATOR_WEBHOOK_URL)",
       eventTypes: ["*"],

@@ -17,7 +17,7 @@
  */
 import type { EndpointMtls, EndpointOAuth2 } from "../../domain/endpoint-auth.ts";
 import type { EndpointState } from "../../domain/endpoint-state.ts";
-import type { Attempt, DeliveryStatus, FifoOnDead, OrderingMode, PayloadMode, SignatureScheme } from "../../domain/types.ts";
+import type { Attempt, DeliveryStatus, EndpointType, FifoOnDead, OrderingMode, PayloadMode, SignatureScheme } from "../../domain/types.ts";
 
 /** A worker's hold on one endpoint: valid while the endpoint's epoch is still this one. */
 export interface Ownership {
@@ -34,6 +34,8 @@ export interface EndpointConfig {
   tenantId: string;
   /** The endpoint row's updated_at: the owner asks for the config again when it differs. */
   version: number;
+  /** relay: sent through hookd's relay route to a `hookd listen` session, not through the egress guard. */
+  type: EndpointType;
   url: string;
   signatureScheme: SignatureScheme;
   /** Sealed; the worker opens it (secrets/secret-box.ts). */

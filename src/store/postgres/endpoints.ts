@@ -66,8 +66,8 @@ export function postgresEndpoints(ctx: PostgresContext): EndpointsPort {
       await inTransaction(pool, async (client) => {
         await client.query(
           `WITH ep AS (
-             INSERT INTO endpoints (id, tenant_id, signature_scheme, ${ENDPOINT_COLUMNS}, created_at, updated_at)
-             VALUES (${placeholders(1, 3 + COLUMN_COUNT + 2)})
+             INSERT INTO endpoints (id, tenant_id, signature_scheme, ${ENDPOINT_COLUMNS}, created_at, updated_at, type)
+             VALUES (${placeholders(1, 3 + COLUMN_COUNT + 2)}, $${3 + COLUMN_COUNT + 4})
              RETURNING id, tenant_id, disabled
            ), st AS (
              INSERT INTO endpoint_state (endpoint_id, data, updated_at) SELECT id, $${3 + COLUMN_COUNT + 3}, $${3 + COLUMN_COUNT + 1} FROM ep
@@ -75,7 +75,7 @@ export function postgresEndpoints(ctx: PostgresContext): EndpointsPort {
              INSERT INTO endpoint_queue (endpoint_id, tenant_id, disabled) SELECT id, tenant_id, disabled FROM ep
            )
            INSERT INTO endpoint_stream (endpoint_id) SELECT id FROM ep`,
-          [e.id, e.tenantId, e.signatureScheme, ...endpointValues(e), e.createdAt, e.updatedAt, serializeEndpointState(initialEndpointState())],
+          [e.id, e.tenantId, e.signatureScheme, ...endpointValues(e), e.createdAt, e.updatedAt, serializeEndpointState(initialEndpointState()), e.type],
         );
         await changed(client, e.tenantId);
         if (audit) await ctx.audit(client, auditEntryFor(audit, { type: "endpoint", id: e.id, tenantId: e.tenantId }, null, e));

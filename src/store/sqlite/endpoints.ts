@@ -180,11 +180,11 @@ export function sqliteEndpoints(ctx: SqliteContext): EndpointsPort {
 export function insertEndpointRows(ctx: SqliteContext, e: Endpoint): void {
   ctx
     .sql(
-      `INSERT INTO endpoints (id, tenant_id, url, description, event_types, secret, signature_scheme, previous_secret,
+      `INSERT INTO endpoints (id, tenant_id, type, url, description, event_types, secret, signature_scheme, previous_secret,
          previous_secret_expires_at, public_key, headers, timeout_ms, max_in_flight, rate_limit_per_s, retry_schedule_s,
          disabled, disabled_reason, metadata, filter, payload_mode, oauth2, mtls, ordering, fifo_on_dead, created_at,
          updated_at)
-       VALUES (@id, @tenant_id, @url, @description, @event_types, @secret, @signature_scheme, @previous_secret,
+       VALUES (@id, @tenant_id, @type, @url, @description, @event_types, @secret, @signature_scheme, @previous_secret,
          @previous_secret_expires_at, @public_key, @headers, @timeout_ms, @max_in_flight, @rate_limit_per_s,
          @retry_schedule_s, @disabled, @disabled_reason, @metadata, @filter, @payload_mode, @oauth2, @mtls, @ordering,
          @fifo_on_dead, @created_at, @updated_at)`,
