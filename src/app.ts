@@ -192,7 +192,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       thinBytes: config.maxThinEventBytes,
     });
     if (role === "all" || role === "api") {
-      const tenants = new TenantService(store);
+      const tenants = new TenantService(store, Date.now, () => runner.wake());
       const auth = new Authenticator(store, log);
       // Revoked keys and deleted tenants leave every process's key cache at once (store KeyChangeBus).
       store.onKeyChange((change) => auth.applyChange(change));
@@ -200,7 +200,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
         {
           auth,
           tenants,
-          endpoints: new EndpointService(store, policy, secretBox, now, isolationSettings(config).breaker),
+          endpoints: new EndpointService(store, policy, secretBox, now, isolationSettings(config).breaker, () => runner.wake()),
           events,
           eventTypes: new EventTypeService(store, eventTypeCatalogue, schemaPool, config.strictEventTypes),
           deliveries: new DeliveryService(store, Date.now, {
@@ -253,6 +253,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
         store,
         log,
         retentionDays: config.retentionDays,
+        eventRetentionDays: config.eventRetentionDays,
         bodyRetentionDays: config.attemptBodyRetentionDays,
         intervalMs: config.retentionIntervalMs,
       });

@@ -9,12 +9,19 @@ import { iso, Metadata, TEXT_PATTERN } from "../../http/common-schemas.ts";
  */
 const OversizedEvents = Type.Union([Type.Literal("reject"), Type.Literal("thin")]);
 
+/** The tenant's own HOOKD_EVENT_RETENTION_DAYS; only an admin key may set it. */
+const EventRetentionDays = Type.Union([Type.Integer({ minimum: 0, maximum: 36_500 }), Type.Null()], {
+  description:
+    "Days after which this tenant's finished deliveries and their events are deleted (0: keep); null: HOOKD_EVENT_RETENTION_DAYS. Admin only.",
+});
+
 export const CreateTenantBody = Type.Object(
   {
     id: Type.Optional(Type.String({ pattern: CALLER_ID_PATTERN })),
     name: Type.String({ minLength: 1, maxLength: 256, pattern: TEXT_PATTERN }),
     metadata: Type.Optional(Metadata),
     oversized_events: Type.Optional(OversizedEvents),
+    event_retention_days: Type.Optional(EventRetentionDays),
   },
   { additionalProperties: false },
 );
@@ -24,6 +31,7 @@ export const PatchTenantBody = Type.Object(
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 256, pattern: TEXT_PATTERN })),
     metadata: Type.Optional(Metadata),
     oversized_events: Type.Optional(OversizedEvents),
+    event_retention_days: Type.Optional(EventRetentionDays),
   },
   { additionalProperties: false },
 );
@@ -34,6 +42,7 @@ export function tenantToApi(t: Tenant) {
     name: t.name,
     metadata: t.metadata,
     oversized_events: t.oversizedEvents,
+    event_retention_days: t.eventRetentionDays,
     created_at: iso(t.createdAt),
     updated_at: iso(t.updatedAt),
   };
