@@ -25,7 +25,7 @@ export interface RetentionPort {
   /**
    * Retention of the delivery log, one tenant at a time (each has its own cutoff). Looks at the next `limit` of the
    * tenant's deliveries created before `before`, in id order after the cursor `after` (the caller's, so rows kept
-   * are not read again), and deletes those that are finished (succeeded or dead, no job) and that their endpoint's
+   * are not read again), and deletes those that are finished (succeeded or dead) and that their endpoint's
    * stream has passed (seq <= acked_seq: the stream never reads them again, and sequence numbers come from the
    * scheduler row, not from the log), with their attempts and dead letters. Returns how many it looked at and
    * deleted, and the last id looked at.

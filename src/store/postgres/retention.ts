@@ -111,7 +111,6 @@ export function postgresRetention(ctx: PostgresContext): RetentionPort {
          ), gone AS (
            DELETE FROM deliveries d USING batch b
            WHERE d.tenant_id = $1 AND d.id = b.id AND d.created_at < $5 AND d.status IN ('succeeded', 'dead')
-             AND NOT d.retry_queued
              AND d.seq <= coalesce((SELECT s.acked_seq FROM endpoint_stream s WHERE s.endpoint_id = d.endpoint_id), d.seq)
            RETURNING d.id, d.status
          ), att AS (

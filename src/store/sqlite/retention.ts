@@ -95,7 +95,7 @@ export function sqliteRetention(ctx: SqliteContext): RetentionPort {
       return ctx.write(() => {
         const batch = ctx
           .sql(
-            `SELECT d.id, d.endpoint_id, d.seq, d.status, d.retry_queued, d.created_at, s.acked_seq
+            `SELECT d.id, d.endpoint_id, d.seq, d.status, d.created_at, s.acked_seq
              FROM deliveries d LEFT JOIN endpoint_stream s ON s.endpoint_id = d.endpoint_id
              WHERE d.tenant_id = ? AND d.id > ? AND d.id < ? ORDER BY d.id LIMIT ?`,
           )
