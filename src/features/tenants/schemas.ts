@@ -10,7 +10,12 @@ import { iso, Metadata, TEXT_PATTERN } from "../../http/common-schemas.ts";
 const OversizedEvents = Type.Union([Type.Literal("reject"), Type.Literal("thin")]);
 
 /** The tenant's own HOOKD_EVENT_RETENTION_DAYS; only an admin key may set it. */
-const EventRetentionDays = Type.Union([Type.Integer({ minimum: 0, maximum: 36_500 }), Type.Null()], {
+// One schema with a type list, not a union: with type coercion on, a union's first branch would turn null into 0
+// (keep everything) or 0 into null (the setting); a value that already has one of the listed types is not coerced.
+const EventRetentionDays = Type.Unsafe<number | null>({
+  type: ["integer", "null"],
+  minimum: 0,
+  maximum: 36_500,
   description:
     "Days after which this tenant's finished deliveries and their events are deleted (0: keep); null: HOOKD_EVENT_RETENTION_DAYS. Admin only.",
 });
