@@ -166,16 +166,18 @@ describe.each(STORE_KINDS)("bounded storage (%s)", (kind) => {
   describe("deleting an endpoint", () => {
     it("answers from one short transaction; a task removes 20,000 deliveries in batches and resumes after a crash", async () => {
       await store.insertTenant(tenant("acme"));
-      const big = endpoint("acme");
-      const other = endpoint("acme");
+      const big = endpoint("acme", { eventTypes: ["invoice.*"] });
+      const other = endpoint("acme", { eventTypes: ["other.*"] });
       await store.insertEndpoint(big);
       await store.insertEndpoint(other);
-      for (let i = 0; i < 20; i++) {
+      for (let i = 0; i < 40; i++) {
         const events = Array.from({ length: 500 }, (_, j) => event({ id: `e${i}-${j}`, createdAt: T0 + i }));
         await store.ingest(ingestRequest("acme", events));
       }
+      await store.ingest(ingestRequest("acme", Array.from({ length: 10 }, (_, j) => event({ id: `o${j}`, type: "other.thing", createdAt: T0 + 50 }))));
       // Some history on both endpoints: attempts, a dead letter and a job.
-      const taken = (await claimDue(store, T0 + 100, "w", 100)).slice(0, 6);
+      const claimed = await claimDue(store, T0 + 100, "w", 100);
+      const taken = [...claimed.filter((d) => d.endpointId === big.id).slice(0, 6), ...claimed.filter((d) => d.endpointId === other.id).slice(0, 3)];
       await recordAttempts(taken.map((d, i) => (i % 3 === 0 ? dead(d, T0 + 101) : i % 3 === 1 ? failed(d, T0 + 101) : ok(d, T0 + 101))));
       const rowsOf = async (id: string) => ({
         deliveries: await count("SELECT count(*) AS n FROM deliveries WHERE endpoint_id = ?", id),
@@ -187,8 +189,8 @@ describe.each(STORE_KINDS)("bounded storage (%s)", (kind) => {
         letters: await count("SELECT count(*) AS n FROM dead_letters WHERE endpoint_id = ?", id),
       });
       const otherBefore = await rowsOf(other.id);
-      expect((await rowsOf(big.id)).deliveries).toBe(10_000);
-      expect(otherBefore.deliveries).toBe(10_000);
+      expect((await rowsOf(big.id)).deliveries).toBe(20_000);
+      expect(otherBefore.deliveries).toBe(10);
       const history = await rowsOf(big.id);
       expect(history.attempts + history.jobs + history.letters).toBeGreaterThan(0);
 
@@ -196,7 +198,7 @@ describe.each(STORE_KINDS)("bounded storage (%s)", (kind) => {
       expect(task).toMatchObject({ kind: "endpoint.delete", status: "queued", endpointId: big.id });
       // Gone from the API at once, its rows not yet: the request did not wait for them.
       expect(await store.getEndpoint("acme", big.id)).toBeNull();
-      expect((await rowsOf(big.id)).deliveries).toBe(10_000);
+      expect((await rowsOf(big.id)).deliveries).toBe(20_000);
       expect(await store.deleteEndpoint("acme", big.id, "task_again", T0 + 200)).toBeNull();
       expect(await store.getTask("acme", "task_delete_big")).toMatchObject({ status: "queued" });
 
@@ -208,11 +210,11 @@ describe.each(STORE_KINDS)("bounded storage (%s)", (kind) => {
         expect(step.kind).toBe("progress");
       }
       const midway = await store.getTask("acme", "task_delete_big");
-      expect(midway).toMatchObject({ status: "running", total: 10_000 });
+      expect(midway).toMatchObject({ status: "running", total: 20_000 });
       const remaining = (await rowsOf(big.id)).deliveries;
-      expect(remaining).toBeLessThan(10_000);
+      expect(remaining).toBeLessThan(20_000);
       expect(remaining).toBeGreaterThan(0);
-      expect(midway!.done).toBe(10_000 - remaining);
+      expect(midway!.done).toBe(20_000 - remaining);
       // Nobody else takes it while the lease holds; after it runs out another runner does and finishes the work.
       expect(await store.claimTask({ kinds, leaseToken: "B", leaseMs: LEASE, now: T0 + 302 })).toBeNull();
       expect(await store.claimTask({ kinds, leaseToken: "B", leaseMs: LEASE, now: T0 + 301 + LEASE })).toMatchObject({ id: "task_delete_big" });
@@ -221,20 +223,20 @@ describe.each(STORE_KINDS)("bounded storage (%s)", (kind) => {
         const step = await store.runDeletionStep({ taskId: "task_delete_big", leaseToken: "B", limit: 1_000, leaseMs: LEASE, now: T0 + 400 + LEASE });
         steps++;
         if (step.kind !== "progress") {
-          expect(step).toMatchObject({ kind: "finished", task: { status: "succeeded", done: 10_000, total: 10_000 } });
+          expect(step).toMatchObject({ kind: "finished", task: { status: "succeeded", done: 20_000, total: 20_000 } });
           break;
         }
       }
-      expect(steps).toBeLessThan(30);
+      expect(steps).toBeLessThan(40);
       // The dead runner's late step changes nothing.
       expect(await store.runDeletionStep({ taskId: "task_delete_big", leaseToken: "A", limit: 1_000, leaseMs: LEASE, now: T0 + 500 + LEASE })).toEqual({
         kind: "lease_lost",
       });
       expect(await rowsOf(big.id)).toEqual({ deliveries: 0, attempts: 0, jobs: 0, letters: 0 });
       expect(await rowsOf(other.id)).toEqual(otherBefore);
-      expect(await store.getTask("acme", "task_delete_big")).toMatchObject({ status: "succeeded", done: 10_000 });
-      // The events stay (the other endpoint's deliveries need them); retention removes them once nothing does.
-      expect(await count("SELECT count(*) AS n FROM events")).toBe(10_000);
+      expect(await store.getTask("acme", "task_delete_big")).toMatchObject({ status: "succeeded", done: 20_000 });
+      // The events stay (they are the tenant's, not the endpoint's); retention removes them once no delivery is left.
+      expect(await count("SELECT count(*) AS n FROM events")).toBe(20_010);
     });
 
     it("ends a running recover of the endpoint", async () => {
