@@ -7,9 +7,15 @@
  *   clean: only the 9 healthy endpoints;
  *   noisy: plus a 10th endpoint on a receiver that accepts the request and never answers (every attempt runs into
  *          the endpoint's 15 s timeout), which gets as many events again: half of all events.
+ *   slow tenant: the 9 healthy endpoints, and another tenant with 70 endpoints on a receiver that answers 200 after
+ *          29 s (just inside the default 30 s timeout: slow successes never trip a breaker), which publishes one
+ *          event a second, so each second adds 70 requests that hold a connection for 29 s (about 2,000 open at
+ *          once, more than a worker's 1,024 open requests): only a per-tenant share of the worker keeps the first
+ *          tenant's deliveries moving.
  * It reports the healthy endpoints' delivered rate (first to last receive at the sink) and their creation-to-delivery
- * p50/p99 (created_at of the 202 answer to the sink's first receive), side by side, and their ratio, then one line per
- * store: BENCH_ISOLATION {"store","clean_rps","noisy_rps","ratio","healthy_p99_ms"}. Targets: ratio >= 0.9 and
+ * p50/p99 (created_at of the 202 answer to the sink's first receive), side by side, and the ratio of each disturbed
+ * run to the clean one, then one line per store and scenario:
+ * BENCH_ISOLATION {"store","scenario","clean_rps","noisy_rps","ratio","healthy_p99_ms"}. Targets: ratio >= 0.9 and
  * healthy p99 under 1 s. A run where a healthy event never arrives is void (exit 1).
  */
 import { createServer, type Server } from "node:http";
@@ -28,6 +34,13 @@ import { createStore, type StoreKind } from "./stores.ts";
 
 const HEALTHY = 9;
 const TENANT = "noisy";
+/** The slow tenant: endpoints, how long each request takes, and events a second. */
+const SLOW_TENANT = "slowpoke";
+const SLOW_ENDPOINTS = 70;
+const SLOW_ANSWER_MS = 29_000;
+const SLOW_EVENTS_PER_S = 1;
+
+type Scenario = "clean" | "never-answering" | "slow-tenant";
 
 function intFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -53,6 +66,18 @@ async function startHangingReceiver(): Promise<{ url: string; server: Server }> 
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hang`, server };
 }
 
+/** A receiver that answers 200 after SLOW_ANSWER_MS: the slow tenant's endpoints. */
+async function startSlowReceiver(): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    const timer = setTimeout(() => res.writeHead(200).end("ok"), SLOW_ANSWER_MS);
+    res.on("close", () => clearTimeout(timer));
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/slow`, server };
+}
+
 /** Publishes through hookd's API; in the noisy run every other event goes to the broken endpoint. */
 class NoisyPublisher implements IngestTarget {
   private readonly pool: Pool;
@@ -75,6 +100,22 @@ class NoisyPublisher implements IngestTarget {
     });
     const text = await res.body.text();
     return { status: res.statusCode, json: (text ? JSON.parse(text) : null) as T };
+  }
+
+  /** The slow tenant and its endpoints (slow-tenant scenario). */
+  async setUpSlowTenant(slowUrl: string): Promise<void> {
+    const tenant = await this.call("POST", "/v1/tenants", { id: SLOW_TENANT, name: "Slow neighbour" });
+    if (tenant.status !== 201) throw new Error(`creating the slow tenant: ${tenant.status}`);
+    for (let i = 0; i < SLOW_ENDPOINTS; i++) {
+      const res = await this.call("POST", `/v1/tenants/${SLOW_TENANT}/endpoints`, { url: `${slowUrl}?ep=${i}`, event_types: ["slow.*"] });
+      if (res.status !== 201) throw new Error(`creating a slow endpoint: ${res.status} ${JSON.stringify(res.json)}`);
+    }
+  }
+
+  /** One event to the slow tenant: a request to each of its 70 endpoints. */
+  async publishSlow(n: number): Promise<void> {
+    const res = await this.call("POST", `/v1/tenants/${SLOW_TENANT}/events`, { type: "slow.event", data: { n } });
+    if (res.status !== 202) throw new Error(`slow publish: ${res.status}`);
   }
 
   async setUp(sinkUrl: string, hangUrl: string, secret: string): Promise<void> {
@@ -143,7 +184,8 @@ interface RunResult {
   publishErrors: number;
 }
 
-async function runOnce(kind: StoreKind, noisy: boolean, sink: Sink, hangUrl: string): Promise<RunResult> {
+async function runOnce(kind: StoreKind, scenario: Scenario, sink: Sink, hangUrl: string, slowUrl: string): Promise<RunResult> {
+  const noisy = scenario === "never-answering";
   const store = await createStore(kind, PG_ADMIN_URL);
   let hookd: HookdProcess | null = null;
   const publisher: { current: NoisyPublisher | null } = { current: null };
@@ -155,10 +197,22 @@ async function runOnce(kind: StoreKind, noisy: boolean, sink: Sink, hangUrl: str
     const pub = new NoisyPublisher(hookd.url, adminKey, noisy);
     publisher.current = pub;
     await pub.setUp(sink.hookUrl, hangUrl, secret);
+    if (scenario === "slow-tenant") await pub.setUpSlowTenant(slowUrl);
     await sink.reset(secret);
+    // The slow tenant publishes beside the load, from a second before it until it ends.
+    let slowing = scenario === "slow-tenant";
+    let slowErrors = 0;
+    const slowLoop = (async () => {
+      for (let n = 0; slowing; n++) {
+        await pub.publishSlow(n).catch(() => slowErrors++);
+        await new Promise((r) => setTimeout(r, 1_000 / SLOW_EVENTS_PER_S));
+      }
+    })();
+    if (slowing) await new Promise((r) => setTimeout(r, 1_000));
     // Twice the events in the noisy run: the healthy endpoints get the same load, the broken one as much again.
     const rate = noisy ? RATE * 2 : RATE;
-    const load = await pacedLoad(pub, rate, SECONDS, "batch", 0);
+    const load = await pacedLoad(pub, rate, SECONDS, "batch", 0).finally(() => (slowing = false));
+    await slowLoop;
     const healthy = load.published.filter((p) => pub.healthy.has(p.id));
     // Wait for every healthy event (or give up after 30 s without progress).
     let last = -1;
@@ -195,7 +249,7 @@ async function runOnce(kind: StoreKind, noisy: boolean, sink: Sink, hangUrl: str
       p99Ms: percentile(e2e, 99),
       healthyEvents: healthy.length,
       missing,
-      publishErrors: load.errors,
+      publishErrors: load.errors + slowErrors,
     };
   } finally {
     await publisher.current?.close();
@@ -216,35 +270,46 @@ async function main(): Promise<number> {
       return 2;
     }
   }
-  log(`${HEALTHY} healthy endpoints, ${RATE} healthy events/s for ${SECONDS} s per run; noisy runs add a never-answering endpoint with as many events again`);
+  log(
+    `${HEALTHY} healthy endpoints, ${RATE} healthy events/s for ${SECONDS} s per run; the never-answering run adds an endpoint that never answers with as many events again, the slow-tenant run another tenant with ${SLOW_ENDPOINTS} endpoints answering after ${SLOW_ANSWER_MS / 1000} s and ${SLOW_EVENTS_PER_S} event/s`,
+  );
   const sink = await Sink.start();
   const hang = await startHangingReceiver();
+  const slow = await startSlowReceiver();
   const lines: string[] = [];
   let void_ = false;
   try {
     for (const kind of STORES) {
       log(`${kind}: clean run`);
-      const clean = await runOnce(kind, false, sink, hang.url);
-      log(`${kind}: noisy run`);
-      const noisy = await runOnce(kind, true, sink, hang.url);
-      const ratio = noisy.healthyRps / clean.healthyRps;
+      const clean = await runOnce(kind, "clean", sink, hang.url, slow.url);
       const row = (name: string, r: RunResult) =>
-        `  ${name.padEnd(6)} healthy ${String(Math.round(r.healthyRps)).padStart(6)}/s   p50 ${String(Math.round(r.p50Ms)).padStart(5)} ms   p99 ${String(Math.round(r.p99Ms)).padStart(5)} ms   (${r.healthyEvents} healthy events, ${r.missing} missing, ${r.publishErrors} publish errors)`;
-      log(`${kind}:\n${row("clean", clean)}\n${row("noisy", noisy)}\n  ratio noisy/clean ${ratio.toFixed(3)}`);
-      if (clean.missing > 0 || noisy.missing > 0 || clean.publishErrors > 0 || noisy.publishErrors > 0) void_ = true;
-      lines.push(
-        `BENCH_ISOLATION ${JSON.stringify({
-          store: kind,
-          clean_rps: num(clean.healthyRps, 1),
-          noisy_rps: num(noisy.healthyRps, 1),
-          ratio: num(ratio, 3),
-          healthy_p99_ms: num(noisy.p99Ms, 1),
-        })}`,
-      );
+        `  ${name.padEnd(15)} healthy ${String(Math.round(r.healthyRps)).padStart(6)}/s   p50 ${String(Math.round(r.p50Ms)).padStart(5)} ms   p99 ${String(Math.round(r.p99Ms)).padStart(5)} ms   (${r.healthyEvents} healthy events, ${r.missing} missing, ${r.publishErrors} publish errors)`;
+      const report = [row("clean", clean)];
+      if (clean.missing > 0 || clean.publishErrors > 0) void_ = true;
+      for (const scenario of ["never-answering", "slow-tenant"] as const) {
+        log(`${kind}: ${scenario} run`);
+        const disturbed = await runOnce(kind, scenario, sink, hang.url, slow.url);
+        const ratio = disturbed.healthyRps / clean.healthyRps;
+        report.push(`${row(scenario, disturbed)}   ratio ${ratio.toFixed(3)}`);
+        if (disturbed.missing > 0 || disturbed.publishErrors > 0) void_ = true;
+        lines.push(
+          `BENCH_ISOLATION ${JSON.stringify({
+            store: kind,
+            scenario,
+            clean_rps: num(clean.healthyRps, 1),
+            noisy_rps: num(disturbed.healthyRps, 1),
+            ratio: num(ratio, 3),
+            healthy_p99_ms: num(disturbed.p99Ms, 1),
+          })}`,
+        );
+      }
+      log(`${kind}:\n${report.join("\n")}`);
     }
   } finally {
-    hang.server.closeAllConnections();
-    hang.server.close();
+    for (const s of [hang.server, slow.server]) {
+      s.closeAllConnections();
+      s.close();
+    }
     await sink.stop();
   }
   for (const line of lines) process.stdout.write(`${line}\n`);

@@ -27,9 +27,13 @@ export async function openChaosDb(url: string): Promise<ChaosDb> {
 }
 
 export const UNFINISHED_SQL = "SELECT count(*) AS n FROM deliveries WHERE status IN ('pending', 'failed')";
+/**
+ * Endpoints still held by an owner whose hold ran out more than a second ago while they have unfinished deliveries:
+ * work a dead worker left that nobody took over (each endpoint's queue row names its owner and how long it holds).
+ */
 export const EXPIRED_LEASES_SQL = (now: number) =>
-  `SELECT count(*) AS n FROM deliveries WHERE lease_token IS NOT NULL AND locked_until < ${now - 1000}
-   AND status IN ('pending', 'failed')`;
+  `SELECT count(*) AS n FROM endpoint_queue q WHERE q.owner IS NOT NULL AND q.owner_until < ${now - 1000}
+   AND EXISTS (SELECT 1 FROM deliveries d WHERE d.endpoint_id = q.endpoint_id AND d.status IN ('pending', 'failed'))`;
 export const DEAD_SQL = "SELECT event_id, endpoint_id FROM deliveries WHERE status = 'dead'";
 export const STATUS_SQL = "SELECT status, count(*) AS n FROM deliveries GROUP BY status";
 /** Deliveries whose attempt numbers are not exactly 1..n. */

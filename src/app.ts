@@ -41,6 +41,9 @@ import { createOutboundAgent } from "./outbound/agent.ts";
 import { createEgressPolicy } from "./outbound/egress-policy.ts";
 import type { AddressResolver } from "./outbound/target-check.ts";
 import { Metrics } from "./observability/metrics.ts";
+import { observeAll } from "./observability/observers.ts";
+import type { AttemptSpans, ThreadTracing } from "./observability/tracing/index.ts";
+import { tracingSettings } from "./observability/tracing/settings.ts";
 import { openSecretBox } from "./secrets/keyring.ts";
 import { withBackoff } from "./retry/with-backoff.ts";
 import { resealHeaders } from "./secrets/reseal-headers.ts";
@@ -154,6 +157,12 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
   let agent: Dispatcher | null = null;
   let schemaPool: SchemaValidationPool | null = null;
   let relays: OutboxRelay[] = [];
+  // OpenTelemetry only when an OTLP endpoint is set; otherwise not even its packages load (observability/tracing/).
+  const traceSettings = tracingSettings(config);
+  const tracing: ThreadTracing | null = traceSettings
+    ? (await import("./observability/tracing/index.ts")).startThreadTracing(traceSettings, "api")
+    : null;
+  let attemptSpans: AttemptSpans | null = null;
   try {
     await migrateWithRetry(store, log);
     await sealLegacySecrets(store, secretBox, now(), log);
@@ -187,10 +196,13 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     const eventTypeCatalogue = new EventTypeCatalogue(store, log);
     schemaPool = new SchemaValidationPool({ timeLimitMs: config.schemaValidationTimeoutMs });
     const typeCheck = new IngestCheck(eventTypeCatalogue, schemaPool, config.strictEventTypes);
-    const events = new EventService(store, Date.now, typeCheck, {
-      fullBytes: config.maxEventBytes,
-      thinBytes: config.maxThinEventBytes,
-    });
+    const events = new EventService(
+      store,
+      Date.now,
+      typeCheck,
+      { fullBytes: config.maxEventBytes, thinBytes: config.maxThinEventBytes },
+      tracing?.ingest ?? null,
+    );
     if (role === "all" || role === "api") {
       const tenants = new TenantService(store, Date.now, () => runner.wake());
       const auth = new Authenticator(store, log);
@@ -244,7 +256,10 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
         agent =
           opts.dispatcher ??
           createOutboundAgent({ policy: policy.network, ...(policy.resolver ? { resolver: policy.resolver } : {}) });
-        const inProcess = createDeliveryWorker(workerConfig, { queue: store, dispatcher: agent, policy, secretBox, log, now, observer: metrics });
+        // The delivery thread records its own attempt spans; in-process, this thread's provider does.
+        attemptSpans = tracing?.attempts(store, log) ?? null;
+        const observer = observeAll(metrics, attemptSpans);
+        const inProcess = createDeliveryWorker(workerConfig, { queue: store, dispatcher: agent, policy, secretBox, log, now, observer });
         inProcess.start();
         worker = inProcess;
       }
@@ -283,6 +298,9 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
         await taskRunner?.stop();
         await worker?.stop();
         if (agent && !opts.dispatcher) await agent.close();
+        // The last attempts' spans read their events' trace contexts: before the store closes.
+        await attemptSpans?.flush();
+        await tracing?.shutdown().catch((err: unknown) => log.warn({ err }, "exporting the last spans failed"));
         await store.close();
       })();
       return closing;
@@ -293,6 +311,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     await Promise.all(relays.map((r) => r.stop().catch(() => undefined)));
     await schemaPool?.close().catch(() => undefined);
     await taskRunner?.stop().catch(() => undefined);
+    await tracing?.shutdown().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw err;
   }

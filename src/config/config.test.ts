@@ -83,6 +83,14 @@ describe("loadConfig", () => {
       HOOKD_PAYLOAD_URL_TTL_S: "60",
       HOOKD_OUTBOX_URLS: "postgres://app@db/app, postgresql://app@db2/app",
       HOOKD_OUTBOX_POLL_INTERVAL_MS: "250",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "https://traces.example/v1/traces",
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/protobuf",
+      OTEL_EXPORTER_OTLP_HEADERS: "api-key=a%3Db",
+      OTEL_EXPORTER_OTLP_TRACES_HEADERS: "x-team=core",
+      OTEL_SERVICE_NAME: "webhooks",
+      OTEL_SDK_DISABLED: "true",
     });
     expect(config).toEqual({
       databaseUrl: "postgres://user:pw@db:5432/hookd",
@@ -131,6 +139,14 @@ describe("loadConfig", () => {
       payloadUrlTtlS: 60,
       outboxUrls: ["postgres://app@db/app", "postgresql://app@db2/app"],
       outboxPollIntervalMs: 250,
+      otlpEndpoint: "http://collector:4318",
+      otlpTracesEndpoint: "https://traces.example/v1/traces",
+      otlpProtocol: "http/json",
+      otlpTracesProtocol: "http/protobuf",
+      otlpHeaders: { "api-key": "a=b" },
+      otlpTracesHeaders: { "x-team": "core" },
+      otelServiceName: "webhooks",
+      otelSdkDisabled: true,
     });
     expect(storeKind(config)).toBe("postgres");
   });
@@ -248,7 +264,7 @@ describe("SETTINGS", () => {
     const keys = SETTINGS.map((s) => s.key);
     expect(new Set(envs).size).toBe(envs.length);
     expect(new Set(keys).size).toBe(keys.length);
-    for (const env of envs) expect(env).toMatch(/^HOOKD_[A-Z_]+$/);
+    for (const env of envs) expect(env).toMatch(/^(HOOKD|OTEL)_[A-Z_]+$/);
   });
 
   it("gives every setting a default its own parser would accept", () => {
@@ -271,7 +287,7 @@ describe("SETTINGS", () => {
       for (const line of lines.slice(header + 2)) {
         if (!line.startsWith("|")) break;
         const cells = line.split(" | ");
-        const env = /^\| `(HOOKD_[A-Z0-9_]+)`$/.exec(cells[0] ?? "")?.[1];
+        const env = /^\| `((?:HOOKD|OTEL)_[A-Z0-9_]+)`$/.exec(cells[0] ?? "")?.[1];
         expect(env, `a row that does not start with a backticked setting: ${line}`).toBeDefined();
         rows.push({ env: env!, defaultCell: (cells[1] ?? "").trim() });
       }

@@ -55,7 +55,18 @@ export interface Config {
   payloadUrlTtlS: number;
   outboxUrls: readonly string[];
   outboxPollIntervalMs: number;
+  otlpEndpoint: string | null;
+  otlpTracesEndpoint: string | null;
+  otlpProtocol: OtlpProtocol;
+  otlpTracesProtocol: OtlpProtocol | null;
+  otlpHeaders: Readonly<Record<string, string>>;
+  otlpTracesHeaders: Readonly<Record<string, string>>;
+  otelServiceName: string;
+  otelSdkDisabled: boolean;
 }
+
+/** The OTLP transports hookd exports traces with (OTEL_EXPORTER_OTLP_PROTOCOL). */
+export type OtlpProtocol = "http/protobuf" | "http/json";
 
 interface Setting<K extends keyof Config> {
   env: string;
@@ -87,6 +98,40 @@ function bool(raw: string): boolean {
   if (raw === "true" || raw === "1") return true;
   if (raw === "false" || raw === "0") return false;
   throw new Error("must be true or false");
+}
+
+function httpUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error("must be an http:// or https:// URL");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("must be an http:// or https:// URL");
+  return raw;
+}
+
+function otlpProtocol(raw: string): OtlpProtocol {
+  if (raw === "http/protobuf" || raw === "http/json") return raw;
+  if (raw === "grpc") throw new Error("grpc is not supported: use http/protobuf or http/json (a collector's port 4318)");
+  throw new Error("must be http/protobuf or http/json");
+}
+
+/** `k1=v1,k2=v2` with URL-encoded values, as the OpenTelemetry specification writes OTLP headers. */
+function otlpHeaders(raw: string): Readonly<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const pair of raw.split(",")) {
+    if (pair.trim() === "") continue;
+    const eq = pair.indexOf("=");
+    const name = pair.slice(0, eq).trim();
+    if (eq < 1 || name === "") throw new Error("must be name=value pairs, comma-separated");
+    try {
+      out[name.toLowerCase()] = decodeURIComponent(pair.slice(eq + 1).trim());
+    } catch {
+      throw new Error(`the value of ${name} is not URL-encoded correctly`);
+    }
+  }
+  return Object.freeze(out);
 }
 
 export const SETTINGS = [
@@ -390,6 +435,68 @@ export const SETTINGS = [
     doc: "How often an outbox relay looks for rows without being notified (a missed notification, a relay that stopped).",
     default: 1_000,
     parse: int(10, 60_000),
+  },
+  // OpenTelemetry's own variables (observability/tracing/), so collectors and platforms configure hookd as they do
+  // every other service. Tracing is on when an endpoint is set and the SDK is not disabled.
+  {
+    env: "OTEL_EXPORTER_OTLP_ENDPOINT",
+    key: "otlpEndpoint",
+    doc: "OTLP/HTTP base URL of a collector (traces go to <url>/v1/traces). Unset: no tracing, at no cost.",
+    default: null,
+    parse: httpUrl,
+  },
+  {
+    env: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    key: "otlpTracesEndpoint",
+    doc: "Full URL traces are sent to; wins over OTEL_EXPORTER_OTLP_ENDPOINT, and turns tracing on alone.",
+    default: null,
+    parse: httpUrl,
+  },
+  {
+    env: "OTEL_EXPORTER_OTLP_PROTOCOL",
+    key: "otlpProtocol",
+    doc: "http/protobuf or http/json (grpc is not supported).",
+    default: "http/protobuf",
+    parse: otlpProtocol,
+  },
+  {
+    env: "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+    key: "otlpTracesProtocol",
+    doc: "The protocol for traces; wins over OTEL_EXPORTER_OTLP_PROTOCOL.",
+    default: null,
+    parse: otlpProtocol,
+  },
+  {
+    env: "OTEL_EXPORTER_OTLP_HEADERS",
+    key: "otlpHeaders",
+    doc: "Headers sent with every export, as key=value pairs, comma-separated, values URL-encoded (e.g. an API key).",
+    default: Object.freeze({}),
+    defaultText: "",
+    sensitive: true,
+    parse: otlpHeaders,
+  },
+  {
+    env: "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+    key: "otlpTracesHeaders",
+    doc: "Headers for trace exports, added to OTEL_EXPORTER_OTLP_HEADERS (a name in both takes this value).",
+    default: Object.freeze({}),
+    defaultText: "",
+    sensitive: true,
+    parse: otlpHeaders,
+  },
+  {
+    env: "OTEL_SERVICE_NAME",
+    key: "otelServiceName",
+    doc: "The service.name of hookd's spans.",
+    default: "hookd",
+    parse: text,
+  },
+  {
+    env: "OTEL_SDK_DISABLED",
+    key: "otelSdkDisabled",
+    doc: "true turns tracing off even with an endpoint set.",
+    default: false,
+    parse: bool,
   },
 ] as const satisfies readonly Setting<keyof Config>[];
 

@@ -363,6 +363,13 @@ export class DeliveryWorker {
     this.cycleWake.notify();
     this.opts.observer?.attempted({
       tenantId: item.tenantId,
+      endpointId: item.endpointId,
+      eventId: item.eventId,
+      deliveryId: item.deliveryId,
+      attempt: r.attempt.attempt,
+      startedAt: r.attempt.startedAt,
+      statusCode: r.attempt.statusCode,
+      errorClass: r.attempt.errorClass,
       outcome: run.classification.outcome,
       status: r.status,
       durationMs: run.durationMs,

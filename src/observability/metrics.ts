@@ -13,12 +13,21 @@
  * overwhelms Prometheus on a multi-tenant install. HOOKD_METRICS_TENANT_LABELS=true opts in.
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { AttemptOutcome, DeliveryStatus } from "../domain/types.ts";
+import type { AttemptOutcome, DeliveryStatus, ErrorClass } from "../domain/types.ts";
 import type { QueueStats } from "../store/store.ts";
 
 /** What the worker reports after each attempt (observability subscribes; delivery code knows nothing of Prometheus). */
 export interface AttemptObservation {
   tenantId: string;
+  endpointId: string;
+  eventId: string;
+  deliveryId: string;
+  /** The attempt's number (1 for the first). */
+  attempt: number;
+  startedAt: number;
+  /** The receiver's status code; null when no answer came (a timeout, a refused connection). */
+  statusCode: number | null;
+  errorClass: ErrorClass | null;
   outcome: AttemptOutcome;
   /** The delivery's state after the attempt. */
   status: DeliveryStatus;

@@ -1,7 +1,8 @@
 /**
  * The transactional outbox for producers, as one import: the helper a producer calls in its own transaction, the
- * table's DDL and its installer. A client package re-exports this module (`import { outbox } from ...`). The relay
- * that moves rows into hookd (relay.ts) is hookd's own and is not part of it.
+ * table's DDL and its installer. Producers get the helper from the client package instead (`import { outbox } from
+ * "@hookd/client"`, packages/client/src/outbox.ts, which stands alone and names the tenant `tenant_id`); this one
+ * serves hookd's own tests. The relay that moves rows into hookd (relay.ts) is hookd's own and is not part of it.
  */
 import { OUTBOX_DDL } from "./ddl.ts";
 import { installOutbox } from "./install.ts";

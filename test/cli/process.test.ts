@@ -65,7 +65,7 @@ describe("--help", () => {
     expect(r.stdout).toMatch(new RegExp(`^Usage: hookd ${path} `));
     if (PRODUCER.has(path)) {
       // Acts on the producer's database given on the command line, so it says it reads no hookd settings.
-      expect(r.stdout).toMatch(/Environment:\n  none: the producer's database is given with --database-url/);
+      expect(r.stdout).toMatch(/Environment:\n {2}none: the producer's database is given with --database-url/);
       expect(r.stdout).not.toContain("HOOKD_DATABASE_URL");
     } else if (SERVER.has(path)) {
       expect(r.stdout).toContain("HOOKD_DATABASE_URL");

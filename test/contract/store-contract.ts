@@ -370,6 +370,19 @@ export function runStoreContract(kind: StoreKind): void {
         expect((await store.getEvent("acme", ev.id))?.dataJson).toBe(dataJson);
       });
 
+      it("keeps each event's trace context for attempt spans, on the grouped and the per-request path", async () => {
+        const traceparent = (n: number) => `00-${"a".repeat(31)}${n}-${"b".repeat(15)}${n}-01`;
+        const grouped = event({ traceContext: traceparent(1) });
+        const perRequest = event({ id: "traced-own-id", generatedId: false, traceContext: traceparent(2) });
+        const untraced = event();
+        await store.ingest(ingestRequest("acme", [grouped]));
+        await store.ingest(ingestRequest("acme", [perRequest, untraced]));
+        const found = await store.eventTraceContexts("acme", [grouped.id, perRequest.id, untraced.id, "evt_missing"]);
+        expect(Object.fromEntries(found)).toEqual({ [grouped.id]: traceparent(1), [perRequest.id]: traceparent(2) });
+        expect((await store.eventTraceContexts("globex", [grouped.id])).size).toBe(0);
+        expect((await store.eventTraceContexts("acme", [])).size).toBe(0);
+      });
+
       it("writes a batch atomically, fanning out each event", async () => {
         await store.insertEndpoint(endpoint("acme"));
         const events = Array.from({ length: 250 }, () => event());
@@ -491,6 +504,36 @@ export function runStoreContract(kind: StoreKind): void {
         const before = woken;
         await store.ingest(ingestRequest("acme", [event()]));
         await vi_waitFor(() => woken > before);
+        unsubscribe();
+      });
+    });
+
+    describe("endpoint changes", () => {
+      it("tells subscribers which tenant's endpoint was edited, disabled, rotated or deleted, after the commit", async () => {
+        await store.insertTenant(tenant("acme"));
+        await store.insertTenant(tenant("globex"));
+        const seen: (string | null)[] = [];
+        // What a subscriber is told must be visible when it is told: the owner re-reads the endpoint at once.
+        const unsubscribe = store.subscribeEndpointChanges((tenantId) => seen.push(tenantId));
+        const ep = endpoint("acme");
+        await store.insertEndpoint(ep);
+        // PostgreSQL also announces a creation (ingest's subscription caches hear it), or, if its listener connected
+        // only now, "anything may have changed" (null); SQLite's owners need no word of a new endpoint.
+        if (store.kind === "postgres") await vi_waitFor(() => seen.includes("acme") || seen.includes(null));
+        const base = seen.filter((t) => t === "acme").length;
+        const heard = async (n: number) => vi_waitFor(() => seen.filter((t) => t === "acme").length >= base + n);
+        await store.updateEndpoint("acme", ep.id, { disabled: true, disabledReason: "by hand" }, T0 + 1);
+        await heard(1);
+        await store.rotateEndpointSecret("acme", ep.id, { sealedSecret: "s2", publicKey: null, previousExpiresAt: null }, T0 + 2);
+        await heard(2);
+        await store.deleteEndpoint("acme", ep.id);
+        await heard(3);
+        // Another tenant's edit is announced under its own id, not this one's.
+        const other = endpoint("globex");
+        await store.insertEndpoint(other);
+        await store.updateEndpoint("globex", other.id, { url: "https://elsewhere.example" }, T0 + 3);
+        await vi_waitFor(() => seen.includes("globex"));
+        expect(seen.filter((t) => t === "acme")).toHaveLength(base + 3);
         unsubscribe();
       });
     });

@@ -36,7 +36,9 @@ export async function startHookd(
   let out = "";
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`hookd did not start in 20 s:\n${out}`)), 20_000);
+    // Generous: on a machine loaded by other jobs, a SQLite start (the delivery thread loads its own copy of the code)
+    // took over 20 s; a process that never starts still fails here.
+    const timer = setTimeout(() => reject(new Error(`hookd did not start in 60 s:\n${out}`)), 60_000);
     const onData = (chunk: Buffer) => {
       // Keep reading so the child never blocks on a full pipe, but hold only the recent output.
       out = (out + chunk.toString()).slice(-256 * 1024);

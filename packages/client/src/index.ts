@@ -6,8 +6,23 @@
  * @example
  * const hookd = createHookdClient({ baseUrl: "http://127.0.0.1:8080", apiKey: process.env.HOOKD_API_KEY! });
  * const tenant = await unwrap(hookd.POST("/v1/tenants", { body: { name: "Acme" } }));
+ *
+ * It also carries the producer's half of the transactional outbox (outbox.ts): `outbox.publish(client, event)` in
+ * the producer's own `pg` transaction.
  */
 export { createHookdClient, type HookdClient, type HookdClientOptions } from "./client.js";
 export { HookdApiError, unwrap } from "./errors.js";
 export type * from "./types.js";
 export type { paths } from "./openapi.js";
+export {
+  createOutbox,
+  newEventId,
+  type Outbox,
+  OutboxEventError,
+  type OutboxEvent,
+  type OutboxOptions,
+  type OutboxPublished,
+  outbox,
+  type Queryable,
+  type TenantOutbox,
+} from "./outbox.js";

@@ -40,10 +40,35 @@ console.log(JSON.stringify({ name: tenant.name, refused }));
     expect(JSON.parse(out.stdout)).toEqual({ name: "packed", refused: "TENANT_NOT_FOUND" });
   });
 
+  it("carries the outbox helper for plain Node without pg installed (an optional peer)", async () => {
+    writeFileSync(
+      join(install.dir, "outbox.mjs"),
+      `import { outbox, OutboxEventError } from "@hookd/client";
+let pgMissing = false;
+try { await import("pg"); } catch { pgMissing = true; }
+const sent = [];
+const client = { query: async (text, values) => { sent.push({ text, values }); } };
+const { id } = await outbox.publish(client, { tenant_id: "acme", type: "invoice.paid", data: { n: 1 } });
+let refused = "";
+try { await outbox.publish(client, { tenant_id: "acme", type: "bad type", data: {} }); } catch (e) { refused = e instanceof OutboxEventError ? e.name : String(e); }
+console.log(JSON.stringify({ pgMissing, id, sent, refused }));
+`,
+    );
+    const out = await runNode(["outbox.mjs"], {}, install.dir);
+    expect(out.status, out.stderr).toBe(0);
+    const result = JSON.parse(out.stdout) as { pgMissing: boolean; id: string; sent: { text: string; values: unknown[] }[]; refused: string };
+    expect(result.pgMissing).toBe(true);
+    expect(result.id).toMatch(/^evt_[0-9A-Z]{26}$/);
+    expect(result.sent).toHaveLength(1);
+    expect(result.sent[0]!.text).toMatch(/^INSERT INTO hookd_outbox /);
+    expect(result.sent[0]!.values).toEqual([result.id, "acme", "invoice.paid", '{"n":1}', null]);
+    expect(result.refused).toBe("OutboxEventError");
+  });
+
   it("type-checks a strict TypeScript consumer, and the generated types catch wrong paths and bodies", () => {
     writeFileSync(
       join(install.dir, "consumer.ts"),
-      `import { createHookdClient, type Delivery, type Endpoint, unwrap } from "@hookd/client";
+      `import { createHookdClient, createOutbox, type Delivery, type Endpoint, outbox, type Queryable, unwrap } from "@hookd/client";
 const hookd = createHookdClient({ baseUrl: "http://127.0.0.1:8080", apiKey: "hk_x" });
 export async function main(): Promise<void> {
   const page = await unwrap(hookd.GET("/v1/tenants/{tenant_id}/deliveries", { params: { path: { tenant_id: "acme" }, query: { status: "dead" } } }));
@@ -56,8 +81,16 @@ export async function main(): Promise<void> {
   // @ts-expect-error an event needs a type
   await hookd.POST("/v1/tenants/{tenant_id}/events", { params: { path: { tenant_id: "a" } }, body: { data: {} } });
 }
+export async function publishInTransaction(tx: Queryable): Promise<string> {
+  const { id } = await outbox.publish(tx, { tenant_id: "acme", type: "invoice.paid", data: { invoice: 1 }, idempotency_key: "k" });
+  // @ts-expect-error an outbox without a bound tenant needs tenant_id
+  await outbox.publish(tx, { type: "invoice.paid", data: {} });
+  await createOutbox({ tenant_id: "acme" }).publish(tx, { type: "invoice.paid", data: {} });
+  return id;
+}
 `,
     );
     expect(typeCheck(install, "consumer.ts")).toBe("");
-  });
+    // A whole tsc run over the consumer and the package's types: tens of seconds on a busy machine.
+  }, 120_000);
 });

@@ -5,6 +5,8 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { createLogger } from "../../observability/logger.ts";
+import { observeAll } from "../../observability/observers.ts";
+import { tracingSettings } from "../../observability/tracing/settings.ts";
 import type { AttemptObservation } from "../../observability/metrics.ts";
 import { createOutboundAgent } from "../../outbound/agent.ts";
 import { createEgressPolicy } from "../../outbound/egress-policy.ts";
@@ -39,6 +41,12 @@ try {
     send({ type: "attempts", observations: pending });
     pending = [];
   };
+  // The thread exports its attempt spans itself: a tracer provider cannot be shared across threads.
+  const traceSettings = tracingSettings(config);
+  const tracing = traceSettings
+    ? (await import("../../observability/tracing/index.ts")).startThreadTracing(traceSettings, "delivery")
+    : null;
+  const spans = tracing?.attempts(store, log) ?? null;
   // A thread started again after a crash: its predecessor's endpoints are free at once (one process owns them all).
   await store.forgetOwners(Date.now());
   const worker = createDeliveryWorker(config, {
@@ -47,12 +55,15 @@ try {
     policy,
     secretBox,
     log,
-    observer: {
-      attempted(o) {
-        pending.push(o);
-        timer ??= setTimeout(flush, REPORT_EVERY_MS);
+    observer: observeAll(
+      {
+        attempted(o) {
+          pending.push(o);
+          timer ??= setTimeout(flush, REPORT_EVERY_MS);
+        },
       },
-    },
+      spans,
+    ),
   });
   port.on("message", (m: ToThread) => {
     if (m.type === "work") store.notifyWork();
@@ -63,6 +74,8 @@ try {
         if (timer) clearTimeout(timer);
         flush();
         await agent.close();
+        await spans?.flush();
+        await tracing?.shutdown().catch((err: unknown) => log.warn({ err }, "exporting the last spans failed"));
         await store.close();
         send({ type: "stopped" });
         port.close();

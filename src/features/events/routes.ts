@@ -8,6 +8,7 @@ import type { FastifyReply } from "fastify";
 import { requireTenantAccess } from "../../http/auth.ts";
 import { TenantParams } from "../../http/common-schemas.ts";
 import type { ApiContext } from "../../http/context.ts";
+import type { TraceCarrier } from "../../observability/tracing/trace-context.ts";
 import { deliveryToApi } from "../deliveries/schemas.ts";
 import type { EventService, PublishResult } from "./service.ts";
 import {
@@ -24,6 +25,12 @@ import {
 export const MAX_BATCH_BODY_BYTES = 16 * 1024 * 1024;
 /** Room for the envelope around the data of a single event (type, id, keys). */
 const SINGLE_ENVELOPE_BYTES = 16 * 1024;
+
+/** The producer's W3C trace headers, for the ingest span to continue (when tracing is on). */
+function traceCarrier(headers: Record<string, string | string[] | undefined>): TraceCarrier {
+  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+  return { traceparent: one(headers.traceparent), tracestate: one(headers.tracestate) };
+}
 
 function sendPublished(reply: FastifyReply, result: PublishResult, render: (r: PublishResult) => string) {
   if (result.replayed) reply.header("idempotent-replayed", "true");
@@ -53,7 +60,14 @@ export function eventRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
       async (req, reply) => {
         await access(req, req.params.tenant_id);
         const render = (events: Parameters<typeof ingestedToApi>[0][]) => JSON.stringify(ingestedToApi(events[0]!));
-        const result = await ctx.events.publish(req.params.tenant_id, "single", [req.body], req.headers["idempotency-key"], render);
+        const result = await ctx.events.publish(
+          req.params.tenant_id,
+          "single",
+          [req.body],
+          req.headers["idempotency-key"],
+          render,
+          traceCarrier(req.headers),
+        );
         if (!result.replayed) ctx.metrics.eventsAccepted(req.params.tenant_id, result.events.length);
         return sendPublished(reply, result, (r) => (r.replayed ? r.responseJson : render(r.events)));
       },
@@ -75,6 +89,7 @@ export function eventRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
           req.body.events,
           req.headers["idempotency-key"],
           render,
+          traceCarrier(req.headers),
         );
         if (!result.replayed) ctx.metrics.eventsAccepted(req.params.tenant_id, result.events.length);
         return sendPublished(reply, result, (r) => (r.replayed ? r.responseJson : render(r.events)));

@@ -12,6 +12,8 @@ import type { Delivery, StoredEvent } from "../../domain/types.ts";
 import { AppError } from "../../errors/app-error.ts";
 import type { IngestedEvent, NewEvent, Store } from "../../store/store.ts";
 import type { IngestCheck } from "../event-types/ingest-check.ts";
+import type { IngestSpan, IngestTracer } from "../../observability/tracing/ingest-spans.ts";
+import type { TraceCarrier } from "../../observability/tracing/trace-context.ts";
 import { MAX_EVENT_BYTES } from "./schemas.ts";
 
 export interface EventSizeLimits {
@@ -42,6 +44,8 @@ export class EventService {
     /** Declared types and their schemas (strict mode, validation); without it every type is accepted as is. */
     private readonly typeCheck?: IngestCheck,
     readonly limits: EventSizeLimits = DEFAULT_EVENT_LIMITS,
+    /** Spans for each publish, when tracing is on (observability/tracing/). */
+    private readonly tracer: IngestTracer | null = null,
   ) {}
 
   /** The largest event data accepted from any tenant at all. */
@@ -73,6 +77,7 @@ export class EventService {
    * @param shape which route the events came from: part of the idempotency hash, so one key reused across the
    *   single and batch routes is refused instead of replaying the other route's answer shape.
    * @param render serialises the 202 body; it is stored with the idempotency key so a repeat gets the same bytes.
+   * @param carrier the producer's trace headers, continued by the ingest span when tracing is on.
    */
   async publish(
     tenantId: string,
@@ -80,6 +85,27 @@ export class EventService {
     inputs: EventInput[],
     idempotencyKey: string | undefined,
     render: (events: IngestedEvent[]) => string,
+    carrier?: TraceCarrier,
+  ): Promise<PublishResult> {
+    if (!this.tracer) return this.publishTraced(tenantId, shape, inputs, idempotencyKey, render, null);
+    const span = this.tracer.start({ tenantId, shape, events: inputs.length, carrier });
+    try {
+      const result = await this.publishTraced(tenantId, shape, inputs, idempotencyKey, render, span);
+      span.end();
+      return result;
+    } catch (err) {
+      span.end(err);
+      throw err;
+    }
+  }
+
+  private async publishTraced(
+    tenantId: string,
+    shape: "single" | "batch",
+    inputs: EventInput[],
+    idempotencyKey: string | undefined,
+    render: (events: IngestedEvent[]) => string,
+    span: IngestSpan | null,
   ): Promise<PublishResult> {
     assertUniqueIds(inputs);
     await this.typeCheck?.check(tenantId, inputs, shape === "batch");
@@ -97,6 +123,9 @@ export class EventService {
       return { id: input.id ?? newId("evt"), generatedId: input.id === undefined, type: input.type, dataJson, createdAt: at };
     });
     if (oversized) await this.assertOversizedAllowed(tenantId);
+    // The fan-out span's context goes into the store with each event: the worker that sends them continues it.
+    const traceContext = span?.startFanOut() ?? null;
+    if (traceContext !== null) for (const e of events) e.traceContext = traceContext;
     const idempotency = idempotencyKey
       ? {
           key: idempotencyKey,
@@ -105,6 +134,13 @@ export class EventService {
         }
       : null;
     const result = await this.store.ingest({ tenantId, events, idempotency, renderResponse: render });
+    if (span && result.kind === "created") {
+      span.fannedOut({
+        replayed: false,
+        eventIds: result.events.map((e) => e.id),
+        matchedEndpoints: result.events.reduce((n, e) => n + e.matchedEndpoints, 0),
+      });
+    } else if (span && result.kind === "replayed") span.fannedOut({ replayed: true, eventIds: [], matchedEndpoints: 0 });
     switch (result.kind) {
       case "created":
         return { replayed: false, events: result.events };

@@ -12,6 +12,8 @@ export interface NewEvent {
   type: string;
   dataJson: string;
   createdAt: number;
+  /** W3C traceparent of the span that fanned the event out, when tracing is on (observability/tracing/). */
+  traceContext?: string | null;
 }
 
 export interface IngestedEvent {
@@ -59,4 +61,9 @@ export interface IngestRequest {
 export interface IngestPort {
   ingest(request: IngestRequest): Promise<IngestResult>;
   getEvent(tenantId: string, id: string): Promise<StoredEvent | null>;
+  /**
+   * The stored trace contexts (traceparent) of these events of the tenant, by event id; events without one, or gone,
+   * are absent. Read only while tracing is on, by whoever records attempt spans.
+   */
+  eventTraceContexts(tenantId: string, eventIds: readonly string[]): Promise<Map<string, string>>;
 }

@@ -15,15 +15,16 @@ import { WORK_CHANNEL } from "./work-listener.ts";
 /**
  * Params: $1 tenants; events $2 tenant, $3 id, $4 type, $5 data, $6 created_at; endpoints $7 id, $8 tenant, $9 count;
  * deliveries $10 id, $11 tenant, $12 event, $13 type, $14 endpoint, $15 rank within its endpoint (1-based), $16 at;
- * $17 now. Answers the tenants that exist and the endpoints that took their deliveries.
+ * $17 now; $18 the events' trace contexts (beside $2-$6). Answers the tenants that exist and the endpoints that took their deliveries.
  */
 const ENQUEUE_SQL = `
 WITH t AS (
   SELECT id FROM tenants WHERE id = ANY ($1::text[]) AND deleting_at IS NULL FOR KEY SHARE
 ), ev AS (
-  INSERT INTO events (tenant_id, id, type, data, created_at)
-  SELECT e.tenant_id, e.id, e.type, e.data, e.at
-  FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS e (tenant_id, id, type, data, at)
+  INSERT INTO events (tenant_id, id, type, data, created_at, trace_context)
+  SELECT e.tenant_id, e.id, e.type, e.data, e.at, e.tc
+  FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $18::text[])
+    AS e (tenant_id, id, type, data, at, tc)
   WHERE e.tenant_id IN (SELECT id FROM t)
   RETURNING 1
 ), locked AS (
@@ -99,6 +100,7 @@ export async function enqueue(db: pg.Pool | pg.PoolClient, batch: EnqueueBatch):
       rank,
       col((x) => x.d.createdAt),
       batch.now,
+      ev((x) => x.event.traceContext ?? null),
     ],
   });
   const row = rows[0];

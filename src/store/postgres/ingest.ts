@@ -73,6 +73,17 @@ export function postgresIngest(ctx: PostgresContext): IngestPort {
       const { rows } = await ctx.pool.query<EventRow>("SELECT * FROM events WHERE tenant_id = $1 AND id = $2", [tenantId, id]);
       return rows[0] ? toEvent(rows[0]) : null;
     },
+
+    async eventTraceContexts(tenantId, eventIds) {
+      const out = new Map<string, string>();
+      if (eventIds.length === 0) return out;
+      const { rows } = await ctx.pool.query<{ id: string; trace_context: string }>(
+        "SELECT id, trace_context FROM events WHERE tenant_id = $1 AND id = ANY ($2::text[]) AND trace_context IS NOT NULL",
+        [tenantId, eventIds],
+      );
+      for (const r of rows) out.set(r.id, r.trace_context);
+      return out;
+    },
   };
 }
 
@@ -146,8 +157,8 @@ async function ingestIn(ctx: PostgresContext, client: pg.PoolClient, req: Ingest
     if (rows[0].disabled) return { kind: "target_disabled" };
   }
   const { rows: inserted } = await client.query<{ id: string }>(
-    `INSERT INTO events (tenant_id, id, type, data, created_at)
-     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[])
+    `INSERT INTO events (tenant_id, id, type, data, created_at, trace_context)
+     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[])
      ON CONFLICT DO NOTHING RETURNING id`,
     [
       req.tenantId,
@@ -155,6 +166,7 @@ async function ingestIn(ctx: PostgresContext, client: pg.PoolClient, req: Ingest
       req.events.map((e) => e.type),
       req.events.map((e) => e.dataJson),
       req.events.map((e) => e.createdAt),
+      req.events.map((e) => e.traceContext ?? null),
     ],
   );
   const freshIds = new Set(inserted.map((r) => r.id));

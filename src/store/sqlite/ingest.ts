@@ -70,6 +70,20 @@ export function sqliteIngest(ctx: SqliteContext): IngestPort {
       const row = ctx.sql("SELECT * FROM events WHERE tenant_id = ? AND id = ?").get(tenantId, id) as EventRow | undefined;
       return row ? toEvent(row) : null;
     },
+
+    async eventTraceContexts(tenantId, eventIds) {
+      const out = new Map<string, string>();
+      if (eventIds.length === 0) return out;
+      // json_each keeps this one cached statement whatever the number of ids.
+      const rows = ctx
+        .sql(
+          `SELECT id, trace_context FROM events
+           WHERE tenant_id = ? AND id IN (SELECT value FROM json_each(?)) AND trace_context IS NOT NULL`,
+        )
+        .all(tenantId, JSON.stringify(eventIds)) as { id: string; trace_context: string }[];
+      for (const r of rows) out.set(r.id, r.trace_context);
+      return out;
+    },
   };
 }
 
@@ -96,9 +110,11 @@ function ingestOne(ctx: SqliteContext, req: IngestRequest): { result: IngestResu
     if (ep.disabled) return { result: { kind: "target_disabled" }, wake: false };
   }
   const insertEvent = ctx.sql(
-    "INSERT INTO events (tenant_id, id, type, data, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    "INSERT INTO events (tenant_id, id, type, data, created_at, trace_context) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
   );
-  const fresh = req.events.filter((ev) => insertEvent.run(req.tenantId, ev.id, ev.type, ev.dataJson, ev.createdAt).changes === 1);
+  const fresh = req.events.filter(
+    (ev) => insertEvent.run(req.tenantId, ev.id, ev.type, ev.dataJson, ev.createdAt, ev.traceContext ?? null).changes === 1,
+  );
   const plan = planFanOut(target ? [] : subscriptionsOf(ctx, req.tenantId), fresh, target);
   const now = Math.min(...fresh.map((e) => e.createdAt));
   const { written, refused, wake } = enqueueDeliveries(ctx, req.tenantId, plan, now);

@@ -1,6 +1,7 @@
 /**
  * Create or edit an endpoint: URL, description, event types from the tenant's catalogue (or any pattern), custom
- * headers, rate limit, timeout, concurrency and retry schedule. Validation is the API's: its message is shown as is.
+ * headers, a payload filter, full or thin payloads, rate limit, timeout, concurrency and retry schedule. Validation is
+ * the API's: its message (for a filter, the bad clause's pointer) is shown as is.
  */
 import { useContext, useState } from "preact/hooks";
 import type { Json } from "../shared/api.ts";
@@ -18,6 +19,9 @@ interface Draft {
   timeoutMs: string;
   maxInFlight: string;
   retrySchedule: string;
+  /** The payload filter as JSON text; empty: none. */
+  filter: string;
+  payloadMode: "full" | "thin";
 }
 
 function draftOf(ep: Json | null, known: Set<string>): Draft {
@@ -33,7 +37,21 @@ function draftOf(ep: Json | null, known: Set<string>): Draft {
     timeoutMs: ep ? String(ep.timeout_ms) : "",
     maxInFlight: ep ? String(ep.max_in_flight) : "",
     retrySchedule: ep?.retry_schedule_s ? (ep.retry_schedule_s as number[]).join(", ") : "",
+    filter: ep?.filter ? JSON.stringify(ep.filter, null, 2) : "",
+    payloadMode: ep?.payload_mode === "thin" ? "thin" : "full",
   };
+}
+
+/** Thrown for a filter that is not JSON at all; the API checks everything else and names the bad clause. */
+class FilterSyntaxError extends Error {}
+
+function parseFilter(text: string): Json | null {
+  if (text.trim() === "") return null;
+  try {
+    return JSON.parse(text) as Json;
+  } catch {
+    throw new FilterSyntaxError("The payload filter is not valid JSON.");
+  }
 }
 
 function bodyOf(d: Draft, editing: boolean): Json {
@@ -51,6 +69,9 @@ function bodyOf(d: Draft, editing: boolean): Json {
   if (num(d.maxInFlight) !== undefined) body.max_in_flight = num(d.maxInFlight);
   const schedule = d.retrySchedule.split(",").map((s) => s.trim()).filter(Boolean).map(Number);
   if (schedule.length > 0 || editing) body.retry_schedule_s = schedule.length > 0 ? schedule : null;
+  const filter = parseFilter(d.filter);
+  if (filter !== null || editing) body.filter = filter;
+  body.payload_mode = d.payloadMode;
   return body;
 }
 
@@ -120,6 +141,17 @@ function Form(props: { endpointId: string | null; names: string[]; initial: Draf
           ) : null}
           <Field label="Other event types" hint="Comma-separated; `invoice.*` matches a prefix, `*` every type. Nothing picked: every type.">
             <input value={d.extraTypes} onInput={(e) => set({ extraTypes: valueOf(e) })} />
+          </Field>
+        </Section>
+        <Section title="Payload filter">
+          <Field label="Payload filter (JSON)" hint='Only events that match are delivered, e.g. {"data": {"amount": {"$gte": 1000}}}. Empty: every event of the types above.'>
+            <textarea rows={4} spellcheck={false} value={d.filter} onInput={(e) => set({ filter: valueOf(e) })} />
+          </Field>
+          <Field label="Payload" hint="Thin: a small signed notice with a short-lived link your server fetches the event from.">
+            <select value={d.payloadMode} onChange={(e) => set({ payloadMode: valueOf(e) === "thin" ? "thin" : "full" })}>
+              <option value="full">Full event in every request</option>
+              <option value="thin">Thin: fetch the event by link</option>
+            </select>
           </Field>
         </Section>
         <Section title="Headers">
