@@ -526,7 +526,7 @@ export function runStoreContract(kind: StoreKind): void {
         await heard(1);
         await store.rotateEndpointSecret("acme", ep.id, { sealedSecret: "s2", publicKey: null, previousExpiresAt: null }, T0 + 2);
         await heard(2);
-        await store.deleteEndpoint("acme", ep.id);
+        await store.deleteEndpoint("acme", ep.id, "task_changes", T0 + 3);
         await heard(3);
         // Another tenant's edit is announced under its own id, not this one's.
         const other = endpoint("globex");
