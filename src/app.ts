@@ -206,7 +206,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       tracing?.ingest ?? null,
     );
     if (role === "all" || role === "api") {
-      const tenants = new TenantService(store);
+      const tenants = new TenantService(store, Date.now, () => runner.wake());
       const auth = new Authenticator(store, log);
       // Revoked keys and deleted tenants leave every process's key cache at once (store KeyChangeBus).
       store.onKeyChange((change) => auth.applyChange(change));
@@ -214,7 +214,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
         {
           auth,
           tenants,
-          endpoints: new EndpointService(store, policy, secretBox, now, isolationSettings(config).breaker),
+          endpoints: new EndpointService(store, policy, secretBox, now, isolationSettings(config).breaker, () => runner.wake()),
           events,
           eventTypes: new EventTypeService(store, eventTypeCatalogue, schemaPool, config.strictEventTypes),
           deliveries: new DeliveryService(store, Date.now, {
@@ -273,6 +273,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
         store,
         log,
         retentionDays: config.retentionDays,
+        eventRetentionDays: config.eventRetentionDays,
         bodyRetentionDays: config.attemptBodyRetentionDays,
         intervalMs: config.retentionIntervalMs,
       });

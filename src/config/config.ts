@@ -43,6 +43,7 @@ export interface Config {
   metricsAuth: "none" | "admin";
   metricsTenantLabels: boolean;
   retentionDays: number;
+  eventRetentionDays: number;
   attemptBodyRetentionDays: number | null;
   retentionIntervalMs: number;
   strictEventTypes: boolean;
@@ -365,6 +366,15 @@ export const SETTINGS = [
     env: "HOOKD_RETENTION_DAYS",
     key: "retentionDays",
     doc: "Expunge event payloads and delete attempt rows older than this many days (delivery summaries stay); 0 keeps all.",
+    default: 30,
+    parse: int(0, 36_500),
+  },
+  {
+    env: "HOOKD_EVENT_RETENTION_DAYS",
+    key: "eventRetentionDays",
+    doc:
+      "Delete finished deliveries (succeeded or dead) with their attempts, then events with no delivery left, older than " +
+      "this many days; a tenant's event_retention_days overrides it; 0 keeps all.",
     default: 30,
     parse: int(0, 36_500),
   },

@@ -1,9 +1,10 @@
 /**
- * Background tasks: long operator jobs (today only `endpoint.recover`) that run outside the request, survive a crash
- * and report progress. The vocabulary shared by the store, the runner and the API.
+ * Background tasks: long operator jobs that run outside the request, survive a crash and report progress:
+ * `endpoint.recover` (requeue failed and dead deliveries), and `endpoint.delete` / `tenant.delete`, which remove a
+ * deleted endpoint's or tenant's rows in small batches. The vocabulary shared by the store, the runner and the API.
  */
 
-export type TaskKind = "endpoint.recover";
+export type TaskKind = "endpoint.recover" | "endpoint.delete" | "tenant.delete";
 export type TaskStatus = "queued" | "running" | "succeeded" | "failed";
 
 /** What an `endpoint.recover` task replays: the endpoint's failed and dead deliveries created in [since, until). */
@@ -13,14 +14,26 @@ export interface RecoverParams {
   until: number | null;
 }
 
+/**
+ * What a deletion removes besides what it finds by its tenant or endpoint id: for `tenant.delete`, endpoints deleted
+ * before the tenant whose `endpoint.delete` tasks it took over (their rows are no longer found through `endpoints`).
+ */
+export interface DeletionParams {
+  endpointIds: string[];
+}
+
 export interface Task {
   id: string;
   tenantId: string;
   kind: TaskKind;
   status: TaskStatus;
+  /** The endpoint it works on; "" for `tenant.delete`. */
   endpointId: string;
-  params: RecoverParams;
-  /** Deliveries dealt with so far (requeued + skipped); advanced in the same transaction as the work it counts. */
+  params: RecoverParams | DeletionParams;
+  /**
+   * Deliveries dealt with so far (recover: requeued + skipped; deletion: deleted); advanced in the same transaction
+   * as the work it counts.
+   */
   done: number;
   /** Deliveries the task found to do when it started; null while queued. */
   total: number | null;
@@ -57,4 +70,20 @@ export function newRecoverTask(
     updatedAt: now,
     finishedAt: null,
   };
+}
+
+/** A deletion task as the store queues it in the transaction that hides its endpoint or tenant. */
+export function newDeletionTask(
+  id: string,
+  kind: "endpoint.delete" | "tenant.delete",
+  tenantId: string,
+  endpointId: string,
+  params: DeletionParams,
+  now: number,
+): Task {
+  return { ...newRecoverTask(id, tenantId, endpointId, { since: 0, until: null }, now), kind, params };
+}
+
+export function isRecoverParams(p: Task["params"]): p is RecoverParams {
+  return "since" in p;
 }

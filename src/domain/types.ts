@@ -13,6 +13,8 @@ export interface Tenant {
   metadata: JsonObject;
   /** An event larger than the full-payload limit is refused, or accepted and delivered thin (only). */
   oversizedEvents: OversizedEvents;
+  /** The tenant's own event retention in days (0: keep); null: HOOKD_EVENT_RETENTION_DAYS. Set by an admin. */
+  eventRetentionDays: number | null;
   createdAt: number;
   updatedAt: number;
 }

@@ -62,6 +62,8 @@ export function deliverySearchSql(
     values.push(...driving.values, tenantId);
   }
   add("d.tenant_id = ?", tenantId);
+  // A deleted endpoint's deliveries stay until its deletion task has removed them; the API shows none of them.
+  add("EXISTS (SELECT 1 FROM endpoints ep WHERE ep.id = d.endpoint_id)");
   if (filter.eventId) add("d.event_id = ?", filter.eventId);
   if (filter.eventType !== undefined) {
     const c = eventTypeCondition(filter.eventType);

@@ -34,6 +34,7 @@ export interface TenantRow {
   name: string;
   metadata: Json;
   oversized_events: string;
+  event_retention_days: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -118,6 +119,7 @@ export function toTenant(r: TenantRow): Tenant {
     name: r.name,
     metadata: json(r.metadata),
     oversizedEvents: r.oversized_events as OversizedEvents,
+    eventRetentionDays: r.event_retention_days,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };

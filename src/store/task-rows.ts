@@ -2,7 +2,7 @@
  * The tasks table as both adapters read and write it (the columns are the same in both stores), and the pure step
  * logic of a recover batch, so the two adapters differ only in their SQL.
  */
-import type { RecoverParams, Task, TaskKind, TaskStatus } from "../domain/tasks.ts";
+import type { DeletionParams, RecoverParams, Task, TaskKind, TaskStatus } from "../domain/tasks.ts";
 
 export interface TaskRow {
   id: string;
@@ -32,7 +32,7 @@ export function toTask(r: TaskRow): Task {
     kind: r.kind as TaskKind,
     status: r.status as TaskStatus,
     endpointId: r.endpoint_id,
-    params: JSON.parse(r.params) as RecoverParams,
+    params: JSON.parse(r.params) as Task["params"],
     done: r.done,
     total: r.total,
     requeued: r.requeued,
@@ -135,4 +135,32 @@ export function endpointGoneReason(endpoint: { disabled: boolean } | undefined):
   if (!endpoint) return "the endpoint was deleted";
   if (endpoint.disabled) return "the endpoint was disabled; enable it and start a new recover";
   return null;
+}
+
+/** A deletion's first step: how many deliveries it will delete (it goes on even at 0: other rows may be left). */
+export function deletionCounted(r: TaskRow, total: number, leaseMs: number, now: number): TaskRow {
+  return { ...r, total, lease_expires_at: now + leaseMs, updated_at: now };
+}
+
+/** A deletion step that removed rows: deliveries counted, cursor moved, lease renewed. */
+export function deletionProgress(r: TaskRow, deliveries: number, cursor: string | null, leaseMs: number, now: number): TaskRow {
+  return { ...r, cursor_id: cursor, done: r.done + deliveries, lease_expires_at: now + leaseMs, updated_at: now };
+}
+
+/**
+ * A `tenant.delete` works first on the already-deleted endpoints it took over (params, by the index in cursor_id),
+ * then on the tenant's own endpoints in id order, then on the tenant's remaining rows. The next taken-over endpoint,
+ * or null when they are done.
+ */
+export function nextOrphanEndpoint(r: TaskRow): { id: string; index: number } | null {
+  const orphans = (JSON.parse(r.params) as Partial<DeletionParams>).endpointIds ?? [];
+  const index = Number(r.cursor_id ?? 0);
+  const id = orphans[index];
+  return id === undefined ? null : { id, index };
+}
+
+/** Rows removed by one purge step: deliveries (what `done` counts) and rows of any table (0: nothing left). */
+export interface Purged {
+  deliveries: number;
+  rows: number;
 }

@@ -17,6 +17,7 @@ import type { Attempt, Endpoint } from "../../src/domain/types.ts";
 import type { Store } from "../../src/store/store.ts";
 import { attemptRecord, claimDue, endpoint, event, ingestRequest, type Recorded, recordAttempts, T0, type Taken, tenant } from "./fixtures.ts";
 import { OWNERSHIP } from "./queue-driver.ts";
+import { deleteEndpointNow, deleteTenantNow } from "../support/deletions.ts";
 
 const MINUTE = 60_000;
 
@@ -239,9 +240,9 @@ export function attemptStatsCases(getStore: () => Store): void {
     expect(await store.deleteAttemptStatsBefore(T0 + 2 * MINUTE, 3)).toBe(0);
     expect(await all()).toEqual(expected({ success: 2 }, [5, 5]));
 
-    expect(await store.deleteEndpoint("acme", a.id)).toBe(true);
+    expect(await deleteEndpointNow(store, "acme", a.id)).toBe(true);
     expect(await all()).toEqual(expected({ success: 1 }, [5]));
-    expect(await store.deleteTenant("acme")).toBe(true);
+    expect(await deleteTenantNow(store, "acme")).toBe(true);
     // Nothing is left for retention to find: the rows went with the tenant.
     expect(await store.deleteAttemptStatsBefore(T0 + 100 * MINUTE, 100)).toBe(0);
   });

@@ -9,6 +9,7 @@ import { isForeignKeyViolation } from "../../src/store/constraint-errors.ts";
 import type { Store } from "../../src/store/store.ts";
 import { createTestDatabase, STORE_KINDS, type TestDatabase } from "../support/stores.ts";
 import { endpoint, tenant } from "./fixtures.ts";
+import { deleteTenantNow } from "../support/deletions.ts";
 
 describe.each(STORE_KINDS)("foreign-key violations (%s)", (kind) => {
   let db: TestDatabase;
@@ -23,7 +24,7 @@ describe.each(STORE_KINDS)("foreign-key violations (%s)", (kind) => {
     db = await createTestDatabase(kind);
     store = await db.open();
     await store.insertTenant(tenant("gone"));
-    await store.deleteTenant("gone");
+    await deleteTenantNow(store, "gone");
     const err = await store.insertEndpoint(endpoint("gone")).then(
       () => null,
       (e: unknown) => e,

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { EventType } from "../../src/domain/event-type.ts";
 import type { AuditNote, Store } from "../../src/store/store.ts";
 import { T0, tenant } from "./fixtures.ts";
+import { deleteTenantNow } from "../support/deletions.ts";
 
 function eventType(tenantId: string, name: string, over: Partial<EventType> = {}): EventType {
   return {
@@ -139,7 +140,7 @@ export function eventTypesContract(store: () => Store): void {
       const log = await s.listAuditLog("acme", 0, { limit: 10, after: null });
       expect(log.data.map((e) => [e.action, e.before === null, e.after === null])).toEqual([["event_type.deleted", false, true]]);
 
-      await s.deleteTenant("acme");
+      await deleteTenantNow(s, "acme");
       expect(await s.listEventTypeSummaries("acme")).toEqual([]);
       // A tenant re-created with the same id starts with an empty catalogue.
       await s.insertTenant(tenant("acme"));

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { Endpoint, Tenant } from "../../src/domain/types.ts";
 import type { ApiKeyInfo, AuditNote, Store } from "../../src/store/store.ts";
 import { endpoint, T0, tenant } from "./fixtures.ts";
+import { deleteEndpointNow, deleteTenantNow } from "../support/deletions.ts";
 
 function note<T>(action: string, at = T0, snapshot: (row: T) => Record<string, unknown> = () => ({})): AuditNote<T> {
   return { actorKeyId: "key_actor", action, at, snapshot };
@@ -67,7 +68,7 @@ export function keysAndAuditContract(store: () => Store): void {
       await expect(s.insertApiKey({ id: "key_x", tenantId: "ghost", hash: "h-x", createdAt: T0 })).rejects.toThrow();
       await s.insertTenant(tenant("acme"));
       await s.insertApiKey({ id: "key_a1", tenantId: "acme", hash: "h-a1", createdAt: T0 });
-      await s.deleteTenant("acme");
+      await deleteTenantNow(s, "acme");
       expect(await s.findApiKeyByHash("h-a1")).toBeNull();
     });
   });
@@ -84,7 +85,7 @@ export function keysAndAuditContract(store: () => Store): void {
       await s.revokeApiKey("acme", "key_a1", T0 + 5, keyNote("api_key.revoked", T0 + 5));
       // A second revoke changes nothing and records nothing.
       await s.revokeApiKey("acme", "key_a1", T0 + 6, keyNote("api_key.revoked", T0 + 6));
-      await s.deleteEndpoint("acme", ep.id, endpointNote("endpoint.deleted", T0 + 7));
+      await deleteEndpointNow(s, "acme", ep.id, endpointNote("endpoint.deleted", T0 + 7));
 
       const { data, nextCursor } = await s.listAuditLog("acme", T0, { limit: 50, after: null });
       expect(nextCursor).toBeNull();
@@ -134,7 +135,7 @@ export function keysAndAuditContract(store: () => Store): void {
       expect((await s.listAuditLog("acme", T0 + 3, { limit: 50, after: null })).data).toHaveLength(2);
       expect((await s.listAuditLog("other", T0, { limit: 50, after: null })).data).toHaveLength(1);
 
-      await s.deleteTenant("acme", tenantNote("tenant.deleted", T0 + 9));
+      await deleteTenantNow(s, "acme", tenantNote("tenant.deleted", T0 + 9));
       const after = await s.listAuditLog("acme", T0, { limit: 50, after: null });
       expect(after.data[0]).toMatchObject({ action: "tenant.deleted", before: { name: "n4" }, after: null });
       expect(after.data).toHaveLength(6);
@@ -145,9 +146,9 @@ export function keysAndAuditContract(store: () => Store): void {
       await s.insertTenant(tenant("acme"));
       expect(await s.insertTenant(tenant("acme"), tenantNote("tenant.created"))).toBe(false);
       expect(await s.updateTenant("ghost", { name: "x" }, T0, tenantNote("tenant.updated"))).toBeNull();
-      expect(await s.deleteTenant("ghost", tenantNote("tenant.deleted"))).toBe(false);
+      expect(await deleteTenantNow(s, "ghost", tenantNote("tenant.deleted"))).toBe(false);
       expect(await s.updateEndpoint("acme", "ep_none", { url: "https://x.example" }, T0, endpointNote("endpoint.updated"))).toBeNull();
-      expect(await s.deleteEndpoint("acme", "ep_none", endpointNote("endpoint.deleted"))).toBe(false);
+      expect(await deleteEndpointNow(s, "acme", "ep_none", endpointNote("endpoint.deleted"))).toBe(false);
       expect((await s.listAuditLog("acme", 0, { limit: 50, after: null })).data).toEqual([]);
       expect((await s.listAuditLog("ghost", 0, { limit: 50, after: null })).data).toEqual([]);
     });

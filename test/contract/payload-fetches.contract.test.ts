@@ -10,6 +10,7 @@ import type { PayloadFetch } from "../../src/store/ports/payload-fetches.ts";
 import type { Store } from "../../src/store/store.ts";
 import { createTestDatabase, STORE_KINDS, type TestDatabase } from "../support/stores.ts";
 import { endpoint, T0, tenant } from "./fixtures.ts";
+import { deleteEndpointNow, deleteTenantNow } from "../support/deletions.ts";
 
 function fetchOf(tenantId: string, endpointId: string, eventId: string, at: number): PayloadFetch {
   return { id: newId("pfx"), tenantId, endpointId, eventId, fetchedAt: at, remoteAddress: "10.0.0.1", userAgent: "ua/1" };
@@ -50,7 +51,7 @@ describe.each(STORE_KINDS)("payload fetches port (%s)", (kind) => {
     expect(await store.payloadFetches.list("pf-b", b.id, "evt_1", 10)).toEqual([]);
 
     // They go with their endpoint.
-    expect(await store.deleteEndpoint("pf-a", a.id)).toBe(true);
+    expect(await deleteEndpointNow(store, "pf-a", a.id)).toBe(true);
     expect(await store.payloadFetches.list("pf-a", a.id, "evt_1", 10)).toEqual([]);
   });
 
@@ -65,7 +66,7 @@ describe.each(STORE_KINDS)("payload fetches port (%s)", (kind) => {
     expect(await store.payloadFetches.deleteBefore(T0 + 1_000, 3)).toBe(2);
     expect(await store.payloadFetches.deleteBefore(T0 + 1_000, 3)).toBe(0);
     expect(await store.payloadFetches.list("pf-c", ep.id, "evt_new", 10)).toEqual([recent]);
-    expect(await store.deleteTenant("pf-c")).toBe(true);
+    expect(await deleteTenantNow(store, "pf-c")).toBe(true);
     expect(await store.payloadFetches.list("pf-c", ep.id, "evt_new", 10)).toEqual([]);
   });
 

@@ -11,6 +11,7 @@ import type { NewPortalSession } from "../../src/store/ports/portal-sessions.ts"
 import type { Store } from "../../src/store/store.ts";
 import { createTestDatabase, STORE_KINDS, type TestDatabase } from "../support/stores.ts";
 import { T0, tenant } from "./fixtures.ts";
+import { deleteTenantNow } from "../support/deletions.ts";
 
 function session(tenantId: string, over: Partial<NewPortalSession> = {}): NewPortalSession {
   return {
@@ -115,7 +116,7 @@ describe.each(STORE_KINDS)("portal sessions port (%s)", (kind) => {
     expect(await store.portalSessions.insert(session("no-such"))).toBe(false);
     const s = session(t);
     expect(await store.portalSessions.insert(s)).toBe(true);
-    expect(await store.deleteTenant(t)).toBe(true);
+    expect(await deleteTenantNow(store, t)).toBe(true);
     expect(await store.portalSessions.getSettings(t)).toBeNull();
     expect(await store.portalSessions.get(t, s.id)).toBeNull();
   });

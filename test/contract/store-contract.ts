@@ -18,6 +18,7 @@ import { keysAndAuditContract } from "./keys-and-audit-contract.ts";
 import { operationalEventCases, queueStatsCases } from "./operational-events-contract.ts";
 import { retentionCases } from "./retention-contract.ts";
 import { taskCases } from "./tasks-contract.ts";
+import { deleteEndpointNow, deleteTenantNow } from "../support/deletions.ts";
 
 export function runStoreContract(kind: StoreKind): void {
   describe(`Store contract: ${kind}`, () => {
@@ -99,8 +100,8 @@ export function runStoreContract(kind: StoreKind): void {
         await store.insertEndpoint(ep);
         const ev = event();
         await store.ingest(ingestRequest("acme", [ev]));
-        expect(await store.deleteTenant("acme")).toBe(true);
-        expect(await store.deleteTenant("acme")).toBe(false);
+        expect(await deleteTenantNow(store, "acme")).toBe(true);
+        expect(await deleteTenantNow(store, "acme")).toBe(false);
         expect(await store.getEndpoint("acme", ep.id)).toBeNull();
         expect(await store.getEvent("acme", ev.id)).toBeNull();
         expect(await claim(T0 + 1)).toEqual([]);
@@ -119,7 +120,7 @@ export function runStoreContract(kind: StoreKind): void {
         expect(await store.getEndpoint("acme", ep.id)).toEqual(ep);
         expect(await store.getEndpoint("globex", ep.id)).toBeNull();
         expect(await store.updateEndpoint("globex", ep.id, { url: "https://x" }, T0)).toBeNull();
-        expect(await store.deleteEndpoint("globex", ep.id)).toBe(false);
+        expect(await deleteEndpointNow(store, "globex", ep.id)).toBe(false);
         expect((await store.listEndpoints("globex", { limit: 10, after: null })).data).toEqual([]);
       });
 
@@ -525,7 +526,7 @@ export function runStoreContract(kind: StoreKind): void {
         await heard(1);
         await store.rotateEndpointSecret("acme", ep.id, { sealedSecret: "s2", publicKey: null, previousExpiresAt: null }, T0 + 2);
         await heard(2);
-        await store.deleteEndpoint("acme", ep.id);
+        await store.deleteEndpoint("acme", ep.id, "task_changes", T0 + 3);
         await heard(3);
         // Another tenant's edit is announced under its own id, not this one's.
         const other = endpoint("globex");

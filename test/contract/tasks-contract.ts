@@ -8,6 +8,7 @@ import { newId } from "../../src/domain/ids.ts";
 import { newRecoverTask, type Task } from "../../src/domain/tasks.ts";
 import type { Store } from "../../src/store/store.ts";
 import { attemptRecord, claimDue, endpoint, event, ingestRequest, type Recorded, recordAttempts, T0, type Taken, tenant } from "./fixtures.ts";
+import { deleteEndpointNow, deleteTenantNow } from "../support/deletions.ts";
 
 const LEASE = 30_000;
 
@@ -234,9 +235,11 @@ export function taskCases(getStore: () => Store): void {
       await store.updateEndpoint("acme", epId, { disabled: false, disabledReason: null }, T0 + 20_003);
       const second = await queueRecover();
       await store.claimTask({ kinds: ["endpoint.recover"], leaseToken: "B", leaseMs: LEASE, now: T0 + 20_004 });
-      await store.deleteEndpoint("acme", epId);
+      // Deleting the endpoint ends its running recover in the same transaction; the runner finds its lease gone.
+      await deleteEndpointNow(store, "acme", epId);
       const gone = await store.runRecoverBatch({ taskId: second.id, leaseToken: "B", limit: 10, leaseMs: LEASE, now: T0 + 20_005 });
-      expect(gone).toMatchObject({ kind: "finished", task: { status: "failed", error: "the endpoint was deleted" } });
+      expect(gone).toEqual({ kind: "lease_lost" });
+      expect(await store.getTask("acme", second.id)).toMatchObject({ status: "failed", error: "the endpoint was deleted" });
     });
 
     it("finishes at once with total 0 when there is nothing to recover", async () => {
@@ -290,7 +293,7 @@ export function taskCases(getStore: () => Store): void {
 
     it("goes with its tenant", async () => {
       const task = await queueRecover();
-      await store.deleteTenant("acme");
+      await deleteTenantNow(store, "acme");
       expect(await store.getTask("acme", task.id)).toBeNull();
       expect(await store.claimTask({ kinds: ["endpoint.recover"], leaseToken: "A", leaseMs: LEASE, now: T0 + 20_000 })).toBeNull();
     });

@@ -110,7 +110,8 @@ describe.each(STORE_KINDS)("API keys and audit log (%s)", (kind) => {
     await h.api.patch("/v1/tenants/reused-id", { name: "First, renamed" });
     expect((await h.api.delete("/v1/tenants/reused-id")).status).toBe(204);
     expect((await h.api.get("/v1/tenants/reused-id/audit-log")).status).toBe(404);
-    await h.api.createTenant({ id: "reused-id", name: "Second" });
+    // The id is free again once the tenant's deletion task has removed its rows (409 until then).
+    await eventually(() => h.api.createTenant({ id: "reused-id", name: "Second" }));
     const log = await h.api.expectGet("/v1/tenants/reused-id/audit-log");
     expect(log.data.map((e: Json) => e.after?.name ?? null)).toEqual(["Second"]);
   });

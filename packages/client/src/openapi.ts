@@ -221,6 +221,8 @@ export interface paths {
                             [key: string]: unknown;
                         };
                         oversized_events?: "reject" | "thin";
+                        /** @description Days after which this tenant's finished deliveries and their events are deleted (0: keep); null: HOOKD_EVENT_RETENTION_DAYS. Admin only. */
+                        event_retention_days?: number | null;
                     };
                 };
             };
@@ -417,6 +419,8 @@ export interface paths {
                             [key: string]: unknown;
                         };
                         oversized_events?: "reject" | "thin";
+                        /** @description Days after which this tenant's finished deliveries and their events are deleted (0: keep); null: HOOKD_EVENT_RETENTION_DAYS. Admin only. */
+                        event_retention_days?: number | null;
                     };
                 };
             };
@@ -3422,18 +3426,19 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
-                            /** @enum {string} */
-                            kind: "endpoint.recover";
+                            /** @description endpoint.delete and tenant.delete remove a deleted endpoint's or tenant's rows in small batches. */
+                            kind: "endpoint.recover" | "endpoint.delete" | "tenant.delete";
                             status: "queued" | "running" | "succeeded" | "failed";
                             endpoint_id: string;
+                            /** @description A recover's window; empty for a deletion. */
                             params: {
                                 /** Format: date-time */
-                                since: string;
-                                until: string | null;
+                                since?: string;
+                                until?: string | null;
                             };
-                            /** @description Deliveries dealt with so far: requeued + skipped. */
+                            /** @description Deliveries dealt with so far: requeued + skipped (recover), deleted (deletion). */
                             done: number;
-                            /** @description Failed and dead deliveries found when the task started; null while queued. */
+                            /** @description Deliveries found to recover or delete when the task started; null while queued. */
                             total: number | null;
                             /** @description Deliveries put back in the queue. */
                             requeued: number;
@@ -3512,18 +3517,19 @@ export interface paths {
                         "application/json": {
                             data: {
                                 id: string;
-                                /** @enum {string} */
-                                kind: "endpoint.recover";
+                                /** @description endpoint.delete and tenant.delete remove a deleted endpoint's or tenant's rows in small batches. */
+                                kind: "endpoint.recover" | "endpoint.delete" | "tenant.delete";
                                 status: "queued" | "running" | "succeeded" | "failed";
                                 endpoint_id: string;
+                                /** @description A recover's window; empty for a deletion. */
                                 params: {
                                     /** Format: date-time */
-                                    since: string;
-                                    until: string | null;
+                                    since?: string;
+                                    until?: string | null;
                                 };
-                                /** @description Deliveries dealt with so far: requeued + skipped. */
+                                /** @description Deliveries dealt with so far: requeued + skipped (recover), deleted (deletion). */
                                 done: number;
-                                /** @description Failed and dead deliveries found when the task started; null while queued. */
+                                /** @description Deliveries found to recover or delete when the task started; null while queued. */
                                 total: number | null;
                                 /** @description Deliveries put back in the queue. */
                                 requeued: number;
@@ -3603,18 +3609,19 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
-                            /** @enum {string} */
-                            kind: "endpoint.recover";
+                            /** @description endpoint.delete and tenant.delete remove a deleted endpoint's or tenant's rows in small batches. */
+                            kind: "endpoint.recover" | "endpoint.delete" | "tenant.delete";
                             status: "queued" | "running" | "succeeded" | "failed";
                             endpoint_id: string;
+                            /** @description A recover's window; empty for a deletion. */
                             params: {
                                 /** Format: date-time */
-                                since: string;
-                                until: string | null;
+                                since?: string;
+                                until?: string | null;
                             };
-                            /** @description Deliveries dealt with so far: requeued + skipped. */
+                            /** @description Deliveries dealt with so far: requeued + skipped (recover), deleted (deletion). */
                             done: number;
-                            /** @description Failed and dead deliveries found when the task started; null while queued. */
+                            /** @description Deliveries found to recover or delete when the task started; null while queued. */
                             total: number | null;
                             /** @description Deliveries put back in the queue. */
                             requeued: number;

@@ -8,6 +8,7 @@
 import { isReservedHeader } from "../../domain/endpoint-headers.ts";
 import { validateRetrySchedule } from "../../delivery/retry-schedule.ts";
 import { newId } from "../../domain/ids.ts";
+import type { Task } from "../../domain/tasks.ts";
 import type { Endpoint, FifoOnDead, JsonObject, OrderingMode, Page, PayloadMode, SignatureScheme } from "../../domain/types.ts";
 import { type BreakerSettings, DEFAULT_BREAKER } from "../../isolation/breaker.ts";
 import { type EndpointHealth, endpointHealth } from "../../isolation/health.ts";
@@ -72,6 +73,8 @@ export class EndpointService {
     private readonly secrets: SecretBox,
     private readonly now: () => number = Date.now,
     private readonly breaker: BreakerSettings = DEFAULT_BREAKER,
+    /** Tells this process's task runner a task is waiting (a deletion's), so it starts now. */
+    private readonly wakeTasks: () => void = () => undefined,
   ) {}
 
   /** `actorKeyId` (here and below) is the API key making the change, for the audit log. */
@@ -265,10 +268,16 @@ export class EndpointService {
     return endpoint;
   }
 
-  async delete(tenantId: string, id: string, actorKeyId: string): Promise<void> {
-    if (!(await this.store.deleteEndpoint(tenantId, id, endpointAudit(actorKeyId, "endpoint.deleted", this.now())))) {
-      throw new AppError("ENDPOINT_NOT_FOUND", `endpoint ${id} not found`);
-    }
+  /**
+   * The endpoint is gone from the API, ingest and delivery when this returns; an `endpoint.delete` task (listed with
+   * the tenant's tasks) removes its deliveries, attempts, jobs and dead letters in small batches afterwards.
+   */
+  async delete(tenantId: string, id: string, actorKeyId: string): Promise<Task> {
+    const at = this.now();
+    const task = await this.store.deleteEndpoint(tenantId, id, newId("task"), at, endpointAudit(actorKeyId, "endpoint.deleted", at));
+    if (!task) throw new AppError("ENDPOINT_NOT_FOUND", `endpoint ${id} not found`);
+    this.wakeTasks();
+    return task;
   }
 
   /**

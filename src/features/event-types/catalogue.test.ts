@@ -38,7 +38,7 @@ describe("EventTypeCatalogue", () => {
     dir = mkdtempSync(join(tmpdir(), "hookd-catalogue-"));
     store = SqliteStore.open(`sqlite:${join(dir, "hookd.db")}`);
     await store.migrate();
-    await store.insertTenant({ id: "acme", name: "Acme", metadata: {}, oversizedEvents: "reject", createdAt: T0, updatedAt: T0 });
+    await store.insertTenant({ id: "acme", name: "Acme", metadata: {}, oversizedEvents: "reject", eventRetentionDays: null, createdAt: T0, updatedAt: T0 });
     clock = T0;
   });
 

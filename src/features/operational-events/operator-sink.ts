@@ -42,6 +42,7 @@ export async function ensureOperatorSink(
     name: "hookd operator webhook",
     metadata: { reserved: true },
     oversizedEvents: "reject",
+    eventRetentionDays: null,
     createdAt: now,
     updatedAt: now,
   });

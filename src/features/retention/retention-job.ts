@@ -2,13 +2,15 @@
  * The retention job: expunges event payloads and deletes attempt rows older than HOOKD_RETENTION_DAYS, and clears
  * attempt response bodies older than HOOKD_ATTEMPT_BODY_RETENTION_DAYS, keeping every delivery's summary (status,
  * attempt count, last status code and error). Per-minute stats aggregates go once they are older than the longest
- * stats window (plus a day), expired idempotency keys after their window. It works in small batches, each its own
+ * stats window (plus a day), expired idempotency keys after their window. Finished deliveries and then events with
+ * no delivery left go after HOOKD_EVENT_RETENTION_DAYS, or the tenant's own event_retention_days (store/retention-rules.ts
+ * says which deliveries may go). It works in small batches, each its own
  * short statement, and yields between them, so it never holds locks long enough to stall ingest or delivery. Every
  * worker process runs it; the batches are idempotent (and skip locked rows on PostgreSQL), so several runners only
  * share the work.
  */
 import type { Logger } from "pino";
-import type { Store } from "../../store/store.ts";
+import type { EventCursor, Store } from "../../store/store.ts";
 import { STATS_RETENTION_MS } from "../../domain/attempt-stats.ts";
 import { IDEMPOTENCY_WINDOW_MS } from "../events/service.ts";
 
@@ -21,6 +23,8 @@ export interface RetentionOptions {
   retentionDays: number;
   /** null: the same as retentionDays. */
   bodyRetentionDays: number | null;
+  /** Finished deliveries and events older than this go (each tenant may override it); 0 keeps them. */
+  eventRetentionDays?: number;
   batchSize?: number;
   /** Between the end of one pass and the start of the next (HOOKD_RETENTION_INTERVAL_MS). */
   intervalMs?: number;
@@ -35,6 +39,8 @@ export interface RetentionResult {
   attemptStats: number;
   tasks: number;
   payloadFetches: number;
+  deliveries: number;
+  events: number;
 }
 
 export class RetentionJob {
@@ -89,6 +95,8 @@ export class RetentionJob {
       attemptStats: 0,
       tasks: 0,
       payloadFetches: 0,
+      deliveries: 0,
+      events: 0,
     };
     const days = this.opts.retentionDays;
     const bodyDays = Math.min(this.opts.bodyRetentionDays ?? days, days || Number.POSITIVE_INFINITY);
@@ -124,10 +132,57 @@ export class RetentionJob {
         await yieldToOthers();
       }
     }
+    await this.deliveryLog(now, result);
     const removed =
-      result.payloads + result.attempts + result.idempotencyKeys + result.attemptStats + result.tasks + result.payloadFetches;
+      result.payloads +
+      result.attempts +
+      result.idempotencyKeys +
+      result.attemptStats +
+      result.tasks +
+      result.payloadFetches +
+      result.deliveries +
+      result.events;
     if (removed > 0) this.opts.log.info({ ...result }, "retention pass done");
     return result;
+  }
+
+  /**
+   * The delivery log, tenant by tenant (each may have its own retention): first its finished deliveries older than
+   * the cutoff, then its old events that have no delivery left. Each walk moves a cursor over the old range, so
+   * rows that must stay (a delivery still waiting, an event one of them needs) are read once per pass, not once per
+   * batch.
+   */
+  private async deliveryLog(now: number, result: RetentionResult): Promise<void> {
+    const { store } = this.opts;
+    const fallback = this.opts.eventRetentionDays ?? 0;
+    let after = "";
+    for (;;) {
+      const page = await store.listTenants({ limit: 100, after });
+      for (const tenant of page.data) {
+        if (this.stopped) return;
+        const days = tenant.eventRetentionDays ?? fallback;
+        if (days <= 0) continue;
+        const cutoff = now - days * DAY_MS;
+        let cursor = "";
+        for (;;) {
+          const step = await store.deleteFinishedDeliveries(tenant.id, cutoff, cursor, this.batch);
+          result.deliveries += step.deleted;
+          if (step.lastId === null || step.scanned < this.batch || this.stopped) break;
+          cursor = step.lastId;
+          await yieldToOthers();
+        }
+        let events: EventCursor | null = null;
+        for (;;) {
+          const step = await store.deleteEventsWithoutDeliveries(tenant.id, cutoff, events, this.batch);
+          result.events += step.deleted;
+          if (step.last === null || step.scanned < this.batch || this.stopped) break;
+          events = step.last;
+          await yieldToOthers();
+        }
+      }
+      if (page.nextCursor === null) return;
+      after = page.nextCursor;
+    }
   }
 
   private async repeat(step: () => Promise<number>): Promise<number> {

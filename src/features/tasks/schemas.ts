@@ -1,6 +1,6 @@
 import { Type } from "typebox";
 import { CALLER_ID_PATTERN } from "../../domain/ids.ts";
-import type { Task } from "../../domain/tasks.ts";
+import { isRecoverParams, type Task } from "../../domain/tasks.ts";
 import { iso } from "../../http/common-schemas.ts";
 
 export const RecoverBody = Type.Object(
@@ -21,7 +21,9 @@ const Time = Type.String({ format: "date-time" });
 
 export const TaskSchema = Type.Object({
   id: Type.String(),
-  kind: Type.Literal("endpoint.recover"),
+  kind: Type.Union([Type.Literal("endpoint.recover"), Type.Literal("endpoint.delete"), Type.Literal("tenant.delete")], {
+    description: "endpoint.delete and tenant.delete remove a deleted endpoint's or tenant's rows in small batches.",
+  }),
   status: Type.Union([
     Type.Literal("queued"),
     Type.Literal("running"),
@@ -29,10 +31,13 @@ export const TaskSchema = Type.Object({
     Type.Literal("failed"),
   ]),
   endpoint_id: Type.String(),
-  params: Type.Object({ since: Time, until: Nullable(Time) }),
-  done: Type.Integer({ description: "Deliveries dealt with so far: requeued + skipped." }),
+  params: Type.Object(
+    { since: Type.Optional(Time), until: Type.Optional(Nullable(Time)) },
+    { description: "A recover's window; empty for a deletion." },
+  ),
+  done: Type.Integer({ description: "Deliveries dealt with so far: requeued + skipped (recover), deleted (deletion)." }),
   total: Type.Union([Type.Integer(), Type.Null()], {
-    description: "Failed and dead deliveries found when the task started; null while queued.",
+    description: "Deliveries found to recover or delete when the task started; null while queued.",
   }),
   requeued: Type.Integer({ description: "Deliveries put back in the queue." }),
   skipped: Type.Integer({ description: "Deliveries in flight at that moment, or whose payload was expunged." }),
@@ -53,7 +58,7 @@ export function taskToApi(t: Task) {
     kind: t.kind,
     status: t.status,
     endpoint_id: t.endpointId,
-    params: { since: iso(t.params.since), until: iso(t.params.until) },
+    params: isRecoverParams(t.params) ? { since: iso(t.params.since), until: iso(t.params.until) } : {},
     done: t.done,
     total: t.total,
     requeued: t.requeued,

@@ -1,7 +1,7 @@
 /**
  * The task runner: every hookd process that serves the API or works deliveries runs one. It claims one runnable task
  * at a time (queued, or running with a lease that ran out because its runner died) and works it step by step, each
- * step one store transaction that also renews the lease (store.runRecoverBatch).
+ * step one store transaction that also renews the lease (store.runRecoverBatch, store.runDeletionStep).
  *
  * The crash story: the task's progress (cursor, counts) is written in the same transaction as the work it counts, so
  * a runner killed between two steps leaves a task whose last committed step is exactly what was done. Its lease runs
@@ -18,7 +18,7 @@ import type { Store } from "../../store/store.ts";
 import { withBackoff } from "../../retry/with-backoff.ts";
 
 /** The kinds this version can run; a claim never takes another. */
-const KINDS: TaskKind[] = ["endpoint.recover"];
+const KINDS: TaskKind[] = ["endpoint.recover", "endpoint.delete", "tenant.delete"];
 
 export interface TaskRunnerOptions {
   store: Store;
@@ -88,13 +88,16 @@ export class TaskRunner {
     const { store, log } = this.opts;
     const ctx = { task_id: task.id, tenant_id: task.tenantId, endpoint_id: task.endpointId, kind: task.kind };
     log.info({ ...ctx, done: task.done }, task.total === null ? "task started" : "task resumed");
+    let reported = task.done;
     while (!this.stopping) {
       try {
         // A store outage: retry the same step (its transaction rolled back). If it lasts beyond the lease, another
         // runner may take the task over, and this one's next step finds the lease lost. Stopping ends the wait.
         const step = await withBackoff(
-          () =>
-            store.runRecoverBatch({ taskId: task.id, leaseToken: token, limit: this.batchSize, leaseMs: this.leaseMs, now: this.now() }),
+          () => {
+            const request = { taskId: task.id, leaseToken: token, limit: this.batchSize, leaseMs: this.leaseMs, now: this.now() };
+            return task.kind === "endpoint.recover" ? store.runRecoverBatch(request) : store.runDeletionStep(request);
+          },
           {
             minMs: 500,
             maxMs: 5_000,
@@ -110,6 +113,11 @@ export class TaskRunner {
           const t = step.task;
           log.info({ ...ctx, status: t.status, done: t.done, total: t.total, requeued: t.requeued, skipped: t.skipped, error: t.error }, "task finished");
           return;
+        }
+        // Deletions report progress every so often (a big one runs for minutes: the log shows it moving).
+        if (task.kind !== "endpoint.recover" && step.task.done - reported >= 50_000) {
+          reported = step.task.done;
+          log.info({ ...ctx, done: step.task.done, total: step.task.total }, "deletion in progress");
         }
         await pause(5);
       } catch (err) {

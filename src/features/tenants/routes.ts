@@ -31,6 +31,8 @@ export function tenantRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
     app.patch("/v1/tenants/:tenant_id", { schema: { params: TenantParams, body: PatchTenantBody } }, async (req) => {
       const principal = await ctx.auth.authenticate(req);
       requireTenantAccess(principal, req.params.tenant_id);
+      // Retention is the operator's storage budget, not the tenant's choice.
+      if (req.body.event_retention_days !== undefined) requireAdmin(principal);
       return tenantToApi(await ctx.tenants.update(req.params.tenant_id, req.body, principal.keyId));
     });
 

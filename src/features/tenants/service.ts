@@ -14,17 +14,27 @@ export interface TenantInput {
   name?: string | undefined;
   metadata?: JsonObject | undefined;
   oversized_events?: OversizedEvents | undefined;
+  /** Admin only (the route checks): the tenant's own event retention; null goes back to the setting. */
+  event_retention_days?: number | null | undefined;
 }
 
 export class TenantService {
   constructor(
     private readonly store: Store,
     private readonly now: () => number = Date.now,
+    /** Tells this process's task runner a task is waiting (a deletion's), so it starts now. */
+    private readonly wakeTasks: () => void = () => undefined,
   ) {}
 
   /** `actorKeyId` (and the same argument below) is the API key making the change, for the audit log. */
   async create(
-    input: { id?: string | undefined; name: string; metadata?: JsonObject | undefined; oversized_events?: OversizedEvents | undefined },
+    input: {
+      id?: string | undefined;
+      name: string;
+      metadata?: JsonObject | undefined;
+      oversized_events?: OversizedEvents | undefined;
+      event_retention_days?: number | null | undefined;
+    },
     actorKeyId: string,
   ): Promise<Tenant> {
     checkMetadata(input.metadata);
@@ -37,11 +47,13 @@ export class TenantService {
       name: input.name,
       metadata: input.metadata ?? {},
       oversizedEvents: input.oversized_events ?? "reject",
+      eventRetentionDays: input.event_retention_days ?? null,
       createdAt: at,
       updatedAt: at,
     };
     if (!(await this.store.insertTenant(tenant, tenantAudit(actorKeyId, "tenant.created", at)))) {
-      throw new AppError("TENANT_ALREADY_EXISTS", `tenant ${tenant.id} already exists`);
+      // A tenant being deleted keeps its id until its last row is gone, so nothing of it mixes with a new one's.
+      throw new AppError("TENANT_ALREADY_EXISTS", `tenant ${tenant.id} already exists (or is still being deleted)`);
     }
     // A key of an earlier tenant with this id may still sit in some process's key cache: drop it everywhere.
     await this.store.announceKeyChange(`tenant:${tenant.id}`);
@@ -69,15 +81,22 @@ export class TenantService {
     if (input.name !== undefined) patch.name = input.name;
     if (input.metadata !== undefined) patch.metadata = input.metadata;
     if (input.oversized_events !== undefined) patch.oversizedEvents = input.oversized_events;
+    if (input.event_retention_days !== undefined) patch.eventRetentionDays = input.event_retention_days;
     const at = this.now();
     const tenant = await this.store.updateTenant(id, patch, at, tenantAudit(actorKeyId, "tenant.updated", at));
     if (!tenant) throw new AppError("TENANT_NOT_FOUND", `tenant ${id} not found`);
     return tenant;
   }
 
+  /**
+   * The tenant is gone from the API and its keys stop working when this returns; a `tenant.delete` task removes its
+   * rows in small batches afterwards, and the tenant row last, so its id stays taken until nothing of it is left.
+   */
   async delete(id: string, actorKeyId: string): Promise<void> {
-    const audit = tenantAudit(actorKeyId, "tenant.deleted", this.now());
-    if (!(await this.store.deleteTenant(id, audit))) throw new AppError("TENANT_NOT_FOUND", `tenant ${id} not found`);
+    const at = this.now();
+    const task = await this.store.deleteTenant(id, newId("task"), at, tenantAudit(actorKeyId, "tenant.deleted", at));
+    if (!task) throw new AppError("TENANT_NOT_FOUND", `tenant ${id} not found`);
+    this.wakeTasks();
     // Its keys went with it; every process's key cache must forget them now, not when their entries expire.
     await this.store.announceKeyChange(`tenant:${id}`);
   }

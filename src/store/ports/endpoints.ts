@@ -1,4 +1,5 @@
 /** Endpoints: where a tenant's deliveries go, with their secrets, limits and shared isolation state. */
+import type { Task } from "../../domain/tasks.ts";
 import type { EndpointState } from "../../domain/endpoint-state.ts";
 import type { Endpoint, Page } from "../../domain/types.ts";
 import type { AuditNote } from "./api-keys.ts";
@@ -79,8 +80,13 @@ export interface EndpointsPort {
     now: number,
     audit?: AuditNote<Endpoint>,
   ): Promise<Endpoint | null>;
-  /** Deletes the endpoint with its deliveries, attempts and queue. */
-  deleteEndpoint(tenantId: string, id: string, audit?: AuditNote<Endpoint>): Promise<boolean>;
+  /**
+   * Deletes the endpoint in one short transaction: its row with its scheduler, stream and state rows (so it is gone
+   * from the API and from ingest at once, and its owner loses it), fails a recover of it that is still running, and
+   * queues an `endpoint.delete` task that removes its deliveries, attempts, jobs and dead letters in small batches.
+   * Returns the task, or null when there is no such endpoint.
+   */
+  deleteEndpoint(tenantId: string, id: string, taskId: string, now: number, audit?: AuditNote<Endpoint>): Promise<Task | null>;
   /**
    * In one transaction: the current secret becomes the previous one (or is dropped when `previousExpiresAt` is
    * null) and the new one takes its place. Returns the endpoint as it is now, or null when it does not exist.

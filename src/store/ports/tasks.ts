@@ -42,6 +42,16 @@ export interface TasksPort {
    * endpoint deleted or disabled meanwhile fails it. Requeued deliveries wake the workers.
    */
   runRecoverBatch(request: RecoverBatchRequest): Promise<RecoverBatchResult>;
+  /**
+   * One step of an `endpoint.delete` or `tenant.delete` task, in one transaction, only while `leaseToken` holds. The
+   * first step counts `total` (the deliveries to delete). Each later step deletes up to `limit` rows of one table,
+   * in a fixed order (an endpoint's jobs, dead letters, deliveries with their attempts, payload fetches, stats; for
+   * a tenant each endpoint in turn, then its remaining deliveries, dead letters, events and idempotency keys), and
+   * advances `done` by the deliveries it deleted. Every step finds its rows afresh, so a crash between two steps
+   * repeats nothing. The step that finds nothing left finishes the task; for a tenant it deletes the tenant row,
+   * whose own cascades take the small rest (event types, portal settings, its tasks, this one included).
+   */
+  runDeletionStep(request: RecoverBatchRequest): Promise<RecoverBatchResult>;
   /** Ends this runner's lease now (clean shutdown), so another process takes the task over without waiting. */
   releaseTask(id: string, leaseToken: string, now: number): Promise<void>;
 }

@@ -17,7 +17,11 @@ export function postgresDeliveryLog(ctx: PostgresContext): DeliveryLogPort {
     },
 
     async getDelivery(tenantId, id) {
-      const { rows } = await pool.query<DeliveryRow>("SELECT * FROM deliveries WHERE tenant_id = $1 AND id = $2", [tenantId, id]);
+      const { rows } = await pool.query<DeliveryRow>(
+        // A deleted endpoint's deliveries are hidden until its deletion task has removed them.
+        "SELECT * FROM deliveries d WHERE tenant_id = $1 AND id = $2 AND EXISTS (SELECT 1 FROM endpoints ep WHERE ep.id = d.endpoint_id)",
+        [tenantId, id],
+      );
       return rows[0] ? toDelivery(rows[0]) : null;
     },
 

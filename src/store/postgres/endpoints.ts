@@ -6,15 +6,16 @@
 import { initialEndpointState, parseEndpointState, serializeEndpointState } from "../../domain/endpoint-state.ts";
 import { newOperationalEvent } from "../../domain/operational-events.ts";
 import { mtlsToStore, oauth2ToStore } from "../../domain/endpoint-auth.ts";
+import { newDeletionTask } from "../../domain/tasks.ts";
 import type { Endpoint } from "../../domain/types.ts";
 import { toPage } from "../paging.ts";
 import { auditEntryFor, type EndpointRow, type SecretsRow, toEndpoint, toStoredSecrets } from "../rows.ts";
 import type { EndpointHealthRecord, EndpointsPort } from "../ports/endpoints.ts";
 import type { PostgresContext } from "./context.ts";
-import { deleteEndpointLog } from "./deletion.ts";
 import { insertOperationalEvents } from "./operational-events.ts";
 import { inTransaction } from "./pool.ts";
 import { pauseQueue, resumeQueue } from "./queue-switch.ts";
+import { failActiveTasks, insertTaskRow } from "./task-queries.ts";
 import { ENDPOINTS_CHANNEL } from "./work-listener.ts";
 
 /** The columns an update may change (signature_scheme is fixed at creation), in endpointValues() order. */
@@ -126,20 +127,25 @@ export function postgresEndpoints(ctx: PostgresContext): EndpointsPort {
       return updated;
     },
 
-    async deleteEndpoint(tenantId, id, audit) {
-      const deleted = await inTransaction(pool, async (client) => {
+    async deleteEndpoint(tenantId, id, taskId, now, audit) {
+      const task = await inTransaction(pool, async (client) => {
         // The scheduler row first: an ingest taking sequence numbers waits for this commit, then finds no row.
         const { rows: queued } = await client.query("SELECT 1 FROM endpoint_queue WHERE endpoint_id = $1 FOR UPDATE", [id]);
         const { rows } = await client.query<EndpointRow>("SELECT * FROM endpoints WHERE tenant_id = $1 AND id = $2", [tenantId, id]);
-        if (!rows[0] || queued.length === 0) return false;
-        await deleteEndpointLog(client, tenantId, id);
+        if (!rows[0] || queued.length === 0) return null;
+        // A recover of the endpoint would only fail at its next step; it ends now, and frees the endpoint's slot.
+        await failActiveTasks(client, "endpoint_id = $3 AND kind = 'endpoint.recover'", [id], "the endpoint was deleted", now);
+        // Only the small rows go now (scheduler, stream and state, the stats and payload fetches by cascade): the
+        // log, however big, is the task's, in batches. The owner loses the endpoint at its next cycle.
         await client.query("DELETE FROM endpoints WHERE tenant_id = $1 AND id = $2", [tenantId, id]);
+        const next = newDeletionTask(taskId, "endpoint.delete", tenantId, id, { endpointIds: [] }, now);
+        await insertTaskRow(client, next);
         await changed(client, tenantId);
         if (audit) await ctx.audit(client, auditEntryFor(audit, { type: "endpoint", id, tenantId }, toEndpoint(rows[0]), null));
-        return true;
+        return next;
       });
       ctx.subscriptions.invalidate(tenantId);
-      return deleted;
+      return task;
     },
 
     async rotateEndpointSecret(tenantId, id, rotation, now, audit) {

@@ -20,7 +20,7 @@ import { WORK_CHANNEL } from "./work-listener.ts";
  */
 const ENQUEUE_SQL = `
 WITH t AS (
-  SELECT id FROM tenants WHERE id = ANY ($1::text[]) FOR KEY SHARE
+  SELECT id FROM tenants WHERE id = ANY ($1::text[]) AND deleting_at IS NULL FOR KEY SHARE
 ), ev AS (
   INSERT INTO events (tenant_id, id, type, data, created_at, trace_context, ordering_key)
   SELECT e.tenant_id, e.id, e.type, e.data, e.at, e.tc, e.ok

@@ -123,7 +123,7 @@ async function ingestOne(ctx: PostgresContext, req: IngestRequest): Promise<Inge
 }
 
 async function ingestIn(ctx: PostgresContext, client: pg.PoolClient, req: IngestRequest): Promise<IngestResult> {
-  const tenant = await client.query("SELECT 1 FROM tenants WHERE id = $1 FOR KEY SHARE", [req.tenantId]);
+  const tenant = await client.query("SELECT 1 FROM tenants WHERE id = $1 AND deleting_at IS NULL FOR KEY SHARE", [req.tenantId]);
   if (tenant.rowCount === 0) return { kind: "tenant_not_found" };
   const idem = req.idempotency;
   const now = Math.min(...req.events.map((e) => e.createdAt));

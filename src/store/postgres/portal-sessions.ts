@@ -25,7 +25,7 @@ export class PostgresPortalSessions implements PortalSessionStore {
   async insert(s: NewPortalSession): Promise<boolean> {
     const { rowCount } = await this.pool.query(
       `INSERT INTO portal_sessions (id, tenant_id, link_hash, read_only, endpoint_ids, created_by, created_at, expires_at)
-       SELECT $1, id, $2, $3, $4::jsonb, $5, $6, $7 FROM tenants WHERE id = $8`,
+       SELECT $1, id, $2, $3, $4::jsonb, $5, $6, $7 FROM tenants WHERE id = $8 AND deleting_at IS NULL`,
       [
         s.id,
         s.linkHash,
@@ -111,7 +111,7 @@ export class PostgresPortalSessions implements PortalSessionStore {
   async putSettings(s: PortalSettings): Promise<boolean> {
     const { rowCount } = await this.pool.query(
       `INSERT INTO portal_settings (tenant_id, frame_ancestors, updated_at)
-       SELECT id, $1::jsonb, $2 FROM tenants WHERE id = $3
+       SELECT id, $1::jsonb, $2 FROM tenants WHERE id = $3 AND deleting_at IS NULL
        ON CONFLICT (tenant_id) DO UPDATE SET frame_ancestors = excluded.frame_ancestors, updated_at = excluded.updated_at`,
       [JSON.stringify(s.frameAncestors), s.updatedAt, s.tenantId],
     );

@@ -74,6 +74,7 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
     listTasks: (tenantId, page) => tasks.list(tenantId, page),
     claimTask: (claim) => tasks.claim(claim),
     runRecoverBatch: (request) => tasks.runRecoverBatch(request),
+    runDeletionStep: (request) => tasks.runDeletionStep(request),
     releaseTask: (id, leaseToken, now) => tasks.release(id, leaseToken, now),
     ...postgresOperationalEvents(ctx),
     ...postgresStats(ctx),

@@ -3,6 +3,7 @@ import type { RetentionPort } from "../ports/retention.ts";
 import { DELETE_STATS_SQL } from "./attempt-stats.ts";
 import type { PostgresContext } from "./context.ts";
 import { inTransaction } from "./pool.ts";
+import { deliveryIdBefore } from "../retention-rules.ts";
 
 export function postgresRetention(ctx: PostgresContext): RetentionPort {
   const pool = ctx.pool;
@@ -98,6 +99,55 @@ export function postgresRetention(ctx: PostgresContext): RetentionPort {
         [from, before, limit],
       );
       return { scanned: rows.length, lastStartedAt: rows.at(-1)?.started_at ?? null };
+    },
+
+    async deleteFinishedDeliveries(tenantId, before, after, limit) {
+      // The batch is read and its deletable rows locked in one statement; the delete re-checks each row's state
+      // after any wait for a concurrent record or replay, so only a row still finished and passed goes. acked_seq
+      // only grows, so a stale read of it can only keep a row one pass longer.
+      const { rows } = await pool.query<{ scanned: number; deleted: number; last_id: string | null }>(
+        `WITH batch AS (
+           SELECT id FROM deliveries WHERE tenant_id = $1 AND id > $2 AND id < $3 ORDER BY id LIMIT $4
+         ), gone AS (
+           DELETE FROM deliveries d USING batch b
+           WHERE d.tenant_id = $1 AND d.id = b.id AND d.created_at < $5 AND d.status IN ('succeeded', 'dead')
+             AND d.seq <= coalesce((SELECT s.acked_seq FROM endpoint_stream s WHERE s.endpoint_id = d.endpoint_id), d.seq)
+           RETURNING d.id, d.status
+         ), att AS (
+           DELETE FROM attempts a USING gone g WHERE a.delivery_id = g.id
+         ), letters AS (
+           DELETE FROM dead_letters l USING gone g WHERE g.status = 'dead' AND l.tenant_id = $1 AND l.delivery_id = g.id
+         )
+         SELECT (SELECT count(*)::int FROM batch) AS scanned, (SELECT count(*)::int FROM gone) AS deleted,
+           (SELECT max(id) FROM batch) AS last_id`,
+        [tenantId, after, deliveryIdBefore(before), limit, before],
+      );
+      const r = rows[0];
+      return { scanned: r?.scanned ?? 0, deleted: r?.deleted ?? 0, lastId: r?.last_id ?? null };
+    },
+
+    async deleteEventsWithoutDeliveries(tenantId, before, after, limit) {
+      const { rows } = await pool.query<{ id: string; created_at: string; deleted: boolean }>(
+        `WITH batch AS (
+           SELECT e.id, e.created_at FROM events e
+           WHERE e.tenant_id = $1 AND e.created_at < $2 AND (e.created_at, e.id) > ($3::bigint, $4::text)
+           ORDER BY e.created_at, e.id LIMIT $5
+         ), gone AS (
+           DELETE FROM events e USING batch b
+           WHERE e.tenant_id = $1 AND e.id = b.id
+             AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.tenant_id = e.tenant_id AND d.event_id = e.id)
+           RETURNING e.id
+         )
+         SELECT b.id, b.created_at, g.id IS NOT NULL AS deleted FROM batch b LEFT JOIN gone g ON g.id = b.id
+         ORDER BY b.created_at, b.id`,
+        [tenantId, before, after?.createdAt ?? -1, after?.id ?? "", limit],
+      );
+      const last = rows.at(-1);
+      return {
+        scanned: rows.length,
+        deleted: rows.filter((r) => r.deleted).length,
+        last: last ? { createdAt: Number(last.created_at), id: last.id } : null,
+      };
     },
   };
 }

@@ -22,6 +22,7 @@ import {
   taskUpdateValues,
   toTask,
 } from "../task-rows.ts";
+import { runDeletionStep } from "./deletion-task.ts";
 import { inTransaction } from "./pool.ts";
 import { REQUEUE_COLUMNS, type RequeueRow, requeueAll } from "./requeue.ts";
 
@@ -51,6 +52,36 @@ const SAVE_TASK = `UPDATE tasks SET ${TASK_UPDATE_COLUMNS.map((c, i) => `${c} = 
 
 async function save(client: pg.PoolClient, r: TaskRow): Promise<void> {
   await client.query(SAVE_TASK, taskUpdateValues(r));
+}
+
+/** Inserts a task row inside the caller's transaction (deletions queue theirs with the change they follow). */
+export async function insertTaskRow(client: pg.PoolClient, task: Task): Promise<void> {
+  const r = newTaskRow(task);
+  await client.query(
+    `INSERT INTO tasks (id, tenant_id, kind, status, endpoint_id, params, done, total, requeued, skipped, error,
+       created_at, updated_at, finished_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+    [r.id, r.tenant_id, r.kind, r.status, r.endpoint_id, r.params, r.done, r.total, r.requeued, r.skipped, r.error,
+      r.created_at, r.updated_at, r.finished_at],
+  );
+}
+
+/** Ends the queued and running tasks a deletion makes pointless; returns their kinds and endpoints. */
+export async function failActiveTasks(
+  client: pg.PoolClient,
+  where: string,
+  params: unknown[],
+  error: string,
+  now: number,
+): Promise<{ kind: string; endpoint_id: string }[]> {
+  const { rows } = await client.query<{ kind: string; endpoint_id: string }>(
+    `UPDATE tasks SET status = 'failed', error = $1, lease_token = NULL, lease_expires_at = NULL, updated_at = $2,
+       finished_at = $2
+     WHERE status IN ('queued', 'running') AND ${where}
+     RETURNING kind, endpoint_id`,
+    [error, now, ...params],
+  );
+  return rows;
 }
 
 export class PostgresTasks {
@@ -143,6 +174,10 @@ export class PostgresTasks {
       await save(client, next);
       return { kind: next.status === "running" ? "progress" : "finished", task: toTask(next) };
     });
+  }
+
+  runDeletionStep(req: RecoverBatchRequest): Promise<RecoverBatchResult> {
+    return runDeletionStep(this.pool, req, save);
   }
 
   async release(id: string, leaseToken: string, now: number): Promise<void> {

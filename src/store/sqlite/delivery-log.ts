@@ -16,7 +16,12 @@ export function sqliteDeliveryLog(ctx: SqliteContext): DeliveryLogPort {
     },
 
     async getDelivery(tenantId, id): Promise<Delivery | null> {
-      const row = ctx.sql("SELECT * FROM deliveries WHERE tenant_id = ? AND id = ?").get(tenantId, id) as DeliveryRow | undefined;
+      const row = ctx
+        .sql(
+          // A deleted endpoint's deliveries are hidden until its deletion task has removed them.
+          "SELECT * FROM deliveries d WHERE tenant_id = ? AND id = ? AND EXISTS (SELECT 1 FROM endpoints ep WHERE ep.id = d.endpoint_id)",
+        )
+        .get(tenantId, id) as DeliveryRow | undefined;
       return row ? toDelivery(row) : null;
     },
 

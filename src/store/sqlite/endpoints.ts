@@ -5,6 +5,7 @@
  */
 import { initialEndpointState, parseEndpointState, serializeEndpointState } from "../../domain/endpoint-state.ts";
 import { newOperationalEvent } from "../../domain/operational-events.ts";
+import { newDeletionTask } from "../../domain/tasks.ts";
 import type { Endpoint } from "../../domain/types.ts";
 import { toPage } from "../paging.ts";
 import {
@@ -17,9 +18,10 @@ import {
 } from "../rows.ts";
 import type { EndpointHealthRecord, EndpointsPort } from "../ports/endpoints.ts";
 import type { SqliteContext } from "./context.ts";
-import { deleteEndpointLog } from "./deletion.ts";
+import { failActiveTasks } from "./fail-tasks.ts";
 import { insertOperationalEvents } from "./operational-events.ts";
 import { pauseQueue, resumeQueue } from "./queue-switch.ts";
+import { SqliteTasks } from "./task-queries.ts";
 
 export function sqliteEndpoints(ctx: SqliteContext): EndpointsPort {
   const getRow = (tenantId: string, id: string) =>
@@ -80,18 +82,23 @@ export function sqliteEndpoints(ctx: SqliteContext): EndpointsPort {
       return updated;
     },
 
-    async deleteEndpoint(tenantId, id, audit) {
-      const deleted = ctx.write(() => {
+    async deleteEndpoint(tenantId, id, taskId, now, audit) {
+      const task = ctx.write(() => {
         const row = getRow(tenantId, id);
-        if (!row) return false;
-        deleteEndpointLog(ctx, tenantId, id);
+        if (!row) return null;
+        // A recover of the endpoint would only fail at its next step; it ends now, and frees the endpoint's slot.
+        failActiveTasks(ctx, "endpoint_id = ? AND kind = 'endpoint.recover'", [id], "the endpoint was deleted", now);
+        // Only the small rows go now (scheduler, stream and state, the stats and payload fetches by cascade): the
+        // log, however big, is the task's, in batches. Ingest finds no scheduler row from here on.
         ctx.sql("DELETE FROM endpoints WHERE tenant_id = ? AND id = ?").run(tenantId, id);
+        const queued = newDeletionTask(taskId, "endpoint.delete", tenantId, id, { endpointIds: [] }, now);
+        new SqliteTasks(ctx).insert(queued);
         if (audit) ctx.audit(auditEntryFor(audit, { type: "endpoint", id, tenantId }, toEndpoint(row), null));
-        return true;
+        return queued;
       });
       ctx.subscriptions.invalidate(tenantId);
-      if (deleted) ctx.endpointsChanged(tenantId);
-      return deleted;
+      if (task) ctx.endpointsChanged(tenantId);
+      return task;
     },
 
     async rotateEndpointSecret(tenantId, id, rotation, now, audit) {

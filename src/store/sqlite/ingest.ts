@@ -89,7 +89,7 @@ export function sqliteIngest(ctx: SqliteContext): IngestPort {
 
 /** One request's writes, inside its savepoint. */
 function ingestOne(ctx: SqliteContext, req: IngestRequest): { result: IngestResult; wake: boolean } {
-  if (!ctx.sql("SELECT 1 FROM tenants WHERE id = ?").get(req.tenantId)) return { result: { kind: "tenant_not_found" }, wake: false };
+  if (!ctx.sql("SELECT 1 FROM tenants WHERE id = ? AND deleting_at IS NULL").get(req.tenantId)) return { result: { kind: "tenant_not_found" }, wake: false };
   const idem = req.idempotency;
   if (idem) {
     const seen = ctx

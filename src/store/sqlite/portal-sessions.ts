@@ -23,7 +23,7 @@ export class SqlitePortalSessions implements PortalSessionStore {
   async insert(s: NewPortalSession): Promise<boolean> {
     const { changes } = this.sql(
       `INSERT INTO portal_sessions (id, tenant_id, link_hash, read_only, endpoint_ids, created_by, created_at, expires_at)
-       SELECT ?, id, ?, ?, ?, ?, ?, ? FROM tenants WHERE id = ?`,
+       SELECT ?, id, ?, ?, ?, ?, ?, ? FROM tenants WHERE id = ? AND deleting_at IS NULL`,
     ).run(
       s.id,
       s.linkHash,
@@ -104,7 +104,7 @@ export class SqlitePortalSessions implements PortalSessionStore {
   async putSettings(s: PortalSettings): Promise<boolean> {
     const { changes } = this.sql(
       `INSERT INTO portal_settings (tenant_id, frame_ancestors, updated_at)
-       SELECT id, ?, ? FROM tenants WHERE id = ?
+       SELECT id, ?, ? FROM tenants WHERE id = ? AND deleting_at IS NULL
        ON CONFLICT (tenant_id) DO UPDATE SET frame_ancestors = excluded.frame_ancestors, updated_at = excluded.updated_at`,
     ).run(JSON.stringify(s.frameAncestors), s.updatedAt, s.tenantId);
     return changes === 1;

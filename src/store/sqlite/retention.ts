@@ -2,6 +2,7 @@
 import type { RetentionPort } from "../ports/retention.ts";
 import { DELETE_STATS_SQL } from "./attempt-stats.ts";
 import type { SqliteContext } from "./context.ts";
+import { deliveryIdBefore, type RetentionCandidate, retainedDeliveryMayGo } from "../retention-rules.ts";
 
 export function sqliteRetention(ctx: SqliteContext): RetentionPort {
   return {
@@ -87,6 +88,53 @@ export function sqliteRetention(ctx: SqliteContext): RetentionPort {
         const clear = ctx.sql("UPDATE attempts SET response_body = NULL WHERE rowid = ? AND response_body IS NOT NULL");
         for (const r of rows) clear.run(r.r);
         return { scanned: rows.length, lastStartedAt: rows.at(-1)?.started_at ?? null };
+      });
+    },
+
+    async deleteFinishedDeliveries(tenantId, before, after, limit) {
+      return ctx.write(() => {
+        const batch = ctx
+          .sql(
+            `SELECT d.id, d.endpoint_id, d.seq, d.status, d.created_at, s.acked_seq
+             FROM deliveries d LEFT JOIN endpoint_stream s ON s.endpoint_id = d.endpoint_id
+             WHERE d.tenant_id = ? AND d.id > ? AND d.id < ? ORDER BY d.id LIMIT ?`,
+          )
+          .all(tenantId, after, deliveryIdBefore(before), limit) as RetentionCandidate[];
+        const attempts = ctx.sql("DELETE FROM attempts WHERE delivery_id = ?");
+        const letters = ctx.sql("DELETE FROM dead_letters WHERE tenant_id = ? AND delivery_id = ?");
+        const delivery = ctx.sql("DELETE FROM deliveries WHERE tenant_id = ? AND id = ?");
+        let deleted = 0;
+        for (const d of batch) {
+          if (!retainedDeliveryMayGo(d, before)) continue;
+          attempts.run(d.id);
+          if (d.status === "dead") letters.run(tenantId, d.id);
+          delivery.run(tenantId, d.id);
+          deleted++;
+        }
+        return { scanned: batch.length, deleted, lastId: batch.at(-1)?.id ?? null };
+      });
+    },
+
+    async deleteEventsWithoutDeliveries(tenantId, before, after, limit) {
+      return ctx.write(() => {
+        const batch = ctx
+          .sql(
+            `SELECT e.id, e.created_at,
+               EXISTS (SELECT 1 FROM deliveries d WHERE d.tenant_id = e.tenant_id AND d.event_id = e.id) AS kept
+             FROM events e
+             WHERE e.tenant_id = ? AND e.created_at < ? AND (e.created_at, e.id) > (?, ?)
+             ORDER BY e.created_at, e.id LIMIT ?`,
+          )
+          .all(tenantId, before, after?.createdAt ?? -1, after?.id ?? "", limit) as { id: string; created_at: number; kept: number }[];
+        const remove = ctx.sql("DELETE FROM events WHERE tenant_id = ? AND id = ?");
+        let deleted = 0;
+        for (const e of batch) {
+          if (e.kept) continue;
+          remove.run(tenantId, e.id);
+          deleted++;
+        }
+        const last = batch.at(-1);
+        return { scanned: batch.length, deleted, last: last ? { createdAt: last.created_at, id: last.id } : null };
       });
     },
   };

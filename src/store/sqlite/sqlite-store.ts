@@ -99,6 +99,7 @@ export const SqliteStore = {
       listTasks: async (tenantId, page) => tasks.list(tenantId, page),
       claimTask: async (claim) => tasks.claim(claim),
       runRecoverBatch: async (request) => tasks.runRecoverBatch(request),
+      runDeletionStep: async (request) => tasks.runDeletionStep(request),
       releaseTask: async (id, leaseToken, now) => tasks.release(id, leaseToken, now),
       ...sqliteOperationalEvents(ctx),
       ...sqliteStats(ctx),

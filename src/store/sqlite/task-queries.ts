@@ -19,6 +19,7 @@ import {
   toTask,
 } from "../task-rows.ts";
 import type { SqliteContext } from "./context.ts";
+import { runDeletionStep } from "./deletion-task.ts";
 import { REQUEUE_COLUMNS, type RequeueRow, requeue } from "./requeue.ts";
 
 const SAVE_TASK = `UPDATE tasks SET ${TASK_UPDATE_COLUMNS.map((c) => `${c} = ?`).join(", ")} WHERE id = ?`;
@@ -151,6 +152,10 @@ export class SqliteTasks {
       .immediate();
     if (wake) this.ctx.wake();
     return result;
+  }
+
+  runDeletionStep(req: RecoverBatchRequest): RecoverBatchResult {
+    return runDeletionStep(this.ctx, req, (r) => this.save(r));
   }
 
   private countRecoverable(row: TaskRow): { n: number; bound: string | null } {

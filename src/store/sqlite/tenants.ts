@@ -1,9 +1,15 @@
-/** Tenants (SQLite). Deleting one removes everything it owns in the same transaction; its audit log stays. */
+/**
+ * Tenants (SQLite). Deleting one hides it at once and queues a tenant.delete task that removes what it owns in
+ * batches, the tenant row last (see deleteTenant in ports/tenants.ts); its audit log stays. A tenant being deleted
+ * is invisible here except to insertTenant, which finds its id taken.
+ */
 import { auditEntryFor, type TenantRow, toTenant } from "../rows.ts";
 import { toPage } from "../paging.ts";
 import type { TenantsPort } from "../ports/tenants.ts";
 import type { SqliteContext } from "./context.ts";
-import { deleteTenantLog } from "./deletion.ts";
+import { newDeletionTask } from "../../domain/tasks.ts";
+import { failActiveTasks } from "./fail-tasks.ts";
+import { SqliteTasks } from "./task-queries.ts";
 
 export function sqliteTenants(ctx: SqliteContext): TenantsPort {
   return {
@@ -11,10 +17,11 @@ export function sqliteTenants(ctx: SqliteContext): TenantsPort {
       return ctx.write(() => {
         const result = ctx
           .sql(
-            `INSERT INTO tenants (id, name, metadata, oversized_events, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+            `INSERT INTO tenants (id, name, metadata, oversized_events, event_retention_days, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (id) DO NOTHING`,
           )
-          .run(t.id, t.name, JSON.stringify(t.metadata), t.oversizedEvents, t.createdAt, t.updatedAt);
+          .run(t.id, t.name, JSON.stringify(t.metadata), t.oversizedEvents, t.eventRetentionDays, t.createdAt, t.updatedAt);
         if (result.changes !== 1) return false;
         if (audit) ctx.audit(auditEntryFor(audit, { type: "tenant", id: t.id, tenantId: t.id }, null, t));
         return true;
@@ -22,45 +29,55 @@ export function sqliteTenants(ctx: SqliteContext): TenantsPort {
     },
 
     async getTenant(id) {
-      const row = ctx.sql("SELECT * FROM tenants WHERE id = ?").get(id) as TenantRow | undefined;
+      const row = ctx.sql("SELECT * FROM tenants WHERE id = ? AND deleting_at IS NULL").get(id) as TenantRow | undefined;
       return row ? toTenant(row) : null;
     },
 
     async listTenants(page) {
       const rows = ctx
-        .sql("SELECT * FROM tenants WHERE id > ? ORDER BY id LIMIT ?")
+        .sql("SELECT * FROM tenants WHERE id > ? AND deleting_at IS NULL ORDER BY id LIMIT ?")
         .all(page.after ?? "", page.limit + 1) as TenantRow[];
       return toPage(rows.map(toTenant), page.limit);
     },
 
     async updateTenant(id, patch, now, audit) {
       return ctx.write(() => {
-        const row = ctx.sql("SELECT * FROM tenants WHERE id = ?").get(id) as TenantRow | undefined;
+        const row = ctx.sql("SELECT * FROM tenants WHERE id = ? AND deleting_at IS NULL").get(id) as TenantRow | undefined;
         if (!row) return null;
         const before = toTenant(row);
         const next = { ...before, ...patch, updatedAt: now };
         if (audit) ctx.audit(auditEntryFor(audit, { type: "tenant", id, tenantId: id }, before, next));
         ctx
-          .sql("UPDATE tenants SET name = ?, metadata = ?, oversized_events = ?, updated_at = ? WHERE id = ?")
-          .run(next.name, JSON.stringify(next.metadata), next.oversizedEvents, now, id);
+          .sql("UPDATE tenants SET name = ?, metadata = ?, oversized_events = ?, event_retention_days = ?, updated_at = ? WHERE id = ?")
+          .run(next.name, JSON.stringify(next.metadata), next.oversizedEvents, next.eventRetentionDays, now, id);
         return next;
       });
     },
 
-    async deleteTenant(id, audit) {
-      const deleted = ctx.write(() => {
-        const row = ctx.sql("SELECT * FROM tenants WHERE id = ?").get(id) as TenantRow | undefined;
-        if (!row) return false;
-        deleteTenantLog(ctx, id);
-        ctx.sql("DELETE FROM tenants WHERE id = ?").run(id);
+    async deleteTenant(id, taskId, now, audit) {
+      const task = ctx.write(() => {
+        const row = ctx.sql("SELECT * FROM tenants WHERE id = ? AND deleting_at IS NULL").get(id) as TenantRow | undefined;
+        if (!row) return null;
+        ctx.sql("UPDATE tenants SET deleting_at = ? WHERE id = ?").run(now, id);
+        // Its keys stop working with this commit (the caller announces the change to every process's key cache).
+        ctx.sql("DELETE FROM api_keys WHERE tenant_id = ?").run(id);
+        // Its endpoints stop at once: without scheduler and stream rows ingest fans out to none of them and their
+        // owners lose them at their next cycle. One row each, so this stays short however big the log is.
+        ctx.sql("DELETE FROM endpoint_stream WHERE endpoint_id IN (SELECT id FROM endpoints WHERE tenant_id = ?)").run(id);
+        ctx.sql("DELETE FROM endpoint_queue WHERE tenant_id = ?").run(id);
+        // Its other tasks end; the rows of endpoints whose own deletion had not finished become this task's work.
+        const ended = failActiveTasks(ctx, "tenant_id = ?", [id], "the tenant was deleted", now);
+        const endpointIds = ended.filter((t) => t.kind === "endpoint.delete").map((t) => t.endpoint_id);
+        const queued = newDeletionTask(taskId, "tenant.delete", id, "", { endpointIds }, now);
+        new SqliteTasks(ctx).insert(queued);
         if (audit) ctx.audit(auditEntryFor(audit, { type: "tenant", id, tenantId: id }, toTenant(row), null));
-        return true;
+        return queued;
       });
-      if (deleted) {
+      if (task) {
         ctx.subscriptions.invalidate(id);
         ctx.endpointsChanged(id);
       }
-      return deleted;
+      return task;
     },
   };
 }
