@@ -2,6 +2,7 @@
  * The shared vocabulary of hookd: what the store keeps and the services pass around. Times are epoch milliseconds
  * in the domain and ISO 8601 strings on the wire.
  */
+import type { QuotaOverrides } from "./quotas.ts";
 
 export type JsonObject = Record<string, unknown>;
 
@@ -11,6 +12,8 @@ export interface Tenant {
   metadata: JsonObject;
   /** An event larger than the full-payload limit is refused, or accepted and delivered thin (only). */
   oversizedEvents: OversizedEvents;
+  /** Overrides of the HOOKD_QUOTA_* defaults (domain/quotas.ts); absent or empty: the defaults. */
+  quotas?: QuotaOverrides;
   createdAt: number;
   updatedAt: number;
 }

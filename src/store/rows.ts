@@ -18,6 +18,7 @@ import type {
 import type { StoredEndpointSecrets } from "./store.ts";
 import type { OperationalEvent } from "../domain/operational-events.ts";
 import { newId } from "../domain/ids.ts";
+import { parseQuotaOverrides } from "../domain/quotas.ts";
 import type { ApiKeyInfo, AuditEntry, AuditNote, AuditTargetType } from "./store.ts";
 
 type Json = string | object;
@@ -31,6 +32,7 @@ export interface TenantRow {
   name: string;
   metadata: Json;
   oversized_events: string;
+  quotas: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -107,6 +109,7 @@ export function toTenant(r: TenantRow): Tenant {
     name: r.name,
     metadata: json(r.metadata),
     oversizedEvents: r.oversized_events as OversizedEvents,
+    quotas: parseQuotaOverrides(r.quotas),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };

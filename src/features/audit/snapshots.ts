@@ -10,7 +10,7 @@ import type { ApiKeyInfo } from "../../store/store.ts";
 export const REDACTED = "[redacted]";
 
 export function tenantSnapshot(t: Tenant): JsonObject {
-  return { id: t.id, name: t.name, metadata: t.metadata, oversized_events: t.oversizedEvents };
+  return { id: t.id, name: t.name, metadata: t.metadata, oversized_events: t.oversizedEvents, quotas: t.quotas ?? {} };
 }
 
 /** Domain fields logged under the API's name for them (the stored secrets are encrypted, but still redacted). */

@@ -1,4 +1,5 @@
 /** Tenants (PostgreSQL). Deleting one removes everything it owns in the same transaction; its audit log stays. */
+import { parseQuotaOverrides, quotaOverridesToStore } from "../../domain/quotas.ts";
 import { toPage } from "../paging.ts";
 import { auditEntryFor, type TenantRow, toTenant } from "../rows.ts";
 import type { TenantsPort } from "../ports/tenants.ts";
@@ -13,9 +14,9 @@ export function postgresTenants(ctx: PostgresContext): TenantsPort {
     async insertTenant(t, audit) {
       return inTransaction(pool, async (client) => {
         const { rowCount } = await client.query(
-          `INSERT INTO tenants (id, name, metadata, oversized_events, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+          `INSERT INTO tenants (id, name, metadata, oversized_events, quotas, created_at, updated_at) VALUES ($1, $2, $3, $4, $7, $5, $6)
            ON CONFLICT (id) DO NOTHING`,
-          [t.id, t.name, JSON.stringify(t.metadata), t.oversizedEvents, t.createdAt, t.updatedAt],
+          [t.id, t.name, JSON.stringify(t.metadata), t.oversizedEvents, t.createdAt, t.updatedAt, quotaOverridesToStore(t.quotas)],
         );
         if (rowCount !== 1) return false;
         if (audit) await ctx.audit(client, auditEntryFor(audit, { type: "tenant", id: t.id, tenantId: t.id }, null, t));
@@ -42,14 +43,35 @@ export function postgresTenants(ctx: PostgresContext): TenantsPort {
         if (!before.rows[0]) return null;
         const { rows } = await client.query<TenantRow>(
           `UPDATE tenants SET name = COALESCE($2, name), metadata = COALESCE($3::jsonb, metadata),
-             oversized_events = COALESCE($5, oversized_events), updated_at = $4
+             oversized_events = COALESCE($5, oversized_events), updated_at = $4,
+             quotas = CASE WHEN $6 THEN $7 ELSE quotas END
            WHERE id = $1 RETURNING *`,
-          [id, patch.name ?? null, patch.metadata === undefined ? null : JSON.stringify(patch.metadata), now, patch.oversizedEvents ?? null],
+          [
+            id,
+            patch.name ?? null,
+            patch.metadata === undefined ? null : JSON.stringify(patch.metadata),
+            now,
+            patch.oversizedEvents ?? null,
+            patch.quotas !== undefined,
+            quotaOverridesToStore(patch.quotas),
+          ],
         );
         const after = toTenant(rows[0]!);
         if (audit) await ctx.audit(client, auditEntryFor(audit, { type: "tenant", id, tenantId: id }, toTenant(before.rows[0]), after));
         return after;
       });
+    },
+
+    async getTenantUsage(id) {
+      const { rows } = await pool.query<{ quotas: string | null; stored_bytes: string; endpoints: string }>(
+        `SELECT t.quotas,
+           (SELECT coalesce(sum(stored_bytes), 0) FROM tenant_usage u WHERE u.tenant_id = t.id) AS stored_bytes,
+           (SELECT count(*) FROM endpoints e WHERE e.tenant_id = t.id) AS endpoints
+         FROM tenants t WHERE t.id = $1`,
+        [id],
+      );
+      const row = rows[0];
+      return row ? { quotas: parseQuotaOverrides(row.quotas), storedBytes: Number(row.stored_bytes), endpoints: Number(row.endpoints) } : null;
     },
 
     async deleteTenant(id, audit) {
