@@ -29,6 +29,8 @@ import { TaskRunner } from "./features/tasks/task-runner.ts";
 import { TaskService } from "./features/tasks/service.ts";
 import { TestSendService } from "./features/test-send/service.ts";
 import { TenantService } from "./features/tenants/service.ts";
+import { quotaDefaults } from "./features/quotas/defaults.ts";
+import { QuotaService } from "./features/quotas/service.ts";
 import { ConsoleService } from "./features/console/service.ts";
 import { SecretReveal } from "./features/endpoints/reveal-secret.ts";
 import { PortalService } from "./features/portal/service.ts";
@@ -192,7 +194,8 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       thinBytes: config.maxThinEventBytes,
     });
     if (role === "all" || role === "api") {
-      const tenants = new TenantService(store);
+      const quotas = new QuotaService(store, quotaDefaults(config), log, now);
+      const tenants = new TenantService(store, Date.now, quotas);
       const auth = new Authenticator(store, log);
       // Revoked keys and deleted tenants leave every process's key cache at once (store KeyChangeBus).
       store.onKeyChange((change) => auth.applyChange(change));
@@ -200,7 +203,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
         {
           auth,
           tenants,
-          endpoints: new EndpointService(store, policy, secretBox, now, isolationSettings(config).breaker),
+          endpoints: new EndpointService(store, policy, secretBox, now, isolationSettings(config).breaker, quotas),
           events,
           eventTypes: new EventTypeService(store, eventTypeCatalogue, schemaPool, config.strictEventTypes),
           deliveries: new DeliveryService(store, Date.now, {
@@ -222,6 +225,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
           statsSeries: new StatsSeriesService(store),
           secretReveal: new SecretReveal(store, secretBox, now),
           payloads: new PayloadService(store, secretBox, now),
+          quotas,
           publicUrl: config.publicUrl,
           ready: () => store.ping(),
         },

@@ -19,6 +19,7 @@ import type { SecretReveal } from "../features/endpoints/reveal-secret.ts";
 import type { PortalService } from "../features/portal/service.ts";
 import type { StatsSeriesService } from "../features/stats/series.ts";
 import type { PayloadService } from "../features/payloads/service.ts";
+import type { QuotaService } from "../features/quotas/service.ts";
 import type { Authenticator } from "./auth.ts";
 
 export interface ApiContext {
@@ -40,6 +41,8 @@ export interface ApiContext {
   console: ConsoleService;
   statsSeries: StatsSeriesService;
   secretReveal: SecretReveal;
+  /** Per-tenant quotas (features/quotas). */
+  quotas: QuotaService;
   /** Thin deliveries' payload fetches (GET /v1/events/{id}/payload). */
   payloads: PayloadService;
   /** HOOKD_PUBLIC_URL: the base of links hookd hands out (portal URLs); null: the request's own scheme and host. */

@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { newId } from "../../domain/ids.ts";
 import type { Delivery, StoredEvent } from "../../domain/types.ts";
 import { AppError } from "../../errors/app-error.ts";
-import type { IngestedEvent, NewEvent, Store } from "../../store/store.ts";
+import type { FanOutAdmission, IngestedEvent, NewEvent, Store } from "../../store/store.ts";
 import type { IngestCheck } from "../event-types/ingest-check.ts";
 import { MAX_EVENT_BYTES } from "./schemas.ts";
 
@@ -31,6 +31,15 @@ export interface EventInput {
   id?: string | undefined;
   type: string;
   data: Record<string, unknown>;
+}
+
+/**
+ * The quota checks of a publish through the API (features/quotas): `admit` checks the payload bytes before the
+ * store is called and returns the fan-out checks the store runs in its transaction; `accepted` follows a commit.
+ */
+export interface PublishQuota {
+  admit(dataBytes: number): Promise<FanOutAdmission>;
+  accepted(dataBytes: number): void;
 }
 
 export type PublishResult = { replayed: false; events: IngestedEvent[] } | { replayed: true; responseJson: string };
@@ -80,11 +89,13 @@ export class EventService {
     inputs: EventInput[],
     idempotencyKey: string | undefined,
     render: (events: IngestedEvent[]) => string,
+    quota?: PublishQuota,
   ): Promise<PublishResult> {
     assertUniqueIds(inputs);
     await this.typeCheck?.check(tenantId, inputs, shape === "batch");
     const at = this.now();
     let oversized = false;
+    let dataBytes = 0;
     const events: NewEvent[] = inputs.map((input, index) => {
       const dataJson = JSON.stringify(input.data);
       const bytes = Buffer.byteLength(dataJson);
@@ -94,6 +105,7 @@ export class EventService {
         ]);
       }
       if (bytes > this.limits.fullBytes) oversized = true;
+      dataBytes += bytes;
       return { id: input.id ?? newId("evt"), generatedId: input.id === undefined, type: input.type, dataJson, createdAt: at };
     });
     if (oversized) await this.assertOversizedAllowed(tenantId);
@@ -104,10 +116,14 @@ export class EventService {
           notBefore: at - IDEMPOTENCY_WINDOW_MS,
         }
       : null;
-    const result = await this.store.ingest({ tenantId, events, idempotency, renderResponse: render });
+    const admit = quota ? await quota.admit(dataBytes) : undefined;
+    const result = await this.store.ingest({ tenantId, events, idempotency, renderResponse: render, ...(admit ? { admit } : {}) });
     switch (result.kind) {
       case "created":
+        quota?.accepted(dataBytes);
         return { replayed: false, events: result.events };
+      case "refused":
+        throw result.error;
       case "replayed":
         return { replayed: true, responseJson: result.responseJson };
       case "idempotency_mismatch":
