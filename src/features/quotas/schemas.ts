@@ -27,9 +27,21 @@ export const QuotaOverridesSchema = Type.Object(each((name) => Type.Optional(Lim
   description: "Only the quotas set for this tenant; the others follow the HOOKD_QUOTA_* defaults.",
 });
 
+/**
+ * A limit or null, as one JSON Schema type list rather than a union: the API's validator coerces types, and in a
+ * union it would turn null into 0 (no limit) or 0 into null (the default), whichever branch came first.
+ */
+const LimitOrNull = (name: QuotaName) =>
+  Type.Unsafe<number | null>({
+    type: ["integer", "null"],
+    minimum: 0,
+    maximum: 2 ** 50,
+    description: `${DESCRIPTIONS[name]} 0: no limit; null: the default.`,
+  });
+
 /** PATCH (and create): a number overrides the default for this tenant, null goes back to the default. Admin key only. */
 export const QuotaPatchSchema = Type.Object(
-  each((name) => Type.Optional(Type.Union([Limit(name), Type.Null()]))),
+  each((name) => Type.Optional(LimitOrNull(name))),
   {
     additionalProperties: false,
     description: "Per-tenant overrides of the HOOKD_QUOTA_* defaults (admin key only): a number sets one (0: no limit), null removes it.",

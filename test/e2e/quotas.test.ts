@@ -1,0 +1,160 @@
+/**
+ * Per-tenant quotas end to end, on both stores (docs/security.md#quotas). Each refusal is checked to write nothing,
+ * and the requests accepted beside it to be kept whole:
+ * - fan-out: 1,000 endpoints on one event type, then a batch that would create more deliveries than
+ *   max_deliveries_per_request, is refused with 422 FAN_OUT_LIMIT_EXCEEDED and leaves no event and no delivery;
+ * - endpoints: creating one past max_endpoints is refused with 422 ENDPOINT_LIMIT_REACHED;
+ * - rates: repeated large batches from one key get 429 RATE_LIMITED with Retry-After while another tenant's
+ *   publishing still gets 202; the same for requests and for deliveries created per second;
+ * - stored bytes: publishing past max_stored_bytes gets 429 STORAGE_QUOTA_EXCEEDED until a payload is expunged;
+ * - overrides: PATCH /v1/tenants/{id} {"quotas": ...} by an admin changes one tenant's quotas (null goes back to the
+ *   default), a tenant key may not, and each refusal is on the operational record as tenant.quota_exceeded.
+ */
+import { describe, expect, it } from "vitest";
+import { answer } from "../support/receiver.ts";
+import { STORE_KINDS } from "../support/stores.ts";
+import { type Api, type Json, useHookd } from "./harness.ts";
+
+/** Small byte and request rates for this suite, so a refusal comes from a few small requests and never from timing. */
+const BYTES_PER_S = 256 * 1024;
+
+/** Creates `n` endpoints, `parallel` at a time. */
+async function createEndpoints(api: Api, tenant: string, n: number, body: Json, parallel = 25): Promise<void> {
+  for (let done = 0; done < n; done += parallel) {
+    await Promise.all(
+      Array.from({ length: Math.min(parallel, n - done) }, () => api.createEndpoint(tenant, body)),
+    );
+  }
+}
+
+function quotaEvents(api: Api, tenant: string): Promise<Json[]> {
+  return api
+    .expectGet(`/v1/operational-events?type=tenant.quota_exceeded&tenant_id=${tenant}`)
+    .then((page) => page.data as Json[]);
+}
+
+const event = (i: number, bytes = 16): Json => ({ type: "invoice.paid", data: { i, pad: "x".repeat(bytes) } });
+
+describe.each(STORE_KINDS)("quotas (%s)", (kind) => {
+  const h = useHookd(kind, { quotaIngestBytesPerSecond: BYTES_PER_S });
+
+  it("refuses a batch whose fan-out passes the per-request cap, before writing anything (1,000 endpoints)", async () => {
+    const tenant = await h.tenant();
+    const receiver = await h.receiver(answer(204));
+    // The default endpoint quota (500) is below what this test needs: an admin raises it for this tenant.
+    const raised = await h.api.patch(`/v1/tenants/${tenant}`, { quotas: { max_endpoints: 1_000 } });
+    expect(raised.status).toBe(200);
+    expect(raised.body.quotas.max_endpoints).toBe(1_000);
+    expect(raised.body.quota_overrides).toEqual({ max_endpoints: 1_000 });
+    await createEndpoints(h.api, tenant, 1_000, { url: receiver.url, event_types: ["invoice.paid"] });
+
+    // The 1,001st endpoint is over the quota.
+    const over = await h.api.post(`/v1/tenants/${tenant}/endpoints`, { url: receiver.url, event_types: ["invoice.paid"] });
+    expect(over.status).toBe(422);
+    expect(over.body.code).toBe("ENDPOINT_LIMIT_REACHED");
+    expect(over.body.details).toEqual([{ quota: "max_endpoints", limit: 1_000 }]);
+
+    // 11 events x 1,000 endpoints = 11,000 deliveries > 10,000 (HOOKD_QUOTA_MAX_DELIVERIES_PER_REQUEST's default):
+    // refused with caller-chosen ids (one transaction per request) and with generated ones (the grouped path).
+    const withIds = Array.from({ length: 11 }, (_, i) => ({ ...event(i), id: `fan-${i}` }));
+    for (const events of [withIds, Array.from({ length: 11 }, (_, i) => event(i))]) {
+      const res = await h.api.post(`/v1/tenants/${tenant}/events/batch`, { events });
+      expect(res.status, res.text).toBe(422);
+      expect(res.body.code).toBe("FAN_OUT_LIMIT_EXCEEDED");
+      expect(res.body.details).toEqual([{ quota: "max_deliveries_per_request", limit: 10_000 }]);
+    }
+    expect((await h.api.get(`/v1/tenants/${tenant}/events/fan-0`)).status).toBe(404);
+    expect(await h.api.deliveriesOf(tenant)).toEqual([]);
+    const usage = await h.api.expectGet(`/v1/tenants/${tenant}/quotas`);
+    expect(usage.usage).toEqual({ endpoints: 1_000, stored_bytes: 0 });
+
+    // One event to the same 1,000 endpoints is within the cap.
+    const ok = await h.api.publish(tenant, event(99));
+    expect(ok.matched_endpoints).toBe(1_000);
+
+    const recorded = await quotaEvents(h.api, tenant);
+    expect(recorded.map((e) => e.data.quota).sort()).toEqual(["max_deliveries_per_request", "max_endpoints"]);
+  }, 120_000);
+
+  it("answers repeated large batches from one key with 429 and Retry-After, while another tenant still gets 202", async () => {
+    const noisy = await h.tenant();
+    const quiet = await h.tenant();
+    const key = (await h.api.expectPost(`/v1/tenants/${noisy}/api-keys`, {}, 201)).key as string;
+    // About 1 MB a batch, four times the suite's 256 KiB/s: the first is admitted (a full bucket admits one request
+    // of any size and then owes the rest), the next must wait for the debt to be paid off.
+    const batch = (n: number) => ({ events: Array.from({ length: 4 }, (_, i) => ({ ...event(i, 250_000), id: `big-${n}-${i}` })) });
+    const first = await h.api.post(`/v1/tenants/${noisy}/events/batch`, batch(1), { key });
+    expect(first.status, first.text).toBe(202);
+    const refused: Json[] = [];
+    for (let n = 2; n <= 4; n++) {
+      const res = await h.api.post(`/v1/tenants/${noisy}/events/batch`, batch(n), { key });
+      expect(res.status, res.text).toBe(429);
+      expect(res.body.code).toBe("RATE_LIMITED");
+      expect(Number(res.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+      refused.push(res.body);
+      // Another tenant is not held back by the noisy one.
+      expect((await h.api.post(`/v1/tenants/${quiet}/events`, event(n))).status).toBe(202);
+    }
+    expect(refused[0]!.details[0]).toMatchObject({ quota: "ingest_bytes_per_second", limit: BYTES_PER_S });
+    // What was accepted is kept whole; nothing of a refused batch was written.
+    for (let i = 0; i < 4; i++) expect((await h.api.get(`/v1/tenants/${noisy}/events/big-1-${i}`)).status).toBe(200);
+    expect((await h.api.get(`/v1/tenants/${noisy}/events/big-2-0`)).status).toBe(404);
+
+    // The tenant key cannot lift its own quota; an admin can, for this tenant only.
+    const self = await h.api.patch(`/v1/tenants/${noisy}`, { quotas: { ingest_bytes_per_second: 0 } }, { key });
+    expect(self.status).toBe(403);
+    await h.api.patch(`/v1/tenants/${noisy}`, { quotas: { ingest_bytes_per_second: 0 } });
+    const lifted = await h.api.post(`/v1/tenants/${noisy}/events/batch`, batch(5), { key });
+    expect(lifted.status, lifted.text).toBe(202);
+
+    const recorded = await quotaEvents(h.api, noisy);
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0]!.data).toMatchObject({ quota: "ingest_bytes_per_second", limit: BYTES_PER_S });
+  });
+
+  it("limits publish requests and deliveries created per second per tenant, with overrides", async () => {
+    const tenant = await h.tenant();
+    const receiver = await h.receiver(answer(204));
+    await h.api.patch(`/v1/tenants/${tenant}`, { quotas: { ingest_requests_per_second: 2 } });
+    expect((await h.api.post(`/v1/tenants/${tenant}/events`, event(1))).status).toBe(202);
+    expect((await h.api.post(`/v1/tenants/${tenant}/events`, event(2))).status).toBe(202);
+    const third = await h.api.post(`/v1/tenants/${tenant}/events`, event(3));
+    expect(third.status).toBe(429);
+    expect(third.body.details[0]).toMatchObject({ quota: "ingest_requests_per_second", limit: 2 });
+    expect(Number(third.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+
+    // Back to the default for requests; 5 new deliveries a second, with three endpoints.
+    const reset = await h.api.patch(`/v1/tenants/${tenant}`, { quotas: { ingest_requests_per_second: null, deliveries_per_second: 5 } });
+    expect(reset.body.quota_overrides).toEqual({ deliveries_per_second: 5 });
+    expect(reset.body.quotas.ingest_requests_per_second).toBe(200);
+    await createEndpoints(h.api, tenant, 3, { url: receiver.url });
+    const accepted = await h.api.post(`/v1/tenants/${tenant}/events/batch`, { events: [event(4), event(5)] });
+    expect(accepted.status).toBe(202);
+    const refused = await h.api.post(`/v1/tenants/${tenant}/events/batch`, { events: [{ ...event(6), id: "late" }] });
+    expect(refused.status).toBe(429);
+    expect(refused.body.details[0]).toMatchObject({ quota: "deliveries_per_second", limit: 5 });
+    expect((await h.api.get(`/v1/tenants/${tenant}/events/late`)).status).toBe(404);
+    // The six accepted deliveries are all delivered.
+    await receiver.waitFor(6);
+  });
+
+  it("refuses publishing past the stored-bytes quota until payloads are expunged", async () => {
+    const tenant = await h.tenant();
+    await h.api.patch(`/v1/tenants/${tenant}`, { quotas: { max_stored_bytes: 10_000 } });
+    const first = await h.api.publish(tenant, { id: "kept", ...event(1, 6_000) });
+    const view = await h.api.expectGet(`/v1/tenants/${tenant}/quotas`);
+    expect(view.usage.stored_bytes).toBe(JSON.stringify(event(1, 6_000).data).length);
+    expect(view.quotas.max_stored_bytes).toBe(10_000);
+
+    const over = await h.api.post(`/v1/tenants/${tenant}/events`, { id: "over", ...event(2, 6_000) });
+    expect(over.status).toBe(429);
+    expect(over.body.code).toBe("STORAGE_QUOTA_EXCEEDED");
+    expect(over.headers["retry-after"]).toBeDefined();
+    expect((await h.api.get(`/v1/tenants/${tenant}/events/over`)).status).toBe(404);
+
+    // Expunging the first payload frees its bytes.
+    expect((await h.api.delete(`/v1/tenants/${tenant}/events/${first.id}/payload`)).status).toBe(204);
+    expect((await h.api.expectGet(`/v1/tenants/${tenant}/quotas`)).usage.stored_bytes).toBe(0);
+    expect((await h.api.post(`/v1/tenants/${tenant}/events`, { id: "over", ...event(2, 6_000) })).status).toBe(202);
+  });
+});
