@@ -13,7 +13,7 @@
 import { describe, expect, it } from "vitest";
 import { answer } from "../support/receiver.ts";
 import { STORE_KINDS } from "../support/stores.ts";
-import { type Api, type Json, useHookd } from "./harness.ts";
+import { type Api, eventually, type Json, useHookd } from "./harness.ts";
 
 /** Small byte and request rates for this suite, so a refusal comes from a few small requests and never from timing. */
 const BYTES_PER_S = 256 * 1024;
@@ -72,8 +72,11 @@ describe.each(STORE_KINDS)("quotas (%s)", (kind) => {
     const ok = await h.api.publish(tenant, event(99));
     expect(ok.matched_endpoints).toBe(1_000);
 
-    const recorded = await quotaEvents(h.api, tenant);
-    expect(recorded.map((e) => e.data.quota).sort()).toEqual(["max_deliveries_per_request", "max_endpoints"]);
+    // Recorded after the answer (the refused request's transaction is not the place): once per quota and minute.
+    await eventually(async () => {
+      const recorded = await quotaEvents(h.api, tenant);
+      expect(recorded.map((e) => e.data.quota).sort()).toEqual(["max_deliveries_per_request", "max_endpoints"]);
+    });
   }, 120_000);
 
   it("answers repeated large batches from one key with 429 and Retry-After, while another tenant still gets 202", async () => {
@@ -107,9 +110,11 @@ describe.each(STORE_KINDS)("quotas (%s)", (kind) => {
     const lifted = await h.api.post(`/v1/tenants/${noisy}/events/batch`, batch(5), { key });
     expect(lifted.status, lifted.text).toBe(202);
 
-    const recorded = await quotaEvents(h.api, noisy);
-    expect(recorded).toHaveLength(1);
-    expect(recorded[0]!.data).toMatchObject({ quota: "ingest_bytes_per_second", limit: BYTES_PER_S });
+    await eventually(async () => {
+      const recorded = await quotaEvents(h.api, noisy);
+      expect(recorded).toHaveLength(1);
+      expect(recorded[0]!.data).toMatchObject({ quota: "ingest_bytes_per_second", limit: BYTES_PER_S });
+    });
   });
 
   it("limits publish requests and deliveries created per second per tenant, with overrides", async () => {

@@ -176,8 +176,12 @@ export class QuotaService {
     if (last !== undefined && now - last < EVENT_INTERVAL_MS) return;
     this.reported.set(key, now);
     const event = newOperationalEvent("tenant.quota_exceeded", { tenantId }, { quota, limit, ...data }, now);
-    this.store.recordOperationalEvent(event).catch((err: unknown) => {
-      this.log?.warn({ err, tenant_id: tenantId, quota }, "could not record tenant.quota_exceeded");
+    // Later, not now: the fan-out checks run inside the ingest transaction (synchronously on SQLite), whose rollback
+    // of the refused request would take the record with it.
+    setImmediate(() => {
+      this.store.recordOperationalEvent(event).catch((err: unknown) => {
+        this.log?.warn({ err, tenant_id: tenantId, quota }, "could not record tenant.quota_exceeded");
+      });
     });
   }
 }
