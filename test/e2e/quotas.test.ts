@@ -15,8 +15,11 @@ import { answer } from "../support/receiver.ts";
 import { STORE_KINDS } from "../support/stores.ts";
 import { type Api, eventually, type Json, useHookd } from "./harness.ts";
 
-/** Small byte and request rates for this suite, so a refusal comes from a few small requests and never from timing. */
-const BYTES_PER_S = 256 * 1024;
+/**
+ * A small byte rate for this suite: a 1 MB batch then owes about a minute, so the next ones are refused however slowly
+ * a loaded machine writes the first, and a refusal never depends on timing.
+ */
+const BYTES_PER_S = 16 * 1024;
 
 /** Creates `n` endpoints, `parallel` at a time. */
 async function createEndpoints(api: Api, tenant: string, n: number, body: Json, parallel = 25): Promise<void> {
@@ -83,8 +86,8 @@ describe.each(STORE_KINDS)("quotas (%s)", (kind) => {
     const noisy = await h.tenant();
     const quiet = await h.tenant();
     const key = (await h.api.expectPost(`/v1/tenants/${noisy}/api-keys`, {}, 201)).key as string;
-    // About 1 MB a batch, four times the suite's 256 KiB/s: the first is admitted (a full bucket admits one request
-    // of any size and then owes the rest), the next must wait for the debt to be paid off.
+    // About 1 MB a batch, sixty times the suite's 16 KiB/s: the first is admitted (a full bucket admits one request of
+    // any size and then owes the rest), the next must wait for the debt to be paid off.
     const batch = (n: number) => ({ events: Array.from({ length: 4 }, (_, i) => ({ ...event(i, 250_000), id: `big-${n}-${i}` })) });
     const first = await h.api.post(`/v1/tenants/${noisy}/events/batch`, batch(1), { key });
     expect(first.status, first.text).toBe(202);
@@ -145,7 +148,7 @@ describe.each(STORE_KINDS)("quotas (%s)", (kind) => {
 
   it("refuses publishing past the stored-bytes quota until payloads are expunged", async () => {
     const tenant = await h.tenant();
-    await h.api.patch(`/v1/tenants/${tenant}`, { quotas: { max_stored_bytes: 10_000 } });
+    await h.api.patch(`/v1/tenants/${tenant}`, { quotas: { max_stored_bytes: 10_000, ingest_bytes_per_second: 0 } });
     const first = await h.api.publish(tenant, { id: "kept", ...event(1, 6_000) });
     const view = await h.api.expectGet(`/v1/tenants/${tenant}/quotas`);
     expect(view.usage.stored_bytes).toBe(JSON.stringify(event(1, 6_000).data).length);
