@@ -82,6 +82,12 @@ describe("loadConfig", () => {
       HOOKD_PAYLOAD_URL_TTL_S: "60",
       HOOKD_OUTBOX_URLS: "postgres://app@db/app, postgresql://app@db2/app",
       HOOKD_OUTBOX_POLL_INTERVAL_MS: "250",
+      HOOKD_QUOTA_MAX_ENDPOINTS: "50",
+      HOOKD_QUOTA_MAX_DELIVERIES_PER_REQUEST: "0",
+      HOOKD_QUOTA_DELIVERIES_PER_SECOND: "100",
+      HOOKD_QUOTA_INGEST_REQUESTS_PER_SECOND: "10",
+      HOOKD_QUOTA_INGEST_BYTES_PER_SECOND: "1048576",
+      HOOKD_QUOTA_MAX_STORED_BYTES: "1073741824",
     });
     expect(config).toEqual({
       databaseUrl: "postgres://user:pw@db:5432/hookd",
@@ -129,6 +135,12 @@ describe("loadConfig", () => {
       payloadUrlTtlS: 60,
       outboxUrls: ["postgres://app@db/app", "postgresql://app@db2/app"],
       outboxPollIntervalMs: 250,
+      quotaMaxEndpoints: 50,
+      quotaMaxDeliveriesPerRequest: 0,
+      quotaDeliveriesPerSecond: 100,
+      quotaIngestRequestsPerSecond: 10,
+      quotaIngestBytesPerSecond: 1_048_576,
+      quotaMaxStoredBytes: 1_073_741_824,
     });
     expect(storeKind(config)).toBe("postgres");
   });
