@@ -29,6 +29,8 @@ import { TaskRunner } from "./features/tasks/task-runner.ts";
 import { TaskService } from "./features/tasks/service.ts";
 import { TestSendService } from "./features/test-send/service.ts";
 import { TenantService } from "./features/tenants/service.ts";
+import { quotaDefaults } from "./features/quotas/defaults.ts";
+import { QuotaService } from "./features/quotas/service.ts";
 import { ConsoleService } from "./features/console/service.ts";
 import { SecretReveal } from "./features/endpoints/reveal-secret.ts";
 import { PortalService } from "./features/portal/service.ts";
@@ -206,7 +208,8 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       tracing?.ingest ?? null,
     );
     if (role === "all" || role === "api") {
-      const tenants = new TenantService(store, Date.now, () => runner.wake());
+      const quotas = new QuotaService(store, quotaDefaults(config), log, now);
+      const tenants = new TenantService(store, Date.now, () => runner.wake(), quotas);
       const auth = new Authenticator(store, log);
       // Revoked keys and deleted tenants leave every process's key cache at once (store KeyChangeBus).
       store.onKeyChange((change) => auth.applyChange(change));
@@ -214,7 +217,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
         {
           auth,
           tenants,
-          endpoints: new EndpointService(store, policy, secretBox, now, isolationSettings(config).breaker, () => runner.wake()),
+          endpoints: new EndpointService(store, policy, secretBox, now, isolationSettings(config).breaker, () => runner.wake(), quotas),
           events,
           eventTypes: new EventTypeService(store, eventTypeCatalogue, schemaPool, config.strictEventTypes),
           deliveries: new DeliveryService(store, Date.now, {
@@ -239,6 +242,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
           // Workers reach this process's relay route at HOOKD_RELAY_URL, or at the address it really listens on.
           relay: new RelayService(store, secretBox, () => config.relayUrl ?? payloadBaseUrl(url === null ? config : { ...config, publicUrl: url }), now),
           relayHub: new RelayHub(),
+          quotas,
           publicUrl: config.publicUrl,
           ready: () => store.ping(),
         },

@@ -92,6 +92,12 @@ describe("loadConfig", () => {
       OTEL_SERVICE_NAME: "webhooks",
       OTEL_SDK_DISABLED: "true",
       HOOKD_RELAY_URL: "http://10.0.3.7:8080/",
+      HOOKD_QUOTA_MAX_ENDPOINTS: "50",
+      HOOKD_QUOTA_MAX_DELIVERIES_PER_REQUEST: "0",
+      HOOKD_QUOTA_DELIVERIES_PER_SECOND: "100",
+      HOOKD_QUOTA_INGEST_REQUESTS_PER_SECOND: "10",
+      HOOKD_QUOTA_INGEST_BYTES_PER_SECOND: "1048576",
+      HOOKD_QUOTA_MAX_STORED_BYTES: "1073741824",
     });
     expect(config).toEqual({
       databaseUrl: "postgres://user:pw@db:5432/hookd",
@@ -149,6 +155,12 @@ describe("loadConfig", () => {
       otlpTracesHeaders: { "x-team": "core" },
       otelServiceName: "webhooks",
       otelSdkDisabled: true,
+      quotaMaxEndpoints: 50,
+      quotaMaxDeliveriesPerRequest: 0,
+      quotaDeliveriesPerSecond: 100,
+      quotaIngestRequestsPerSecond: 10,
+      quotaIngestBytesPerSecond: 1_048_576,
+      quotaMaxStoredBytes: 1_073_741_824,
     });
     expect(storeKind(config)).toBe("postgres");
   });

@@ -64,6 +64,12 @@ export interface Config {
   otlpTracesHeaders: Readonly<Record<string, string>>;
   otelServiceName: string;
   otelSdkDisabled: boolean;
+  quotaMaxEndpoints: number;
+  quotaMaxDeliveriesPerRequest: number;
+  quotaDeliveriesPerSecond: number;
+  quotaIngestRequestsPerSecond: number;
+  quotaIngestBytesPerSecond: number;
+  quotaMaxStoredBytes: number;
 }
 
 /** The OTLP transports hookd exports traces with (OTEL_EXPORTER_OTLP_PROTOCOL). */
@@ -516,6 +522,50 @@ export const SETTINGS = [
     doc: "true turns tracing off even with an endpoint set.",
     default: false,
     parse: bool,
+  },
+  // Per-tenant quotas (docs/security.md#quotas): defaults for every tenant, each overridable per tenant through
+  // PATCH /v1/tenants/{id} {"quotas": {...}}. 0 turns a quota off.
+  {
+    env: "HOOKD_QUOTA_MAX_ENDPOINTS",
+    key: "quotaMaxEndpoints",
+    doc: "Endpoints one tenant may have; creating one more is refused with 422 ENDPOINT_LIMIT_REACHED (0: no limit).",
+    default: 500,
+    parse: int(0, 10_000_000),
+  },
+  {
+    env: "HOOKD_QUOTA_MAX_DELIVERIES_PER_REQUEST",
+    key: "quotaMaxDeliveriesPerRequest",
+    doc: "Deliveries one publish request may create (its events times their matching endpoints); more is refused whole with 422 FAN_OUT_LIMIT_EXCEEDED (0: no limit).",
+    default: 10_000,
+    parse: int(0, 100_000_000),
+  },
+  {
+    env: "HOOKD_QUOTA_DELIVERIES_PER_SECOND",
+    key: "quotaDeliveriesPerSecond",
+    doc: "Deliveries a tenant's publishing may create per second, per API process; beyond it 429 RATE_LIMITED with Retry-After (0: no limit).",
+    default: 5_000,
+    parse: int(0, 100_000_000),
+  },
+  {
+    env: "HOOKD_QUOTA_INGEST_REQUESTS_PER_SECOND",
+    key: "quotaIngestRequestsPerSecond",
+    doc: "Publish requests a tenant may make per second, per API process; beyond it 429 RATE_LIMITED with Retry-After (0: no limit).",
+    default: 200,
+    parse: int(0, 100_000_000),
+  },
+  {
+    env: "HOOKD_QUOTA_INGEST_BYTES_PER_SECOND",
+    key: "quotaIngestBytesPerSecond",
+    doc: "Publish request bytes a tenant may send per second, per API process (default 8 MiB); beyond it 429 RATE_LIMITED with Retry-After (0: no limit).",
+    default: 8 * 1024 * 1024,
+    parse: int(0, 2 ** 40),
+  },
+  {
+    env: "HOOKD_QUOTA_MAX_STORED_BYTES",
+    key: "quotaMaxStoredBytes",
+    doc: "Event payload bytes a tenant may keep stored (until retention expunges them; default 10 GiB); beyond it publishing answers 429 STORAGE_QUOTA_EXCEEDED (0: no limit).",
+    default: 10 * 1024 ** 3,
+    parse: int(0, 2 ** 50),
   },
 ] as const satisfies readonly Setting<keyof Config>[];
 

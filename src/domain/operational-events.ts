@@ -17,6 +17,7 @@ export const OPERATIONAL_EVENT_TYPES = [
   "endpoint.enabled",
   "delivery.dead",
   "delivery.recovered",
+  "tenant.quota_exceeded",
 ] as const;
 
 /**

@@ -2,6 +2,7 @@
  * The shared vocabulary of hookd: what the store keeps and the services pass around. Times are epoch milliseconds
  * in the domain and ISO 8601 strings on the wire.
  */
+import type { QuotaOverrides } from "./quotas.ts";
 
 import type { EndpointMtls, EndpointOAuth2 } from "./endpoint-auth.ts";
 
@@ -15,6 +16,8 @@ export interface Tenant {
   oversizedEvents: OversizedEvents;
   /** The tenant's own event retention in days (0: keep); null: HOOKD_EVENT_RETENTION_DAYS. Set by an admin. */
   eventRetentionDays: number | null;
+  /** Overrides of the HOOKD_QUOTA_* defaults (domain/quotas.ts); absent or empty: the defaults. */
+  quotas?: QuotaOverrides;
   createdAt: number;
   updatedAt: number;
 }

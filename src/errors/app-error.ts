@@ -8,13 +8,16 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly details: unknown[] | undefined;
+  /** Seconds for a `Retry-After` header (429s): when trying again can succeed. */
+  readonly retryAfterS: number | undefined;
 
-  constructor(code: ErrorCode, message: string, details?: unknown[]) {
+  constructor(code: ErrorCode, message: string, details?: unknown[], retryAfterS?: number) {
     super(message);
     this.name = "AppError";
     this.code = code;
     this.status = ERROR_CODES[code].status;
     this.details = details;
+    this.retryAfterS = retryAfterS;
   }
 }
 

@@ -113,6 +113,26 @@ export const ERROR_CODES = {
     description:
       "With HOOKD_STRICT_EVENT_TYPES: the event's type is not declared, or an endpoint subscribes to a type that is not declared (or is archived), or to a wildcard that matches no declared type.",
   },
+  ENDPOINT_LIMIT_REACHED: {
+    status: 422,
+    description:
+      "The tenant has as many endpoints as its quota allows (`max_endpoints`, default HOOKD_QUOTA_MAX_ENDPOINTS); delete one or ask the operator to raise the quota.",
+  },
+  FAN_OUT_LIMIT_EXCEEDED: {
+    status: 422,
+    description:
+      "The publish request would create more deliveries (its events times their matching endpoints) than the tenant's `max_deliveries_per_request` quota; nothing was written. Send fewer events per request.",
+  },
+  RATE_LIMITED: {
+    status: 429,
+    description:
+      "The tenant is over one of its rate quotas (`ingest_requests_per_second`, `ingest_bytes_per_second` or `deliveries_per_second`; `details[0].quota` names it); nothing was written. Retry after the `Retry-After` seconds.",
+  },
+  STORAGE_QUOTA_EXCEEDED: {
+    status: 429,
+    description:
+      "The tenant keeps as many event payload bytes as its `max_stored_bytes` quota allows; nothing was written. Retry later (retention frees space as payloads age out), or ask the operator to raise the quota.",
+  },
   EVENT_TYPE_LIMIT_REACHED: { status: 422, description: "The tenant has declared the most event types allowed (1000)." },
   SERVICE_UNAVAILABLE: {
     status: 503,

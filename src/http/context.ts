@@ -21,6 +21,7 @@ import type { StatsSeriesService } from "../features/stats/series.ts";
 import type { PayloadService } from "../features/payloads/service.ts";
 import type { RelayHub } from "../features/relay/hub.ts";
 import type { RelayService } from "../features/relay/service.ts";
+import type { QuotaService } from "../features/quotas/service.ts";
 import type { Authenticator } from "./auth.ts";
 
 export interface ApiContext {
@@ -42,6 +43,8 @@ export interface ApiContext {
   console: ConsoleService;
   statsSeries: StatsSeriesService;
   secretReveal: SecretReveal;
+  /** Per-tenant quotas (features/quotas). */
+  quotas: QuotaService;
   /** Thin deliveries' payload fetches (GET /v1/events/{id}/payload). */
   payloads: PayloadService;
   /** Relay endpoints (`hookd listen`) and the listen sessions this process holds. */

@@ -49,6 +49,7 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (known) {
       const body: Record<string, unknown> = { code: known.code, message: known.message };
       if (known.details) body.details = known.details;
+      if (known.retryAfterS !== undefined) void reply.header("retry-after", String(known.retryAfterS));
       return reply.status(known.status).send(body);
     }
     if (isStoreUnavailable(err)) {

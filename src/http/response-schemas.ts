@@ -15,6 +15,7 @@ import { StatsSchema } from "../features/stats/schemas.ts";
 import { TaskPage, TaskSchema } from "../features/tasks/schemas.ts";
 import { TestSendResult } from "../features/test-send/schemas.ts";
 import { PayloadBody } from "../features/payloads/schemas.ts";
+import { QuotaOverridesSchema, QuotasSchema, QuotaViewSchema } from "../features/quotas/schemas.ts";
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Time = Type.String({ format: "date-time" });
@@ -32,6 +33,8 @@ export const TenantSchema = Type.Object({
   oversized_events: Type.Union([Type.Literal("reject"), Type.Literal("thin")], {
     description: "An event over HOOKD_MAX_EVENT_BYTES: refused (413), or accepted and delivered thin.",
   }),
+  quotas: QuotasSchema,
+  quota_overrides: QuotaOverridesSchema,
   created_at: Time,
   updated_at: Time,
 });
@@ -226,6 +229,7 @@ export const RESPONSES: Record<string, Record<number, TSchema>> = {
   [`GET ${t}`]: { 200: TenantSchema },
   [`PATCH ${t}`]: { 200: TenantSchema },
   [`DELETE ${t}`]: { 204: Empty },
+  [`GET ${t}/quotas`]: { 200: QuotaViewSchema },
 
   [`POST ${t}/api-keys`]: {
     201: Type.Intersect([ApiKeySchema, Type.Object({ key: Type.String({ description: "Shown only once." }) })]),

@@ -21,6 +21,7 @@ import type { StoredEndpointSecrets } from "./store.ts";
 import type { OperationalEvent } from "../domain/operational-events.ts";
 import { newId } from "../domain/ids.ts";
 import { mtlsFromStore, mtlsToStore, oauth2FromStore, oauth2ToStore } from "../domain/endpoint-auth.ts";
+import { parseQuotaOverrides } from "../domain/quotas.ts";
 import type { ApiKeyInfo, AuditEntry, AuditNote, AuditTargetType } from "./store.ts";
 
 type Json = string | object;
@@ -35,6 +36,7 @@ export interface TenantRow {
   metadata: Json;
   oversized_events: string;
   event_retention_days: number | null;
+  quotas: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -120,6 +122,7 @@ export function toTenant(r: TenantRow): Tenant {
     metadata: json(r.metadata),
     oversizedEvents: r.oversized_events as OversizedEvents,
     eventRetentionDays: r.event_retention_days,
+    quotas: parseQuotaOverrides(r.quotas),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };

@@ -96,6 +96,10 @@ describe.each(STORE_KINDS)("bounded storage (%s)", (kind) => {
       ]);
       const events = await rawQuery<{ id: string }>(db.url, "SELECT id FROM events ORDER BY id");
       expect(events.map((e) => e.id)).toEqual(["old4", "old5", "young"]);
+      // The deleted events' payloads leave the tenant's stored-bytes count (the quota's): what is left is the kept ones'.
+      const keptBytes = (await rawQuery<{ data: string }>(db.url, "SELECT data FROM events")).reduce((n, e) => n + Buffer.byteLength(e.data), 0);
+      expect(keptBytes).toBeGreaterThan(0);
+      expect((await store.getTenantUsage("acme"))?.storedBytes).toBe(keptBytes);
       // Attempts and dead letters went with their deliveries; the waiting delivery's attempt and its job stay.
       expect(await count("SELECT count(*) AS n FROM attempts")).toBe(3);
       expect(await count("SELECT count(*) AS n FROM dead_letters")).toBe(0);

@@ -9,7 +9,17 @@ import { QueueDriver } from "./queue-driver.ts";
 export const T0 = 1_800_000_000_000;
 
 export function tenant(id: string, over: Partial<Tenant> = {}): Tenant {
-  return { id, name: `Tenant ${id}`, metadata: { plan: "pro" }, oversizedEvents: "reject", eventRetentionDays: null, createdAt: T0, updatedAt: T0, ...over };
+  return {
+    id,
+    name: `Tenant ${id}`,
+    metadata: { plan: "pro" },
+    oversizedEvents: "reject",
+    eventRetentionDays: null,
+    quotas: {},
+    createdAt: T0,
+    updatedAt: T0,
+    ...over,
+  };
 }
 
 export function endpoint(tenantId: string, over: Partial<Endpoint> = {}): Endpoint {

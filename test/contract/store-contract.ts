@@ -74,6 +74,52 @@ export function runStoreContract(kind: StoreKind): void {
         expect(await store.getTenant("nope")).toBeNull();
       });
 
+      it("keeps quota overrides, counts endpoints against a limit, and counts stored payload bytes", async () => {
+        await store.insertTenant(tenant("acme", { quotas: { max_endpoints: 2 } }));
+        expect((await store.getTenant("acme"))?.quotas).toEqual({ max_endpoints: 2 });
+        const patched = await store.updateTenant("acme", { quotas: { deliveries_per_second: 0 } }, T0 + 1);
+        expect(patched?.quotas).toEqual({ deliveries_per_second: 0 });
+        expect((await store.getTenant("acme"))?.quotas).toEqual({ deliveries_per_second: 0 });
+        expect(await store.getTenantUsage("nope")).toBeNull();
+
+        const data = JSON.stringify({ note: "h\u00e9llo" });
+        const kept = event({ id: "kept", dataJson: data });
+        await store.ingest(ingestRequest("acme", [kept, event({ dataJson: data })]));
+        // A repeat of a caller-chosen id stores nothing new.
+        await store.ingest(ingestRequest("acme", [kept]));
+        // Endpoints after the events, so that no delivery keeps retention from expunging them below.
+        expect(await store.insertEndpoint(endpoint("acme"), undefined, 2)).toBe(true);
+        expect(await store.insertEndpoint(endpoint("acme"), undefined, 2)).toBe(true);
+        expect(await store.insertEndpoint(endpoint("acme"), undefined, 2)).toBe(false);
+        expect(await store.insertEndpoint(endpoint("acme"))).toBe(true);
+        const bytes = Buffer.byteLength(data);
+        expect(await store.getTenantUsage("acme")).toEqual({ quotas: { deliveries_per_second: 0 }, storedBytes: 2 * bytes, endpoints: 3 });
+        expect(await store.expungeEventPayload("acme", "kept", T0 + 2)).toBe(true);
+        expect(await store.expungeEventPayload("acme", "kept", T0 + 3)).toBe(true);
+        expect((await store.getTenantUsage("acme"))?.storedBytes).toBe(bytes);
+        expect(await store.expungePayloadsBefore(T0 + 1, 100, T0 + 4)).toBe(1);
+        expect((await store.getTenantUsage("acme"))?.storedBytes).toBe(0);
+      });
+
+      it("refuses a planned fan-out its admission check refuses, writing nothing", async () => {
+        await store.insertTenant(tenant("acme"));
+        for (let i = 0; i < 3; i++) await store.insertEndpoint(endpoint("acme"));
+        const seen: number[] = [];
+        const refusal = new Error("over the cap");
+        for (const events of [[event(), event()], [event({ id: "mine" }), event({ id: "yours" })]]) {
+          const result = await store.ingest(
+            ingestRequest("acme", events, { admit: { maxDeliveries: 4, check: (n) => (seen.push(n), n > 4 ? refusal : null) } }),
+          );
+          expect(result).toEqual({ kind: "refused", error: refusal });
+        }
+        // Planning stopped just past the cap.
+        expect(seen).toEqual([5, 5]);
+        expect(await store.getEvent("acme", "mine")).toBeNull();
+        expect((await store.getTenantUsage("acme"))?.storedBytes).toBe(0);
+        const ok = await store.ingest(ingestRequest("acme", [event()], { admit: { maxDeliveries: 4, check: () => null } }));
+        expect(ok.kind).toBe("created");
+      });
+
       it("lists in id order with keyset pages", async () => {
         for (const id of ["c", "a", "e", "b", "d"]) await store.insertTenant(tenant(id));
         const p1 = await store.listTenants({ limit: 2, after: null });

@@ -113,6 +113,7 @@ const ROUTES: Record<string, RouteCase> = {
   "GET /v1/tenants/:tenant_id": { access: "tenant", ok: 200, request: (w) => ({ path: t(w) }) },
   "PATCH /v1/tenants/:tenant_id": { access: "tenant", ok: 200, request: (w) => ({ path: t(w), body: { name: "x" } }) },
   "DELETE /v1/tenants/:tenant_id": { access: "admin-for-tenant", ok: 204, request: (w) => ({ path: t(w) }) },
+  "GET /v1/tenants/:tenant_id/quotas": { access: "tenant", ok: 200, request: (w) => ({ path: `${t(w)}/quotas` }) },
   "POST /v1/tenants/:tenant_id/endpoints": {
     access: "tenant",
     ok: 201,

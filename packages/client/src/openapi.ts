@@ -166,6 +166,36 @@ export interface paths {
                                 };
                                 /** @description An event over HOOKD_MAX_EVENT_BYTES: refused (413), or accepted and delivered thin. */
                                 oversized_events: "reject" | "thin";
+                                /** @description The tenant's quotas in effect: the HOOKD_QUOTA_* defaults with its overrides (docs/security.md#quotas). */
+                                quotas: {
+                                    /** @description Endpoints the tenant may have (HOOKD_QUOTA_MAX_ENDPOINTS). 0: no limit. */
+                                    max_endpoints: number;
+                                    /** @description Deliveries one publish request may create: its events times their matching endpoints (HOOKD_QUOTA_MAX_DELIVERIES_PER_REQUEST). 0: no limit. */
+                                    max_deliveries_per_request: number;
+                                    /** @description Deliveries publishing may create per second, per API process (HOOKD_QUOTA_DELIVERIES_PER_SECOND). 0: no limit. */
+                                    deliveries_per_second: number;
+                                    /** @description Publish requests per second, per API process (HOOKD_QUOTA_INGEST_REQUESTS_PER_SECOND). 0: no limit. */
+                                    ingest_requests_per_second: number;
+                                    /** @description Publish request bytes per second, per API process (HOOKD_QUOTA_INGEST_BYTES_PER_SECOND). 0: no limit. */
+                                    ingest_bytes_per_second: number;
+                                    /** @description Event payload bytes kept until retention expunges them (HOOKD_QUOTA_MAX_STORED_BYTES). 0: no limit. */
+                                    max_stored_bytes: number;
+                                };
+                                /** @description Only the quotas set for this tenant; the others follow the HOOKD_QUOTA_* defaults. */
+                                quota_overrides: {
+                                    /** @description Endpoints the tenant may have (HOOKD_QUOTA_MAX_ENDPOINTS). 0: no limit. */
+                                    max_endpoints?: number;
+                                    /** @description Deliveries one publish request may create: its events times their matching endpoints (HOOKD_QUOTA_MAX_DELIVERIES_PER_REQUEST). 0: no limit. */
+                                    max_deliveries_per_request?: number;
+                                    /** @description Deliveries publishing may create per second, per API process (HOOKD_QUOTA_DELIVERIES_PER_SECOND). 0: no limit. */
+                                    deliveries_per_second?: number;
+                                    /** @description Publish requests per second, per API process (HOOKD_QUOTA_INGEST_REQUESTS_PER_SECOND). 0: no limit. */
+                                    ingest_requests_per_second?: number;
+                                    /** @description Publish request bytes per second, per API process (HOOKD_QUOTA_INGEST_BYTES_PER_SECOND). 0: no limit. */
+                                    ingest_bytes_per_second?: number;
+                                    /** @description Event payload bytes kept until retention expunges them (HOOKD_QUOTA_MAX_STORED_BYTES). 0: no limit. */
+                                    max_stored_bytes?: number;
+                                };
                                 /** Format: date-time */
                                 created_at: string;
                                 /** Format: date-time */
@@ -223,6 +253,21 @@ export interface paths {
                         oversized_events?: "reject" | "thin";
                         /** @description Days after which this tenant's finished deliveries and their events are deleted (0: keep); null: HOOKD_EVENT_RETENTION_DAYS. Admin only. */
                         event_retention_days?: number | null;
+                        /** @description Per-tenant overrides of the HOOKD_QUOTA_* defaults (admin key only): a number sets one (0: no limit), null removes it. */
+                        quotas?: {
+                            /** @description Endpoints the tenant may have (HOOKD_QUOTA_MAX_ENDPOINTS). 0: no limit; null: the default. */
+                            max_endpoints?: number | null;
+                            /** @description Deliveries one publish request may create: its events times their matching endpoints (HOOKD_QUOTA_MAX_DELIVERIES_PER_REQUEST). 0: no limit; null: the default. */
+                            max_deliveries_per_request?: number | null;
+                            /** @description Deliveries publishing may create per second, per API process (HOOKD_QUOTA_DELIVERIES_PER_SECOND). 0: no limit; null: the default. */
+                            deliveries_per_second?: number | null;
+                            /** @description Publish requests per second, per API process (HOOKD_QUOTA_INGEST_REQUESTS_PER_SECOND). 0: no limit; null: the default. */
+                            ingest_requests_per_second?: number | null;
+                            /** @description Publish request bytes per second, per API process (HOOKD_QUOTA_INGEST_BYTES_PER_SECOND). 0: no limit; null: the default. */
+                            ingest_bytes_per_second?: number | null;
+                            /** @description Event payload bytes kept until retention expunges them (HOOKD_QUOTA_MAX_STORED_BYTES). 0: no limit; null: the default. */
+                            max_stored_bytes?: number | null;
+                        };
                     };
                 };
             };
@@ -241,6 +286,36 @@ export interface paths {
                             };
                             /** @description An event over HOOKD_MAX_EVENT_BYTES: refused (413), or accepted and delivered thin. */
                             oversized_events: "reject" | "thin";
+                            /** @description The tenant's quotas in effect: the HOOKD_QUOTA_* defaults with its overrides (docs/security.md#quotas). */
+                            quotas: {
+                                /** @description Endpoints the tenant may have (HOOKD_QUOTA_MAX_ENDPOINTS). 0: no limit. */
+                                max_endpoints: number;
+                                /** @description Deliveries one publish request may create: its events times their matching endpoints (HOOKD_QUOTA_MAX_DELIVERIES_PER_REQUEST). 0: no limit. */
+                                max_deliveries_per_request: number;
+                                /** @description Deliveries publishing may create per second, per API process (HOOKD_QUOTA_DELIVERIES_PER_SECOND). 0: no limit. */
+                                deliveries_per_second: number;
+                                /** @description Publish requests per second, per API process (HOOKD_QUOTA_INGEST_REQUESTS_PER_SECOND). 0: no limit. */
+                                ingest_requests_per_second: number;
+                                /** @description Publish request bytes per second, per API process (HOOKD_QUOTA_INGEST_BYTES_PER_SECOND). 0: no limit. */
+                                ingest_bytes_per_second: number;
+                                /** @description Event payload bytes kept until retention expunges them (HOOKD_QUOTA_MAX_STORED_BYTES). 0: no limit. */
+                                max_stored_bytes: number;
+                            };
+                            /** @description Only the quotas set for this tenant; the others follow the HOOKD_QUOTA_* defaults. */
+                            quota_overrides: {
+                                /** @description Endpoints the tenant may have (HOOKD_QUOTA_MAX_ENDPOINTS). 0: no limit. */
+                                max_endpoints?: number;
+                                /** @description Deliveries one publish request may create: its events times their matching endpoints (HOOKD_QUOTA_MAX_DELIVERIES_PER_REQUEST). 0: no limit. */
+                                max_deliveries_per_request?: number;
+                                /** @description Deliveries publishing may create per second, per API process (HOOKD_QUOTA_DELIVERIES_PER_SECOND). 0: no limit. */
+                                deliveries_per_second?: number;
+                                /** @description Publish requests per second, per API process (HOOKD_QUOTA_INGEST_REQUESTS_PER_SECOND). 0: no limit. */
+                                ingest_requests_per_second?: number;
+                                /** @description Publish request bytes per second, per API process (HOOKD_QUOTA_INGEST_BYTES_PER_SECOND). 0: no limit. */
+                                ingest_bytes_per_second?: number;
+                                /** @description Event payload bytes kept until retention expunges them (HOOKD_QUOTA_MAX_STORED_BYTES). 0: no limit. */
+                                max_stored_bytes?: number;
+                            };
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -314,6 +389,36 @@ export interface paths {
                             };
                             /** @description An event over HOOKD_MAX_EVENT_BYTES: refused (413), or accepted and delivered thin. */
                             oversized_events: "reject" | "thin";
+                            /** @description The tenant's quotas in effect: the HOOKD_QUOTA_* defaults with its overrides (docs/security.md#quotas). */
+                            quotas: {
+                                /** @description Endpoints the tenant may have (HOOKD_QUOTA_MAX_ENDPOINTS). 0: no limit. */
+                                max_endpoints: number;
+                                /** @description Deliveries one publish request may create: its events times their matching endpoints (HOOKD_QUOTA_MAX_DELIVERIES_PER_REQUEST). 0: no limit. */
+                                max_deliveries_per_request: number;
+                                /** @description Deliveries publishing may create per second, per API process (HOOKD_QUOTA_DELIVERIES_PER_SECOND). 0: no limit. */
+                                deliveries_per_second: number;
+                                /** @description Publish requests per second, per API process (HOOKD_QUOTA_INGEST_REQUESTS_PER_SECOND). 0: no limit. */
+                                ingest_requests_per_second: number;
+                                /** @description Publish request bytes per second, per API process (HOOKD_QUOTA_INGEST_BYTES_PER_SECOND). 0: no limit. */
+                                ingest_bytes_per_second: number;
+                                /** @description Event payload bytes kept until retention expunges them (HOOKD_QUOTA_MAX_STORED_BYTES). 0: no limit. */
+                                max_stored_bytes: number;
+                            };
+                            /** @description Only the quotas set for this tenant; the others follow the HOOKD_QUOTA_* defaults. */
+                            quota_overrides: {
+                                /** @description Endpoints the tenant may have (HOOKD_QUOTA_MAX_ENDPOINTS). 0: no limit. */
+                                max_endpoints?: number;
+                                /** @description Deliveries one publish request may create: its events times their matching endpoints (HOOKD_QUOTA_MAX_DELIVERIES_PER_REQUEST). 0: no limit. */
+                                max_deliveries_per_request?: number;
+                                /** @description Deliveries publishing may create per second, per API process (HOOKD_QUOTA_DELIVERIES_PER_SECOND). 0: no limit. */
+                                deliveries_per_second?: number;
+                                /** @description Publish requests per second, per API process (HOOKD_QUOTA_INGEST_REQUESTS_PER_SECOND). 0: no limit. */
+                                ingest_requests_per_second?: number;
+                                /** @description Publish request bytes per second, per API process (HOOKD_QUOTA_INGEST_BYTES_PER_SECOND). 0: no limit. */
+                                ingest_bytes_per_second?: number;
+                                /** @description Event payload bytes kept until retention expunges them (HOOKD_QUOTA_MAX_STORED_BYTES). 0: no limit. */
+                                max_stored_bytes?: number;
+                            };
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -421,6 +526,21 @@ export interface paths {
                         oversized_events?: "reject" | "thin";
                         /** @description Days after which this tenant's finished deliveries and their events are deleted (0: keep); null: HOOKD_EVENT_RETENTION_DAYS. Admin only. */
                         event_retention_days?: number | null;
+                        /** @description Per-tenant overrides of the HOOKD_QUOTA_* defaults (admin key only): a number sets one (0: no limit), null removes it. */
+                        quotas?: {
+                            /** @description Endpoints the tenant may have (HOOKD_QUOTA_MAX_ENDPOINTS). 0: no limit; null: the default. */
+                            max_endpoints?: number | null;
+                            /** @description Deliveries one publish request may create: its events times their matching endpoints (HOOKD_QUOTA_MAX_DELIVERIES_PER_REQUEST). 0: no limit; null: the default. */
+                            max_deliveries_per_request?: number | null;
+                            /** @description Deliveries publishing may create per second, per API process (HOOKD_QUOTA_DELIVERIES_PER_SECOND). 0: no limit; null: the default. */
+                            deliveries_per_second?: number | null;
+                            /** @description Publish requests per second, per API process (HOOKD_QUOTA_INGEST_REQUESTS_PER_SECOND). 0: no limit; null: the default. */
+                            ingest_requests_per_second?: number | null;
+                            /** @description Publish request bytes per second, per API process (HOOKD_QUOTA_INGEST_BYTES_PER_SECOND). 0: no limit; null: the default. */
+                            ingest_bytes_per_second?: number | null;
+                            /** @description Event payload bytes kept until retention expunges them (HOOKD_QUOTA_MAX_STORED_BYTES). 0: no limit; null: the default. */
+                            max_stored_bytes?: number | null;
+                        };
                     };
                 };
             };
@@ -439,6 +559,36 @@ export interface paths {
                             };
                             /** @description An event over HOOKD_MAX_EVENT_BYTES: refused (413), or accepted and delivered thin. */
                             oversized_events: "reject" | "thin";
+                            /** @description The tenant's quotas in effect: the HOOKD_QUOTA_* defaults with its overrides (docs/security.md#quotas). */
+                            quotas: {
+                                /** @description Endpoints the tenant may have (HOOKD_QUOTA_MAX_ENDPOINTS). 0: no limit. */
+                                max_endpoints: number;
+                                /** @description Deliveries one publish request may create: its events times their matching endpoints (HOOKD_QUOTA_MAX_DELIVERIES_PER_REQUEST). 0: no limit. */
+                                max_deliveries_per_request: number;
+                                /** @description Deliveries publishing may create per second, per API process (HOOKD_QUOTA_DELIVERIES_PER_SECOND). 0: no limit. */
+                                deliveries_per_second: number;
+                                /** @description Publish requests per second, per API process (HOOKD_QUOTA_INGEST_REQUESTS_PER_SECOND). 0: no limit. */
+                                ingest_requests_per_second: number;
+                                /** @description Publish request bytes per second, per API process (HOOKD_QUOTA_INGEST_BYTES_PER_SECOND). 0: no limit. */
+                                ingest_bytes_per_second: number;
+                                /** @description Event payload bytes kept until retention expunges them (HOOKD_QUOTA_MAX_STORED_BYTES). 0: no limit. */
+                                max_stored_bytes: number;
+                            };
+                            /** @description Only the quotas set for this tenant; the others follow the HOOKD_QUOTA_* defaults. */
+                            quota_overrides: {
+                                /** @description Endpoints the tenant may have (HOOKD_QUOTA_MAX_ENDPOINTS). 0: no limit. */
+                                max_endpoints?: number;
+                                /** @description Deliveries one publish request may create: its events times their matching endpoints (HOOKD_QUOTA_MAX_DELIVERIES_PER_REQUEST). 0: no limit. */
+                                max_deliveries_per_request?: number;
+                                /** @description Deliveries publishing may create per second, per API process (HOOKD_QUOTA_DELIVERIES_PER_SECOND). 0: no limit. */
+                                deliveries_per_second?: number;
+                                /** @description Publish requests per second, per API process (HOOKD_QUOTA_INGEST_REQUESTS_PER_SECOND). 0: no limit. */
+                                ingest_requests_per_second?: number;
+                                /** @description Publish request bytes per second, per API process (HOOKD_QUOTA_INGEST_BYTES_PER_SECOND). 0: no limit. */
+                                ingest_bytes_per_second?: number;
+                                /** @description Event payload bytes kept until retention expunges them (HOOKD_QUOTA_MAX_STORED_BYTES). 0: no limit. */
+                                max_stored_bytes?: number;
+                            };
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -474,6 +624,105 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/quotas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    tenant_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The tenant's quotas in effect: the HOOKD_QUOTA_* defaults with its overrides (docs/security.md#quotas). */
+                            quotas: {
+                                /** @description Endpoints the tenant may have (HOOKD_QUOTA_MAX_ENDPOINTS). 0: no limit. */
+                                max_endpoints: number;
+                                /** @description Deliveries one publish request may create: its events times their matching endpoints (HOOKD_QUOTA_MAX_DELIVERIES_PER_REQUEST). 0: no limit. */
+                                max_deliveries_per_request: number;
+                                /** @description Deliveries publishing may create per second, per API process (HOOKD_QUOTA_DELIVERIES_PER_SECOND). 0: no limit. */
+                                deliveries_per_second: number;
+                                /** @description Publish requests per second, per API process (HOOKD_QUOTA_INGEST_REQUESTS_PER_SECOND). 0: no limit. */
+                                ingest_requests_per_second: number;
+                                /** @description Publish request bytes per second, per API process (HOOKD_QUOTA_INGEST_BYTES_PER_SECOND). 0: no limit. */
+                                ingest_bytes_per_second: number;
+                                /** @description Event payload bytes kept until retention expunges them (HOOKD_QUOTA_MAX_STORED_BYTES). 0: no limit. */
+                                max_stored_bytes: number;
+                            };
+                            /** @description Only the quotas set for this tenant; the others follow the HOOKD_QUOTA_* defaults. */
+                            overrides: {
+                                /** @description Endpoints the tenant may have (HOOKD_QUOTA_MAX_ENDPOINTS). 0: no limit. */
+                                max_endpoints?: number;
+                                /** @description Deliveries one publish request may create: its events times their matching endpoints (HOOKD_QUOTA_MAX_DELIVERIES_PER_REQUEST). 0: no limit. */
+                                max_deliveries_per_request?: number;
+                                /** @description Deliveries publishing may create per second, per API process (HOOKD_QUOTA_DELIVERIES_PER_SECOND). 0: no limit. */
+                                deliveries_per_second?: number;
+                                /** @description Publish requests per second, per API process (HOOKD_QUOTA_INGEST_REQUESTS_PER_SECOND). 0: no limit. */
+                                ingest_requests_per_second?: number;
+                                /** @description Publish request bytes per second, per API process (HOOKD_QUOTA_INGEST_BYTES_PER_SECOND). 0: no limit. */
+                                ingest_bytes_per_second?: number;
+                                /** @description Event payload bytes kept until retention expunges them (HOOKD_QUOTA_MAX_STORED_BYTES). 0: no limit. */
+                                max_stored_bytes?: number;
+                            };
+                            usage: {
+                                endpoints: number;
+                                /** @description Event payload bytes kept, from a counter maintained at ingest and expunge. */
+                                stored_bytes: number;
+                            };
+                        };
+                    };
+                };
+                /** @description A client error with a stable code (docs/errors.md). */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            details?: unknown[];
+                        };
+                    };
+                };
+                /** @description SERVICE_UNAVAILABLE (retry after Retry-After) or INTERNAL_ERROR. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            details?: unknown[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/tenants/{tenant_id}/endpoints": {

@@ -12,7 +12,7 @@ import { mtlsToApi, oauth2ToApi } from "../endpoints/auth.ts";
 export const REDACTED = "[redacted]";
 
 export function tenantSnapshot(t: Tenant): JsonObject {
-  return { id: t.id, name: t.name, metadata: t.metadata, oversized_events: t.oversizedEvents };
+  return { id: t.id, name: t.name, metadata: t.metadata, oversized_events: t.oversizedEvents, quotas: t.quotas ?? {} };
 }
 
 /** Domain fields logged under the API's name for them (the stored secrets are encrypted, but still redacted). */

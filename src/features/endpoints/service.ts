@@ -20,6 +20,7 @@ import type { SecretBox } from "../../secrets/secret-box.ts";
 import { ed25519PublicKey, generateEd25519Secret, parseEd25519Secret } from "../../signing/ed25519.ts";
 import { generateSecret, parseSecret, SecretFormatError } from "../../signing/secret.ts";
 import type { EndpointPatch, PageRequest, Store } from "../../store/store.ts";
+import type { QuotaService } from "../quotas/service.ts";
 import { type AuditAction, endpointAudit } from "../audit/notes.ts";
 import { HEADER_MASK, maskHeaderValues, openHeaderValues, sealHeaderValues } from "../../secrets/endpoint-headers.ts";
 import { type AuthContext, type MtlsInput, mtlsToStored, type OAuth2Input, oauth2ToStored, requireHttpsForMtls } from "./auth.ts";
@@ -75,6 +76,8 @@ export class EndpointService {
     private readonly breaker: BreakerSettings = DEFAULT_BREAKER,
     /** Tells this process's task runner a task is waiting (a deletion's), so it starts now. */
     private readonly wakeTasks: () => void = () => undefined,
+    /** The endpoint quota per tenant (features/quotas); absent: no limit. */
+    private readonly quotas?: QuotaService,
   ) {}
 
   /** `actorKeyId` (here and below) is the API key making the change, for the audit log. */
@@ -127,7 +130,9 @@ export class EndpointService {
       createdAt: at,
       updatedAt: at,
     };
-    await this.store.insertEndpoint(endpoint, endpointAudit(actorKeyId, "endpoint.created", at));
+    const maxEndpoints = this.quotas ? await this.quotas.maxEndpoints(tenantId) : 0;
+    const inserted = await this.store.insertEndpoint(endpoint, endpointAudit(actorKeyId, "endpoint.created", at), maxEndpoints);
+    if (!inserted && this.quotas) throw this.quotas.endpointLimitReached(tenantId, maxEndpoints);
     return { endpoint, secret };
   }
 

@@ -4,13 +4,13 @@
  * transaction, which saves a query on the hottest route.
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import type { FastifyReply } from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import { requireTenantAccess } from "../../http/auth.ts";
 import { TenantParams } from "../../http/common-schemas.ts";
 import type { ApiContext } from "../../http/context.ts";
 import type { TraceCarrier } from "../../observability/tracing/trace-context.ts";
 import { deliveryToApi } from "../deliveries/schemas.ts";
-import type { EventService, PublishResult } from "./service.ts";
+import type { EventService, PublishQuota, PublishResult } from "./service.ts";
 import {
   BatchBody,
   EventBody,
@@ -42,6 +42,21 @@ export function eventRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
     const access = async (req: Parameters<ApiContext["auth"]["authenticate"]>[0], tenantId: string) => {
       requireTenantAccess(await ctx.auth.authenticate(req), tenantId);
     };
+    // The tenant's request and byte rates (features/quotas), checked once the key is known to reach the tenant (so
+    // nobody else can spend its quota) and before the body is read: a refused 16 MB batch is never parsed.
+    const admitRequest = async (req: FastifyRequest, tenantId: string) => {
+      await access(req, tenantId);
+      const length = Number(req.headers["content-length"]);
+      await ctx.quotas.admitIngestRequest(tenantId, Number.isFinite(length) ? length : null);
+    };
+    const quotaFor = (req: FastifyRequest, tenantId: string): PublishQuota => {
+      // Without a Content-Length the bytes rate is charged with the events' data instead.
+      const chargeBytes = !Number.isFinite(Number(req.headers["content-length"]));
+      return {
+        admit: (dataBytes) => ctx.quotas.admitPayload(tenantId, dataBytes, chargeBytes),
+        accepted: (dataBytes) => ctx.quotas.accepted(tenantId, dataBytes),
+      };
+    };
 
     // The body limit fits the largest event any tenant may send; preParsing refuses a body over the full-payload
     // limit before it is read unless the tenant takes oversized events (features/events/service.ts).
@@ -53,6 +68,7 @@ export function eventRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
         bodyLimit: maxData + SINGLE_ENVELOPE_BYTES,
         schema: { params: TenantParams, body: EventBody, headers: IdempotencyHeaders },
         preParsing: async (req) => {
+          await admitRequest(req, req.params.tenant_id);
           const length = Number(req.headers["content-length"]);
           if (Number.isFinite(length)) await ctx.events.assertBodyFits(req.params.tenant_id, length);
         },
@@ -67,6 +83,7 @@ export function eventRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
           req.headers["idempotency-key"],
           render,
           traceCarrier(req.headers),
+          quotaFor(req, req.params.tenant_id),
         );
         if (!result.replayed) ctx.metrics.eventsAccepted(req.params.tenant_id, result.events.length);
         return sendPublished(reply, result, (r) => (r.replayed ? r.responseJson : render(r.events)));
@@ -78,6 +95,9 @@ export function eventRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
       {
         bodyLimit: MAX_BATCH_BODY_BYTES,
         schema: { params: TenantParams, body: BatchBody, headers: IdempotencyHeaders },
+        preParsing: async (req) => {
+          await admitRequest(req, req.params.tenant_id);
+        },
       },
       async (req, reply) => {
         await access(req, req.params.tenant_id);
@@ -90,6 +110,7 @@ export function eventRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
           req.headers["idempotency-key"],
           render,
           traceCarrier(req.headers),
+          quotaFor(req, req.params.tenant_id),
         );
         if (!result.replayed) ctx.metrics.eventsAccepted(req.params.tenant_id, result.events.length);
         return sendPublished(reply, result, (r) => (r.replayed ? r.responseJson : render(r.events)));

@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { newId } from "../../domain/ids.ts";
 import type { Delivery, StoredEvent } from "../../domain/types.ts";
 import { AppError } from "../../errors/app-error.ts";
-import type { IngestedEvent, NewEvent, Store } from "../../store/store.ts";
+import type { FanOutAdmission, IngestedEvent, NewEvent, Store } from "../../store/store.ts";
 import type { IngestCheck } from "../event-types/ingest-check.ts";
 import type { IngestSpan, IngestTracer } from "../../observability/tracing/ingest-spans.ts";
 import type { TraceCarrier } from "../../observability/tracing/trace-context.ts";
@@ -34,6 +34,15 @@ export interface EventInput {
   type: string;
   data: Record<string, unknown>;
   ordering_key?: string | undefined;
+}
+
+/**
+ * The quota checks of a publish through the API (features/quotas): `admit` checks the payload bytes before the
+ * store is called and returns the fan-out checks the store runs in its transaction; `accepted` follows a commit.
+ */
+export interface PublishQuota {
+  admit(dataBytes: number): Promise<FanOutAdmission>;
+  accepted(dataBytes: number): void;
 }
 
 export type PublishResult = { replayed: false; events: IngestedEvent[] } | { replayed: true; responseJson: string };
@@ -87,11 +96,12 @@ export class EventService {
     idempotencyKey: string | undefined,
     render: (events: IngestedEvent[]) => string,
     carrier?: TraceCarrier,
+    quota?: PublishQuota,
   ): Promise<PublishResult> {
-    if (!this.tracer) return this.publishTraced(tenantId, shape, inputs, idempotencyKey, render, null);
+    if (!this.tracer) return this.publishTraced(tenantId, shape, inputs, idempotencyKey, render, null, quota);
     const span = this.tracer.start({ tenantId, shape, events: inputs.length, carrier });
     try {
-      const result = await this.publishTraced(tenantId, shape, inputs, idempotencyKey, render, span);
+      const result = await this.publishTraced(tenantId, shape, inputs, idempotencyKey, render, span, quota);
       span.end();
       return result;
     } catch (err) {
@@ -107,11 +117,13 @@ export class EventService {
     idempotencyKey: string | undefined,
     render: (events: IngestedEvent[]) => string,
     span: IngestSpan | null,
+    quota: PublishQuota | undefined,
   ): Promise<PublishResult> {
     assertUniqueIds(inputs);
     await this.typeCheck?.check(tenantId, inputs, shape === "batch");
     const at = this.now();
     let oversized = false;
+    let dataBytes = 0;
     const events: NewEvent[] = inputs.map((input, index) => {
       const dataJson = JSON.stringify(input.data);
       const bytes = Buffer.byteLength(dataJson);
@@ -121,6 +133,7 @@ export class EventService {
         ]);
       }
       if (bytes > this.limits.fullBytes) oversized = true;
+      dataBytes += bytes;
       return {
         id: input.id ?? newId("evt"),
         generatedId: input.id === undefined,
@@ -141,7 +154,8 @@ export class EventService {
           notBefore: at - IDEMPOTENCY_WINDOW_MS,
         }
       : null;
-    const result = await this.store.ingest({ tenantId, events, idempotency, renderResponse: render });
+    const admit = quota ? await quota.admit(dataBytes) : undefined;
+    const result = await this.store.ingest({ tenantId, events, idempotency, renderResponse: render, ...(admit ? { admit } : {}) });
     if (span && result.kind === "created") {
       span.fannedOut({
         replayed: false,
@@ -151,7 +165,10 @@ export class EventService {
     } else if (span && result.kind === "replayed") span.fannedOut({ replayed: true, eventIds: [], matchedEndpoints: 0 });
     switch (result.kind) {
       case "created":
+        quota?.accepted(dataBytes);
         return { replayed: false, events: result.events };
+      case "refused":
+        throw result.error;
       case "replayed":
         return { replayed: true, responseJson: result.responseJson };
       case "idempotency_mismatch":

@@ -1,7 +1,9 @@
 import { Type } from "typebox";
 import type { Tenant } from "../../domain/types.ts";
 import { CALLER_ID_PATTERN } from "../../domain/ids.ts";
+import type { Quotas } from "../../domain/quotas.ts";
 import { iso, Metadata, TEXT_PATTERN } from "../../http/common-schemas.ts";
+import { QuotaPatchSchema, tenantQuotasToApi } from "../quotas/schemas.ts";
 
 /**
  * An event larger than the full-payload limit (HOOKD_MAX_EVENT_BYTES): refused with 413, or accepted up to
@@ -27,6 +29,7 @@ export const CreateTenantBody = Type.Object(
     metadata: Type.Optional(Metadata),
     oversized_events: Type.Optional(OversizedEvents),
     event_retention_days: Type.Optional(EventRetentionDays),
+    quotas: Type.Optional(QuotaPatchSchema),
   },
   { additionalProperties: false },
 );
@@ -37,17 +40,20 @@ export const PatchTenantBody = Type.Object(
     metadata: Type.Optional(Metadata),
     oversized_events: Type.Optional(OversizedEvents),
     event_retention_days: Type.Optional(EventRetentionDays),
+    quotas: Type.Optional(QuotaPatchSchema),
   },
   { additionalProperties: false },
 );
 
-export function tenantToApi(t: Tenant) {
+/** `defaults`: the HOOKD_QUOTA_* settings, to show the quotas in effect beside the tenant's overrides. */
+export function tenantToApi(t: Tenant, defaults: Readonly<Quotas>) {
   return {
     id: t.id,
     name: t.name,
     metadata: t.metadata,
     oversized_events: t.oversizedEvents,
     event_retention_days: t.eventRetentionDays,
+    ...tenantQuotasToApi(t, defaults),
     created_at: iso(t.createdAt),
     updated_at: iso(t.updatedAt),
   };

@@ -32,21 +32,28 @@ const UNPARSED = Symbol("unparsed");
 
 /**
  * One delivery per (event, subscribed endpoint whose filter matches it), or, for a test send, exactly one to the target.
+ * With `stopAfter` (a fan-out quota) planning stops as soon as the plan holds more than that many deliveries: the
+ * caller refuses such a request anyway, and a hostile one (1,000 events to 1,000 endpoints) would otherwise cost a
+ * million planned rows before being refused.
  * @example planFanOut([{endpointId: "ep_1", eventTypes: ["invoice.*"]}], [ev], null) // one delivery to ep_1
  */
 export function planFanOut(
   subscriptions: readonly Subscription[],
   events: readonly NewEvent[],
   target: { endpointId: string; deliveryId: string } | null,
+  stopAfter = 0,
 ): PlannedDelivery[] {
   const out: PlannedDelivery[] = [];
+  const over = () => stopAfter > 0 && out.length > stopAfter;
   events.forEach((e, i) => {
+    if (over()) return;
     if (target) {
       out.push({ id: target.deliveryId, event: i, eventId: e.id, eventType: e.type, endpointId: target.endpointId, createdAt: e.createdAt });
       return;
     }
     let data: unknown = UNPARSED;
     for (const s of subscriptions) {
+      if (over()) return;
       if (!matchesEventType(s.eventTypes, e.type)) continue;
       if (s.filter) {
         if (data === UNPARSED) data = JSON.parse(e.dataJson) as unknown;

@@ -64,8 +64,12 @@ export interface EndpointHealthRecord {
 }
 
 export interface EndpointsPort {
-  /** The endpoint with its scheduler row and isolation state, in one transaction. */
-  insertEndpoint(endpoint: Endpoint, audit?: AuditNote<Endpoint>): Promise<void>;
+  /**
+   * The endpoint with its scheduler row and isolation state, in one transaction. With `maxEndpoints` (a quota, 0: no
+   * limit) the tenant's endpoints are counted in that transaction, serialised per tenant, and false is answered and
+   * nothing written when it has that many already.
+   */
+  insertEndpoint(endpoint: Endpoint, audit?: AuditNote<Endpoint>, maxEndpoints?: number): Promise<boolean>;
   getEndpoint(tenantId: string, id: string): Promise<Endpoint | null>;
   listEndpoints(tenantId: string, page: PageRequest): Promise<Page<Endpoint>>;
   /**

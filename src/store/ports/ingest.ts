@@ -44,7 +44,20 @@ export type IngestResult =
   | { kind: "tenant_not_found" }
   /** Only with a `target`: the endpoint does not exist (or belongs to another tenant), or is disabled; nothing written. */
   | { kind: "target_not_found" }
-  | { kind: "target_disabled" };
+  | { kind: "target_disabled" }
+  /** `admit` refused the planned fan-out (a quota): nothing written; the caller answers with `error`. */
+  | { kind: "refused"; error: Error };
+
+/**
+ * Quota checks on the fan-out, made by the store inside the ingest transaction once the deliveries are planned and
+ * before any of them is written (features/quotas). Synchronous and in memory, so it costs no round trip.
+ */
+export interface FanOutAdmission {
+  /** Planning stops beyond this many deliveries (0: no cap); `check` then sees more than the cap and refuses. */
+  maxDeliveries: number;
+  /** null admits the request; an error refuses it whole. */
+  check(deliveries: number): Error | null;
+}
 
 export interface IngestRequest {
   tenantId: string;
@@ -58,6 +71,8 @@ export interface IngestRequest {
    * ingest transaction.
    */
   target?: { endpointId: string; deliveryId: string };
+  /** Quota checks on the planned fan-out (publishing through the API); absent: none. */
+  admit?: FanOutAdmission;
 }
 
 export interface IngestPort {

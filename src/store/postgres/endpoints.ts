@@ -63,8 +63,18 @@ export function postgresEndpoints(ctx: PostgresContext): EndpointsPort {
     await client.query("SELECT pg_notify($1, $2)", [ENDPOINTS_CHANNEL, tenantId]);
   };
   return {
-    async insertEndpoint(e, audit) {
-      await inTransaction(pool, async (client) => {
+    async insertEndpoint(e, audit, maxEndpoints = 0) {
+      const inserted = await inTransaction(pool, async (client) => {
+        if (maxEndpoints > 0) {
+          // The tenant row's lock serialises endpoint creation per tenant, so two creations cannot both see room for
+          // one. NO KEY UPDATE does not conflict with the KEY SHARE lock ingest takes on the same row.
+          const { rows } = await client.query<{ n: number }>(
+            `WITH t AS (SELECT id FROM tenants WHERE id = $1 FOR NO KEY UPDATE)
+             SELECT count(*) AS n FROM endpoints WHERE tenant_id IN (SELECT id FROM t)`,
+            [e.tenantId],
+          );
+          if ((rows[0]?.n ?? 0) >= maxEndpoints) return false;
+        }
         await client.query(
           `WITH ep AS (
              INSERT INTO endpoints (id, tenant_id, signature_scheme, ${ENDPOINT_COLUMNS}, created_at, updated_at, type)
@@ -80,8 +90,10 @@ export function postgresEndpoints(ctx: PostgresContext): EndpointsPort {
         );
         await changed(client, e.tenantId);
         if (audit) await ctx.audit(client, auditEntryFor(audit, { type: "endpoint", id: e.id, tenantId: e.tenantId }, null, e));
+        return true;
       });
       ctx.subscriptions.invalidate(e.tenantId);
+      return inserted;
     },
 
     async getEndpoint(tenantId, id) {

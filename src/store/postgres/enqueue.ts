@@ -15,8 +15,13 @@ import { WORK_CHANNEL } from "./work-listener.ts";
 /**
  * Params: $1 tenants; events $2 tenant, $3 id, $4 type, $5 data, $6 created_at; endpoints $7 id, $8 tenant, $9 count;
  * deliveries $10 id, $11 tenant, $12 event, $13 type, $14 endpoint, $15 rank within its endpoint (1-based), $16 at;
- * $17 now; $18 the events' trace contexts and $19 their ordering keys (beside $2-$6). Answers the tenants that exist and
- * the endpoints that took their deliveries.
+ * $17 now; $18 the events' trace contexts and $19 their ordering keys (beside $2-$6); stored payload bytes $20 tenant
+ * (sorted, distinct), $21 bytes, $22 slot. Answers the tenants that exist and the endpoints that took their deliveries.
+ *
+ * The stored-bytes counter (tenant_usage, quota max_stored_bytes) is bumped here, in the statement that already
+ * writes the events, so it costs no round trip; a random slot of 16 per tenant keeps concurrent ingests of one
+ * tenant from queueing on one row. Every ingest path takes its row locks through this one statement, so they are
+ * always taken in the same order.
  */
 const ENQUEUE_SQL = `
 WITH t AS (
@@ -46,6 +51,12 @@ WITH t AS (
     AS d (id, tenant_id, event_id, type, endpoint_id, k, at)
   JOIN alloc a ON a.endpoint_id = d.endpoint_id
   RETURNING 1
+), usage AS (
+  INSERT INTO tenant_usage (tenant_id, slot, stored_bytes)
+  SELECT u.tenant_id, $22, u.bytes FROM unnest($20::text[], $21::bigint[]) AS u (tenant_id, bytes)
+  WHERE u.bytes > 0 AND u.tenant_id IN (SELECT id FROM t)
+  ORDER BY u.tenant_id
+  ON CONFLICT (tenant_id, slot) DO UPDATE SET stored_bytes = tenant_usage.stored_bytes + excluded.stored_bytes
 ), note AS (
   SELECT pg_notify('${WORK_CHANNEL}', '') WHERE EXISTS (SELECT 1 FROM alloc WHERE unowned)
 )
@@ -57,6 +68,8 @@ export interface EnqueueBatch {
   /** Events to insert with the deliveries (new ids only); empty when the caller inserted them already. */
   events: { tenantId: string; event: NewEvent }[];
   deliveries: { tenantId: string; d: PlannedDelivery }[];
+  /** Payload bytes each tenant's new events add to its stored total (several entries for one tenant are summed). */
+  storedBytes: { tenantId: string; bytes: number }[];
   /** Tenants whose existence the statement checks (and locks against deletion until COMMIT). */
   tenants: string[];
   now: number;
@@ -78,6 +91,9 @@ export async function enqueue(db: pg.Pool | pg.PoolClient, batch: EnqueueBatch):
     rank.push(c.n);
   }
   const endpoints = [...counts.keys()].sort();
+  const stored = new Map<string, number>();
+  for (const { tenantId, bytes } of batch.storedBytes) stored.set(tenantId, (stored.get(tenantId) ?? 0) + bytes);
+  const storedTenants = [...stored.keys()].sort();
   const col = <T>(f: (x: { tenantId: string; d: PlannedDelivery }) => T) => batch.deliveries.map(f);
   const ev = <T>(f: (x: { tenantId: string; event: NewEvent }) => T) => batch.events.map(f);
   const { rows } = await db.query<{ tenants: string[]; accepted: string[] }>({
@@ -103,10 +119,22 @@ export async function enqueue(db: pg.Pool | pg.PoolClient, batch: EnqueueBatch):
       batch.now,
       ev((x) => x.event.traceContext ?? null),
       ev((x) => x.event.orderingKey ?? null),
+      storedTenants,
+      storedTenants.map((t) => stored.get(t) ?? 0),
+      Math.floor(Math.random() * USAGE_SLOTS),
     ],
   });
   const row = rows[0];
   return { tenants: new Set(row?.tenants ?? []), accepted: new Set(row?.accepted ?? []) };
+}
+
+const USAGE_SLOTS = 16;
+
+/** UTF-8 bytes of the events' data, as the stored-bytes quota counts them (octet_length of events.data). */
+export function payloadBytes(events: readonly NewEvent[]): number {
+  let bytes = 0;
+  for (const e of events) bytes += Buffer.byteLength(e.dataJson);
+  return bytes;
 }
 
 /** The tenant's enabled endpoints and their subscriptions, from the cache or the table. */

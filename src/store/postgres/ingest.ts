@@ -11,12 +11,19 @@ import { planFanOut, type PlannedDelivery } from "../plan/fan-out.ts";
 import { type EventRow, toEvent } from "../rows.ts";
 import type { IngestedEvent, IngestPort, IngestRequest, IngestResult } from "../ports/ingest.ts";
 import type { PostgresContext } from "./context.ts";
-import { enqueue, subscriptionsOf } from "./enqueue.ts";
+import { enqueue, payloadBytes, subscriptionsOf } from "./enqueue.ts";
 import { inTransaction } from "./pool.ts";
 
 class EventConflict extends Error {
   constructor(readonly eventId: string) {
     super(`event ${eventId} exists with other content`);
+  }
+}
+
+/** The quota check refused the planned fan-out: rolls the request's transaction back. */
+class Refused extends Error {
+  constructor(readonly error: Error) {
+    super(error.message);
   }
 }
 
@@ -87,18 +94,34 @@ export function postgresIngest(ctx: PostgresContext): IngestPort {
   };
 }
 
-/** One statement for the whole group; the tenants that do not exist get nothing written and `tenant_not_found`. */
-async function ingestGroup(ctx: PostgresContext, reqs: IngestRequest[]): Promise<IngestResult[]> {
-  const tenants = [...new Set(reqs.map((r) => r.tenantId))];
-  const plans: PlannedDelivery[][] = [];
-  for (const req of reqs) plans.push(planFanOut(await subscriptionsOf(ctx, ctx.pool, req.tenantId), req.events, null));
+/**
+ * One statement for the whole group; the tenants that do not exist get nothing written and `tenant_not_found`. A
+ * request whose planned fan-out its quota check refuses is left out of the statement (every event in this path has
+ * a generated id, so the plan covers all of them and nothing needs rolling back).
+ */
+async function ingestGroup(ctx: PostgresContext, all: IngestRequest[]): Promise<IngestResult[]> {
+  const refusals = new Map<IngestRequest, Error>();
+  const planned = new Map<IngestRequest, PlannedDelivery[]>();
+  for (const req of all) {
+    const plan = planFanOut(await subscriptionsOf(ctx, ctx.pool, req.tenantId), req.events, null, req.admit?.maxDeliveries);
+    const refusal = req.admit?.check(plan.length);
+    if (refusal) refusals.set(req, refusal);
+    else planned.set(req, plan);
+  }
+  const reqs = all.filter((r) => planned.has(r));
+  const plans = reqs.map((r) => planned.get(r) ?? []);
+  if (reqs.length === 0) return all.map((r) => ({ kind: "refused", error: refusals.get(r)! }));
   const result = await enqueue(ctx.pool, {
-    tenants,
+    tenants: [...new Set(reqs.map((r) => r.tenantId))],
     events: reqs.flatMap((req) => req.events.map((event) => ({ tenantId: req.tenantId, event }))),
     deliveries: reqs.flatMap((req, i) => (plans[i] ?? []).map((d) => ({ tenantId: req.tenantId, d }))),
+    storedBytes: reqs.map((req) => ({ tenantId: req.tenantId, bytes: payloadBytes(req.events) })),
     now: Math.min(...reqs.flatMap((r) => r.events.map((e) => e.createdAt))),
   });
-  return reqs.map((req, i) => {
+  return all.map((req) => {
+    const refusal = refusals.get(req);
+    if (refusal) return { kind: "refused", error: refusal };
+    const i = reqs.indexOf(req);
     if (!result.tenants.has(req.tenantId)) return { kind: "tenant_not_found" };
     const written = (plans[i] ?? []).filter((d) => result.accepted.has(d.endpointId));
     if (written.length < (plans[i] ?? []).length) ctx.subscriptions.invalidate(req.tenantId);
@@ -116,6 +139,7 @@ async function ingestOne(ctx: PostgresContext, req: IngestRequest): Promise<Inge
       return await inTransaction(ctx.pool, (client) => ingestIn(ctx, client, req));
     } catch (err) {
       if (err instanceof EventConflict) return { kind: "event_conflict", eventId: err.eventId };
+      if (err instanceof Refused) return { kind: "refused", error: err.error };
       if (err instanceof IdempotencyRace && round < 3) continue;
       throw err;
     }
@@ -158,7 +182,7 @@ async function ingestIn(ctx: PostgresContext, client: pg.PoolClient, req: Ingest
   }
   const { rows: inserted } = await client.query<{ id: string }>(
     `INSERT INTO events (tenant_id, id, type, data, created_at, trace_context, ordering_key)
-     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[])
+     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[])
      ON CONFLICT DO NOTHING RETURNING id`,
     [
       req.tenantId,
@@ -172,13 +196,18 @@ async function ingestIn(ctx: PostgresContext, client: pg.PoolClient, req: Ingest
   );
   const freshIds = new Set(inserted.map((r) => r.id));
   const fresh = req.events.filter((e) => freshIds.has(e.id));
-  const plan = planFanOut(target ? [] : await subscriptionsOf(ctx, client, req.tenantId), fresh, target);
+  const plan = planFanOut(target ? [] : await subscriptionsOf(ctx, client, req.tenantId), fresh, target, req.admit?.maxDeliveries);
+  const refusal = req.admit?.check(plan.length);
+  if (refusal) throw new Refused(refusal);
   let written: PlannedDelivery[] = [];
-  if (plan.length > 0) {
+  // The same statement as the grouped path also counts the new events' bytes (tenant_usage), so every ingest takes
+  // its scheduler-row and usage-row locks in one order.
+  if (plan.length > 0 || fresh.length > 0) {
     const result = await enqueue(client, {
       tenants: [req.tenantId],
       events: [],
       deliveries: plan.map((d) => ({ tenantId: req.tenantId, d })),
+      storedBytes: [{ tenantId: req.tenantId, bytes: payloadBytes(fresh) }],
       now,
     });
     written = plan.filter((d) => result.accepted.has(d.endpointId));

@@ -28,6 +28,8 @@ export async function insertOperationalEvents(ctx: PostgresContext, client: pg.P
     tenants: [OPERATOR_TENANT_ID],
     events: events.map((event) => ({ tenantId: OPERATOR_TENANT_ID, event })),
     deliveries: deliveries.map((d) => ({ tenantId: OPERATOR_TENANT_ID, d })),
+    // hookd's own operator tenant is not metered: no quota applies to it.
+    storedBytes: [],
     now: Math.max(...events.map((e) => e.createdAt)),
   });
 }

@@ -5,6 +5,14 @@ import type { PostgresContext } from "./context.ts";
 import { inTransaction } from "./pool.ts";
 import { deliveryIdBefore } from "../retention-rules.ts";
 
+/**
+ * Takes the `old` rows' bytes off their tenants' stored-bytes counts, in slot 0 (readers sum the slots, so any slot
+ * will do). Tenants in id order, so two expunges never deadlock on these rows.
+ */
+const RELEASE_USAGE = `INSERT INTO tenant_usage (tenant_id, slot, stored_bytes)
+             SELECT tenant_id, 0, -sum(bytes) FROM old GROUP BY tenant_id HAVING sum(bytes) > 0 ORDER BY tenant_id
+             ON CONFLICT (tenant_id, slot) DO UPDATE SET stored_bytes = tenant_usage.stored_bytes + excluded.stored_bytes`;
+
 export function postgresRetention(ctx: PostgresContext): RetentionPort {
   const pool = ctx.pool;
   return {
@@ -24,9 +32,16 @@ export function postgresRetention(ctx: PostgresContext): RetentionPort {
 
     async expungeEventPayload(tenantId, eventId, now) {
       return inTransaction(pool, async (client) => {
+        // The bytes it frees leave the tenant's stored-bytes count (tenant_usage, migration 000041).
         const { rowCount } = await client.query(
-          `UPDATE events SET data = '', payload_expunged_at = coalesce(payload_expunged_at, $3)
-           WHERE tenant_id = $1 AND id = $2`,
+          `WITH old AS (
+             SELECT tenant_id, id, CASE WHEN payload_expunged_at IS NULL THEN octet_length(data) ELSE 0 END AS bytes
+             FROM events WHERE tenant_id = $1 AND id = $2 FOR UPDATE
+           ), usage AS (
+             ${RELEASE_USAGE}
+           )
+           UPDATE events e SET data = '', payload_expunged_at = coalesce(e.payload_expunged_at, $3)
+           FROM old WHERE e.tenant_id = old.tenant_id AND e.id = old.id`,
           [tenantId, eventId, now],
         );
         if (rowCount === 0) return false;
@@ -54,14 +69,20 @@ export function postgresRetention(ctx: PostgresContext): RetentionPort {
     },
 
     async expungePayloadsBefore(before, limit, now) {
+      // The bytes it frees leave the tenants' stored-bytes counts (tenant_usage, migration 000041); octet_length
+      // reads a TOASTed value's size without decompressing it.
       const { rowCount } = await pool.query(
-        `UPDATE events SET data = '', payload_expunged_at = $3
-         WHERE (tenant_id, id) IN (
-           SELECT e.tenant_id, e.id FROM events e
+        `WITH old AS (
+           SELECT e.tenant_id, e.id, octet_length(e.data) AS bytes FROM events e
            WHERE e.created_at < $1 AND e.payload_expunged_at IS NULL
              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.tenant_id = e.tenant_id AND d.event_id = e.id
                AND d.status IN ('pending', 'failed'))
-           ORDER BY e.created_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+           ORDER BY e.created_at LIMIT $2 FOR UPDATE SKIP LOCKED
+         ), usage AS (
+           ${RELEASE_USAGE}
+         )
+         UPDATE events e SET data = '', payload_expunged_at = $3
+         FROM old WHERE e.tenant_id = old.tenant_id AND e.id = old.id`,
         [before, limit, now],
       );
       return rowCount ?? 0;
@@ -136,7 +157,12 @@ export function postgresRetention(ctx: PostgresContext): RetentionPort {
            DELETE FROM events e USING batch b
            WHERE e.tenant_id = $1 AND e.id = b.id
              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.tenant_id = e.tenant_id AND d.event_id = e.id)
-           RETURNING e.id
+           RETURNING e.id, e.tenant_id, CASE WHEN e.payload_expunged_at IS NULL THEN octet_length(e.data) ELSE 0 END AS bytes
+         ), old AS (
+           SELECT tenant_id, bytes FROM gone
+         ), usage AS (
+           -- A payload deleted with its event (not expunged first) leaves the tenant's stored-bytes count too.
+           ${RELEASE_USAGE}
          )
          SELECT b.id, b.created_at, g.id IS NOT NULL AS deleted FROM batch b LEFT JOIN gone g ON g.id = b.id
          ORDER BY b.created_at, b.id`,

@@ -3,6 +3,7 @@
  * batches, the tenant row last (see deleteTenant in ports/tenants.ts); its audit log stays. A tenant being deleted
  * is invisible here except to insertTenant, which finds its id taken.
  */
+import { parseQuotaOverrides, quotaOverridesToStore } from "../../domain/quotas.ts";
 import { toPage } from "../paging.ts";
 import { auditEntryFor, type TenantRow, toTenant } from "../rows.ts";
 import type { TenantsPort } from "../ports/tenants.ts";
@@ -18,10 +19,10 @@ export function postgresTenants(ctx: PostgresContext): TenantsPort {
     async insertTenant(t, audit) {
       return inTransaction(pool, async (client) => {
         const { rowCount } = await client.query(
-          `INSERT INTO tenants (id, name, metadata, oversized_events, event_retention_days, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
+          `INSERT INTO tenants (id, name, metadata, oversized_events, event_retention_days, quotas, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $8, $6, $7)
            ON CONFLICT (id) DO NOTHING`,
-          [t.id, t.name, JSON.stringify(t.metadata), t.oversizedEvents, t.eventRetentionDays, t.createdAt, t.updatedAt],
+          [t.id, t.name, JSON.stringify(t.metadata), t.oversizedEvents, t.eventRetentionDays, t.createdAt, t.updatedAt, quotaOverridesToStore(t.quotas)],
         );
         if (rowCount !== 1) return false;
         if (audit) await ctx.audit(client, auditEntryFor(audit, { type: "tenant", id: t.id, tenantId: t.id }, null, t));
@@ -49,7 +50,8 @@ export function postgresTenants(ctx: PostgresContext): TenantsPort {
         const { rows } = await client.query<TenantRow>(
           `UPDATE tenants SET name = COALESCE($2, name), metadata = COALESCE($3::jsonb, metadata),
              oversized_events = COALESCE($5, oversized_events),
-             event_retention_days = CASE WHEN $6 THEN $7::int ELSE event_retention_days END, updated_at = $4
+             event_retention_days = CASE WHEN $6 THEN $7::int ELSE event_retention_days END, updated_at = $4,
+             quotas = CASE WHEN $8 THEN $9 ELSE quotas END
            WHERE id = $1 RETURNING *`,
           [
             id,
@@ -59,12 +61,26 @@ export function postgresTenants(ctx: PostgresContext): TenantsPort {
             patch.oversizedEvents ?? null,
             patch.eventRetentionDays !== undefined,
             patch.eventRetentionDays ?? null,
+            patch.quotas !== undefined,
+            quotaOverridesToStore(patch.quotas),
           ],
         );
         const after = toTenant(rows[0]!);
         if (audit) await ctx.audit(client, auditEntryFor(audit, { type: "tenant", id, tenantId: id }, toTenant(before.rows[0]), after));
         return after;
       });
+    },
+
+    async getTenantUsage(id) {
+      const { rows } = await pool.query<{ quotas: string | null; stored_bytes: string; endpoints: string }>(
+        `SELECT t.quotas,
+           (SELECT coalesce(sum(stored_bytes), 0) FROM tenant_usage u WHERE u.tenant_id = t.id) AS stored_bytes,
+           (SELECT count(*) FROM endpoints e WHERE e.tenant_id = t.id) AS endpoints
+         FROM tenants t WHERE t.id = $1 AND t.deleting_at IS NULL`,
+        [id],
+      );
+      const row = rows[0];
+      return row ? { quotas: parseQuotaOverrides(row.quotas), storedBytes: Number(row.stored_bytes), endpoints: Number(row.endpoints) } : null;
     },
 
     async deleteTenant(id, taskId, now, audit) {

@@ -28,12 +28,18 @@ export function sqliteEndpoints(ctx: SqliteContext): EndpointsPort {
     ctx.sql("SELECT * FROM endpoints WHERE tenant_id = ? AND id = ?").get(tenantId, id) as EndpointRow | undefined;
 
   return {
-    async insertEndpoint(e, audit) {
-      ctx.write(() => {
+    async insertEndpoint(e, audit, maxEndpoints = 0) {
+      const inserted = ctx.write(() => {
+        if (maxEndpoints > 0) {
+          const { n } = ctx.sql("SELECT count(*) AS n FROM endpoints WHERE tenant_id = ?").get(e.tenantId) as { n: number };
+          if (n >= maxEndpoints) return false;
+        }
         insertEndpointRows(ctx, e);
         if (audit) ctx.audit(auditEntryFor(audit, { type: "endpoint", id: e.id, tenantId: e.tenantId }, null, e));
+        return true;
       });
       ctx.subscriptions.invalidate(e.tenantId);
+      return inserted;
     },
 
     async getEndpoint(tenantId, id) {

@@ -8,13 +8,20 @@
 import type { StoredEvent } from "../../domain/types.ts";
 import { planFanOut } from "../plan/fan-out.ts";
 import { type EventRow, toEvent } from "../rows.ts";
-import type { IngestedEvent, IngestPort, IngestRequest, IngestResult } from "../ports/ingest.ts";
+import type { IngestedEvent, IngestPort, IngestRequest, IngestResult, NewEvent } from "../ports/ingest.ts";
 import type { SqliteContext } from "./context.ts";
 import { enqueueDeliveries, subscriptionsOf } from "./enqueue.ts";
 
 class EventConflict extends Error {
   constructor(readonly eventId: string) {
     super(`event ${eventId} exists with other content`);
+  }
+}
+
+/** The quota check refused the planned fan-out: rolls back this request's savepoint. */
+class Refused extends Error {
+  constructor(readonly error: Error) {
+    super(error.message);
   }
 }
 
@@ -42,7 +49,9 @@ export function sqliteIngest(ctx: SqliteContext): IngestPort {
             // SQLITE_FULL, SQLITE_IOERR and kin roll the whole transaction back, not just this savepoint: the
             // group is lost, so fail every request in it rather than run the rest outside any transaction.
             if (!ctx.db.inTransaction) throw err;
-            outcomes.push(err instanceof EventConflict ? { ok: { kind: "event_conflict", eventId: err.eventId } } : { err });
+            if (err instanceof EventConflict) outcomes.push({ ok: { kind: "event_conflict", eventId: err.eventId } });
+            else if (err instanceof Refused) outcomes.push({ ok: { kind: "refused", error: err.error } });
+            else outcomes.push({ err });
           }
         }
       });
@@ -116,7 +125,10 @@ function ingestOne(ctx: SqliteContext, req: IngestRequest): { result: IngestResu
     (ev) =>
       insertEvent.run(req.tenantId, ev.id, ev.type, ev.dataJson, ev.createdAt, ev.traceContext ?? null, ev.orderingKey ?? null).changes === 1,
   );
-  const plan = planFanOut(target ? [] : subscriptionsOf(ctx, req.tenantId), fresh, target);
+  const plan = planFanOut(target ? [] : subscriptionsOf(ctx, req.tenantId), fresh, target, req.admit?.maxDeliveries);
+  const refusal = req.admit?.check(plan.length);
+  if (refusal) throw new Refused(refusal);
+  addStoredBytes(ctx, req.tenantId, fresh);
   const now = Math.min(...fresh.map((e) => e.createdAt));
   const { written, refused, wake } = enqueueDeliveries(ctx, req.tenantId, plan, now);
   if (refused.size > 0) ctx.subscriptions.invalidate(req.tenantId);
@@ -134,6 +146,19 @@ function ingestOne(ctx: SqliteContext, req: IngestRequest): { result: IngestResu
       .run(req.tenantId, idem.key, idem.requestHash, req.renderResponse(out), req.events[0]?.createdAt ?? 0);
   }
   return { result: { kind: "created", events: out }, wake };
+}
+
+/** The tenant's stored payload bytes grow by the new events' data (quota `max_stored_bytes`; migration 000041). */
+function addStoredBytes(ctx: SqliteContext, tenantId: string, events: readonly NewEvent[]): void {
+  let bytes = 0;
+  for (const e of events) bytes += Buffer.byteLength(e.dataJson);
+  if (bytes === 0) return;
+  ctx
+    .sql(
+      `INSERT INTO tenant_usage (tenant_id, slot, stored_bytes) VALUES (?, 0, ?)
+       ON CONFLICT (tenant_id, slot) DO UPDATE SET stored_bytes = stored_bytes + excluded.stored_bytes`,
+    )
+    .run(tenantId, bytes);
 }
 
 /** A caller-chosen id seen before: the same content is an idempotent repeat, other content a conflict. */

@@ -4,6 +4,11 @@ import { DELETE_STATS_SQL } from "./attempt-stats.ts";
 import type { SqliteContext } from "./context.ts";
 import { deliveryIdBefore, type RetentionCandidate, retainedDeliveryMayGo } from "../retention-rules.ts";
 
+/** An expunged payload no longer counts against the tenant's stored-bytes quota (tenant_usage, migration 000041). */
+function releaseStoredBytes(ctx: SqliteContext, tenantId: string, bytes: number): void {
+  if (bytes > 0) ctx.sql("UPDATE tenant_usage SET stored_bytes = stored_bytes - ? WHERE tenant_id = ? AND slot = 0").run(bytes, tenantId);
+}
+
 export function sqliteRetention(ctx: SqliteContext): RetentionPort {
   return {
     async deleteAttemptStatsBefore(before, limit) {
@@ -21,10 +26,14 @@ export function sqliteRetention(ctx: SqliteContext): RetentionPort {
 
     async expungeEventPayload(tenantId, eventId, now) {
       return ctx.write(() => {
+        const kept = ctx
+          .sql("SELECT length(CAST(data AS BLOB)) AS bytes FROM events WHERE tenant_id = ? AND id = ? AND payload_expunged_at IS NULL")
+          .get(tenantId, eventId) as { bytes: number } | undefined;
         const { changes } = ctx
           .sql("UPDATE events SET data = '', payload_expunged_at = coalesce(payload_expunged_at, ?) WHERE tenant_id = ? AND id = ?")
           .run(now, tenantId, eventId);
         if (changes === 0) return false;
+        if (kept) releaseStoredBytes(ctx, tenantId, kept.bytes);
         // Waiting deliveries die: there is nothing left to send. One in a worker's hands right now keeps this state,
         // because an outcome only applies to a delivery still waiting.
         const waiting = ctx
@@ -52,17 +61,25 @@ export function sqliteRetention(ctx: SqliteContext): RetentionPort {
     },
 
     async expungePayloadsBefore(before, limit, now) {
-      return ctx
-        .sql(
-          `UPDATE events SET data = '', payload_expunged_at = @now
-           WHERE rowid IN (
-             SELECT e.rowid FROM events e
+      return ctx.write(() => {
+        const rows = ctx
+          .sql(
+            `SELECT e.rowid AS r, e.tenant_id, length(CAST(e.data AS BLOB)) AS bytes FROM events e
              WHERE e.created_at < @before AND e.payload_expunged_at IS NULL
                AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.tenant_id = e.tenant_id AND d.event_id = e.id
                  AND d.status IN ('pending', 'failed'))
-             ORDER BY e.created_at LIMIT @limit)`,
-        )
-        .run({ before, limit, now }).changes;
+             ORDER BY e.created_at LIMIT @limit`,
+          )
+          .all({ before, limit }) as { r: number; tenant_id: string; bytes: number }[];
+        const expunge = ctx.sql("UPDATE events SET data = '', payload_expunged_at = ? WHERE rowid = ?");
+        const freed = new Map<string, number>();
+        for (const row of rows) {
+          expunge.run(now, row.r);
+          freed.set(row.tenant_id, (freed.get(row.tenant_id) ?? 0) + row.bytes);
+        }
+        for (const [tenantId, bytes] of freed) releaseStoredBytes(ctx, tenantId, bytes);
+        return rows.length;
+      });
     },
 
     async deleteAttemptsBefore(before, limit) {
@@ -120,19 +137,24 @@ export function sqliteRetention(ctx: SqliteContext): RetentionPort {
         const batch = ctx
           .sql(
             `SELECT e.id, e.created_at,
+               CASE WHEN e.payload_expunged_at IS NULL THEN length(CAST(e.data AS BLOB)) ELSE 0 END AS bytes,
                EXISTS (SELECT 1 FROM deliveries d WHERE d.tenant_id = e.tenant_id AND d.event_id = e.id) AS kept
              FROM events e
              WHERE e.tenant_id = ? AND e.created_at < ? AND (e.created_at, e.id) > (?, ?)
              ORDER BY e.created_at, e.id LIMIT ?`,
           )
-          .all(tenantId, before, after?.createdAt ?? -1, after?.id ?? "", limit) as { id: string; created_at: number; kept: number }[];
+          .all(tenantId, before, after?.createdAt ?? -1, after?.id ?? "", limit) as { id: string; created_at: number; bytes: number; kept: number }[];
         const remove = ctx.sql("DELETE FROM events WHERE tenant_id = ? AND id = ?");
         let deleted = 0;
+        let freed = 0;
         for (const e of batch) {
           if (e.kept) continue;
           remove.run(tenantId, e.id);
           deleted++;
+          freed += e.bytes;
         }
+        // A payload deleted with its event (not expunged first) leaves the tenant's stored-bytes count too.
+        releaseStoredBytes(ctx, tenantId, freed);
         const last = batch.at(-1);
         return { scanned: batch.length, deleted, last: last ? { createdAt: last.created_at, id: last.id } : null };
       });

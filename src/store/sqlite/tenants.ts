@@ -3,6 +3,7 @@
  * batches, the tenant row last (see deleteTenant in ports/tenants.ts); its audit log stays. A tenant being deleted
  * is invisible here except to insertTenant, which finds its id taken.
  */
+import { parseQuotaOverrides, quotaOverridesToStore } from "../../domain/quotas.ts";
 import { auditEntryFor, type TenantRow, toTenant } from "../rows.ts";
 import { toPage } from "../paging.ts";
 import type { TenantsPort } from "../ports/tenants.ts";
@@ -17,11 +18,11 @@ export function sqliteTenants(ctx: SqliteContext): TenantsPort {
       return ctx.write(() => {
         const result = ctx
           .sql(
-            `INSERT INTO tenants (id, name, metadata, oversized_events, event_retention_days, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)
+            `INSERT INTO tenants (id, name, metadata, oversized_events, event_retention_days, quotas, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (id) DO NOTHING`,
           )
-          .run(t.id, t.name, JSON.stringify(t.metadata), t.oversizedEvents, t.eventRetentionDays, t.createdAt, t.updatedAt);
+          .run(t.id, t.name, JSON.stringify(t.metadata), t.oversizedEvents, t.eventRetentionDays, quotaOverridesToStore(t.quotas), t.createdAt, t.updatedAt);
         if (result.changes !== 1) return false;
         if (audit) ctx.audit(auditEntryFor(audit, { type: "tenant", id: t.id, tenantId: t.id }, null, t));
         return true;
@@ -48,10 +49,22 @@ export function sqliteTenants(ctx: SqliteContext): TenantsPort {
         const next = { ...before, ...patch, updatedAt: now };
         if (audit) ctx.audit(auditEntryFor(audit, { type: "tenant", id, tenantId: id }, before, next));
         ctx
-          .sql("UPDATE tenants SET name = ?, metadata = ?, oversized_events = ?, event_retention_days = ?, updated_at = ? WHERE id = ?")
-          .run(next.name, JSON.stringify(next.metadata), next.oversizedEvents, next.eventRetentionDays, now, id);
+          .sql("UPDATE tenants SET name = ?, metadata = ?, oversized_events = ?, event_retention_days = ?, quotas = ?, updated_at = ? WHERE id = ?")
+          .run(next.name, JSON.stringify(next.metadata), next.oversizedEvents, next.eventRetentionDays, quotaOverridesToStore(next.quotas), now, id);
         return next;
       });
+    },
+
+    async getTenantUsage(id) {
+      const row = ctx
+        .sql(
+          `SELECT t.quotas,
+             (SELECT coalesce(sum(stored_bytes), 0) FROM tenant_usage u WHERE u.tenant_id = t.id) AS stored_bytes,
+             (SELECT count(*) FROM endpoints e WHERE e.tenant_id = t.id) AS endpoints
+           FROM tenants t WHERE t.id = ? AND t.deleting_at IS NULL`,
+        )
+        .get(id) as { quotas: string | null; stored_bytes: number; endpoints: number } | undefined;
+      return row ? { quotas: parseQuotaOverrides(row.quotas), storedBytes: row.stored_bytes, endpoints: row.endpoints } : null;
     },
 
     async deleteTenant(id, taskId, now, audit) {
