@@ -170,6 +170,18 @@ const ROUTES: Record<string, RouteCase> = {
     ok: 202,
     request: (w) => ({ path: `${t(w)}/endpoints/${w.endpointId}/recover`, body: { since: "2026-01-01T00:00:00Z" } }),
   },
+  // FIFO halts: the world's endpoint has none, so a release that gets past authorisation meets HALTED_KEY_NOT_FOUND;
+  // test/e2e/ordering.test.ts covers halting and releasing.
+  "GET /v1/tenants/:tenant_id/endpoints/:endpoint_id/halted-keys": {
+    access: "tenant",
+    ok: 200,
+    request: (w) => ({ path: `${t(w)}/endpoints/${w.endpointId}/halted-keys` }),
+  },
+  "POST /v1/tenants/:tenant_id/endpoints/:endpoint_id/halted-keys/release": {
+    access: "tenant",
+    ok: 404,
+    request: (w) => ({ path: `${t(w)}/endpoints/${w.endpointId}/halted-keys/release`, body: { ordering_key: "k", action: "skip" } }),
+  },
   "GET /v1/tenants/:tenant_id/tasks": { access: "tenant", ok: 200, request: (w) => ({ path: `${t(w)}/tasks` }) },
   "GET /v1/tenants/:tenant_id/tasks/:task_id": {
     access: "tenant",
