@@ -42,6 +42,10 @@ export const ERROR_CODES = {
     status: 404,
     description: "No delivery of this listen session waits for an answer with this id: it was answered, timed out, or the session ended.",
   },
+  RELAY_NOT_CONNECTED: {
+    status: 404,
+    description: "No `hookd listen` session for this relay endpoint is connected to this API process (the relay route's answer to a worker; the delivery is retried).",
+  },
   NOT_A_RELAY_ENDPOINT: { status: 409, description: "The endpoint is not a relay endpoint (`hookd listen`), so it has no listen session." },
   RELAY_URL_FIXED: { status: 409, description: "A relay endpoint's URL is hookd's own relay route: it cannot be set or changed." },
   TENANT_ALREADY_EXISTS: { status: 409, description: "A tenant with this id already exists." },
@@ -137,7 +141,7 @@ export const ERROR_CODES = {
   SERVICE_UNAVAILABLE: {
     status: 503,
     description:
-      "The store is unreachable; retry after the Retry-After delay. (Also hookd's internal relay route's answer to its own workers when no `hookd listen` session is connected.)",
+      "The store is unreachable; retry after the Retry-After delay.",
   },
   INTERNAL_ERROR: { status: 500, description: "An unexpected server fault; the log has the details." },
 } as const satisfies Record<string, { status: number; description: string }>;

@@ -222,9 +222,9 @@ describe.each(STORE_KINDS)("hookd listen (%s)", (kind) => {
     // Without a session the route says so before reading anything.
     await session.stop();
     const idle = await h.api.call("POST", `/internal/relay/${tenant}/${endpointId}`, { key: null, body: {} });
-    expect(idle.status).toBe(503);
+    expect(idle.status).toBe(404);
     expect(idle.headers["hookd-relay"]).toBe("not-connected");
-    expect(idle.body).toMatchObject({ code: "SERVICE_UNAVAILABLE" });
+    expect(idle.body).toMatchObject({ code: "RELAY_NOT_CONNECTED" });
   });
 });
 

@@ -323,7 +323,7 @@ const ROUTES: Record<string, RouteCase> = {
   // the body is read, whoever calls.
   "POST /internal/relay/:tenant_id/:endpoint_id": {
     access: "public",
-    ok: 503,
+    ok: 404,
     request: (w) => ({ path: `/internal/relay/${w.tenantId}/${w.endpointId}`, body: {} }),
   },
   // The link token in the body is the credential; any Authorization header is ignored.

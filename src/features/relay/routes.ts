@@ -158,9 +158,10 @@ function answerWith(reply: FastifyReply, result: ForwardResult): FastifyReply {
 
 function notConnected(reply: FastifyReply): FastifyReply {
   return reply
-    .status(503)
+    // A 4xx: nothing is wrong with hookd. The worker reads the header, not the status, and records relay_not_connected.
+    .status(404)
     .header(RELAY_STATUS_HEADER, RELAY_NOT_CONNECTED)
-    .send({ code: "SERVICE_UNAVAILABLE", message: "no hookd listen session for this relay endpoint is connected to this process" });
+    .send({ code: "RELAY_NOT_CONNECTED", message: "no hookd listen session for this relay endpoint is connected to this process" });
 }
 
 function forwardedHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
