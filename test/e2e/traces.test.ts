@@ -119,16 +119,19 @@ for (const kind of STORE_KINDS) {
         headers: { traceparent: `00-${traceId}-${hex(8)}-01` },
       });
       expect(res.status).toBe(400);
-      const missing = await h.api.post("/v1/tenants/no-such-tenant/events", { type: "x.y", data: {} }, {
+      // An unknown tenant is refused before the body is read (the quota check needs the tenant), so it has no ingest
+      // span either; a refusal of the ingest itself does: the same caller id with other data.
+      expect((await h.api.post(`/v1/tenants/${tenant}/events`, { id: "trace-conflict", type: "x.y", data: { v: 1 } })).status).toBe(202);
+      const conflict = await h.api.post(`/v1/tenants/${tenant}/events`, { id: "trace-conflict", type: "x.y", data: { v: 2 } }, {
         headers: { traceparent: `00-${traceId}-${hex(8)}-01` },
       });
-      expect(missing.status).toBe(404);
+      expect(conflict.status).toBe(409);
       const ingest = await eventually(() => {
         const found = named("hookd.ingest", traceId);
         expect(found).toHaveLength(1);
         return found[0]!;
       });
-      expect(ingest.attributes["hookd.error_code"]).toBe("TENANT_NOT_FOUND");
+      expect(ingest.attributes["hookd.error_code"]).toBe("EVENT_ID_CONFLICT");
     });
   });
 }

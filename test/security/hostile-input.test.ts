@@ -22,7 +22,9 @@ describe.each(STORE_KINDS)("hostile input (%s)", (kind) => {
     for (const r of registeredRoutes(h.app.server!)) {
       const schema = (r.schema ?? {}) as Record<string, unknown>;
       if (r.url.includes(":") && !schema.params) missing.push(`${r.method} ${r.url}: params`);
-      if (["POST", "PUT", "PATCH"].includes(r.method) && !schema.body) missing.push(`${r.method} ${r.url}: body`);
+      // The relay route takes a delivery's bytes as they were signed and checks that signature; it never parses them.
+      const rawBody = r.url === "/internal/relay/:tenant_id/:endpoint_id";
+      if (["POST", "PUT", "PATCH"].includes(r.method) && !schema.body && !rawBody) missing.push(`${r.method} ${r.url}: body`);
     }
     expect(missing).toEqual([]);
   });
