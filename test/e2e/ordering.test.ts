@@ -129,20 +129,30 @@ describe.each(STORE_KINDS)("ordering (%s)", (kind) => {
     const dead = await h.api.getDelivery(tenant, keys.find((k) => k.ordering_key === "skip-me")!.delivery_id);
     expect(dead).toMatchObject({ status: "dead" });
     expect(arrivals(receiver.received, "free")).toEqual([0]);
-    // Nothing after the dead one is sent while the key is halted.
-    await eventually(() => expect(receiver.received.map((r) => `${body(r).data.key}:${body(r).data.n}`)).toHaveLength(5));
-    expect(arrivals(receiver.received, "skip-me")).toEqual([0, 1]);
-    expect(arrivals(receiver.received, "replay-me")).toEqual([0, 1]);
+    // Nothing after the dead one is sent while the key is halted. Delivery is at least once, so a request may come
+    // twice (a full CI run on SQLite once saw a sixth request here); what must never come is a later event of a
+    // halted key. Distinct arrivals, in order:
+    const distinct = (key: string) => arrivals(receiver.received, key).filter((n, i, all) => all.indexOf(n) === i);
+    await eventually(() => expect(new Set(receiver.received.map((r) => `${body(r).data.key}:${body(r).data.n}`)).size).toBe(5));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(distinct("skip-me")).toEqual([0, 1]);
+    expect(distinct("replay-me")).toEqual([0, 1]);
 
     const release = `${halted}/release`;
     const skipped = await h.api.post(release, { ordering_key: "skip-me", action: "skip" });
     expect(skipped.status).toBe(200);
-    await eventually(() => expect(arrivals(receiver.received, "skip-me")).toEqual([0, 1, 2, 3]), 15_000);
-    expect(arrivals(receiver.received, "replay-me")).toEqual([0, 1]);
+    await eventually(() => expect(distinct("skip-me")).toEqual([0, 1, 2, 3]), 15_000);
+    expect(distinct("replay-me")).toEqual([0, 1]);
 
     refuse = false;
     expect((await h.api.post(release, { ordering_key: "replay-me", action: "replay" })).status).toBe(200);
-    await eventually(() => expect(arrivals(receiver.received, "replay-me")).toEqual([0, 1, 1, 2, 3]), 15_000);
+    // The replayed one again, then the rest in order, never out of order (a duplicate may come, at least once).
+    await eventually(() => {
+      const got = arrivals(receiver.received, "replay-me");
+      expect(got.slice(-3)).toEqual([1, 2, 3]);
+      expect(got.filter((n) => n === 1).length).toBeGreaterThanOrEqual(2);
+      expect([...got].sort((a, b) => a - b)).toEqual(got);
+    }, 15_000);
     expect((await h.api.expectGet(halted)).data).toEqual([]);
 
     const again = await h.api.post(release, { ordering_key: "skip-me", action: "skip" });
