@@ -8,6 +8,7 @@ import { initialEndpointState } from "../../src/domain/endpoint-state.ts";
 import type { Store } from "../../src/store/store.ts";
 import { endpoint, event, ingestRequest, T0, tenant } from "./fixtures.ts";
 import { OWNERSHIP, QueueDriver } from "./queue-driver.ts";
+import type { WorkItem } from "../../src/store/ports/queue.ts";
 
 export function queueCases(getStore: () => Store): void {
   let store: Store;
@@ -120,6 +121,39 @@ export function queueCases(getStore: () => Store): void {
     expect(await store.listAttempts(b.deliveryId)).toEqual([]);
     const dead = await store.listDeliveries("acme", { statuses: ["dead"] }, { limit: 10, after: null });
     expect(dead.data.map((d) => d.id).sort()).toEqual([a.deliveryId, b.deliveryId].sort());
+  });
+
+  it("keeps a FIFO key halted when one cycle records its success and then the halting death of the next", async () => {
+    // The owner sends a line's deliveries one after the other; both outcomes can land in the same cycle, together
+    // with the parking of what waits behind the dead one. The success must not let the parked delivery go.
+    const fifo = endpoint("acme", { ordering: "fifo", fifoOnDead: "halt" });
+    await store.insertEndpoint(fifo);
+    const events = [0, 1, 2].map(() => event({ orderingKey: "order-7" }));
+    await store.ingest(ingestRequest("acme", events));
+    const w = new QueueDriver(store);
+    const work = (await w.take(T0)).filter((x) => x.endpointId === fifo.id);
+    expect(work.map((x) => [x.eventId, x.blocked])).toEqual(events.map((e) => [e.id, false]));
+    const [first, second, third] = work as [WorkItem, WorkItem, WorkItem];
+    const line = { fifoKey: "order-7" };
+    await w.record(
+      [
+        w.outcome(first, T0 + 10, { status: 200 }, line),
+        w.outcome(second, T0 + 20, { status: 400, deliveryStatus: "dead" }, { ...line, halt: true }),
+      ],
+      T0 + 20,
+      { parks: [third] },
+    );
+    expect((await store.listHaltedKeys("acme", fifo.id)).map((k) => [k.orderingKey, k.deliveryId])).toEqual([["order-7", second.deliveryId]]);
+    // Nothing of the endpoint is due, now or later: the third waits for the tenant.
+    expect((await w.take(T0 + 30)).filter((x) => x.endpointId === fifo.id)).toEqual([]);
+    await w.releaseAll(T0 + 40);
+    expect((await w.take(T0 + 60_000)).filter((x) => x.endpointId === fifo.id)).toEqual([]);
+    expect(await store.getDelivery("acme", third.deliveryId)).toMatchObject({ status: "pending", attempts: 0 });
+
+    // Skipping the key lets the third go, as a job.
+    expect(await store.releaseHaltedKey("acme", fifo.id, "order-7", "skip", T0 + 70_000)).toBe("released");
+    const next = (await w.take(T0 + 70_001)).filter((x) => x.endpointId === fifo.id);
+    expect(next.map((x) => [x.deliveryId, x.source.kind])).toEqual([[third.deliveryId, "job"]]);
   });
 
   it("never strands work: a release computes when the endpoint is due from what really waits", async () => {

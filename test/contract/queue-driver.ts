@@ -76,6 +76,9 @@ export class QueueDriver {
       if (o.source.kind === "stream") h.outstanding.delete(o.source.seq);
       else h.heldJobs.delete(o.deliveryId);
     }
+    for (const p of input.parks ?? []) {
+      if (!result.lost.includes(p.owner.endpointId)) this.held.get(p.owner.endpointId)?.outstanding.delete(p.seq);
+    }
     for (const a of input.acks) {
       const h = this.held.get(a.owner.endpointId);
       if (h) h.ackedSeq = Math.max(h.ackedSeq, a.seq);
@@ -124,6 +127,7 @@ export class QueueDriver {
         jobLimit: limit,
         heldJobs: [...h.heldJobs],
         configVersion: h.config.version,
+        fifo: h.config.ordering === "fifo",
       });
     }
     input.takeover = { count: opts.count ?? 100, leaseMarginMs: MARGIN, streamLimit: limit, jobLimit: limit };
@@ -134,13 +138,27 @@ export class QueueDriver {
   async record(
     outcomes: Outcome[],
     now: number,
-    opts: { release?: boolean | "idle"; disables?: CycleInput["disables"] } = {},
+    opts: { release?: boolean | "idle"; disables?: CycleInput["disables"]; parks?: WorkItem[] } = {},
   ): Promise<CycleResult> {
     const input = this.base(now);
     input.outcomes = outcomes;
+    // FIFO: stream items whose line is blocked become parked jobs; they are done as stream positions.
+    input.parks = (opts.parks ?? []).map((w) => ({
+      owner: this.ownerOf(w.endpointId),
+      tenantId: w.tenantId,
+      deliveryId: w.deliveryId,
+      eventId: w.eventId,
+      seq: w.seq,
+      fifoKey: w.orderingKey ?? "",
+      attempts: w.attempts,
+    }));
     input.disables = opts.disables ?? [];
     const recorded = new Map<string, Set<number>>();
     const jobs = new Map<string, Set<string>>();
+    for (const w of opts.parks ?? []) {
+      if (w.source.kind !== "stream") continue;
+      recorded.set(w.endpointId, (recorded.get(w.endpointId) ?? new Set()).add(w.source.seq));
+    }
     for (const o of outcomes) {
       if (o.source.kind !== "stream") {
         jobs.set(o.owner.endpointId, (jobs.get(o.owner.endpointId) ?? new Set()).add(o.deliveryId));

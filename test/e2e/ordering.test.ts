@@ -128,12 +128,14 @@ describe.each(STORE_KINDS)("ordering (%s)", (kind) => {
     const keys = (await h.api.expectGet(halted)).data as Json[];
     const dead = await h.api.getDelivery(tenant, keys.find((k) => k.ordering_key === "skip-me")!.delivery_id);
     expect(dead).toMatchObject({ status: "dead" });
-    expect(arrivals(receiver.received, "free")).toEqual([0]);
+    // The other key is not held up (its event was published last, so it may arrive after both halts).
+    await eventually(() => expect(arrivals(receiver.received, "free")).toEqual([0]));
     // Nothing after the dead one is sent while the key is halted. Delivery is at least once, so a request may come
-    // twice (a full CI run on SQLite once saw a sixth request here); what must never come is a later event of a
-    // halted key. Distinct arrivals, in order:
+    // twice; what must never come is a later event of a halted key. (On SQLite it once did: a cycle that recorded a
+    // key's success and then the halting death of its next delivery let the parked one behind the death go.)
     const distinct = (key: string) => arrivals(receiver.received, key).filter((n, i, all) => all.indexOf(n) === i);
-    await eventually(() => expect(new Set(receiver.received.map((r) => `${body(r).data.key}:${body(r).data.n}`)).size).toBe(5));
+    const seen = () => receiver.received.map((r) => `${body(r).data.key}:${body(r).data.n}`);
+    await eventually(() => expect(new Set(seen()).size, seen().join(" ")).toBe(5));
     await new Promise((r) => setTimeout(r, 300));
     expect(distinct("skip-me")).toEqual([0, 1]);
     expect(distinct("replay-me")).toEqual([0, 1]);

@@ -68,12 +68,17 @@ function runCycle(ctx: SqliteContext, input: CycleInput): { result: CycleResult;
     if (writeOutcome(ctx, o)) landed.push({ tenantId: o.tenantId, endpointId: o.owner.endpointId, outcome: o });
   }
   // FIFO lines: a death with halt stops the key; a success or a death without halt lets its next parked one go.
+  // Every halt first: one cycle can carry a line's success and then the halting death of the delivery the owner
+  // sent next, and the deliveries parked behind that death must stay parked (as on PostgreSQL, where the halts are
+  // one statement and the releases the next). One release per line and cycle: a line has one head.
+  const lines = new Map<string, { endpointId: string; key: string; now: number }>();
   for (const l of landed) {
     const o = l.outcome;
     if (o.fifoKey === undefined || o.fifoKey === null || o.status === "failed") continue;
     if (o.status === "dead" && o.halt) haltKey(ctx, l.endpointId, o.fifoKey, o.tenantId, o.deliveryId, o.now);
-    else releaseNextParked(ctx, l.endpointId, o.fifoKey, o.now);
+    else lines.set(`${l.endpointId}\n${o.fifoKey}`, { endpointId: l.endpointId, key: o.fifoKey, now: o.now });
   }
+  for (const line of lines.values()) releaseNextParked(ctx, line.endpointId, line.key, line.now);
   const cells = landed.flatMap((l) => (l.outcome.attempt ? [{ tenantId: l.tenantId, endpointId: l.endpointId, attempt: l.outcome.attempt }] : []));
   const upsert = ctx.sql(UPSERT_STATS_SQL);
   for (const g of groupStats(cells)) upsert.run(g.tenantId, g.endpointId, g.minute, ...g.counts);
