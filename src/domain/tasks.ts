@@ -84,6 +84,19 @@ export function newDeletionTask(
   return { ...newRecoverTask(id, tenantId, endpointId, { since: 0, until: null }, now), kind, params };
 }
 
+/**
+ * A step that fails for a reason other than a store outage (which is retried in place for as long as it lasts) is
+ * tried again by a later claim, after a growing pause, and the task fails with its error after this many failures:
+ * a step that keeps failing is a fault in the data or the code, and retrying it for ever would also keep taking the
+ * runner's turn from the tasks behind it.
+ */
+export const MAX_TASK_STEP_FAILURES = 5;
+
+/** The pause before a failed step is tried again: 1 s, 2 s, 4 s, 8 s. */
+export function taskRetryDelayMs(failures: number): number {
+  return Math.min(60_000, 1_000 * 2 ** Math.max(0, failures - 1));
+}
+
 export function isRecoverParams(p: Task["params"]): p is RecoverParams {
   return "since" in p;
 }

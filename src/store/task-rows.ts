@@ -2,7 +2,8 @@
  * The tasks table as both adapters read and write it (the columns are the same in both stores), and the pure step
  * logic of a recover batch, so the two adapters differ only in their SQL.
  */
-import type { DeletionParams, RecoverParams, Task, TaskKind, TaskStatus } from "../domain/tasks.ts";
+import { type DeletionParams, MAX_TASK_STEP_FAILURES, type RecoverParams, type Task, type TaskKind, type TaskStatus, taskRetryDelayMs } from "../domain/tasks.ts";
+import type { TaskFailureResult } from "./ports/tasks.ts";
 
 export interface TaskRow {
   id: string;
@@ -20,6 +21,8 @@ export interface TaskRow {
   lease_token: string | null;
   lease_expires_at: number | null;
   error: string | null;
+  /** Steps that failed for a reason other than a store outage (domain/tasks.ts, MAX_TASK_STEP_FAILURES). */
+  failures: number;
   created_at: number;
   updated_at: number;
   finished_at: number | null;
@@ -62,6 +65,7 @@ export function newTaskRow(t: Task): TaskRow {
     lease_token: null,
     lease_expires_at: null,
     error: t.error,
+    failures: 0,
     created_at: t.createdAt,
     updated_at: t.updatedAt,
     finished_at: t.finishedAt,
@@ -80,6 +84,7 @@ export const TASK_UPDATE_COLUMNS = [
   "lease_token",
   "lease_expires_at",
   "error",
+  "failures",
   "updated_at",
   "finished_at",
 ] as const;
@@ -163,4 +168,18 @@ export function nextOrphanEndpoint(r: TaskRow): { id: string; index: number } | 
 export interface Purged {
   deliveries: number;
   rows: number;
+}
+
+/**
+ * The row after a step failed (not a store outage): counted, and either left to a later claim after a pause (the
+ * lease runs out then) or, at MAX_TASK_STEP_FAILURES, failed. The error the tenant sees names no internals.
+ */
+export function afterStepFailure(r: TaskRow, now: number): { row: TaskRow; result: TaskFailureResult } {
+  const failures = Number(r.failures) + 1;
+  if (failures >= MAX_TASK_STEP_FAILURES) {
+    const error = `a step failed ${failures} times; the last error is in the hookd log`;
+    return { row: { ...finished(r, "failed", error, now), failures }, result: { kind: "failed", failures } };
+  }
+  const at = now + taskRetryDelayMs(failures);
+  return { row: { ...r, failures, lease_expires_at: at, updated_at: now }, result: { kind: "retry", at, failures } };
 }

@@ -3,7 +3,7 @@ import { eventually } from "../../../test/e2e/harness.ts";
 import { endpoint, event, ingestRequest, T0, tenant } from "../../../test/contract/fixtures.ts";
 import { createTestDatabase, STORE_KINDS, type TestDatabase } from "../../../test/support/stores.ts";
 import { newId } from "../../domain/ids.ts";
-import { newRecoverTask, type Task } from "../../domain/tasks.ts";
+import { MAX_TASK_STEP_FAILURES, newRecoverTask, type Task, taskRetryDelayMs } from "../../domain/tasks.ts";
 import { createLogger } from "../../observability/logger.ts";
 import type { Store } from "../../store/store.ts";
 import { QueueDriver } from "../../../test/contract/queue-driver.ts";
@@ -30,7 +30,7 @@ describe.each(STORE_KINDS)("task runner (%s)", (kind) => {
     await db.destroy();
   });
 
-  function runner(now: () => number, over: { pollIntervalMs?: number } = {}): TaskRunner {
+  function runner(now: () => number, over: { pollIntervalMs?: number; store?: Store } = {}): TaskRunner {
     const r = new TaskRunner({ store, log: createLogger("silent"), now, batchSize: 3, leaseMs: LEASE, pollIntervalMs: 20, ...over });
     runners.push(r);
     return r;
@@ -86,5 +86,42 @@ describe.each(STORE_KINDS)("task runner (%s)", (kind) => {
     r.wake();
     expect(await finished(task.id)).toMatchObject({ total: 2, done: 2 });
     for (const id of ids) expect((await store.getDelivery("acme", id))!.status).toBe("pending");
+  });
+
+  it("gives up on a step that keeps failing: tried again after a growing pause, then the task fails", async () => {
+    await deadDeliveries(2);
+    const task = await queue();
+    // The real store, with one fault: every recover step throws (a poison row, a bug), which is not an outage.
+    let steps = 0;
+    const faulty: Store = {
+      ...store,
+      runRecoverBatch: async () => {
+        steps++;
+        throw new TypeError("cannot read the poison row");
+      },
+    };
+    let now = T0 + 1_000;
+    runner(() => now, { store: faulty }).start();
+    for (let failures = 1; failures < MAX_TASK_STEP_FAILURES; failures++) {
+      await eventually(() => expect(steps).toBe(failures));
+      // Not taken again before its pause ends (the runner polls every 20 ms meanwhile).
+      await new Promise((r) => setTimeout(r, 150));
+      expect(steps).toBe(failures);
+      expect(await store.getTask("acme", task.id)).toMatchObject({ status: "running", error: null });
+      now += taskRetryDelayMs(failures);
+    }
+    await eventually(async () => {
+      expect(await store.getTask("acme", task.id)).toMatchObject({
+        status: "failed",
+        error: `a step failed ${MAX_TASK_STEP_FAILURES} times; the last error is in the hookd log`,
+        finishedAt: now,
+      });
+    });
+    expect(steps).toBe(MAX_TASK_STEP_FAILURES);
+    // Finished for good: nothing claims it again, however late.
+    now += 24 * 3_600_000;
+    await new Promise((r) => setTimeout(r, 150));
+    expect(steps).toBe(MAX_TASK_STEP_FAILURES);
+    expect(await store.claimTask({ kinds: ["endpoint.recover"], leaseToken: "late", leaseMs: LEASE, now })).toBeNull();
   });
 });

@@ -122,8 +122,16 @@ export class TaskRunner {
         await pause(5);
       } catch (err) {
         if (this.stopping) break;
-        // Not retried (a programming error): the task is let go; its lease runs out and a runner takes it again.
-        log.error({ ...ctx, err }, "task step failed and is not retried; letting the task go");
+        // Not a store outage (a fault in the data or the code): counted on the task, which a runner takes up again
+        // after a pause, until MAX_TASK_STEP_FAILURES ends it as failed (domain/tasks.ts).
+        const failure = await store.recordTaskFailure(task.id, token, this.now()).catch((e: unknown) => {
+          log.warn({ ...ctx, err: e }, "could not count the task's failure; its lease runs out and it is taken again");
+          return null;
+        });
+        if (failure?.kind === "failed") log.error({ ...ctx, err, failures: failure.failures }, "task step failed too often; the task failed");
+        else if (failure?.kind === "retry") {
+          log.error({ ...ctx, err, failures: failure.failures, retry_at: new Date(failure.at).toISOString() }, "task step failed; trying again later");
+        } else log.error({ ...ctx, err }, "task step failed; letting the task go");
         return;
       }
     }

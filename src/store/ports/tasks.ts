@@ -54,4 +54,15 @@ export interface TasksPort {
   runDeletionStep(request: RecoverBatchRequest): Promise<RecoverBatchResult>;
   /** Ends this runner's lease now (clean shutdown), so another process takes the task over without waiting. */
   releaseTask(id: string, leaseToken: string, now: number): Promise<void>;
+  /**
+   * A step failed for a reason other than a store outage: counts it while `leaseToken` holds. Below
+   * MAX_TASK_STEP_FAILURES the task waits (its lease runs out at `at`, then any runner takes it again); at the limit
+   * it ends as failed.
+   */
+  recordTaskFailure(id: string, leaseToken: string, now: number): Promise<TaskFailureResult>;
 }
+
+export type TaskFailureResult =
+  | { kind: "retry"; at: number; failures: number }
+  | { kind: "failed"; failures: number }
+  | { kind: "lease_lost" };

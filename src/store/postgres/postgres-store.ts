@@ -76,6 +76,7 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
     runRecoverBatch: (request) => tasks.runRecoverBatch(request),
     runDeletionStep: (request) => tasks.runDeletionStep(request),
     releaseTask: (id, leaseToken, now) => tasks.release(id, leaseToken, now),
+    recordTaskFailure: (id, leaseToken, now) => tasks.recordFailure(id, leaseToken, now),
     ...postgresOperationalEvents(ctx),
     ...postgresStats(ctx),
     ...postgresRetention(ctx),

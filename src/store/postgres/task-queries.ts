@@ -10,8 +10,10 @@ import type { Task } from "../../domain/tasks.ts";
 import type { Page } from "../../domain/types.ts";
 import { toPage } from "../paging.ts";
 import type { PageRequest, RecoverBatchRequest, RecoverBatchResult, TaskClaim } from "../store.ts";
+import type { TaskFailureResult } from "../ports/tasks.ts";
 import {
   afterBatch,
+  afterStepFailure,
   endpointGoneReason,
   finished,
   newTaskRow,
@@ -178,6 +180,17 @@ export class PostgresTasks {
 
   runDeletionStep(req: RecoverBatchRequest): Promise<RecoverBatchResult> {
     return runDeletionStep(this.pool, req, save);
+  }
+
+  async recordFailure(id: string, leaseToken: string, now: number): Promise<TaskFailureResult> {
+    return inTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<TaskRow>("SELECT * FROM tasks WHERE id = $1 FOR UPDATE", [id]);
+      const row = rows[0];
+      if (!row || row.status !== "running" || row.lease_token !== leaseToken) return { kind: "lease_lost" as const };
+      const { row: next, result } = afterStepFailure(row, now);
+      await save(client, next);
+      return result;
+    });
   }
 
   async release(id: string, leaseToken: string, now: number): Promise<void> {

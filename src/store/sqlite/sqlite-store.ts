@@ -101,6 +101,7 @@ export const SqliteStore = {
       runRecoverBatch: async (request) => tasks.runRecoverBatch(request),
       runDeletionStep: async (request) => tasks.runDeletionStep(request),
       releaseTask: async (id, leaseToken, now) => tasks.release(id, leaseToken, now),
+      recordTaskFailure: async (id, leaseToken, now) => tasks.recordFailure(id, leaseToken, now),
       ...sqliteOperationalEvents(ctx),
       ...sqliteStats(ctx),
       ...sqliteRetention(ctx),

@@ -6,8 +6,10 @@ import type { Task } from "../../domain/tasks.ts";
 import type { Page } from "../../domain/types.ts";
 import { toPage } from "../paging.ts";
 import type { PageRequest, RecoverBatchRequest, RecoverBatchResult, TaskClaim } from "../store.ts";
+import type { TaskFailureResult } from "../ports/tasks.ts";
 import {
   afterBatch,
+  afterStepFailure,
   endpointGoneReason,
   finished,
   newTaskRow,
@@ -165,6 +167,18 @@ export class SqliteTasks {
        WHERE d.tenant_id = @tenant AND d.id IN ${RECOVERABLE} AND d.status IN ('failed', 'dead')
          AND d.created_at >= @since AND d.created_at < @until`,
     ).get({ tenant: row.tenant_id, endpoint: row.endpoint_id, since, until }) as { n: number; bound: string | null };
+  }
+
+  recordFailure(id: string, leaseToken: string, now: number): TaskFailureResult {
+    return this.db
+      .transaction((): TaskFailureResult => {
+        const row = this.sql("SELECT * FROM tasks WHERE id = ?").get(id) as TaskRow | undefined;
+        if (!row || row.status !== "running" || row.lease_token !== leaseToken) return { kind: "lease_lost" };
+        const { row: next, result } = afterStepFailure(row, now);
+        this.save(next);
+        return result;
+      })
+      .immediate();
   }
 
   release(id: string, leaseToken: string, now: number): void {
