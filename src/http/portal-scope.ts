@@ -48,6 +48,8 @@ export const PORTAL_ROUTES: Readonly<Record<string, Rule>> = {
   [`POST ${E}/replay`]: { level: "change", endpoints: "param" },
   [`POST ${E}/test`]: { level: "change", endpoints: "param" },
   [`POST ${E}/recover`]: { level: "change", endpoints: "param" },
+  [`GET ${E}/halted-keys`]: { level: "read", endpoints: "param" },
+  [`POST ${E}/halted-keys/release`]: { level: "change", endpoints: "param" },
   [`GET ${E}/stats`]: { level: "read", endpoints: "param" },
   [`GET ${E}/stats/series`]: { level: "read", endpoints: "param" },
   [`GET ${T}/stats`]: { level: "read", endpoints: "tenant-wide" },

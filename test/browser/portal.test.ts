@@ -209,6 +209,58 @@ describe("tenant portal in the browser", () => {
     await page.close();
   }, 40_000);
 
+  it("makes an endpoint FIFO with halting, shows a halted key, and skips or replays it", async () => {
+    const { tenantId, key } = await tenantWithCatalogue();
+    // n = 1 of each key is refused (400: dead at once) while `refuse` holds.
+    let refuse = true;
+    const receiver = await h.receiver((req, res) => {
+      res.writeHead(refuse && (JSON.parse(req.body) as Json).data.n === 1 ? 400 : 204);
+      res.end();
+    });
+    const ep = await h.api.createEndpoint(tenantId, { url: receiver.url, event_types: ["order.*"] });
+    const { page, problems } = await openPortal(tenantId, key);
+    const base = page.url().split("#")[0];
+    await page.goto(`${base}#/endpoints/${ep.id}/edit`);
+    await page.getByRole("heading", { name: "Edit endpoint", level: 1 }).waitFor();
+    // The dead-delivery choice only applies to an ordered endpoint.
+    expect(await page.getByLabel("When a delivery fails for good").isDisabled()).toBe(true);
+    await page.getByLabel("Order", { exact: true }).selectOption("fifo");
+    await page.getByLabel("When a delivery fails for good").selectOption("halt");
+    await page.getByRole("button", { name: "Save endpoint" }).click();
+    await page.getByRole("heading", { name: receiver.url, level: 1 }).waitFor();
+    expect(await h.api.expectGet(`/v1/tenants/${tenantId}/endpoints/${ep.id}`)).toMatchObject({ ordering: "fifo", fifo_on_dead: "halt" });
+    await page.getByText("No key is halted.").waitFor();
+
+    for (const k of ["a-1", "b-2"]) {
+      for (let n = 0; n < 3; n++) await h.api.publish(tenantId, { type: "order.updated", data: { key: k, n }, ordering_key: k });
+    }
+    const keys = page.getByRole("region", { name: "Halted keys" });
+    // The page refreshes on its own (every 10 s); both keys halt at their second event.
+    await keys.getByRole("row", { name: /a-1/ }).waitFor({ timeout: 20_000 });
+    await keys.getByRole("row", { name: /b-2/ }).waitFor({ timeout: 20_000 });
+    await screenshot(page, "portal-halted-keys");
+    const sent = (k: string) => receiver.received.map((r) => (JSON.parse(r.body) as Json).data).filter((d) => d.key === k).map((d) => d.n as number);
+    expect(sent("a-1")).toEqual([0, 1]);
+
+    // Skip asks first; cancelling changes nothing.
+    await page.getByRole("button", { name: "Skip the dead delivery of a-1" }).click();
+    await page.getByRole("dialog", { name: "Skip the dead delivery" }).getByRole("button", { name: "Cancel" }).click();
+    expect((await h.api.expectGet(`/v1/tenants/${tenantId}/endpoints/${ep.id}/halted-keys`)).data).toHaveLength(2);
+    await page.getByRole("button", { name: "Skip the dead delivery of a-1" }).click();
+    await page.getByRole("dialog", { name: "Skip the dead delivery" }).getByRole("button", { name: "Skip it" }).click();
+    await status(page).filter({ hasText: "a-1: skipped the dead delivery" }).waitFor();
+    await expect.poll(() => sent("a-1"), { timeout: 15_000 }).toEqual([0, 1, 2]);
+
+    refuse = false;
+    await page.getByRole("button", { name: "Replay the dead delivery of b-2" }).click();
+    await status(page).filter({ hasText: "b-2: replaying the dead delivery first" }).waitFor();
+    await expect.poll(() => sent("b-2"), { timeout: 15_000 }).toEqual([0, 1, 1, 2]);
+    await page.getByText("No key is halted.").waitFor();
+    expect((await h.api.expectGet(`/v1/tenants/${tenantId}/endpoints/${ep.id}/halted-keys`)).data).toEqual([]);
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 90_000);
+
   it("filters the delivery log, tails it live, and shows the catalogue", async () => {
     const { tenantId, key } = await tenantWithCatalogue();
     const receiver = await h.receiver(answer(200));

@@ -34,6 +34,7 @@ const PORTAL_READ = new Set([
   "GET /v1/tenants/:tenant_id/endpoints/:endpoint_id",
   "GET /v1/tenants/:tenant_id/endpoints/:endpoint_id/stats",
   "GET /v1/tenants/:tenant_id/endpoints/:endpoint_id/stats/series",
+  "GET /v1/tenants/:tenant_id/endpoints/:endpoint_id/halted-keys",
   // A POST that changes nothing: trying a filter on a sample event.
   "POST /v1/tenants/:tenant_id/endpoints/:endpoint_id/filter-test",
   "GET /v1/tenants/:tenant_id/stats",
@@ -55,6 +56,7 @@ const PORTAL_CHANGE = new Set([
   "POST /v1/tenants/:tenant_id/endpoints/:endpoint_id/replay",
   "POST /v1/tenants/:tenant_id/endpoints/:endpoint_id/test",
   "POST /v1/tenants/:tenant_id/endpoints/:endpoint_id/recover",
+  "POST /v1/tenants/:tenant_id/endpoints/:endpoint_id/halted-keys/release",
   "POST /v1/tenants/:tenant_id/deliveries/:delivery_id/replay",
 ]);
 

@@ -1,6 +1,6 @@
 /**
- * One endpoint: its charts (success rate and latency over 1 h, 24 h or 7 d), its signing secret (revealed on demand,
- * rotated with a chosen overlap), a test send with the catalogue's example, recover with live progress, and
+ * One endpoint: its charts (success rate and latency over 1 h, 24 h or 7 d), a FIFO endpoint's halted keys, its
+ * signing secret (revealed on demand, rotated with a chosen overlap), a test send with the catalogue's example, recover with live progress, and
  * enable, disable, edit and delete.
  */
 import { useContext, useEffect, useMemo, useState } from "preact/hooks";
@@ -10,6 +10,7 @@ import { dateTime, ms, percent } from "../shared/format.ts";
 import { navigate, useLoad } from "../shared/hooks.ts";
 import { Badge, ConfirmDialog, ErrorNote, Field, Notice, Section, valueOf } from "../shared/ui.tsx";
 import { endpointState } from "./endpoints.tsx";
+import { HaltedKeys } from "./halted-keys.tsx";
 import { Portal } from "./session.ts";
 
 const WINDOWS = [
@@ -89,6 +90,7 @@ export function EndpointDetail({ endpointId }: { endpointId: string }) {
         </p>
       </Section>
       <Charts base={base} />
+      {e.ordering === "fifo" && e.fifo_on_dead === "halt" ? <HaltedKeys base={base} canChange={canChange} /> : null}
       {canChange ? <SecretPanel base={base} scheme={e.signature_scheme} /> : null}
       {canChange ? <TestSend base={base} tenantBase={`/v1/tenants/${encodeURIComponent(session.tenant.id)}`} disabled={e.disabled} /> : null}
       {canChange ? <Recover base={base} tenantBase={`/v1/tenants/${encodeURIComponent(session.tenant.id)}`} disabled={e.disabled} /> : null}

@@ -1,6 +1,7 @@
 /**
  * Create or edit an endpoint: URL, description, event types from the tenant's catalogue (or any pattern), custom
- * headers, a payload filter, full or thin payloads, rate limit, timeout, concurrency and retry schedule. Validation is
+ * headers, a payload filter, full or thin payloads, ordering (FIFO per key, and whether a dead delivery halts its
+ * key), rate limit, timeout, concurrency and retry schedule. Validation is
  * the API's: its message (for a filter, the bad clause's pointer) is shown as is.
  */
 import { useContext, useState } from "preact/hooks";
@@ -22,6 +23,8 @@ interface Draft {
   /** The payload filter as JSON text; empty: none. */
   filter: string;
   payloadMode: "full" | "thin";
+  ordering: "none" | "fifo";
+  fifoOnDead: "continue" | "halt";
 }
 
 function draftOf(ep: Json | null, known: Set<string>): Draft {
@@ -39,6 +42,8 @@ function draftOf(ep: Json | null, known: Set<string>): Draft {
     retrySchedule: ep?.retry_schedule_s ? (ep.retry_schedule_s as number[]).join(", ") : "",
     filter: ep?.filter ? JSON.stringify(ep.filter, null, 2) : "",
     payloadMode: ep?.payload_mode === "thin" ? "thin" : "full",
+    ordering: ep?.ordering === "fifo" ? "fifo" : "none",
+    fifoOnDead: ep?.fifo_on_dead === "halt" ? "halt" : "continue",
   };
 }
 
@@ -72,6 +77,8 @@ function bodyOf(d: Draft, editing: boolean): Json {
   const filter = parseFilter(d.filter);
   if (filter !== null || editing) body.filter = filter;
   body.payload_mode = d.payloadMode;
+  body.ordering = d.ordering;
+  body.fifo_on_dead = d.fifoOnDead;
   return body;
 }
 
@@ -153,6 +160,22 @@ function Form(props: { endpointId: string | null; names: string[]; initial: Draf
               <option value="thin">Thin: fetch the event by link</option>
             </select>
           </Field>
+        </Section>
+        <Section title="Ordering">
+          <div class="row">
+            <Field label="Order" hint="In order: one request at a time per ordering key, in the order events were published; different keys go in parallel.">
+              <select value={d.ordering} onChange={(e) => set({ ordering: valueOf(e) === "fifo" ? "fifo" : "none" })}>
+                <option value="none">Any order (fastest)</option>
+                <option value="fifo">In order per ordering key</option>
+              </select>
+            </Field>
+            <Field label="When a delivery fails for good" hint="Halt: nothing more of its key is sent until you skip or replay it on the endpoint's page.">
+              <select value={d.fifoOnDead} disabled={d.ordering !== "fifo"} onChange={(e) => set({ fifoOnDead: valueOf(e) === "halt" ? "halt" : "continue" })}>
+                <option value="continue">Go on with the key's next event</option>
+                <option value="halt">Halt the key</option>
+              </select>
+            </Field>
+          </div>
         </Section>
         <Section title="Headers">
           {d.headers.map((h, i) => (
