@@ -8,7 +8,7 @@
  * up, forget every cached subscription), since anything sent while it was away is lost. The worker's poll and the
  * cache's time limit are the safety nets, never the primary path.
  */
-import pg from "pg";
+import { ListenConnection } from "./listen-connection.ts";
 
 export const WORK_CHANNEL = "hookd_work";
 export const ENDPOINTS_CHANNEL = "hookd_endpoints";
@@ -21,70 +21,27 @@ export interface ListenerHandlers {
 }
 
 export class WorkListener {
-  private client: pg.Client | null = null;
-  private closed = false;
-  private retryMs = 100;
-  private timer: NodeJS.Timeout | null = null;
+  private readonly connection: ListenConnection;
 
-  constructor(
-    private readonly connectionString: string,
-    private readonly handlers: ListenerHandlers,
-  ) {}
+  constructor(connectionString: string, handlers: ListenerHandlers) {
+    this.connection = new ListenConnection(connectionString, [WORK_CHANNEL, ENDPOINTS_CHANNEL], {
+      onNotification: (channel, payload) => {
+        if (channel === ENDPOINTS_CHANNEL) handlers.onEndpoints(payload || null);
+        else handlers.onWork();
+      },
+      onListening: () => {
+        handlers.onEndpoints(null);
+        handlers.onWork();
+      },
+      onError: handlers.onError,
+    });
+  }
 
   start(): void {
-    void this.connect();
+    this.connection.start();
   }
 
-  private async connect(): Promise<void> {
-    if (this.closed) return;
-    const client = new pg.Client({ connectionString: this.connectionString, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
-    client.on("notification", (n) => {
-      if (n.channel === ENDPOINTS_CHANNEL) this.handlers.onEndpoints(n.payload || null);
-      else this.handlers.onWork();
-    });
-    client.on("error", (err) => {
-      this.handlers.onError(err);
-      this.reconnect(client);
-    });
-    client.on("end", () => this.reconnect(client));
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${WORK_CHANNEL}; LISTEN ${ENDPOINTS_CHANNEL}`);
-      if (this.closed) {
-        await client.end();
-        return;
-      }
-      this.client = client;
-      this.retryMs = 100;
-      this.handlers.onEndpoints(null);
-      this.handlers.onWork();
-    } catch (err) {
-      this.handlers.onError(err as Error);
-      this.reconnect(client);
-    }
-  }
-
-  private reconnect(client: pg.Client): void {
-    if (this.closed || this.timer) return;
-    if (this.client !== null && this.client !== client) return;
-    this.client = null;
-    client.removeAllListeners("end");
-    client.end().catch(() => undefined);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.connect();
-    }, this.retryMs);
-    this.retryMs = Math.min(this.retryMs * 2, 5_000);
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    const client = this.client;
-    this.client = null;
-    if (client) {
-      client.removeAllListeners("end");
-      await client.end().catch(() => undefined);
-    }
+  close(): Promise<void> {
+    return this.connection.close();
   }
 }
