@@ -631,7 +631,10 @@ export class DeliveryWorker {
         input.renewals.push({ owner: lane.owner, until: now + lane.config.timeoutMs + this.leaseMarginMs() });
       }
       const wanted = this.refillOf(lane, budget);
-      const refill = wanted && (!lane.drained || pollRefill || taken.length > 0) ? wanted : null;
+      // A drained lane looks again at the poll, or when this cycle records its own outcomes (a retry or a FIFO line
+      // may have made its work due). Not on everyone's outcomes: with a thousand lanes that was a thousand fetches a
+      // cycle (bench:fanout, SQLite).
+      const refill = wanted && (!lane.drained || pollRefill || done !== NONE) ? wanted : null;
       if (refill) {
         budget.bytes -= (refill.stream + refill.jobs) * lane.itemBytes;
         budget.startable -= Math.min(refill.stream + refill.jobs, Math.max(0, lane.limit - lane.inFlight));
