@@ -34,6 +34,16 @@ export const UNFINISHED_SQL = "SELECT count(*) AS n FROM deliveries WHERE status
 export const EXPIRED_LEASES_SQL = (now: number) =>
   `SELECT count(*) AS n FROM endpoint_queue q WHERE q.owner IS NOT NULL AND q.owner_until < ${now - 1000}
    AND EXISTS (SELECT 1 FROM deliveries d WHERE d.endpoint_id = q.endpoint_id AND d.status IN ('pending', 'failed'))`;
+/** Where unfinished deliveries wait, per endpoint: the verdict prints it when the drain did not finish. */
+export const STUCK_SQL = `SELECT d.endpoint_id, count(*) AS n, min(d.seq) AS min_seq, max(d.seq) AS max_seq,
+    sum(d.retry_queued) AS retry_queued, min(d.status) AS status, s.acked_seq, s.epoch, q.owner, q.owner_until,
+    q.next_due_at, q.disabled,
+    (SELECT count(*) FROM delivery_jobs j WHERE j.endpoint_id = d.endpoint_id) AS jobs
+  FROM deliveries d
+  JOIN endpoint_stream s ON s.endpoint_id = d.endpoint_id
+  JOIN endpoint_queue q ON q.endpoint_id = d.endpoint_id
+  WHERE d.status IN ('pending', 'failed')
+  GROUP BY d.endpoint_id, s.acked_seq, s.epoch, q.owner, q.owner_until, q.next_due_at, q.disabled`;
 export const DEAD_SQL = "SELECT event_id, endpoint_id FROM deliveries WHERE status = 'dead'";
 export const STATUS_SQL = "SELECT status, count(*) AS n FROM deliveries GROUP BY status";
 /** Deliveries whose attempt numbers are not exactly 1..n. */
