@@ -232,12 +232,17 @@ export class DeliveryWorker {
     let wakeAt = Number.POSITIVE_INFINITY;
     const tenants = [...this.tenants.keys()];
     let progress = true;
+    let refused = false;
     while (progress && this.capacity.hasRoom(now)) {
       progress = false;
       for (let i = 0; i < tenants.length && this.capacity.hasRoom(now); i++) {
         const tenantId = tenants[(this.tenantCursor + i) % tenants.length]!;
         const lanes = this.tenants.get(tenantId);
-        if (!lanes || lanes.length === 0 || !this.capacity.canStart(tenantId, now)) continue;
+        if (!lanes || lanes.length === 0) continue;
+        if (!this.capacity.canStart(tenantId, now)) {
+          refused = true;
+          continue;
+        }
         for (let k = 0; k < lanes.length; k++) {
           const lane = lanes[0]!;
           // Rotate: the lane looked at goes to the back, so the tenant's next turn starts with another one.
@@ -252,7 +257,9 @@ export class DeliveryWorker {
       }
       this.tenantCursor = (this.tenantCursor + 1) % Math.max(1, tenants.length);
     }
-    if (!this.capacity.hasRoom(now)) wakeAt = Math.min(wakeAt, this.capacity.nextAgeAt() ?? wakeAt);
+    // Full, or a tenant held to its share (the reserve of young slots): look again when the oldest young request
+    // stops counting, not only when a request ends or a cycle runs.
+    if (refused || !this.capacity.hasRoom(now)) wakeAt = Math.min(wakeAt, this.capacity.nextAgeAt() ?? wakeAt);
     this.schedulePump(wakeAt);
   }
 
