@@ -112,6 +112,15 @@ describe.each(STORE_KINDS)("hostile input (%s)", (kind) => {
     expect(req.headers["x-custom_token"]).toBe(Buffer.from("tab\tand latin-1 \u00e9 ok", "latin1").toString("latin1"));
   });
 
+  it("refuses a malformed tenant id on the publish routes with 400 before any lookup (a NUL was a 500 on PostgreSQL)", async () => {
+    // The publish routes check quotas and size limits before the body is read, which is before the params are
+    // validated: the fuzz test found a NUL byte in the path reaching PostgreSQL there.
+    for (const id of ["a%00b", "a%20b", "x".repeat(65), "caf%C3%A9"]) {
+      expectError(await h.api.post(`/v1/tenants/${id}/events`, { type: "a.b", data: {} }), 400, "VALIDATION_FAILED");
+      expectError(await h.api.post(`/v1/tenants/${id}/events/batch`, { events: [{ type: "a.b", data: {} }] }), 400, "VALIDATION_FAILED");
+    }
+  });
+
   it("answers structurally broken requests with a 4xx and a registry code", async () => {
     const tenant = await h.tenant();
     const cases: [string, string, Record<string, string>, string | undefined][] = [

@@ -7,6 +7,8 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { requireTenantAccess } from "../../http/auth.ts";
 import { TenantParams } from "../../http/common-schemas.ts";
+import { CALLER_ID_PATTERN } from "../../domain/ids.ts";
+import { AppError } from "../../errors/app-error.ts";
 import type { ApiContext } from "../../http/context.ts";
 import type { TraceCarrier } from "../../observability/tracing/trace-context.ts";
 import { deliveryToApi } from "../deliveries/schemas.ts";
@@ -37,6 +39,8 @@ function sendPublished(reply: FastifyReply, result: PublishResult, render: (r: P
   return reply.status(202).type("application/json").send(render(result));
 }
 
+const TENANT_ID = new RegExp(CALLER_ID_PATTERN);
+
 export function eventRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
   return async (app) => {
     const access = async (req: Parameters<ApiContext["auth"]["authenticate"]>[0], tenantId: string) => {
@@ -46,6 +50,13 @@ export function eventRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
     // nobody else can spend its quota) and before the body is read: a refused 16 MB batch is never parsed.
     const admitRequest = async (req: FastifyRequest, tenantId: string) => {
       await access(req, tenantId);
+      // This runs before the params are validated: a malformed id (a NUL byte, say) must be refused here, not reach
+      // the tenant's quota and settings lookups (PostgreSQL answers a NUL in text with an error, hence a 500).
+      if (!TENANT_ID.test(tenantId)) {
+        throw new AppError("VALIDATION_FAILED", `params/tenant_id must match pattern "${CALLER_ID_PATTERN}"`, [
+          { path: "params/tenant_id", message: `must match pattern "${CALLER_ID_PATTERN}"` },
+        ]);
+      }
       const length = Number(req.headers["content-length"]);
       await ctx.quotas.admitIngestRequest(tenantId, Number.isFinite(length) ? length : null);
     };
