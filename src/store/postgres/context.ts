@@ -2,7 +2,7 @@
  * What every port of the PostgreSQL adapter shares: the pool, the audit writer, the subscription cache (kept fresh
  * across processes by notifications, see work-listener.ts), this process's stats shard and the in-process wake-up.
  */
-import { randomInt } from "node:crypto";
+import { randomBytes, randomInt } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type pg from "pg";
 import { SubscriptionCache } from "../plan/subscriptions.ts";
@@ -32,6 +32,8 @@ export class PostgresContext {
   readonly subscriptions = new SubscriptionCache();
   /** This process's row of each stats minute (000012_endpoint_attempt_stats.sql): no lock shared with other workers. */
   readonly statsShard: number;
+  /** Names this process in its endpoint-change notices, so it does not hear its own twice (endpointsChanged). */
+  readonly origin = randomBytes(8).toString("hex");
   private listener: WorkListener | null = null;
 
   constructor(readonly options: PostgresStoreOptions) {
@@ -45,7 +47,11 @@ export class PostgresContext {
     if (this.listener) return;
     this.listener = new WorkListener(this.options.url, {
       onWork: () => this.work.emit("work"),
-      onEndpoints: (tenantId) => {
+      onEndpoints: (payload) => {
+        // "origin|tenant" (a tenant id never holds "|"); a bare tenant id from a process of an older version.
+        const sep = payload === null ? -1 : payload.indexOf("|");
+        if (sep >= 0 && payload!.slice(0, sep) === this.origin) return;
+        const tenantId = sep >= 0 ? payload!.slice(sep + 1) : payload;
         if (tenantId === null) this.subscriptions.clear();
         else this.subscriptions.invalidate(tenantId);
         this.work.emit("endpoints", tenantId);
@@ -59,6 +65,22 @@ export class PostgresContext {
     await this.listener?.close();
     this.work.removeAllListeners();
     await this.pool.end();
+  }
+
+  /**
+   * A tenant's endpoints changed, and the change has committed: this process hears of it now (its subscription cache
+   * and its worker's owned lanes), not only when the NOTIFY sent with the change comes back over the LISTEN
+   * connection. In one process that round trip is the gap in which an owner could still send to an endpoint that
+   * was just disabled. The NOTIFY names this process as its origin, and the listener here skips it.
+   */
+  /** The payload of this process's NOTIFY on hookd_endpoints for a change of the tenant's endpoints. */
+  endpointsNotice(tenantId: string): string {
+    return `${this.origin}|${tenantId}`;
+  }
+
+  endpointsChanged(tenantId: string): void {
+    this.subscriptions.invalidate(tenantId);
+    this.work.emit("endpoints", tenantId);
   }
 
   /** Writes an audit row on the transaction's client, so it commits or rolls back with the change it describes. */

@@ -60,7 +60,7 @@ function endpointValues(e: Endpoint): unknown[] {
 export function postgresEndpoints(ctx: PostgresContext): EndpointsPort {
   const pool = ctx.pool;
   const changed = async (client: { query: (text: string, values: unknown[]) => Promise<unknown> }, tenantId: string) => {
-    await client.query("SELECT pg_notify($1, $2)", [ENDPOINTS_CHANNEL, tenantId]);
+    await client.query("SELECT pg_notify($1, $2)", [ENDPOINTS_CHANNEL, ctx.endpointsNotice(tenantId)]);
   };
   return {
     async insertEndpoint(e, audit, maxEndpoints = 0) {
@@ -92,7 +92,7 @@ export function postgresEndpoints(ctx: PostgresContext): EndpointsPort {
         if (audit) await ctx.audit(client, auditEntryFor(audit, { type: "endpoint", id: e.id, tenantId: e.tenantId }, null, e));
         return true;
       });
-      ctx.subscriptions.invalidate(e.tenantId);
+      if (inserted) ctx.endpointsChanged(e.tenantId);
       return inserted;
     },
 
@@ -135,7 +135,7 @@ export function postgresEndpoints(ctx: PostgresContext): EndpointsPort {
         if (audit) await ctx.audit(client, auditEntryFor(audit, { type: "endpoint", id, tenantId }, before, next));
         return next;
       });
-      ctx.subscriptions.invalidate(tenantId);
+      if (updated) ctx.endpointsChanged(tenantId);
       return updated;
     },
 
@@ -156,12 +156,12 @@ export function postgresEndpoints(ctx: PostgresContext): EndpointsPort {
         if (audit) await ctx.audit(client, auditEntryFor(audit, { type: "endpoint", id, tenantId }, toEndpoint(rows[0]), null));
         return next;
       });
-      ctx.subscriptions.invalidate(tenantId);
+      if (task) ctx.endpointsChanged(tenantId);
       return task;
     },
 
     async rotateEndpointSecret(tenantId, id, rotation, now, audit) {
-      return inTransaction(pool, async (client) => {
+      const rotated = await inTransaction(pool, async (client) => {
         // The row lock orders concurrent rotations: each one moves the secret the previous one set.
         const { rows: before } = await client.query<EndpointRow>("SELECT * FROM endpoints WHERE tenant_id = $1 AND id = $2 FOR UPDATE", [
           tenantId,
@@ -180,6 +180,8 @@ export function postgresEndpoints(ctx: PostgresContext): EndpointsPort {
         await changed(client, tenantId);
         return after;
       });
+      if (rotated) ctx.endpointsChanged(tenantId);
+      return rotated;
     },
 
     async listEndpointSecrets(after, limit) {
