@@ -10,19 +10,10 @@
  * late), and an API-only hookd takes the publishes.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type App, createApp } from "../../src/app.ts";
-import { DeliveryWorker } from "../../src/delivery/worker.ts";
-import { EndpointIsolation, isolationSettings } from "../../src/isolation/policy.ts";
-import { createLogger } from "../../src/observability/logger.ts";
-import { createOutboundAgent } from "../../src/outbound/agent.ts";
-import { createEgressPolicy } from "../../src/outbound/egress-policy.ts";
-import { openSecretBox } from "../../src/secrets/keyring.ts";
-import { openPostgresStore } from "../../src/store/postgres/postgres-store.ts";
-import type { QueuePort, Store } from "../../src/store/store.ts";
-import { Receiver } from "../support/receiver.ts";
-import { createTestDatabase, type TestDatabase } from "../support/stores.ts";
-import { Api, eventually, hookdConfig } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import type { QueuePort } from "../../src/store/store.ts";
+import { eventually } from "./harness.ts";
+import { useWorkerBesideApi } from "./worker-under-test.ts";
 
 const EVENTS = 20;
 const CYCLE_DELAY_MS = 1_200;
@@ -40,51 +31,13 @@ function slowed(queue: QueuePort): QueuePort {
 }
 
 describe("a database slower than an endpoint's hold (postgres)", () => {
-  let db: TestDatabase;
-  let app: App;
-  let store: Store;
-  const workers: DeliveryWorker[] = [];
-  const receiver = new Receiver();
-
-  beforeAll(async () => {
-    db = await createTestDatabase("postgres");
-    app = await createApp(hookdConfig(db.url), { role: "api", log: createLogger("silent") });
-    store = openPostgresStore({ url: db.url, poolSize: 6, onError: () => undefined });
-    await receiver.start();
-  }, 60_000);
-
-  afterAll(async () => {
-    for (const w of workers) await w.stop();
-    await receiver.close();
-    await store?.close();
-    await app?.close();
-    await db?.destroy();
-  });
+  const f = useWorkerBesideApi(6);
 
   it("sends every delivery exactly once, with one attempt row each", async () => {
-    const api = new Api(app.url!);
+    const { api, store, receiver } = f;
     const tenantId = (await api.createTenant({ name: "slow db" })).id as string;
     const endpoint = await api.createEndpoint(tenantId, { url: `${receiver.url}/hooks`, timeout_ms: 1_000 });
-    const config = hookdConfig(db.url, { leaseMarginMs: 500 });
-    const log = createLogger("silent");
-    const policy = createEgressPolicy({ allowedNetworks: config.allowedNetworks, allowedPorts: config.allowedPorts, requireHttps: false });
-    for (let i = 0; i < 2; i++) {
-      const worker = new DeliveryWorker({
-        queue: slowed(store),
-        dispatcher: createOutboundAgent({ policy: policy.network }),
-        policy,
-        secretBox: openSecretBox(config, log),
-        log,
-        concurrency: 64,
-        leaseMarginMs: config.leaseMarginMs,
-        pollIntervalMs: 100,
-        shutdownGraceMs: 2_000,
-        retryScheduleS: config.retryScheduleS,
-        isolation: new EndpointIsolation(isolationSettings(config)),
-      });
-      worker.start();
-      workers.push(worker);
-    }
+    for (let i = 0; i < 2; i++) f.worker({ queue: slowed(store), config: { leaseMarginMs: 500 } });
     const ids: string[] = [];
     for (let n = 0; n < EVENTS; n++) ids.push((await api.publish(tenantId, { type: "order.created", data: { n } })).id as string);
 
