@@ -13,7 +13,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { HookdProcess } from "./hookd-process.ts";
 import { hookdEnv } from "./hookd-runner.ts";
-import { checkPostgres } from "./preflight.ts";
+import { runSideBench } from "./side-bench.ts";
 import { num } from "./stats.ts";
 import { createStore, type StoreKind } from "./stores.ts";
 
@@ -115,13 +115,6 @@ async function runStore(kind: StoreKind, receiver: Receiver): Promise<Timing & {
 }
 
 async function main(): Promise<number> {
-  if (STORES.includes("postgres")) {
-    const problem = await checkPostgres(PG_ADMIN_URL);
-    if (problem) {
-      process.stderr.write(`bench:fanout: PostgreSQL is not usable (${problem}); set BENCH_PG_URL or BENCH_FANOUT_STORES=sqlite\n`);
-      return 2;
-    }
-  }
   const receiver = new Receiver();
   await receiver.start();
   let incomplete = false;
@@ -155,10 +148,4 @@ async function main(): Promise<number> {
   return incomplete ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`bench:fanout: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runSideBench("bench:fanout", STORES, PG_ADMIN_URL, "BENCH_FANOUT_STORES", main);

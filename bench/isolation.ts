@@ -27,7 +27,7 @@ import { hookdEnv } from "./hookd-runner.ts";
 import type { IngestTarget, Published } from "./load.ts";
 import { pacedLoad } from "./load.ts";
 import { eventData } from "./payload.ts";
-import { checkPostgres } from "./preflight.ts";
+import { runSideBench } from "./side-bench.ts";
 import { Sink } from "./sink-client.ts";
 import { deliveryRate, num, percentile } from "./stats.ts";
 import { createStore, type StoreKind } from "./stores.ts";
@@ -263,13 +263,6 @@ async function runOnce(kind: StoreKind, scenario: Scenario, sink: Sink, hangUrl:
 }
 
 async function main(): Promise<number> {
-  if (STORES.includes("postgres")) {
-    const problem = await checkPostgres(PG_ADMIN_URL);
-    if (problem) {
-      process.stderr.write(`bench:isolation: PostgreSQL is not usable (${problem}); set BENCH_PG_URL or BENCH_ISO_STORES=sqlite\n`);
-      return 2;
-    }
-  }
   log(
     `${HEALTHY} healthy endpoints, ${RATE} healthy events/s for ${SECONDS} s per run; the never-answering run adds an endpoint that never answers with as many events again, the slow-tenant run another tenant with ${SLOW_ENDPOINTS} endpoints answering after ${SLOW_ANSWER_MS / 1000} s and ${SLOW_EVENTS_PER_S} event/s`,
   );
@@ -317,10 +310,4 @@ async function main(): Promise<number> {
   return void_ ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`bench:isolation: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runSideBench("bench:isolation", STORES, PG_ADMIN_URL, "BENCH_ISO_STORES", main);
