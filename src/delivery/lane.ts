@@ -62,6 +62,8 @@ export class EndpointLane {
   disableCause: { deliveryId: string; eventId: string } | null = null;
   /** The last refill found nothing new, so the endpoint may have nothing left. */
   drained = false;
+  /** When work was last fetched for this lane (taken over, or refilled). */
+  lastRefillAt: number;
   /** Dropped: the store said another worker owns the endpoint now (or it is gone). Outcomes are discarded. */
   lost = false;
   /**
@@ -86,6 +88,7 @@ export class EndpointLane {
     this.streamEnd = args.ackedSeq;
     this.limit = startingLimit(args.state.concurrencyLimit, args.config.maxInFlight);
     this.stateWrittenAt = args.now;
+    this.lastRefillAt = args.now;
   }
 
   get owner(): Ownership {

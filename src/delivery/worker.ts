@@ -606,7 +606,6 @@ export class DeliveryWorker {
       refills: [],
       takeover: null,
     };
-    const pollRefill = now - this.lastRefillAt >= this.opts.pollIntervalMs;
     const budget = this.budgetNow(now);
     // Lanes take their turn at the budget from a rotating start, so the same few never take it all.
     const lanes = [...this.lanes.values()];
@@ -638,10 +637,12 @@ export class DeliveryWorker {
         input.renewals.push({ owner: lane.owner, until: now + lane.config.timeoutMs + this.leaseMarginMs() });
       }
       const wanted = this.refillOf(lane, budget);
-      // A drained lane looks again at the poll, or when this cycle records its own outcomes (a retry or a FIFO line
-      // may have made its work due). Not on everyone's outcomes: with a thousand lanes that was a thousand fetches a
-      // cycle (bench:fanout, SQLite).
-      const refill = wanted && (!lane.drained || pollRefill || done !== NONE) ? wanted : null;
+      // A drained lane looks again when this cycle records its own outcomes (a retry or a FIFO line may have made its
+      // work due), and at its own poll: new work for an endpoint someone owns wakes nobody, so a lane waiting on a
+      // slow request would otherwise see it only when that request ends. Not on everyone's outcomes: with a thousand
+      // lanes that was a thousand fetches a cycle (bench:fanout, SQLite).
+      const polled = now - lane.lastRefillAt >= this.opts.pollIntervalMs;
+      const refill = wanted && (!lane.drained || polled || done !== NONE) ? wanted : null;
       if (refill) {
         budget.bytes -= (refill.stream + refill.jobs) * lane.itemBytes;
         budget.startable -= Math.min(refill.stream + refill.jobs, Math.max(0, lane.limit - lane.inFlight));
@@ -741,7 +742,9 @@ export class DeliveryWorker {
     for (const e of result.streamEnds) this.lanes.get(e.endpointId)?.seen(e.seq);
     for (const id of refilled) {
       const lane = this.lanes.get(id);
-      if (lane) lane.drained = !gotWork.has(id);
+      if (!lane) continue;
+      lane.drained = !gotWork.has(id);
+      lane.lastRefillAt = now;
     }
     if (fetches.length > 0) this.lastRefillAt = now;
     if (input.takeover) {
