@@ -86,7 +86,8 @@ export function newDeletionTask(
 
 /**
  * A step that fails for a reason other than a store outage (which is retried in place for as long as it lasts) is
- * tried again by a later claim, after a growing pause, and the task fails with its error after this many failures:
+ * tried again by a later claim, after a growing pause, and the task fails with its error after this many failures in
+ * a row (a step that goes through starts the count again):
  * a step that keeps failing is a fault in the data or the code, and retrying it for ever would also keep taking the
  * runner's turn from the tasks behind it.
  */

@@ -125,13 +125,15 @@ export function afterBatch(
     skipped: r.skipped + counts.skipped,
     lease_expires_at: now + leaseMs,
     updated_at: now,
+    // A step that went through: only failures in a row end a task (afterStepFailure).
+    failures: 0,
   };
   return rows.length === 0 ? finished(next, "succeeded", null, now) : next;
 }
 
 /** The row after the first step counted the work: total and end fixed, or finished at once when there is none. */
 export function started(r: TaskRow, total: number, boundId: string | null, leaseMs: number, now: number): TaskRow {
-  const next: TaskRow = { ...r, total, bound_id: boundId, lease_expires_at: now + leaseMs, updated_at: now };
+  const next: TaskRow = { ...r, total, bound_id: boundId, lease_expires_at: now + leaseMs, updated_at: now, failures: 0 };
   return total === 0 ? finished(next, "succeeded", null, now) : next;
 }
 
@@ -144,12 +146,12 @@ export function endpointGoneReason(endpoint: { disabled: boolean } | undefined):
 
 /** A deletion's first step: how many deliveries it will delete (it goes on even at 0: other rows may be left). */
 export function deletionCounted(r: TaskRow, total: number, leaseMs: number, now: number): TaskRow {
-  return { ...r, total, lease_expires_at: now + leaseMs, updated_at: now };
+  return { ...r, total, lease_expires_at: now + leaseMs, updated_at: now, failures: 0 };
 }
 
 /** A deletion step that removed rows: deliveries counted, cursor moved, lease renewed. */
 export function deletionProgress(r: TaskRow, deliveries: number, cursor: string | null, leaseMs: number, now: number): TaskRow {
-  return { ...r, cursor_id: cursor, done: r.done + deliveries, lease_expires_at: now + leaseMs, updated_at: now };
+  return { ...r, cursor_id: cursor, done: r.done + deliveries, lease_expires_at: now + leaseMs, updated_at: now, failures: 0 };
 }
 
 /**
@@ -172,7 +174,8 @@ export interface Purged {
 
 /**
  * The row after a step failed (not a store outage): counted, and either left to a later claim after a pause (the
- * lease runs out then) or, at MAX_TASK_STEP_FAILURES, failed. The error the tenant sees names no internals.
+ * lease runs out then) or, at MAX_TASK_STEP_FAILURES failures in a row (a step that goes through starts the count
+ * again), failed. The error the tenant sees names no internals.
  */
 export function afterStepFailure(r: TaskRow, now: number): { row: TaskRow; result: TaskFailureResult } {
   const failures = Number(r.failures) + 1;
