@@ -2,7 +2,7 @@
  * What every port of the PostgreSQL adapter shares: the pool, the audit writer, the subscription cache (kept fresh
  * across processes by notifications, see work-listener.ts), this process's stats shard and the in-process wake-up.
  */
-import { randomBytes, randomInt } from "node:crypto";
+import { randomInt } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type pg from "pg";
 import { SubscriptionCache } from "../plan/subscriptions.ts";
@@ -32,8 +32,6 @@ export class PostgresContext {
   readonly subscriptions = new SubscriptionCache();
   /** This process's row of each stats minute (000012_endpoint_attempt_stats.sql): no lock shared with other workers. */
   readonly statsShard: number;
-  /** Names this process in its endpoint-change notices, so it does not hear its own twice (endpointsChanged). */
-  readonly origin = randomBytes(8).toString("hex");
   private listener: WorkListener | null = null;
 
   constructor(readonly options: PostgresStoreOptions) {
@@ -47,11 +45,7 @@ export class PostgresContext {
     if (this.listener) return;
     this.listener = new WorkListener(this.options.url, {
       onWork: () => this.work.emit("work"),
-      onEndpoints: (payload) => {
-        // "origin|tenant" (a tenant id never holds "|"); a bare tenant id from a process of an older version.
-        const sep = payload === null ? -1 : payload.indexOf("|");
-        if (sep >= 0 && payload!.slice(0, sep) === this.origin) return;
-        const tenantId = sep >= 0 ? payload!.slice(sep + 1) : payload;
+      onEndpoints: (tenantId) => {
         if (tenantId === null) this.subscriptions.clear();
         else this.subscriptions.invalidate(tenantId);
         this.work.emit("endpoints", tenantId);
@@ -71,13 +65,10 @@ export class PostgresContext {
    * A tenant's endpoints changed, and the change has committed: this process hears of it now (its subscription cache
    * and its worker's owned lanes), not only when the NOTIFY sent with the change comes back over the LISTEN
    * connection. In one process that round trip is the gap in which an owner could still send to an endpoint that
-   * was just disabled. The NOTIFY names this process as its origin, and the listener here skips it.
+   * was just disabled. The NOTIFY still comes back too, and says it again: harmless (an owner reads the endpoint's
+   * config once more), and it also covers a COMMIT whose answer was lost although the server committed it. The
+   * notice's payload stays the bare tenant id, which every version of hookd reads.
    */
-  /** The payload of this process's NOTIFY on hookd_endpoints for a change of the tenant's endpoints. */
-  endpointsNotice(tenantId: string): string {
-    return `${this.origin}|${tenantId}`;
-  }
-
   endpointsChanged(tenantId: string): void {
     this.subscriptions.invalidate(tenantId);
     this.work.emit("endpoints", tenantId);

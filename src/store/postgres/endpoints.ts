@@ -60,7 +60,7 @@ function endpointValues(e: Endpoint): unknown[] {
 export function postgresEndpoints(ctx: PostgresContext): EndpointsPort {
   const pool = ctx.pool;
   const changed = async (client: { query: (text: string, values: unknown[]) => Promise<unknown> }, tenantId: string) => {
-    await client.query("SELECT pg_notify($1, $2)", [ENDPOINTS_CHANNEL, ctx.endpointsNotice(tenantId)]);
+    await client.query("SELECT pg_notify($1, $2)", [ENDPOINTS_CHANNEL, tenantId]);
   };
   return {
     async insertEndpoint(e, audit, maxEndpoints = 0) {

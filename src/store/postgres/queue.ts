@@ -59,7 +59,7 @@ export function postgresQueue(ctx: PostgresContext): QueuePort {
               const asked = input.disables.find((x) => x.owner.endpointId === d.e);
               const subject = { tenantId: d.t, endpointId: d.e, ...(asked?.cause ?? {}) };
               ops.push(newOperationalEvent("endpoint.disabled", subject, { reason: asked?.reason ?? "" }, input.now));
-              await client.query("SELECT pg_notify($1, $2)", [ENDPOINTS_CHANNEL, ctx.endpointsNotice(d.t)]);
+              await client.query("SELECT pg_notify($1, $2)", [ENDPOINTS_CHANNEL, d.t]);
             }
             ops.push(...input.outcomes.filter((o) => landed.has(o.deliveryId)).flatMap(attemptOperationalEvents));
             await insertOperationalEvents(ctx, client, ops);

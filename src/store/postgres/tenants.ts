@@ -114,7 +114,7 @@ export function postgresTenants(ctx: PostgresContext): TenantsPort {
         const endpointIds = ended.filter((t) => t.kind === "endpoint.delete").map((t) => t.endpoint_id);
         const next = newDeletionTask(taskId, "tenant.delete", id, "", { endpointIds }, now);
         await insertTaskRow(client, next);
-        await client.query("SELECT pg_notify($1, $2)", [ENDPOINTS_CHANNEL, ctx.endpointsNotice(id)]);
+        await client.query("SELECT pg_notify($1, $2)", [ENDPOINTS_CHANNEL, id]);
         if (audit) await ctx.audit(client, auditEntryFor(audit, { type: "tenant", id, tenantId: id }, toTenant(found[0]), null));
         return next;
       });

@@ -15,8 +15,8 @@ export const ENDPOINTS_CHANNEL = "hookd_endpoints";
 
 export interface ListenerHandlers {
   onWork: () => void;
-  /** The notice's payload ("origin|tenant", see PostgresContext); null: anything may have changed (a reconnect). */
-  onEndpoints: (payload: string | null) => void;
+  /** A tenant's endpoints changed; null: anything may have changed (after a reconnect). */
+  onEndpoints: (tenantId: string | null) => void;
   onError: (err: Error) => void;
 }
 
