@@ -3,7 +3,7 @@
  * logic of a recover batch, so the two adapters differ only in their SQL.
  */
 import { type DeletionParams, MAX_TASK_STEP_FAILURES, type RecoverParams, type Task, type TaskKind, type TaskStatus, taskRetryDelayMs } from "../domain/tasks.ts";
-import type { TaskFailureResult } from "./ports/tasks.ts";
+import type { RecoverBatchResult, TaskFailureResult } from "./ports/tasks.ts";
 
 export interface TaskRow {
   id: string;
@@ -170,6 +170,22 @@ export function nextOrphanEndpoint(r: TaskRow): { id: string; index: number } | 
 export interface Purged {
   deliveries: number;
   rows: number;
+}
+
+/** What one deletion step did: nothing was left ("done"), or it purged a batch and moved its cursor. */
+export type DeletionStep = "done" | { purged: Purged; cursor: string | null };
+
+/**
+ * The task row to save after a deletion step (null: nothing to save, since a finished tenant.delete took its own task
+ * row with the tenant, by cascade) and the step's answer. Both adapters run the step; this decides what it means.
+ */
+export function afterDeletionStep(row: TaskRow, step: DeletionStep, leaseMs: number, now: number): { save: TaskRow | null; result: RecoverBatchResult } {
+  if (step === "done") {
+    const next = finished(row, "succeeded", null, now);
+    return { save: row.kind === "endpoint.delete" ? next : null, result: { kind: "finished", task: toTask(next) } };
+  }
+  const next = deletionProgress(row, step.purged.deliveries, step.cursor, leaseMs, now);
+  return { save: next, result: { kind: "progress", task: toTask(next) } };
 }
 
 /**

@@ -7,11 +7,10 @@
 import type pg from "pg";
 import type { RecoverBatchRequest, RecoverBatchResult } from "../store.ts";
 import {
+  afterDeletionStep,
   deletionCounted,
-  deletionProgress,
-  finished,
+  type DeletionStep,
   nextOrphanEndpoint,
-  type Purged,
   type TaskRow,
   toTask,
 } from "../task-rows.ts";
@@ -33,26 +32,18 @@ export function runDeletionStep(
       return { kind: "progress", task: toTask(next) };
     }
     const step = row.kind === "endpoint.delete" ? await endpointStep(client, row, req.limit) : await tenantStep(client, row, req.limit);
-    if (step === "done") {
-      const next = finished(row, "succeeded", null, req.now);
-      // The tenant row went with its last step, and this task row with it (its cascade): nothing is left to save.
-      if (row.kind === "endpoint.delete") await save(client, next);
-      return { kind: "finished", task: toTask(next) };
-    }
-    const next = deletionProgress(row, step.purged.deliveries, step.cursor, req.leaseMs, req.now);
-    await save(client, next);
-    return { kind: "progress", task: toTask(next) };
+    const after = afterDeletionStep(row, step, req.leaseMs, req.now);
+    if (after.save) await save(client, after.save);
+    return after.result;
   });
 }
 
-type Step = "done" | { purged: Purged; cursor: string | null };
-
-async function endpointStep(client: pg.PoolClient, row: TaskRow, limit: number): Promise<Step> {
+async function endpointStep(client: pg.PoolClient, row: TaskRow, limit: number): Promise<DeletionStep> {
   const purged = await purgeEndpointBatch(client, row.endpoint_id, limit);
   return purged.rows === 0 ? "done" : { purged, cursor: row.cursor_id };
 }
 
-async function tenantStep(client: pg.PoolClient, row: TaskRow, limit: number): Promise<Step> {
+async function tenantStep(client: pg.PoolClient, row: TaskRow, limit: number): Promise<DeletionStep> {
   const orphan = nextOrphanEndpoint(row);
   if (orphan) {
     const purged = await purgeEndpointBatch(client, orphan.id, limit);

@@ -6,11 +6,10 @@
  */
 import type { RecoverBatchRequest, RecoverBatchResult } from "../store.ts";
 import {
+  afterDeletionStep,
   deletionCounted,
-  deletionProgress,
-  finished,
+  type DeletionStep,
   nextOrphanEndpoint,
-  type Purged,
   type TaskRow,
   toTask,
 } from "../task-rows.ts";
@@ -30,26 +29,18 @@ export function runDeletionStep(ctx: SqliteContext, req: RecoverBatchRequest, sa
       return { kind: "progress", task: toTask(next) };
     }
     const step = row.kind === "endpoint.delete" ? endpointStep(ctx, row, req.limit) : tenantStep(ctx, row, req.limit);
-    if (step === "done") {
-      const next = finished(row, "succeeded", null, req.now);
-      // The tenant row went with its last step, and this task row with it (its cascade): nothing is left to save.
-      if (row.kind === "endpoint.delete") save(next);
-      return { kind: "finished", task: toTask(next) };
-    }
-    const next = deletionProgress(row, step.purged.deliveries, step.cursor, req.leaseMs, req.now);
-    save(next);
-    return { kind: "progress", task: toTask(next) };
+    const after = afterDeletionStep(row, step, req.leaseMs, req.now);
+    if (after.save) save(after.save);
+    return after.result;
   });
 }
 
-type Step = "done" | { purged: Purged; cursor: string | null };
-
-function endpointStep(ctx: SqliteContext, row: TaskRow, limit: number): Step {
+function endpointStep(ctx: SqliteContext, row: TaskRow, limit: number): DeletionStep {
   const purged = purgeEndpointBatch(ctx, row.endpoint_id, limit);
   return purged.rows === 0 ? "done" : { purged, cursor: row.cursor_id };
 }
 
-function tenantStep(ctx: SqliteContext, row: TaskRow, limit: number): Step {
+function tenantStep(ctx: SqliteContext, row: TaskRow, limit: number): DeletionStep {
   const orphan = nextOrphanEndpoint(row);
   if (orphan) {
     const purged = purgeEndpointBatch(ctx, orphan.id, limit);
