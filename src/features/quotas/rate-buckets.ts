@@ -8,6 +8,7 @@
  * With N API processes behind a balancer a tenant can get up to N times its rate (docs/security.md#quotas).
  */
 import { LRUCache } from "lru-cache";
+import { type Bucket, refill, take } from "../../isolation/token-bucket.ts";
 
 export interface Charge {
   /** Names the bucket: tenant and quota. */
@@ -15,11 +16,6 @@ export interface Charge {
   /** Tokens per second; 0 is no limit. */
   ratePerS: number;
   cost: number;
-}
-
-interface Bucket {
-  tokens: number;
-  at: number;
 }
 
 /** Tenants whose buckets are remembered; the least recently used are forgotten first (and start full again). */
@@ -41,20 +37,20 @@ export class RateBuckets {
     let index = -1;
     const refilled = charges.map((c, i) => {
       if (c.ratePerS <= 0) return null;
-      const b = this.buckets.get(c.key);
-      const tokens = b ? Math.min(c.ratePerS, b.tokens + (Math.max(0, now - b.at) / 1000) * c.ratePerS) : c.ratePerS;
+      // The endpoints' rate limit's bucket (isolation/token-bucket.ts); one never used starts full.
+      const b = refill(this.buckets.get(c.key) ?? { tokens: Number.NaN, at: now }, c.ratePerS, now);
       const need = Math.min(c.cost, c.ratePerS);
-      const wait = tokens < need ? Math.max(1, Math.ceil((need - tokens) / c.ratePerS)) : 0;
+      const wait = b.tokens < need ? Math.max(1, Math.ceil((need - b.tokens) / c.ratePerS)) : 0;
       if (wait > waitS) {
         waitS = wait;
         index = i;
       }
-      return tokens;
+      return b;
     });
     if (waitS > 0) return { waitS, index };
     charges.forEach((c, i) => {
-      const tokens = refilled[i];
-      if (tokens !== null && tokens !== undefined) this.buckets.set(c.key, { tokens: tokens - c.cost, at: now });
+      const b = refilled[i];
+      if (b) this.buckets.set(c.key, take(b, c.cost));
     });
     return { waitS: 0, index: -1 };
   }
